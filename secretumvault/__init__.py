@@ -1,0 +1,27 @@
+"""SecretumVault: NIST post-quantum cryptography and Vault-style secrets engines.
+
+Submodules load on first use (``secretumvault.pqc``, ``secretumvault.hybrid``,
+...), so ``import secretumvault`` stays cheap.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from . import errors
+
+__version__ = "0.1.0"
+
+__all__ = ["__version__", "errors", "pqc", "hybrid", "keystore", "config"]
+
+_LAZY = {"pqc", "hybrid", "keystore", "config", "backends", "algorithms", "keytypes"}
+
+if TYPE_CHECKING:  # pragma: no cover
+    from . import pqc
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,0 +1,71 @@
+"""Static facts about the post-quantum algorithms SecretumVault ships.
+
+Sizes are the FIPS 203 / FIPS 204 encodings. Both backends check their inputs
+against these numbers, so a wrong length gets the same error everywhere.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .errors import UnsupportedAlgorithm
+
+__all__ = ["KemParams", "SigParams", "KEM_PARAMS", "SIG_PARAMS", "kem_params", "sig_params"]
+
+
+@dataclass(frozen=True)
+class KemParams:
+    name: str
+    public_key_size: int
+    secret_key_size: int
+    ciphertext_size: int
+    shared_secret_size: int = 32
+    keypair_seed_size: int = 64
+    encaps_seed_size: int = 32
+
+
+@dataclass(frozen=True)
+class SigParams:
+    name: str
+    public_key_size: int
+    secret_key_size: int
+    signature_size: int
+    seed_size: int = 32
+    max_context_size: int = 255
+
+
+KEM_PARAMS: dict[str, KemParams] = {
+    p.name: p
+    for p in (
+        KemParams("ML-KEM-512", 800, 1632, 768),
+        KemParams("ML-KEM-768", 1184, 2400, 1088),
+        KemParams("ML-KEM-1024", 1568, 3168, 1568),
+    )
+}
+
+SIG_PARAMS: dict[str, SigParams] = {
+    p.name: p
+    for p in (
+        SigParams("ML-DSA-44", 1312, 2560, 2420),
+        SigParams("ML-DSA-65", 1952, 4032, 3309),
+        SigParams("ML-DSA-87", 2592, 4896, 4627),
+    )
+}
+
+
+def kem_params(name: object) -> KemParams:
+    try:
+        return KEM_PARAMS[name]  # type: ignore[index]
+    except (KeyError, TypeError):
+        raise UnsupportedAlgorithm(
+            f"unknown KEM {name!r}; expected one of {', '.join(KEM_PARAMS)}"
+        ) from None
+
+
+def sig_params(name: object) -> SigParams:
+    try:
+        return SIG_PARAMS[name]  # type: ignore[index]
+    except (KeyError, TypeError):
+        raise UnsupportedAlgorithm(
+            f"unknown signature algorithm {name!r}; expected one of {', '.join(SIG_PARAMS)}"
+        ) from None

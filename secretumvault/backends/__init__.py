@@ -1,0 +1,76 @@
+"""Crypto backends: "oqs" (Cython over liboqs) and "openssl" (pyca/cryptography).
+
+Only this package touches the compiled core or pyca/cryptography's PQC classes.
+Each backend module exposes ``NAME``, ``is_available()``, ``kem_names()``,
+``sig_names()`` and two algorithm factories; :func:`kem` and :func:`signature`
+pick the backend by name, with ``"auto"`` preferring the native core.
+"""
+
+from __future__ import annotations
+
+import importlib
+from types import ModuleType
+from typing import Any
+
+from ..errors import BackendUnavailable, UnsupportedAlgorithm
+
+__all__ = ["BACKENDS", "available_backends", "resolve", "kem", "signature", "native_import_error"]
+
+#: Preference order for "auto".
+BACKENDS = ("oqs", "openssl")
+
+
+def _module(name: str) -> ModuleType:
+    if name not in BACKENDS:
+        raise UnsupportedAlgorithm(
+            f"unknown backend {name!r}; expected one of {', '.join(BACKENDS)} or 'auto'"
+        )
+    return importlib.import_module(f"{__name__}.{name}")
+
+
+def native_import_error() -> str | None:
+    """Why the native core could not be loaded, or ``None`` if it loaded."""
+    from . import oqs
+
+    return oqs.import_error()
+
+
+def available_backends() -> list[str]:
+    """Backends usable in this installation, fastest first."""
+    return [name for name in BACKENDS if _module(name).is_available()]
+
+
+def resolve(name: str, *, kem: str | None = None, sig: str | None = None) -> ModuleType:
+    """Return the backend module for ``name``; "auto" picks the first that offers the algorithm."""
+    if name == "auto":
+        for candidate in BACKENDS:
+            module = _module(candidate)
+            if not module.is_available():
+                continue
+            if kem is not None and kem not in module.kem_names():
+                continue
+            if sig is not None and sig not in module.sig_names():
+                continue
+            return module
+        wanted = kem or sig or "post-quantum algorithms"
+        raise UnsupportedAlgorithm(f"no available backend provides {wanted}")
+    module = _module(name)
+    if not module.is_available():
+        reason = ""
+        if name == "oqs":
+            reason = f" ({native_import_error()})"
+        raise BackendUnavailable(
+            f"the {name!r} backend is not available in this installation{reason}; "
+            f"available: {', '.join(available_backends()) or 'none'}"
+        )
+    return module
+
+
+def kem(name: str, backend: str) -> Any:
+    """The backend's algorithm object for KEM ``name``."""
+    return resolve(backend, kem=name).Kem(name)
+
+
+def signature(name: str, backend: str) -> Any:
+    """The backend's algorithm object for signature scheme ``name``."""
+    return resolve(backend, sig=name).Signature(name)

@@ -1,0 +1,123 @@
+"""The one exception hierarchy of SecretumVault.
+
+Every failure the library reports is a subclass of :class:`SecretumVaultError`.
+Errors caused by a bad argument also subclass :class:`ValueError` (or
+:class:`TypeError` for a wrong type), so generic ``except ValueError`` code keeps
+working. Messages name what was expected and what to do; they never contain
+key material, plaintext or shared secrets.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "SecretumVaultError",
+    "InvalidArgument",
+    "InvalidType",
+    "InvalidKey",
+    "InvalidCiphertext",
+    "InvalidSignature",
+    "UnsupportedAlgorithm",
+    "BackendUnavailable",
+    "NativeError",
+    "DecryptionError",
+    "KeystoreError",
+    "SealedError",
+    "AlreadyInitialized",
+    "NotInitialized",
+    "UnsealError",
+    "KeyNotFound",
+    "CorruptRecord",
+    "ConflictError",
+    "ConfigError",
+]
+
+
+class SecretumVaultError(Exception):
+    """Root of every exception raised by SecretumVault."""
+
+
+# -- bad arguments --------------------------------------------------------------
+
+
+class InvalidArgument(SecretumVaultError, ValueError):
+    """An argument has the right type but an unacceptable value."""
+
+
+class InvalidType(SecretumVaultError, TypeError):
+    """An argument has the wrong type (for example ``str`` where bytes are needed)."""
+
+
+class InvalidKey(InvalidArgument):
+    """A key encoding is malformed: wrong length, or it fails the standard's checks."""
+
+
+class InvalidCiphertext(InvalidArgument):
+    """A ciphertext or envelope is malformed (wrong length, truncated, bad format)."""
+
+
+class UnsupportedAlgorithm(InvalidArgument):
+    """The algorithm name is unknown, or the selected backend does not offer it."""
+
+
+# -- cryptographic outcomes -------------------------------------------------------
+
+
+class InvalidSignature(SecretumVaultError):
+    """A signature did not verify under the given key, message and context."""
+
+
+class DecryptionError(SecretumVaultError):
+    """Authenticated decryption failed: the ciphertext, key or associated data is wrong."""
+
+
+# -- environment ----------------------------------------------------------------
+
+
+class BackendUnavailable(SecretumVaultError):
+    """The requested crypto backend is not available in this installation."""
+
+
+class NativeError(SecretumVaultError):
+    """liboqs reported a failure for an operation whose inputs were valid."""
+
+
+class ConfigError(SecretumVaultError, ValueError):
+    """A configuration file or value is malformed; the message names the key."""
+
+
+# -- keystore -------------------------------------------------------------------
+
+
+class KeystoreError(SecretumVaultError):
+    """Base class of keystore failures."""
+
+
+class SealedError(KeystoreError):
+    """The keystore is sealed: unseal it before reading or writing secrets."""
+
+
+class AlreadyInitialized(KeystoreError):
+    """The keystore was already initialised; it can be initialised only once."""
+
+
+class NotInitialized(KeystoreError):
+    """The keystore has not been initialised yet."""
+
+
+class UnsealError(KeystoreError):
+    """An unseal passphrase or share was wrong; the store was left unchanged."""
+
+
+class KeyNotFound(KeystoreError, KeyError):
+    """No record or named key exists at the given path or name."""
+
+    def __str__(self) -> str:  # KeyError would otherwise repr() the message
+        return str(self.args[0]) if self.args else ""
+
+
+class CorruptRecord(KeystoreError):
+    """A stored record failed authentication or parsing; other records are unaffected."""
+
+
+class ConflictError(KeystoreError):
+    """A compare-and-set lost a race: the record changed since it was read."""

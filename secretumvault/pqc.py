@@ -1,0 +1,191 @@
+"""Post-quantum KEMs (ML-KEM, FIPS 203) and signatures (ML-DSA, FIPS 204).
+
+>>> from secretumvault import pqc
+>>> kem = pqc.Kem("ML-KEM-768")
+>>> kp = kem.generate_keypair()
+>>> enc = kp.public_key.encapsulate()
+>>> kp.secret_key.decapsulate(enc.ciphertext) == enc.shared_secret
+True
+
+Every backend uses the standard encodings, so keys, ciphertexts and signatures
+made by one backend work with the other.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Sequence
+
+from . import backends as _backends
+from .algorithms import KEM_PARAMS, SIG_PARAMS
+from .errors import UnsupportedAlgorithm
+from .keytypes import (
+    Buffer,
+    Encapsulation,
+    KemKeyPair,
+    KemPublicKey,
+    KemSecretKey,
+    SigKeyPair,
+    SigPublicKey,
+    SigSecretKey,
+)
+
+__all__ = [
+    "Kem",
+    "Signature",
+    "Encapsulation",
+    "KemKeyPair",
+    "KemPublicKey",
+    "KemSecretKey",
+    "SigKeyPair",
+    "SigPublicKey",
+    "SigSecretKey",
+    "available_backends",
+    "get_default_backend",
+    "set_default_backend",
+    "kem_algorithms",
+    "signature_algorithms",
+]
+
+_default_backend = "auto"
+_default_lock = threading.Lock()
+
+
+def available_backends() -> list[str]:
+    """Backends usable here, fastest first, e.g. ``["oqs", "openssl"]``."""
+    return _backends.available_backends()
+
+
+def get_default_backend() -> str:
+    """The backend used when ``backend=None``: ``"auto"`` unless configured."""
+    return _default_backend
+
+
+def set_default_backend(name: str) -> None:
+    """Set the backend used when ``backend=None`` ("oqs", "openssl" or "auto").
+
+    Naming a backend that is not available raises
+    :class:`~secretumvault.errors.BackendUnavailable` and keeps the old default.
+    """
+    global _default_backend
+    if name != "auto":
+        _backends.resolve(name)
+    with _default_lock:
+        _default_backend = name
+
+
+def kem_algorithms(backend: str | None = None) -> list[str]:
+    """KEM names offered by ``backend`` (all available backends when ``None``)."""
+    names = _names(backend, "kem_names")
+    return [n for n in KEM_PARAMS if n in names]
+
+
+def signature_algorithms(backend: str | None = None) -> list[str]:
+    """Signature names offered by ``backend`` (all available backends when ``None``)."""
+    names = _names(backend, "sig_names")
+    return [n for n in SIG_PARAMS if n in names]
+
+
+def _names(backend: str | None, attr: str) -> set[str]:
+    chosen = [backend] if backend not in (None, "auto") else available_backends()
+    found: set[str] = set()
+    for name in chosen:
+        found.update(getattr(_backends.resolve(name), attr)())  # type: ignore[arg-type]
+    return found
+
+
+def _backend_name(backend: str | None) -> str:
+    if backend is None:
+        return _default_backend
+    if not isinstance(backend, str):
+        raise UnsupportedAlgorithm(f"backend must be a name such as 'oqs', not {type(backend).__name__}")
+    return backend
+
+
+class Kem:
+    """An ML-KEM parameter set on one backend: a factory for keys.
+
+    ``backend=None`` uses the configured default; ``"auto"`` prefers the native
+    "oqs" backend and falls back to "openssl" when it lacks the algorithm.
+    """
+
+    __slots__ = ("_impl",)
+
+    def __init__(self, name: str, backend: str | None = None) -> None:
+        self._impl = _backends.kem(name, _backend_name(backend))
+
+    name = property(lambda self: self._impl.name, doc="Algorithm name, e.g. 'ML-KEM-768'.")
+    backend = property(lambda self: self._impl.backend, doc="The backend in use.")
+    public_key_size = property(lambda self: self._impl.params.public_key_size)
+    secret_key_size = property(lambda self: self._impl.params.secret_key_size)
+    ciphertext_size = property(lambda self: self._impl.params.ciphertext_size)
+    shared_secret_size = property(lambda self: self._impl.params.shared_secret_size)
+
+    def generate_keypair(self) -> KemKeyPair:
+        """A fresh key pair from the operating system's CSPRNG."""
+        return self._impl.generate_keypair()  # type: ignore[no-any-return]
+
+    def keypair_from_seed(self, seed: Buffer) -> KemKeyPair:
+        """FIPS 203 deterministic key generation from the 64-byte seed ``d || z``."""
+        return self._impl.keypair_from_seed(seed)  # type: ignore[no-any-return]
+
+    def public_key_from_bytes(self, data: Buffer) -> KemPublicKey:
+        """Load an encapsulation key; runs the FIPS 203 modulus check."""
+        return self._impl.public_key_from_bytes(data)  # type: ignore[no-any-return]
+
+    def secret_key_from_bytes(self, data: Buffer) -> KemSecretKey:
+        """Load an expanded decapsulation key; runs the FIPS 203 hash check."""
+        return self._impl.secret_key_from_bytes(data)  # type: ignore[no-any-return]
+
+    def encapsulate_batch(self, public_keys: Sequence[KemPublicKey]) -> list[Encapsulation]:
+        """One encapsulation to each key, in one native call on "oqs"."""
+        return self._impl.encapsulate_batch(public_keys)  # type: ignore[no-any-return]
+
+    def decapsulate_batch(self, secret_key: KemSecretKey, ciphertexts: Sequence[Buffer]) -> list[bytes]:
+        """Decapsulate many ciphertexts under one key, in one native call on "oqs"."""
+        return self._impl.decapsulate_batch(secret_key, ciphertexts)  # type: ignore[no-any-return]
+
+    def __repr__(self) -> str:
+        return f"Kem({self.name!r}, backend={self.backend!r})"
+
+
+class Signature:
+    """An ML-DSA parameter set on one backend: a factory for keys."""
+
+    __slots__ = ("_impl",)
+
+    def __init__(self, name: str, backend: str | None = None) -> None:
+        self._impl = _backends.signature(name, _backend_name(backend))
+
+    name = property(lambda self: self._impl.name, doc="Algorithm name, e.g. 'ML-DSA-65'.")
+    backend = property(lambda self: self._impl.backend, doc="The backend in use.")
+    public_key_size = property(lambda self: self._impl.params.public_key_size)
+    secret_key_size = property(lambda self: self._impl.params.secret_key_size)
+    signature_size = property(lambda self: self._impl.params.signature_size)
+
+    def generate_keypair(self) -> SigKeyPair:
+        """A fresh key pair from the operating system's CSPRNG."""
+        return self._impl.generate_keypair()  # type: ignore[no-any-return]
+
+    def keypair_from_seed(self, seed: Buffer) -> SigKeyPair:
+        """FIPS 204 key generation from the 32-byte seed ``xi`` (where the backend offers it)."""
+        return self._impl.keypair_from_seed(seed)  # type: ignore[no-any-return]
+
+    def public_key_from_bytes(self, data: Buffer) -> SigPublicKey:
+        return self._impl.public_key_from_bytes(data)  # type: ignore[no-any-return]
+
+    def secret_key_from_bytes(self, data: Buffer) -> SigSecretKey:
+        return self._impl.secret_key_from_bytes(data)  # type: ignore[no-any-return]
+
+    def verify_batch(
+        self, items: Iterable[tuple[SigPublicKey, Buffer, Buffer, Buffer]]
+    ) -> list[bool]:
+        """Verify ``(public_key, signature, message, context)`` tuples; one native call on "oqs".
+
+        Returns one boolean per item instead of raising, so a batch reports
+        every bad signature rather than stopping at the first.
+        """
+        return self._impl.verify_batch(items)  # type: ignore[no-any-return]
+
+    def __repr__(self) -> str:
+        return f"Signature({self.name!r}, backend={self.backend!r})"
