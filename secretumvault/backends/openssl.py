@@ -73,7 +73,7 @@ def _unsupported(what: str, hint: str) -> UnsupportedAlgorithm:
 
 def _check_len(data: bytes, expected: int, what: str, exc: type[Exception]) -> None:
     if len(data) != expected:
-        raise exc(f"{what} must be {expected} bytes, got {len(data)}")
+        raise exc(f"{what} are {expected} bytes, got {len(data)}")
 
 
 # -- ML-KEM ---------------------------------------------------------------------
@@ -130,7 +130,7 @@ class OpenSSLKemSecretKey(KemSecretKey):
 
     def decapsulate(self, ciphertext: Buffer) -> bytes:
         ct = as_bytes(ciphertext, "ciphertext")
-        _check_len(ct, self._params.ciphertext_size, f"{self.algorithm} ciphertext", InvalidCiphertext)
+        _check_len(ct, self._params.ciphertext_size, f"{self.algorithm} ciphertexts", InvalidCiphertext)
         return self._key.decapsulate(ct)  # type: ignore[no-any-return]
 
     def public_key(self) -> KemPublicKey:
@@ -174,12 +174,12 @@ class Kem:
 
     def keypair_from_seed(self, seed: Buffer) -> KemKeyPair:
         data = as_bytes(seed, "seed")
-        _check_len(data, self.params.keypair_seed_size, f"{self.name} seed (d || z)", InvalidArgument)
+        _check_len(data, self.params.keypair_seed_size, f"{self.name} seeds (d || z)", InvalidKey)
         return self._pair(self._priv_cls.from_seed_bytes(data))
 
     def public_key_from_bytes(self, data: Buffer) -> KemPublicKey:
         raw = as_bytes(data, "encapsulation key")
-        _check_len(raw, self.params.public_key_size, f"{self.name} encapsulation key", InvalidKey)
+        _check_len(raw, self.params.public_key_size, f"{self.name} encapsulation keys", InvalidKey)
         try:
             key = self._pub_cls.from_public_bytes(raw)
         except ValueError:
@@ -318,12 +318,12 @@ class Signature:
 
     def keypair_from_seed(self, seed: Buffer) -> SigKeyPair:
         data = as_bytes(seed, "seed")
-        _check_len(data, self.params.seed_size, f"{self.name} seed", InvalidKey)
+        _check_len(data, self.params.seed_size, f"{self.name} seeds", InvalidKey)
         return self._pair(self._priv_cls.from_seed_bytes(data))
 
     def public_key_from_bytes(self, data: Buffer) -> SigPublicKey:
         raw = as_bytes(data, "public key")
-        _check_len(raw, self.params.public_key_size, f"{self.name} public key", InvalidKey)
+        _check_len(raw, self.params.public_key_size, f"{self.name} public keys", InvalidKey)
         try:
             key = self._pub_cls.from_public_bytes(raw)
         except ValueError:

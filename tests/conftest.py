@@ -1,0 +1,52 @@
+"""Shared fixtures: the backends under test and the location of the test vectors."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from secretumvault import pqc
+from secretumvault.backends import BACKENDS, native_import_error
+
+REQUIRE_NATIVE = os.environ.get("SECRETUMVAULT_REQUIRE_NATIVE", "") not in ("", "0")
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    # With liboqs installed, CI sets SECRETUMVAULT_REQUIRE_NATIVE=1: native tests
+    # must run, so a missing native core is a failure, never a quiet skip.
+    if REQUIRE_NATIVE and "oqs" not in pqc.available_backends():
+        raise pytest.UsageError(
+            f"SECRETUMVAULT_REQUIRE_NATIVE=1 but the native core is unavailable: {native_import_error()}"
+        )
+
+
+def skip_unless_available(backend: str) -> None:
+    if backend not in pqc.available_backends():
+        pytest.skip(f"backend {backend!r} unavailable: {native_import_error() if backend == 'oqs' else ''}")
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    """Each backend in turn; skipped (with the reason) where it is not built."""
+    skip_unless_available(request.param)
+    return str(request.param)
+
+
+@pytest.fixture
+def native() -> str:
+    skip_unless_available("oqs")
+    return "oqs"
+
+
+def kem_or_skip(name: str, backend: str) -> pqc.Kem:
+    """The KEM on that backend, or a skip naming what the backend lacks."""
+    if name not in pqc.kem_algorithms(backend):
+        pytest.skip(f"the {backend} backend does not provide {name}")
+    return pqc.Kem(name, backend=backend)
+
+
+def sig_or_skip(name: str, backend: str) -> pqc.Signature:
+    if name not in pqc.signature_algorithms(backend):
+        pytest.skip(f"the {backend} backend does not provide {name}")
+    return pqc.Signature(name, backend=backend)
