@@ -12,6 +12,7 @@ import importlib
 from types import ModuleType
 from typing import Any
 
+from ..algorithms import kem_params, sig_params
 from ..errors import BackendUnavailable, UnsupportedAlgorithm
 
 __all__ = ["BACKENDS", "available_backends", "resolve", "kem", "signature", "native_import_error"]
@@ -43,6 +44,10 @@ def available_backends() -> list[str]:
 def resolve(name: str, *, kem: str | None = None, sig: str | None = None) -> ModuleType:
     """Return the backend module for ``name``; "auto" picks the first that offers the algorithm."""
     if name == "auto":
+        if kem is not None:
+            kem_params(kem)  # an unknown name is reported as such, not as "unavailable"
+        if sig is not None:
+            sig_params(sig)
         for candidate in BACKENDS:
             module = _module(candidate)
             if not module.is_available():
@@ -53,7 +58,10 @@ def resolve(name: str, *, kem: str | None = None, sig: str | None = None) -> Mod
                 continue
             return module
         wanted = kem or sig or "post-quantum algorithms"
-        raise UnsupportedAlgorithm(f"no available backend provides {wanted}")
+        hint = "" if "oqs" in available_backends() else f"; the native oqs backend would ({native_import_error()})"
+        raise UnsupportedAlgorithm(
+            f"no available backend provides {wanted} (available: {', '.join(available_backends()) or 'none'}){hint}"
+        )
     module = _module(name)
     if not module.is_available():
         reason = ""
