@@ -50,15 +50,14 @@ def locate_liboqs(build_dir: Path) -> dict[str, str] | None:
         configure += ["-G", "Ninja"]
     subprocess.run(configure, check=True)
     env = dict(
-        line.split("=", 1)
-        for line in (build_dir / "liboqs.env").read_text().splitlines()
-        if "=" in line
+        line.split("=", 1) for line in (build_dir / "liboqs.env").read_text().splitlines() if "=" in line
     )
     if env.get("ORIGIN") == "none":
         return None
     if env["ORIGIN"] == "vendored":
         jobs = str(os.cpu_count() or 2)
-        subprocess.run([cmake, "--build", str(build_dir), "--parallel", jobs], check=True)
+        build = [cmake, "--build", str(build_dir), "--config", "Release", "--parallel", jobs]
+        subprocess.run(build, check=True)
     return env
 
 
@@ -88,7 +87,7 @@ class BuildNative(build_ext):
         for ext in self.extensions:
             ext.include_dirs += [liboqs["INCLUDE_DIR"], str(ROOT / "csrc")]
             ext.define_macros.append(("SV_LIBOQS_ORIGIN", f'"{liboqs["ORIGIN"]}"'))
-            if library.endswith(".a"):
+            if library.endswith((".a", ".lib")):
                 ext.extra_objects.append(library)  # linked in: the wheel needs nothing installed
             else:
                 libdir = str(Path(library).parent)

@@ -2,7 +2,12 @@
 
 #include <stdlib.h>
 #include <string.h>
+
+#ifdef _WIN32
+#include <windows.h>
+#else
 #include <time.h>
+#endif
 
 #define MLKEM_Q 3329u
 
@@ -59,8 +64,18 @@ size_t sv_sig_verify_batch(const OQS_SIG *sig, size_t n, const uint8_t *const *m
     return failures;
 }
 
-static double elapsed_ns(const struct timespec *start, const struct timespec *end) {
-    return (double)(end->tv_sec - start->tv_sec) * 1e9 + (double)(end->tv_nsec - start->tv_nsec);
+/* Monotonic clock in nanoseconds. */
+static double now_ns(void) {
+#ifdef _WIN32
+    LARGE_INTEGER counter, frequency;
+    QueryPerformanceCounter(&counter);
+    QueryPerformanceFrequency(&frequency);
+    return (double)counter.QuadPart * 1e9 / (double)frequency.QuadPart;
+#else
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
+#endif
 }
 
 double sv_floor_kem(const OQS_KEM *kem, int op, size_t iterations) {
@@ -69,7 +84,7 @@ double sv_floor_kem(const OQS_KEM *kem, int op, size_t iterations) {
     uint8_t *sk = malloc(kem->length_secret_key);
     uint8_t *ct = malloc(kem->length_ciphertext);
     uint8_t *ss = malloc(kem->length_shared_secret);
-    struct timespec start, end;
+    double start;
     OQS_STATUS rc = OQS_SUCCESS;
 
     if (!pk || !sk || !ct || !ss || iterations == 0) {
@@ -79,7 +94,7 @@ double sv_floor_kem(const OQS_KEM *kem, int op, size_t iterations) {
         OQS_KEM_encaps(kem, ct, ss, pk) != OQS_SUCCESS) {
         goto done;
     }
-    clock_gettime(CLOCK_MONOTONIC, &start);
+    start = now_ns();
     for (size_t i = 0; i < iterations && rc == OQS_SUCCESS; i++) {
         switch (op) {
         case 0: rc = OQS_KEM_keypair(kem, pk, sk); break;
@@ -88,9 +103,8 @@ double sv_floor_kem(const OQS_KEM *kem, int op, size_t iterations) {
         default: rc = OQS_ERROR; break;
         }
     }
-    clock_gettime(CLOCK_MONOTONIC, &end);
     if (rc == OQS_SUCCESS) {
-        result = elapsed_ns(&start, &end) / (double)iterations;
+        result = (now_ns() - start) / (double)iterations;
     }
 done:
     if (sk) {
@@ -113,7 +127,7 @@ double sv_floor_sig(const OQS_SIG *sig, int op, size_t iterations, size_t messag
     uint8_t *sm = malloc(sig->length_signature);
     uint8_t *msg = calloc(message_len ? message_len : 1, 1);
     size_t sm_len = 0;
-    struct timespec start, end;
+    double start;
     OQS_STATUS rc = OQS_SUCCESS;
 
     if (!pk || !sk || !sm || !msg || iterations == 0) {
@@ -123,7 +137,7 @@ double sv_floor_sig(const OQS_SIG *sig, int op, size_t iterations, size_t messag
         OQS_SIG_sign_with_ctx_str(sig, sm, &sm_len, msg, message_len, NULL, 0, sk) != OQS_SUCCESS) {
         goto done;
     }
-    clock_gettime(CLOCK_MONOTONIC, &start);
+    start = now_ns();
     for (size_t i = 0; i < iterations && rc == OQS_SUCCESS; i++) {
         switch (op) {
         case 0: rc = OQS_SIG_keypair(sig, pk, sk); break;
@@ -132,9 +146,8 @@ double sv_floor_sig(const OQS_SIG *sig, int op, size_t iterations, size_t messag
         default: rc = OQS_ERROR; break;
         }
     }
-    clock_gettime(CLOCK_MONOTONIC, &end);
     if (rc == OQS_SUCCESS) {
-        result = elapsed_ns(&start, &end) / (double)iterations;
+        result = (now_ns() - start) / (double)iterations;
     }
 done:
     if (sk) {
