@@ -43,9 +43,8 @@ def main() -> None:
             )
         )
         return
-    table = Table(
-        title=f"{bench.KEM} / {bench.SIG}, µs per operation (ratio to C floor) — {platform.processor() or platform.machine()}"
-    )
+    machine = platform.processor() or platform.machine()
+    table = Table(title=f"{bench.KEM} / {bench.SIG}, µs per operation (ratio to C floor), {machine}")
     table.add_column("contender")
     columns = [f"{alg.split('-')[1]} {op}" for alg, op in bench.OPERATIONS]
     for col in columns:

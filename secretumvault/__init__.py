@@ -13,7 +13,7 @@ from . import errors
 
 __version__ = "0.1.0"
 
-__all__ = ["__version__", "errors", "pqc", "hybrid", "keystore", "config"]
+__all__ = ["__version__", "config", "errors", "hybrid", "keystore", "pqc"]
 
 _LAZY = {"pqc", "hybrid", "keystore", "config", "backends", "algorithms", "keytypes"}
 

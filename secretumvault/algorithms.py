@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from .errors import UnsupportedAlgorithm
 
-__all__ = ["KemParams", "SigParams", "KEM_PARAMS", "SIG_PARAMS", "kem_params", "sig_params"]
+__all__ = ["KEM_PARAMS", "SIG_PARAMS", "KemParams", "SigParams", "kem_params", "sig_params"]
 
 
 @dataclass(frozen=True)
@@ -57,9 +57,7 @@ def kem_params(name: object) -> KemParams:
     try:
         return KEM_PARAMS[name]  # type: ignore[index]
     except (KeyError, TypeError):
-        raise UnsupportedAlgorithm(
-            f"unknown KEM {name!r}; expected one of {', '.join(KEM_PARAMS)}"
-        ) from None
+        raise UnsupportedAlgorithm(f"unknown KEM {name!r}; expected one of {', '.join(KEM_PARAMS)}") from None
 
 
 def sig_params(name: object) -> SigParams:

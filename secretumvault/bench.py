@@ -25,8 +25,12 @@ from typing import Any
 KEM = "ML-KEM-768"
 SIG = "ML-DSA-65"
 OPERATIONS = (
-    (KEM, "keygen"), (KEM, "encaps"), (KEM, "decaps"),
-    (SIG, "keygen"), (SIG, "sign"), (SIG, "verify"),
+    (KEM, "keygen"),
+    (KEM, "encaps"),
+    (KEM, "decaps"),
+    (SIG, "keygen"),
+    (SIG, "sign"),
+    (SIG, "verify"),
 )
 MESSAGE = b"\x00" * 32
 FLOOR = "C floor (liboqs)"
@@ -37,7 +41,7 @@ class Result:
     contender: str
     algorithm: str
     operation: str
-    ns_per_op: float | None        # None when the contender could not run it
+    ns_per_op: float | None  # None when the contender could not run it
     note: str = ""
 
     def as_dict(self) -> dict[str, Any]:
@@ -64,13 +68,21 @@ def _secretumvault(backend: str) -> Callable[[str, str], Op]:
             kem = pqc.Kem(alg, backend=backend)
             kp = kem.generate_keypair()
             ct = kp.public_key.encapsulate().ciphertext
-            return {"keygen": kem.generate_keypair, "encaps": kp.public_key.encapsulate,
-                    "decaps": lambda: kp.secret_key.decapsulate(ct)}[op]
+            ops: dict[str, Op] = {
+                "keygen": kem.generate_keypair,
+                "encaps": kp.public_key.encapsulate,
+                "decaps": lambda: kp.secret_key.decapsulate(ct),
+            }
+            return ops[op]
         scheme = pqc.Signature(alg, backend=backend)
         skp = scheme.generate_keypair()
         sig = skp.secret_key.sign(MESSAGE)
-        return {"keygen": scheme.generate_keypair, "sign": lambda: skp.secret_key.sign(MESSAGE),
-                "verify": lambda: skp.public_key.verify(sig, MESSAGE)}[op]
+        sig_ops: dict[str, Op] = {
+            "keygen": scheme.generate_keypair,
+            "sign": lambda: skp.secret_key.sign(MESSAGE),
+            "verify": lambda: skp.public_key.verify(sig, MESSAGE),
+        }
+        return sig_ops[op]
 
     return make
 
@@ -83,20 +95,28 @@ def _liboqs_python() -> Callable[[str, str], Op]:
         raise Unavailable("not installed (pip install liboqs-python)")
     if not path or not any(os.path.exists(os.path.join(path, d, "liboqs.so")) for d in ("lib", "lib64")):
         raise Unavailable("needs a shared liboqs: set OQS_INSTALL_PATH to its prefix")
-    import oqs  # type: ignore[import-not-found]
+    import oqs
 
     def make(alg: str, op: str) -> Op:
         if alg == KEM:
             kem = oqs.KeyEncapsulation(alg)
             pk = kem.generate_keypair()
             ct, _ = kem.encap_secret(pk)
-            return {"keygen": kem.generate_keypair, "encaps": lambda: kem.encap_secret(pk),
-                    "decaps": lambda: kem.decap_secret(ct)}[op]
+            ops: dict[str, Op] = {
+                "keygen": kem.generate_keypair,
+                "encaps": lambda: kem.encap_secret(pk),
+                "decaps": lambda: kem.decap_secret(ct),
+            }
+            return ops[op]
         signer = oqs.Signature(alg)
         pk = signer.generate_keypair()
         sig = signer.sign(MESSAGE)
-        return {"keygen": signer.generate_keypair, "sign": lambda: signer.sign(MESSAGE),
-                "verify": lambda: signer.verify(MESSAGE, sig, pk)}[op]
+        sig_ops: dict[str, Op] = {
+            "keygen": signer.generate_keypair,
+            "sign": lambda: signer.sign(MESSAGE),
+            "verify": lambda: signer.verify(MESSAGE, sig, pk),
+        }
+        return sig_ops[op]
 
     return make
 
@@ -104,19 +124,27 @@ def _liboqs_python() -> Callable[[str, str], Op]:
 def _pqcrypto() -> Callable[[str, str], Op]:
     if importlib.util.find_spec("pqcrypto") is None:
         raise Unavailable("not installed (pip install pqcrypto)")
-    from pqcrypto.kem import ml_kem_768  # type: ignore[import-not-found]
-    from pqcrypto.sign import ml_dsa_65  # type: ignore[import-not-found]
+    from pqcrypto.kem import ml_kem_768
+    from pqcrypto.sign import ml_dsa_65
 
     def make(alg: str, op: str) -> Op:
         if alg == KEM:
             pk, sk = ml_kem_768.keygen()
             ct, _ = ml_kem_768.encaps(pk)
-            return {"keygen": ml_kem_768.keygen, "encaps": lambda: ml_kem_768.encaps(pk),
-                    "decaps": lambda: ml_kem_768.decaps(sk, ct)}[op]
+            ops: dict[str, Op] = {
+                "keygen": ml_kem_768.keygen,
+                "encaps": lambda: ml_kem_768.encaps(pk),
+                "decaps": lambda: ml_kem_768.decaps(sk, ct),
+            }
+            return ops[op]
         pk, sk = ml_dsa_65.keygen()
         sig = ml_dsa_65.sign(sk, MESSAGE)
-        return {"keygen": ml_dsa_65.keygen, "sign": lambda: ml_dsa_65.sign(sk, MESSAGE),
-                "verify": lambda: ml_dsa_65.verify(pk, MESSAGE, sig)}[op]
+        sig_ops: dict[str, Op] = {
+            "keygen": ml_dsa_65.keygen,
+            "sign": lambda: ml_dsa_65.sign(sk, MESSAGE),
+            "verify": lambda: ml_dsa_65.verify(pk, MESSAGE, sig),
+        }
+        return sig_ops[op]
 
     return make
 
@@ -124,19 +152,27 @@ def _pqcrypto() -> Callable[[str, str], Op]:
 def _pure_python() -> Callable[[str, str], Op]:
     if importlib.util.find_spec("kyber_py") is None or importlib.util.find_spec("dilithium_py") is None:
         raise Unavailable("not installed (pip install kyber-py dilithium-py)")
-    from dilithium_py.ml_dsa import ML_DSA_65  # type: ignore[import-not-found]
-    from kyber_py.ml_kem import ML_KEM_768  # type: ignore[import-not-found]
+    from dilithium_py.ml_dsa import ML_DSA_65
+    from kyber_py.ml_kem import ML_KEM_768
 
     def make(alg: str, op: str) -> Op:
         if alg == KEM:
             ek, dk = ML_KEM_768.keygen()
             _, ct = ML_KEM_768.encaps(ek)
-            return {"keygen": ML_KEM_768.keygen, "encaps": lambda: ML_KEM_768.encaps(ek),
-                    "decaps": lambda: ML_KEM_768.decaps(dk, ct)}[op]
+            ops: dict[str, Op] = {
+                "keygen": ML_KEM_768.keygen,
+                "encaps": lambda: ML_KEM_768.encaps(ek),
+                "decaps": lambda: ML_KEM_768.decaps(dk, ct),
+            }
+            return ops[op]
         pk, sk = ML_DSA_65.keygen()
         sig = ML_DSA_65.sign(sk, MESSAGE)
-        return {"keygen": ML_DSA_65.keygen, "sign": lambda: ML_DSA_65.sign(sk, MESSAGE),
-                "verify": lambda: ML_DSA_65.verify(pk, MESSAGE, sig)}[op]
+        sig_ops: dict[str, Op] = {
+            "keygen": ML_DSA_65.keygen,
+            "sign": lambda: ML_DSA_65.sign(sk, MESSAGE),
+            "verify": lambda: ML_DSA_65.verify(pk, MESSAGE, sig),
+        }
+        return sig_ops[op]
 
     return make
 
@@ -194,7 +230,7 @@ def run(quick: bool = False) -> Iterator[Result]:
         try:
             floor = _floor_runner(alg, op)
             n_floor = max(1, int(budget_ns / max(floor(3), 1.0)))
-            runners[FLOOR] = lambda: floor(n_floor)
+            runners[FLOOR] = lambda floor=floor, n=n_floor: floor(n)  # type: ignore[misc]
         except Unavailable as exc:
             reasons[FLOOR] = str(exc)
         for name, make in makers.items():

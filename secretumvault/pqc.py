@@ -31,19 +31,19 @@ from .keytypes import (
 )
 
 __all__ = [
-    "Kem",
-    "Signature",
     "Encapsulation",
+    "Kem",
     "KemKeyPair",
     "KemPublicKey",
     "KemSecretKey",
     "SigKeyPair",
     "SigPublicKey",
     "SigSecretKey",
+    "Signature",
     "available_backends",
     "get_default_backend",
-    "set_default_backend",
     "kem_algorithms",
+    "set_default_backend",
     "signature_algorithms",
 ]
 
@@ -90,7 +90,7 @@ def _names(backend: str | None, attr: str) -> set[str]:
     chosen = [backend] if backend not in (None, "auto") else available_backends()
     found: set[str] = set()
     for name in chosen:
-        found.update(getattr(_backends.resolve(name), attr)())  # type: ignore[arg-type]
+        found.update(getattr(_backends.resolve(name), attr)())
     return found
 
 
@@ -177,9 +177,7 @@ class Signature:
     def secret_key_from_bytes(self, data: Buffer) -> SigSecretKey:
         return self._impl.secret_key_from_bytes(data)  # type: ignore[no-any-return]
 
-    def verify_batch(
-        self, items: Iterable[tuple[SigPublicKey, Buffer, Buffer, Buffer]]
-    ) -> list[bool]:
+    def verify_batch(self, items: Iterable[tuple[SigPublicKey, Buffer, Buffer, Buffer]]) -> list[bool]:
         """Verify ``(public_key, signature, message, context)`` tuples; one native call on "oqs".
 
         Returns one boolean per item instead of raising, so a batch reports

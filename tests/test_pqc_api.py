@@ -29,7 +29,10 @@ def test_kem_sizes_match_fips_203(name: str, backend: str) -> None:
     kem = kem_or_skip(name, backend)
     pk_size, sk_size, ct_size, ss_size = NIST_KEM_SIZES[name]
     assert (kem.public_key_size, kem.secret_key_size, kem.ciphertext_size, kem.shared_secret_size) == (
-        pk_size, sk_size, ct_size, ss_size,
+        pk_size,
+        sk_size,
+        ct_size,
+        ss_size,
     )
     kp = kem.generate_keypair()
     enc = kp.public_key.encapsulate()
@@ -44,7 +47,11 @@ def test_kem_sizes_match_fips_203(name: str, backend: str) -> None:
 def test_signature_sizes_match_fips_204(name: str, backend: str) -> None:
     scheme = sig_or_skip(name, backend)
     pk_size, sk_size, sig_size = NIST_SIG_SIZES[name]
-    assert (scheme.public_key_size, scheme.secret_key_size, scheme.signature_size) == (pk_size, sk_size, sig_size)
+    assert (scheme.public_key_size, scheme.secret_key_size, scheme.signature_size) == (
+        pk_size,
+        sk_size,
+        sig_size,
+    )
     kp = scheme.generate_keypair()
     assert len(kp.public_key.to_bytes()) == pk_size
     assert len(kp.secret_key.sign(b"m")) == sig_size
@@ -145,7 +152,7 @@ def test_unknown_algorithms_and_backends_are_rejected() -> None:
 def test_openssl_backend_names_what_it_lacks() -> None:
     if "openssl" not in pqc.available_backends():
         pytest.skip("openssl backend unavailable")
-    with pytest.raises(errors.UnsupportedAlgorithm, match="openssl backend.*ML-KEM-512"):
+    with pytest.raises(errors.UnsupportedAlgorithm, match=r"openssl backend.*ML-KEM-512"):
         pqc.Kem("ML-KEM-512", backend="openssl")
     kp = pqc.Kem("ML-KEM-768", backend="openssl").generate_keypair()
     with pytest.raises(errors.UnsupportedAlgorithm, match="openssl backend"):

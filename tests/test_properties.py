@@ -10,7 +10,9 @@ from secretumvault import errors, pqc
 
 from .conftest import kem_or_skip, sig_or_skip
 
-SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+SETTINGS = settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 
 
 @SETTINGS

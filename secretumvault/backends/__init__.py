@@ -15,7 +15,7 @@ from typing import Any
 from ..algorithms import kem_params, sig_params
 from ..errors import BackendUnavailable, UnsupportedAlgorithm
 
-__all__ = ["BACKENDS", "available_backends", "resolve", "kem", "signature", "native_import_error"]
+__all__ = ["BACKENDS", "available_backends", "kem", "native_import_error", "resolve", "signature"]
 
 #: Preference order for "auto".
 BACKENDS = ("oqs", "openssl")
@@ -58,10 +58,13 @@ def resolve(name: str, *, kem: str | None = None, sig: str | None = None) -> Mod
                 continue
             return module
         wanted = kem or sig or "post-quantum algorithms"
-        hint = "" if "oqs" in available_backends() else f"; the native oqs backend would ({native_import_error()})"
-        raise UnsupportedAlgorithm(
-            f"no available backend provides {wanted} (available: {', '.join(available_backends()) or 'none'}){hint}"
+        hint = (
+            ""
+            if "oqs" in available_backends()
+            else f"; the native oqs backend would ({native_import_error()})"
         )
+        available = ", ".join(available_backends()) or "none"
+        raise UnsupportedAlgorithm(f"no available backend provides {wanted} (available: {available}){hint}")
     module = _module(name)
     if not module.is_available():
         reason = ""

@@ -80,7 +80,7 @@ def _check_len(data: bytes, expected: int, what: str, exc: type[Exception]) -> N
 
 
 class OpenSSLKemPublicKey(KemPublicKey):
-    __slots__ = ("_params", "_key", "_raw")
+    __slots__ = ("_key", "_params", "_raw")
     backend = NAME
 
     def __init__(self, params: KemParams, key: Any, raw: bytes) -> None:
@@ -117,7 +117,7 @@ class OpenSSLKemPublicKey(KemPublicKey):
 
 
 class OpenSSLKemSecretKey(KemSecretKey):
-    __slots__ = ("_params", "_key")
+    __slots__ = ("_key", "_params")
     backend = NAME
 
     def __init__(self, params: KemParams, key: Any) -> None:
@@ -223,7 +223,7 @@ def _context(context: object, params: SigParams) -> bytes:
 
 
 class OpenSSLSigPublicKey(SigPublicKey):
-    __slots__ = ("_params", "_key", "_raw")
+    __slots__ = ("_key", "_params", "_raw")
     backend = NAME
 
     def __init__(self, params: SigParams, key: Any, raw: bytes) -> None:
@@ -264,7 +264,7 @@ class OpenSSLSigPublicKey(SigPublicKey):
 
 
 class OpenSSLSigSecretKey(SigSecretKey):
-    __slots__ = ("_params", "_key")
+    __slots__ = ("_key", "_params")
     backend = NAME
 
     def __init__(self, params: SigParams, key: Any) -> None:
@@ -337,9 +337,7 @@ class Signature:
             "load the 32-byte seed with keypair_from_seed(), or use backend='oqs'",
         )
 
-    def verify_batch(
-        self, items: Iterable[tuple[SigPublicKey, Buffer, Buffer, Buffer]]
-    ) -> list[bool]:
+    def verify_batch(self, items: Iterable[tuple[SigPublicKey, Buffer, Buffer, Buffer]]) -> list[bool]:
         results = []
         for public_key, signature, message, context in items:
             if not isinstance(public_key, OpenSSLSigPublicKey) or public_key.algorithm != self.name:

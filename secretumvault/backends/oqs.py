@@ -13,14 +13,14 @@ from ..keytypes import KemPublicKey, KemSecretKey, SigPublicKey, SigSecretKey
 
 NAME = "oqs"
 
-_core: Any
+_core: Any = None
 _import_error: str | None
 try:
-    from .. import _oqs as _core
+    from .. import _oqs
 except ImportError as exc:  # built without liboqs, or the extension failed to load
-    _core = None
     _import_error = f"native core not built: {exc}"
 else:
+    _core = _oqs
     _import_error = None
     KemPublicKey.register(_core.KemPublicKey)
     KemSecretKey.register(_core.KemSecretKey)
