@@ -1,0 +1,253 @@
+"""SecretumVault configuration: a TOML file, validated into frozen settings.
+
+.. code-block:: toml
+
+    [vault]
+    crypto_backend = "oqs"      # "oqs" | "openssl" | "auto"
+    [crypto.oqs]
+    enable_pqc = true
+    hybrid_mode = true
+    [storage]
+    backend = "sqlite"          # "sqlite" | "postgresql"
+    path = "secretumvault.db"   # sqlite only
+    dsn = "postgresql://..."    # postgresql only
+
+Every key changes what the library does; a key that would be silently
+ignored (an unknown key, or ``dsn`` with sqlite) is an error. Every error is a
+:class:`~secretumvault.errors.ConfigError` naming the key and the fix.
+
+This is the top layer: it may import :mod:`hybrid` and :mod:`pqc`, never the
+other way round.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from . import pqc
+from .errors import ConfigError
+from .hybrid import CryptoPolicy, KemAlgorithm, SignatureAlgorithm
+
+__all__ = ["CRYPTO_BACKENDS", "STORAGE_BACKENDS", "Settings", "StorageSettings"]
+
+CRYPTO_BACKENDS = ("oqs", "openssl", "auto")
+STORAGE_BACKENDS = ("sqlite", "postgresql")
+_POSTGRES_SCHEMES = ("postgresql", "postgres")
+
+# The whole schema: section -> key -> the TOML type it must have. Anything else is refused.
+_SCHEMA: dict[str, dict[str, type]] = {
+    "vault": {"crypto_backend": str},
+    "crypto.oqs": {"enable_pqc": bool, "hybrid_mode": bool},
+    "storage": {"backend": str, "path": str, "dsn": str},
+}
+
+
+@dataclass(frozen=True)
+class StorageSettings:
+    """The ``[storage]`` section, validated; the keystore opens it.
+
+    ``dsn`` may hold a database password, so it never appears in ``repr``.
+    """
+
+    backend: str = "sqlite"
+    path: str | None = "secretumvault.db"
+    dsn: str | None = field(default=None, repr=False)
+
+    def __repr__(self) -> str:
+        dsn = "None" if self.dsn is None else "'<redacted>'"
+        return f"StorageSettings(backend={self.backend!r}, path={self.path!r}, dsn={dsn})"
+
+    def open_arguments(self) -> dict[str, str | None]:
+        """Keyword arguments for ``keystore.open_storage(**settings.storage.open_arguments())``."""
+        return {"backend": self.backend, "path": self.path, "dsn": self.dsn}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Validated configuration. Build it with :meth:`load`, :meth:`loads` or :meth:`defaults`."""
+
+    crypto_backend: str = "auto"
+    enable_pqc: bool = True
+    hybrid_mode: bool = True
+    storage: StorageSettings = field(default_factory=StorageSettings)
+
+    # -- construction ------------------------------------------------------------
+
+    @classmethod
+    def defaults(cls) -> Settings:
+        """Settings of an empty file: backend "auto", PQC on, hybrid mode on, sqlite."""
+        return cls.loads("")
+
+    @classmethod
+    def load(cls, path: str | Path) -> Settings:
+        """Read and validate a TOML file."""
+        try:
+            text = Path(path).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise ConfigError(f"cannot read config file {str(path)!r}: {exc.strerror or exc}") from None
+        except UnicodeDecodeError:
+            raise ConfigError(f"config file {str(path)!r} is not UTF-8 text; save it as UTF-8") from None
+        return cls.loads(text, source=str(path))
+
+    @classmethod
+    def loads(cls, text: str, *, source: str = "<string>") -> Settings:
+        """Parse and validate TOML text; ``source`` names it in error messages."""
+        if not isinstance(text, str):
+            raise ConfigError(f"config text must be str, not {type(text).__name__}")
+        try:
+            document = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{source}: not valid TOML: {exc}") from None
+        values = _flatten(document, source)
+        settings = cls(
+            crypto_backend=_get(values, "vault", "crypto_backend", "auto"),
+            enable_pqc=_get(values, "crypto.oqs", "enable_pqc", True),
+            hybrid_mode=_get(values, "crypto.oqs", "hybrid_mode", True),
+            storage=_storage(values, source),
+        )
+        settings._check_backend(source)
+        return settings
+
+    def _check_backend(self, source: str) -> None:
+        if self.crypto_backend not in CRYPTO_BACKENDS:
+            raise ConfigError(
+                f"{source}: [vault] crypto_backend = {self.crypto_backend!r} is not a backend; "
+                f"set it to one of {', '.join(map(repr, CRYPTO_BACKENDS))}"
+            )
+        available = pqc.available_backends()
+        if self.crypto_backend == "auto":
+            if not available:
+                raise ConfigError(
+                    f'{source}: [vault] crypto_backend = "auto" found no usable backend; '
+                    "install cryptography>=48 (openssl backend) or build with liboqs (oqs backend)"
+                )
+        elif self.crypto_backend not in available:
+            fix = (
+                'build SecretumVault with liboqs (see README), or set crypto_backend = "auto"'
+                if self.crypto_backend == "oqs"
+                else 'install cryptography>=48, or set crypto_backend = "auto"'
+            )
+            raise ConfigError(
+                f"{source}: [vault] crypto_backend = {self.crypto_backend!r}, but that backend is not "
+                f"available here (available: {', '.join(available) or 'none'}); {fix}"
+            )
+
+    # -- what the settings do ----------------------------------------------------
+
+    def apply(self) -> None:
+        """Make ``crypto_backend`` the process-wide default of :mod:`pqc` (for ``backend=None``)."""
+        pqc.set_default_backend(self.crypto_backend)
+
+    def crypto_policy(self) -> CryptoPolicy:
+        """The policy engines ask for their KEM and signature scheme.
+
+        Raises ConfigError when ``enable_pqc = false``: every KEM and signature
+        scheme SecretumVault offers is post-quantum or hybrid.
+        """
+        if not self.enable_pqc:
+            raise ConfigError(
+                "post-quantum cryptography is disabled by [crypto.oqs] enable_pqc = false, and every "
+                "KEM and signature scheme here is post-quantum or hybrid; set enable_pqc = true"
+            )
+        return CryptoPolicy(hybrid_mode=self.hybrid_mode, backend=self.crypto_backend)
+
+    def kem(self) -> KemAlgorithm:
+        """The configured KEM (hybrid X25519-ML-KEM-768 or pure ML-KEM-768, per hybrid_mode)."""
+        return self.crypto_policy().kem()
+
+    def signature(self) -> SignatureAlgorithm:
+        """The configured signature scheme (Ed25519-ML-DSA-65 or ML-DSA-65, per hybrid_mode)."""
+        return self.crypto_policy().signature()
+
+
+# -- parsing helpers --------------------------------------------------------------
+
+
+def _flatten(document: Mapping[str, Any], source: str) -> dict[str, dict[str, Any]]:
+    """``{"crypto": {"oqs": {...}}}`` -> ``{"crypto.oqs": {...}}``, refusing anything unknown."""
+    flat: dict[str, dict[str, Any]] = {}
+    for name, value in document.items():
+        if name == "crypto":
+            if not isinstance(value, dict):
+                raise ConfigError(
+                    f"{source}: 'crypto' must be a table ([crypto.oqs]), not a {type(value).__name__}"
+                )
+            for sub, sub_value in value.items():
+                _section(flat, f"crypto.{sub}", sub_value, source)
+        else:
+            _section(flat, name, value, source)
+    return flat
+
+
+def _section(flat: dict[str, dict[str, Any]], name: str, value: Any, source: str) -> None:
+    if name not in _SCHEMA:
+        known = ", ".join(f"[{s}]" for s in _SCHEMA)
+        raise ConfigError(f"{source}: unknown section or key {name!r}; the known sections are {known}")
+    if not isinstance(value, dict):
+        raise ConfigError(f"{source}: {name!r} must be a table ([{name}]), not a {type(value).__name__}")
+    for key, item in value.items():
+        expected = _SCHEMA[name].get(key)
+        if expected is None:
+            known = ", ".join(_SCHEMA[name])
+            raise ConfigError(f"{source}: unknown key [{name}] {key}; the keys of [{name}] are {known}")
+        if type(item) is not expected:  # exact: TOML has no bool/int confusion, and neither do we
+            raise ConfigError(
+                f"{source}: [{name}] {key} must be a {_type_name(expected)}, got {_type_name(type(item))}; "
+                f"for example {_example(expected)}"
+            )
+    flat[name] = value
+
+
+def _type_name(kind: type) -> str:
+    return {str: "string", bool: "boolean", int: "integer", float: "float"}.get(kind, kind.__name__)
+
+
+def _example(kind: type) -> str:
+    return '"text" in double quotes' if kind is str else "true or false"
+
+
+def _get(values: dict[str, dict[str, Any]], section: str, key: str, default: Any) -> Any:
+    return values.get(section, {}).get(key, default)
+
+
+def _storage(values: dict[str, dict[str, Any]], source: str) -> StorageSettings:
+    section = values.get("storage", {})
+    backend = section.get("backend", "sqlite")
+    if backend not in STORAGE_BACKENDS:
+        raise ConfigError(
+            f"{source}: [storage] backend = {backend!r} is not a storage backend; "
+            f"set it to one of {', '.join(map(repr, STORAGE_BACKENDS))}"
+        )
+    if backend == "sqlite":
+        if "dsn" in section:
+            raise ConfigError(
+                f'{source}: [storage] dsn is only used with backend = "postgresql"; '
+                'remove it, or set backend = "postgresql"'
+            )
+        path = section.get("path", "secretumvault.db")
+        if not path.strip():
+            raise ConfigError(f'{source}: [storage] path is empty; set it to a file, e.g. "secretumvault.db"')
+        return StorageSettings(backend="sqlite", path=path, dsn=None)
+    if "path" in section:
+        raise ConfigError(
+            f'{source}: [storage] path is only used with backend = "sqlite"; '
+            'remove it, or set backend = "sqlite"'
+        )
+    dsn = section.get("dsn")
+    if dsn is None:
+        raise ConfigError(
+            f'{source}: [storage] backend = "postgresql" needs a dsn; '
+            'add dsn = "postgresql://user@host/dbname"'
+        )
+    if urlsplit(dsn).scheme not in _POSTGRES_SCHEMES:
+        # The DSN may embed a password: say what is wrong without echoing it.
+        raise ConfigError(
+            f"{source}: [storage] dsn must be a postgresql:// URL; "
+            'write it as dsn = "postgresql://user@host/dbname"'
+        )
+    return StorageSettings(backend="postgresql", path=None, dsn=dsn)
