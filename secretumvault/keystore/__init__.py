@@ -1,0 +1,39 @@
+"""Persistent, encrypted-at-rest, sealable storage for secrets and key material.
+
+::
+
+    from secretumvault.keystore import Keystore, open_storage
+
+    ks = Keystore(open_storage(path="vault.db"))
+    shares = ks.initialize_with_shares(shares=5, threshold=3)   # once; or initialize_with_passphrase()
+    for share in shares[:3]:
+        ks.unseal_share(share)                                # or ks.unseal(passphrase)
+    ks.put("transit/keys/foo", b"...")
+    ks.get("transit/keys/foo")
+    ks.seal()
+
+Storage: :class:`SQLiteStorage` (embedded default) or :class:`PostgresStorage`
+(psycopg 3; several processes or hosts on one store). Both implement
+:class:`Storage`, which any other backend can implement too.
+"""
+
+from __future__ import annotations
+
+from .factory import open_storage
+from .keystore import Entry, Keystore, UnsealProgress
+from .postgres import PostgresStorage
+from .seal import ScryptParams
+from .sqlite import SQLiteStorage
+from .storage import Storage, StoredValue
+
+__all__ = [
+    "Entry",
+    "Keystore",
+    "PostgresStorage",
+    "SQLiteStorage",
+    "ScryptParams",
+    "Storage",
+    "StoredValue",
+    "UnsealProgress",
+    "open_storage",
+]

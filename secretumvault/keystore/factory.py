@@ -1,0 +1,32 @@
+"""open_storage(): pick a storage backend by name."""
+
+from __future__ import annotations
+
+import os
+from typing import Literal
+
+from ..errors import InvalidArgument
+from .postgres import PostgresStorage
+from .sqlite import SQLiteStorage
+from .storage import Storage
+
+__all__ = ["open_storage"]
+
+
+def open_storage(
+    backend: Literal["sqlite", "postgresql"] = "sqlite",
+    *,
+    path: str | os.PathLike[str] | None = None,
+    dsn: str | None = None,
+    table: str = "secretumvault_records",
+) -> Storage:
+    """``open_storage(path="vault.db")`` or ``open_storage("postgresql", dsn="postgresql://...")``."""
+    if backend == "sqlite":
+        if path is None or dsn is not None:
+            raise InvalidArgument('backend="sqlite" takes path=, not dsn=')
+        return SQLiteStorage(path)
+    if backend == "postgresql":
+        if dsn is None or path is not None:
+            raise InvalidArgument('backend="postgresql" takes dsn=, not path=')
+        return PostgresStorage(dsn, table=table)
+    raise InvalidArgument(f'unknown storage backend {backend!r}: use "sqlite" or "postgresql"')

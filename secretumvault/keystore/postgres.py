@@ -1,0 +1,165 @@
+"""PostgreSQL storage (psycopg 3): one store shared by several processes or hosts.
+
+Every operation is a single SQL statement in autocommit mode, so each write is
+atomic on its own. Revisions come from a sequence, which makes them increase
+across the whole table. A compare-and-set is ``UPDATE ... WHERE revision = $n``
+(or ``INSERT ... ON CONFLICT DO NOTHING`` when no record is expected): under
+READ COMMITTED a concurrent writer blocks on the row lock, then re-checks the
+``WHERE`` clause against the row as committed, so only one of two racing
+writers can succeed.
+
+psycopg is imported only when a PostgresStorage is created, so the SQLite
+default works without it.
+"""
+
+from __future__ import annotations
+
+import builtins
+import re
+import threading
+from typing import Any
+
+from ..errors import ConflictError, InvalidArgument, KeystoreError
+from .storage import StoredValue
+
+__all__ = ["PostgresStorage"]
+
+_TABLE_NAME = re.compile(r"[a-z_][a-z0-9_]{0,47}")
+
+
+class PostgresStorage:
+    """Storage in one PostgreSQL table (created on first use).
+
+    ``dsn`` is a libpq connection string or URI. ``table`` lets several
+    keystores share a database; it must be a plain lower-case identifier.
+    Each thread gets its own connection, so threads do not queue behind one
+    socket; :meth:`close` closes them all.
+    """
+
+    def __init__(self, dsn: str, *, table: str = "secretumvault_records") -> None:
+        if not _TABLE_NAME.fullmatch(table):
+            raise InvalidArgument("table must match [a-z_][a-z0-9_]{0,47}")
+        try:
+            import psycopg
+            from psycopg import sql
+        except ImportError as exc:
+            raise KeystoreError('PostgreSQL storage needs psycopg 3: pip install "psycopg[binary]"') from exc
+        self._psycopg: Any = psycopg
+        self._dsn = dsn
+        self._table = table
+        self._local = threading.local()
+        self._connections: builtins.list[Any] = []
+        self._lock = threading.Lock()
+        self._closed = False
+        self._sql = _Statements(sql, table)
+        self._create_schema()
+
+    def __repr__(self) -> str:  # the DSN may hold a password: never shown
+        return f"PostgresStorage(table={self._table!r})"
+
+    # -- connections ---------------------------------------------------------------
+
+    def _connection(self) -> Any:
+        if self._closed:
+            raise KeystoreError("this PostgresStorage was closed; open a new one")
+        conn = getattr(self._local, "conn", None)
+        if conn is None or conn.closed:
+            try:
+                conn = self._psycopg.connect(self._dsn, autocommit=True)
+            except self._psycopg.Error as exc:
+                # The driver's message names host and port, never the password.
+                raise KeystoreError(f"cannot connect to PostgreSQL: {exc}") from exc
+            self._local.conn = conn
+            with self._lock:
+                self._connections.append(conn)
+        return conn
+
+    def _execute(self, statement: Any, params: tuple[object, ...]) -> builtins.list[tuple[Any, ...]]:
+        try:
+            cursor = self._connection().execute(statement, params)
+            return list(cursor.fetchall()) if cursor.description is not None else []
+        except self._psycopg.Error as exc:
+            raise KeystoreError(f"PostgreSQL storage error: {type(exc).__name__}: {exc}") from exc
+
+    def _create_schema(self) -> None:
+        conn = self._connection()
+        try:
+            # CREATE ... IF NOT EXISTS is not safe against a concurrent creator;
+            # an advisory lock keyed on the table name serialises first use.
+            with conn.transaction():
+                conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (self._table,))
+                conn.execute(self._sql.create_sequence)
+                conn.execute(self._sql.create_table)
+        except self._psycopg.Error as exc:
+            raise KeystoreError(f"cannot create the keystore table: {exc}") from exc
+
+    # -- the Storage interface -------------------------------------------------------
+
+    def get(self, path: str) -> StoredValue | None:
+        rows = self._execute(self._sql.select, (path,))
+        return None if not rows else StoredValue(bytes(rows[0][0]), int(rows[0][1]))
+
+    def put(self, path: str, value: bytes) -> int:
+        rows = self._execute(self._sql.upsert, (path, value))
+        return int(rows[0][0])
+
+    def cas(self, path: str, expected_revision: int | None, value: bytes) -> int:
+        if expected_revision is None:
+            rows = self._execute(self._sql.insert_if_absent, (path, value))
+        else:
+            rows = self._execute(self._sql.update_if_revision, (value, path, expected_revision))
+        if not rows:
+            raise ConflictError(
+                f"record {path!r} is not at revision {expected_revision}; read it again and retry"
+            )
+        return int(rows[0][0])
+
+    def delete(self, path: str) -> bool:
+        return bool(self._execute(self._sql.delete, (path,)))
+
+    def list(self, prefix: str) -> builtins.list[str]:
+        return [str(row[0]) for row in self._execute(self._sql.list_prefix, (prefix,))]
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            connections, self._connections = self._connections, []
+        for conn in connections:
+            conn.close()
+
+    def drop(self) -> None:
+        """Delete the table and its sequence, with every record in them (for tests)."""
+        self._execute(self._sql.drop_table, ())
+        self._execute(self._sql.drop_sequence, ())
+
+
+class _Statements:
+    """The SQL, composed once with the table name quoted as an identifier."""
+
+    def __init__(self, sql: Any, table: str) -> None:
+        t = sql.Identifier(table)
+        seq = sql.Identifier(f"{table}_revision")
+        self.create_sequence = sql.SQL("CREATE SEQUENCE IF NOT EXISTS {}").format(seq)
+        # COLLATE "C": prefix listing and ordering by bytes, whatever the database locale.
+        self.create_table = sql.SQL(
+            'CREATE TABLE IF NOT EXISTS {} (path TEXT COLLATE "C" PRIMARY KEY, '
+            "value BYTEA NOT NULL, revision BIGINT NOT NULL)"
+        ).format(t)
+        self.select = sql.SQL("SELECT value, revision FROM {} WHERE path = %s").format(t)
+        self.upsert = sql.SQL(
+            "INSERT INTO {t} AS r (path, value, revision) VALUES (%s, %s, nextval({s})) "
+            "ON CONFLICT (path) DO UPDATE SET value = EXCLUDED.value, revision = EXCLUDED.revision "
+            "RETURNING r.revision"
+        ).format(t=t, s=sql.Literal(f"{table}_revision"))
+        self.insert_if_absent = sql.SQL(
+            "INSERT INTO {t} (path, value, revision) VALUES (%s, %s, nextval({s})) "
+            "ON CONFLICT (path) DO NOTHING RETURNING revision"
+        ).format(t=t, s=sql.Literal(f"{table}_revision"))
+        self.update_if_revision = sql.SQL(
+            "UPDATE {t} SET value = %s, revision = nextval({s}) WHERE path = %s AND revision = %s "
+            "RETURNING revision"
+        ).format(t=t, s=sql.Literal(f"{table}_revision"))
+        self.delete = sql.SQL("DELETE FROM {} WHERE path = %s RETURNING revision").format(t)
+        self.list_prefix = sql.SQL("SELECT path FROM {} WHERE starts_with(path, %s) ORDER BY path").format(t)
+        self.drop_table = sql.SQL("DROP TABLE IF EXISTS {}").format(t)
+        self.drop_sequence = sql.SQL("DROP SEQUENCE IF EXISTS {}").format(seq)

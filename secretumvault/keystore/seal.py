@@ -1,0 +1,137 @@
+"""How a store is unsealed: its seal configuration, stored in clear beside the wrapped root key.
+
+Two kinds, as in Vault:
+
+- ``passphrase``: the key-encryption key (KEK) is scrypt(passphrase, salt).
+  The scrypt parameters and salt are stored so the KEK can be derived again.
+- ``shamir``: the KEK is 32 random bytes, split into shares at initialisation
+  and never stored; ``threshold`` shares rebuild it (see ``shamir.py``).
+
+The configuration is stored in clear but is bound into the associated data of
+the wrapped root key (``core.py``), so changing any field of it makes unsealing
+fail instead of silently deriving something else. Parameters read back are
+also bounds-checked, so a tampered store cannot make scrypt exhaust memory.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
+
+from ..errors import InvalidArgument
+from . import _json
+from ._aead import KEY_SIZE
+
+__all__ = ["MAX_SHARES", "PassphraseSeal", "ScryptParams", "SealConfig", "ShamirSeal", "seal_from_dict"]
+
+MAX_SHARES = 255  # share indices are one byte
+_SALT_SIZE = 16
+SET_ID_SIZE = 8
+
+
+@dataclass(frozen=True)
+class ScryptParams:
+    """scrypt cost. The default (n=2**17, r=8, p=1: 128 MiB, a fraction of a second)
+    follows OWASP's recommendation; n=2**14 (RFC 7914's interactive setting) is
+    the lowest accepted, and n=2**20 the highest so a stored value cannot be
+    used to exhaust memory."""
+
+    n: int = 2**17
+    r: int = 8
+    p: int = 1
+
+    def __post_init__(self) -> None:
+        if not (2**14 <= self.n <= 2**20 and self.n & (self.n - 1) == 0):
+            raise InvalidArgument("scrypt n must be a power of two from 2**14 to 2**20")
+        if not 1 <= self.r <= 32:
+            raise InvalidArgument("scrypt r must be from 1 to 32")
+        if not 1 <= self.p <= 16:
+            raise InvalidArgument("scrypt p must be from 1 to 16")
+
+
+@dataclass(frozen=True)
+class PassphraseSeal:
+    params: ScryptParams
+    salt: bytes = field(repr=False)
+
+    @classmethod
+    def new(cls, params: ScryptParams) -> PassphraseSeal:
+        return cls(params, os.urandom(_SALT_SIZE))
+
+    def derive_kek(self, passphrase: bytes) -> bytes:
+        kdf = Scrypt(salt=self.salt, length=KEY_SIZE, n=self.params.n, r=self.params.r, p=self.params.p)
+        return kdf.derive(passphrase)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "type": "passphrase",
+            "kdf": "scrypt",
+            "salt": _json.b64encode(self.salt),
+            "n": self.params.n,
+            "r": self.params.r,
+            "p": self.params.p,
+        }
+
+
+@dataclass(frozen=True)
+class ShamirSeal:
+    shares: int
+    threshold: int
+    # Random per store, carried in every share, so a share of another store is
+    # recognised as such instead of producing a wrong key.
+    set_id: bytes
+
+    @classmethod
+    def new(cls, shares: int, threshold: int) -> ShamirSeal:
+        check_share_counts(shares, threshold)
+        return cls(shares, threshold, os.urandom(SET_ID_SIZE))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "type": "shamir",
+            "shares": self.shares,
+            "threshold": self.threshold,
+            "set_id": self.set_id.hex(),
+        }
+
+
+SealConfig = PassphraseSeal | ShamirSeal
+
+
+def check_share_counts(shares: object, threshold: object) -> None:
+    """Vault's rules: 1 <= threshold <= shares <= 255, and threshold > 1 when shares > 1."""
+    if not isinstance(shares, int) or isinstance(shares, bool) or not 1 <= shares <= MAX_SHARES:
+        raise InvalidArgument(f"shares must be an integer from 1 to {MAX_SHARES}")
+    if not isinstance(threshold, int) or isinstance(threshold, bool) or not 1 <= threshold <= shares:
+        raise InvalidArgument("threshold must be an integer from 1 to the number of shares")
+    if shares > 1 and threshold == 1:
+        raise InvalidArgument("threshold must be at least 2 when there is more than one share")
+
+
+def seal_from_dict(obj: object) -> SealConfig:
+    """Parse a stored seal configuration; raises ``_json.EnvelopeError`` if malformed."""
+    if not isinstance(obj, dict):
+        raise _json.EnvelopeError("seal configuration is not an object")
+    kind = obj.get("type")
+    try:
+        if kind == "passphrase" and obj.get("kdf") == "scrypt":
+            params = ScryptParams(
+                n=_json.require(obj, "n", int), r=_json.require(obj, "r", int), p=_json.require(obj, "p", int)
+            )
+            salt = _json.b64decode(_json.require(obj, "salt", str))
+            if len(salt) != _SALT_SIZE:
+                raise _json.EnvelopeError("scrypt salt has the wrong length")
+            return PassphraseSeal(params, salt)
+        if kind == "shamir":
+            shares, threshold = _json.require(obj, "shares", int), _json.require(obj, "threshold", int)
+            check_share_counts(shares, threshold)
+            set_id = bytes.fromhex(_json.require(obj, "set_id", str))
+            if len(set_id) != SET_ID_SIZE:
+                raise _json.EnvelopeError("share set id has the wrong length")
+            return ShamirSeal(shares, threshold, set_id)
+    except (InvalidArgument, ValueError) as exc:
+        raise _json.EnvelopeError(f"seal configuration out of bounds: {exc}") from exc
+    raise _json.EnvelopeError(f"unknown seal type {kind!r}")

@@ -1,0 +1,189 @@
+"""SQLite storage: the embedded default. A file path is all a user gives.
+
+Concurrency and durability come from SQLite itself:
+
+- WAL journal: readers never block the writer, and a process killed mid-write
+  leaves only an uncommitted WAL tail that the next opener discards.
+- ``synchronous=FULL``: a write that returned is on disk, not only in the OS
+  cache, so it survives a power cut as well as a kill -9.
+- Every write is one ``BEGIN IMMEDIATE`` transaction, which takes the write
+  lock before reading, so the revision check of a compare-and-set and the write
+  that follows are atomic across threads and processes.
+"""
+
+from __future__ import annotations
+
+import builtins
+import os
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from ..errors import ConflictError, KeystoreError
+from .storage import StoredValue
+
+__all__ = ["SQLiteStorage"]
+
+_SCHEMA_VERSION = 1
+_BUSY_TIMEOUT_MS = 30_000
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS records (
+    path     TEXT    PRIMARY KEY NOT NULL,
+    value    BLOB    NOT NULL,
+    revision INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS revision_counter (
+    id   INTEGER PRIMARY KEY CHECK (id = 0),
+    last INTEGER NOT NULL
+);
+INSERT OR IGNORE INTO revision_counter (id, last) VALUES (0, 0);
+"""
+
+
+class SQLiteStorage:
+    """Storage in one SQLite file, safe to share between threads and processes.
+
+    Each thread gets its own connection (sqlite3 connections are not meant to
+    be shared); :meth:`close` closes them all.
+    """
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self._path = os.fspath(path)
+        self._local = threading.local()
+        self._connections: builtins.list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+        self._closed = False
+        self._create_schema()
+
+    def __repr__(self) -> str:
+        return f"SQLiteStorage({self._path!r})"
+
+    # -- connections ---------------------------------------------------------------
+
+    def _connection(self) -> sqlite3.Connection:
+        if self._closed:
+            raise KeystoreError("this SQLiteStorage was closed; open a new one")
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = self._connect()
+            self._local.conn = conn
+            with self._lock:
+                self._connections.append(conn)
+        return conn
+
+    def _connect(self) -> sqlite3.Connection:
+        try:
+            # isolation_level=None: we issue BEGIN/COMMIT ourselves. Each connection is
+            # used only by the thread that opened it; check_same_thread=False is there
+            # so that close() may close all of them from one thread.
+            conn = sqlite3.connect(
+                self._path,
+                isolation_level=None,
+                timeout=_BUSY_TIMEOUT_MS / 1000,
+                check_same_thread=False,
+            )
+            conn.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
+            conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("PRAGMA synchronous = FULL")
+        except sqlite3.Error as exc:
+            raise KeystoreError(f"cannot open SQLite store at {self._path!r}: {exc}") from exc
+        return conn
+
+    @contextmanager
+    def _write_transaction(self) -> Iterator[sqlite3.Connection]:
+        """BEGIN IMMEDIATE ... COMMIT; any failure rolls back, so nothing is half-written."""
+        conn = self._connection()
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as exc:
+            raise KeystoreError(f"SQLite store is not writable: {exc}") from exc
+        try:
+            yield conn
+            conn.execute("COMMIT")
+        except sqlite3.Error as exc:
+            _rollback(conn)
+            raise KeystoreError(f"SQLite write failed: {exc}") from exc
+        except BaseException:
+            _rollback(conn)
+            raise
+
+    def _read(self, query: str, params: tuple[object, ...]) -> builtins.list[tuple[Any, ...]]:
+        try:
+            return self._connection().execute(query, params).fetchall()
+        except sqlite3.Error as exc:
+            raise KeystoreError(f"SQLite read failed: {exc}") from exc
+
+    def _create_schema(self) -> None:
+        with self._write_transaction() as conn:
+            (version,) = conn.execute("PRAGMA user_version").fetchone()
+            if version not in (0, _SCHEMA_VERSION):
+                raise KeystoreError(
+                    f"{self._path!r} has keystore schema version {version}; this library reads "
+                    f"version {_SCHEMA_VERSION}. Use a matching SecretumVault release."
+                )
+            for statement in _SCHEMA.split(";"):
+                if statement.strip():
+                    conn.execute(statement)
+            conn.execute(f"PRAGMA user_version = {_SCHEMA_VERSION}")
+
+    # -- the Storage interface -------------------------------------------------------
+
+    def get(self, path: str) -> StoredValue | None:
+        rows = self._read("SELECT value, revision FROM records WHERE path = ?", (path,))
+        return None if not rows else StoredValue(bytes(rows[0][0]), int(rows[0][1]))
+
+    def put(self, path: str, value: bytes) -> int:
+        with self._write_transaction() as conn:
+            return self._write(conn, path, value)
+
+    def cas(self, path: str, expected_revision: int | None, value: bytes) -> int:
+        with self._write_transaction() as conn:
+            row = conn.execute("SELECT revision FROM records WHERE path = ?", (path,)).fetchone()
+            current = None if row is None else int(row[0])
+            if current != expected_revision:
+                raise ConflictError(
+                    f"record {path!r} is at revision {current}, not {expected_revision}; "
+                    "read it again and retry"
+                )
+            return self._write(conn, path, value)
+
+    def delete(self, path: str) -> bool:
+        with self._write_transaction() as conn:
+            return conn.execute("DELETE FROM records WHERE path = ?", (path,)).rowcount > 0
+
+    def list(self, prefix: str) -> builtins.list[str]:
+        # substr() compares whole characters; a LIKE pattern would need escaping
+        # of '%' and '_' in the prefix, and a range scan needs an upper bound
+        # that no string can exceed, which UTF-8 text does not have.
+        rows = self._read(
+            "SELECT path FROM records WHERE substr(path, 1, ?) = ? ORDER BY path", (len(prefix), prefix)
+        )
+        return [str(row[0]) for row in rows]
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            connections, self._connections = self._connections, []
+        for conn in connections:
+            conn.close()
+
+    @staticmethod
+    def _write(conn: sqlite3.Connection, path: str, value: bytes) -> int:
+        # fetchall(), not fetchone(): the statement must run to completion before COMMIT.
+        ((revision,),) = conn.execute(
+            "UPDATE revision_counter SET last = last + 1 WHERE id = 0 RETURNING last"
+        ).fetchall()
+        conn.execute(
+            "INSERT INTO records (path, value, revision) VALUES (?, ?, ?) "
+            "ON CONFLICT (path) DO UPDATE SET value = excluded.value, revision = excluded.revision",
+            (path, value, revision),
+        )
+        return int(revision)
+
+
+def _rollback(conn: sqlite3.Connection) -> None:
+    if conn.in_transaction:
+        conn.execute("ROLLBACK")
