@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -41,8 +40,9 @@ class Case:
         return list(self.test.get("flags", []))
 
 
-def cases(*files: str) -> Iterator[Any]:
+def cases(*files: str) -> list[Any]:
     """pytest.param per test case of each file, with ids "file:tcId"."""
+    params = []
     for name in files:
         path = WYCHEPROOF / name
         if not path.exists():
@@ -51,4 +51,6 @@ def cases(*files: str) -> Iterator[Any]:
         data = json.loads(Path(path).read_text())
         for group in data["testGroups"]:
             for test in group["tests"]:
-                yield pytest.param(Case(name, group, test), id=f"{name.removesuffix('.json')}:{test['tcId']}")
+                case_id = f"{name.removesuffix('.json')}:{test['tcId']}"
+                params.append(pytest.param(Case(name, group, test), id=case_id))
+    return params

@@ -1,0 +1,107 @@
+"""Run the peer comparison of :mod:`secretumvault.bench` and present it.
+
+A progress bar while it runs, a table at the end with each contender's time
+and its ratio to the C floor (rich), ``--json`` for machines, and an optional
+PNG chart (matplotlib, the ``plot`` extra).
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import sys
+
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from . import bench
+from .errors import UnsupportedAlgorithm
+
+__all__ = ["render_table", "run", "save_plot"]
+
+
+def run(*, quick: bool, as_json: bool, plot: str | None) -> int:
+    console = Console(stderr=True)
+    total = len(bench.OPERATIONS) * (1 + len(bench.CONTENDERS))
+    results: list[bench.Result] = []
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=console, transient=True) as progress:
+        task = progress.add_task("benchmarking", total=total)
+        for result in bench.run(quick=quick):
+            results.append(result)
+            progress.update(task, advance=1, description=f"{result.algorithm} {result.operation}")
+    ratios = bench.ratios_to_floor(results)
+    if as_json:
+        rows = [r.as_dict() | {"ratio_to_floor": ratios.get(_key(r))} for r in results]
+        print(json.dumps({"machine": _machine(), "quick": quick, "results": rows}, indent=2))
+    else:
+        Console().print(render_table(results, ratios))
+        for r in results:
+            if r.ns_per_op is None and (r.algorithm, r.operation) == bench.OPERATIONS[0]:
+                Console().print(f"[dim]{escape(r.contender)}: {escape(r.note)}[/dim]")
+    if plot:
+        save_plot(results, plot)
+        console.print(f"chart written to {plot}")
+    return 0
+
+
+def _key(r: bench.Result) -> tuple[str, str, str]:
+    return (r.contender, r.algorithm, r.operation)
+
+
+def _machine() -> str:
+    return f"{platform.machine()} {platform.processor() or ''} Python {sys.version.split()[0]}".strip()
+
+
+def render_table(results: list[bench.Result], ratios: dict[tuple[str, str, str], float]) -> Table:
+    title = f"{bench.KEM} / {bench.SIG}: µs per operation (ratio to the C floor), {_machine()}"
+    table = Table(title=title)
+    table.add_column("contender", no_wrap=True)
+    for alg, op in bench.OPERATIONS:
+        table.add_column(f"{alg.split('-')[1]} {op}", justify="right")
+    by_key = {_key(r): r for r in results}
+    for contender in dict.fromkeys(r.contender for r in results):
+        cells = []
+        for alg, op in bench.OPERATIONS:
+            r = by_key[(contender, alg, op)]
+            ratio = ratios.get((contender, alg, op))
+            if r.ns_per_op is None:
+                cells.append("—")
+            elif ratio is None:
+                cells.append(f"{r.ns_per_op / 1000:.1f}")
+            else:
+                cells.append(f"{r.ns_per_op / 1000:.1f} ({ratio:.2f}x)")
+        table.add_row(escape(contender), *cells)
+    return table
+
+
+def save_plot(results: list[bench.Result], path: str) -> None:
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        raise UnsupportedAlgorithm("--plot needs matplotlib: pip install 'secretumvault[plot]'") from None
+    contenders = [
+        c
+        for c in dict.fromkeys(r.contender for r in results)
+        if any(r.contender == c and r.ns_per_op for r in results)
+    ]
+    ops = [f"{alg}\n{op}" for alg, op in bench.OPERATIONS]
+    by_key = {_key(r): r for r in results}
+    fig, ax = plt.subplots(figsize=(12, 5.5))
+    width = 0.8 / max(len(contenders), 1)
+    for i, contender in enumerate(contenders):
+        values = [(by_key[(contender, alg, op)].ns_per_op or 0) / 1000 for alg, op in bench.OPERATIONS]
+        ax.bar([x + i * width for x in range(len(ops))], values, width, label=contender)
+    ax.set_xticks([x + width * (len(contenders) - 1) / 2 for x in range(len(ops))], ops)
+    ax.set_yscale("log")
+    ax.set_ylabel("µs per operation (log scale; lower is faster)")
+    ax.set_title(f"ML-KEM-768 / ML-DSA-65 per operation, {_machine()}")
+    ax.legend(fontsize="small")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)

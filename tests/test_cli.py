@@ -1,0 +1,132 @@
+"""The secretumvault command: real round trips through files, and one-line errors."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from secretumvault import keyfile, pqc
+from secretumvault.cli import main
+
+
+def run(*argv: str) -> int:
+    return main(list(argv))
+
+
+def test_info_reports_backends_and_liboqs(capsys: pytest.CaptureFixture[str]) -> None:
+    assert run("info", "--json") == 0
+    info = json.loads(capsys.readouterr().out)
+    assert info["backends"] == pqc.available_backends()
+    assert "ML-KEM-768" in info["kem_algorithms"]
+    assert info["liboqs"]["available"] == ("oqs" in pqc.available_backends())
+    assert info["hybrid_mode"] is True
+
+
+@pytest.mark.parametrize("algorithm", ["ML-KEM-768", "X25519-ML-KEM-768", None])
+def test_kem_round_trip_through_files(tmp_path: Path, backend: str, algorithm: str | None) -> None:
+    pk, sk = tmp_path / "k.pub", tmp_path / "k.sec"
+    ct, ss1, ss2 = tmp_path / "ct", tmp_path / "ss1", tmp_path / "ss2"
+    chosen = ["--algorithm", algorithm] if algorithm else []
+    assert run("keygen", "--backend", backend, *chosen, "--public", str(pk), "--secret", str(sk)) == 0
+    assert sk.stat().st_mode & 0o777 == 0o600
+    assert run("encapsulate", "--public", str(pk), "--ciphertext", str(ct), "--shared-secret", str(ss1)) == 0
+    assert run("decapsulate", "--secret", str(sk), "--ciphertext", str(ct), "--shared-secret", str(ss2)) == 0
+    assert ss1.read_bytes() == ss2.read_bytes() and len(ss1.read_bytes()) == 32
+    # With no --algorithm the configured default applies: hybrid mode is on.
+    assert keyfile.peek(pk.read_bytes())[1] == (algorithm or "X25519-ML-KEM-768")
+
+
+def test_hybrid_mode_off_makes_pure_pqc_keys(tmp_path: Path) -> None:
+    config = tmp_path / "c.toml"
+    config.write_text("[crypto.oqs]\nhybrid_mode = false\n")
+    pk, sk = tmp_path / "k.pub", tmp_path / "k.sec"
+    assert run("keygen", "-c", str(config), "--signature", "--public", str(pk), "--secret", str(sk)) == 0
+    assert keyfile.peek(pk.read_bytes())[1] == "ML-DSA-65"
+
+
+@pytest.mark.parametrize("algorithm", ["ML-DSA-65", "Ed25519-ML-DSA-65"])
+def test_sign_and_verify_files(
+    tmp_path: Path, backend: str, algorithm: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pk, sk, msg, sig = tmp_path / "s.pub", tmp_path / "s.sec", tmp_path / "msg", tmp_path / "sig"
+    msg.write_bytes(b"release 1.0")
+    assert run("keygen", "--backend", backend, "-a", algorithm, "--public", str(pk), "--secret", str(sk)) == 0
+    assert run("sign", "--secret", str(sk), "--context", "rel", "--signature", str(sig), str(msg)) == 0
+    assert run("verify", "--public", str(pk), "--signature", str(sig), "--context", "rel", str(msg)) == 0
+    capsys.readouterr()
+    msg.write_bytes(b"release 1.1")
+    assert run("verify", "--public", str(pk), "--signature", str(sig), "--context", "rel", str(msg)) == 1
+    err = capsys.readouterr().err
+    assert "does NOT verify" in err and err.count("\n") == 1
+
+
+def test_user_mistakes_are_one_line_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    cases = [
+        (["encapsulate", "--public", str(tmp_path / "missing"), "--shared-secret", "x"], 2, "cannot read"),
+        (["keygen", "-a", "Kyber512", "--public", "p", "--secret", "s"], 1, "unknown signature algorithm"),
+    ]
+    (tmp_path / "garbage").write_bytes(b"\x07garbage")
+    cases.append((["verify", "--public", str(tmp_path / "garbage"), "--signature", "x"], 1, "key"))
+    for argv, code, words in cases:
+        assert run(*argv) == code
+        err = capsys.readouterr().err
+        assert words in err and err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_wrong_key_kind_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    pk, sk = tmp_path / "s.pub", tmp_path / "s.sec"
+    assert run("keygen", "-a", "ML-DSA-44", "--public", str(pk), "--secret", str(sk)) == 0
+    assert run("encapsulate", "--public", str(pk), "--shared-secret", str(tmp_path / "ss")) == 2
+    assert "not a KEM public key" in capsys.readouterr().err
+    assert not (tmp_path / "ss").exists()
+
+
+def test_enable_pqc_false_refuses_keygen(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config = tmp_path / "c.toml"
+    config.write_text("[crypto.oqs]\nenable_pqc = false\n")
+    pk = tmp_path / "k.pub"
+    assert run("keygen", "-c", str(config), "--public", str(pk), "--secret", str(tmp_path / "k.sec")) == 1
+    assert "enable_pqc" in capsys.readouterr().err
+    assert not pk.exists()
+
+
+def test_malformed_config_names_the_key(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config = tmp_path / "c.toml"
+    config.write_text('[vault]\ncrypto_backend = "quantum"\n')
+    assert run("info", "-c", str(config)) == 1
+    assert "crypto_backend" in capsys.readouterr().err
+
+
+def test_keyfiles_round_trip_every_kind(backend: str) -> None:
+    for factory in (pqc.Kem("ML-KEM-768", backend), pqc.Signature("ML-DSA-44", backend)):
+        pair = factory.generate_keypair()
+        assert keyfile.load(keyfile.dump(pair.public_key), backend) == pair.public_key
+        secret = keyfile.load(keyfile.dump(pair.secret_key), backend)
+        assert type(secret) is type(pair.secret_key)
+        assert keyfile.dump(secret) == keyfile.dump(pair.secret_key)
+
+
+def test_bench_quick_json(capsys: pytest.CaptureFixture[str]) -> None:
+    assert run("bench", "--quick", "--json") == 0
+    report = json.loads(capsys.readouterr().out)
+    measured = {(r["contender"], r["operation"]) for r in report["results"] if r["ns_per_op"]}
+    for backend in pqc.available_backends():
+        assert (f"secretumvault[{backend}]", "encaps") in measured
+    if "oqs" in pqc.available_backends():
+        assert ("C floor (liboqs)", "sign") in measured
+
+
+def test_python_dash_m_entry_point() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "secretumvault", "--version"],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "PYTHONPATH": os.getcwd()},
+    )
+    assert done.returncode == 0 and done.stdout.startswith("secretumvault ")
