@@ -70,11 +70,20 @@ def render_table(results: list[bench.Result], ratios: dict[tuple[str, str, str],
             if r.ns_per_op is None:
                 cells.append("—")
             elif ratio is None:
-                cells.append(f"{r.ns_per_op / 1000:.1f}")
+                cells.append(_short(r.ns_per_op / 1000))
             else:
-                cells.append(f"{r.ns_per_op / 1000:.1f} ({ratio:.2f}x)")
+                cells.append(f"{_short(r.ns_per_op / 1000)}\n{_short(ratio, 2)}x")
         table.add_row(escape(contender), *cells)
     return table
+
+
+def _short(value: float, decimals: int = 1) -> str:
+    """Few characters for a table cell: fewer decimals as the number grows."""
+    if value >= 1000:
+        return f"{value:.0f}"
+    if value >= 100:
+        return f"{value:.0f}" if decimals > 1 else f"{value:.1f}"
+    return f"{value:.{decimals}f}"
 
 
 def save_plot(results: list[bench.Result], path: str) -> None:
