@@ -7,18 +7,21 @@ Submodules load on first use (``secretumvault.pqc``, ``secretumvault.hybrid``,
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING, Any
 
 from . import errors
+
+# typing costs milliseconds to import; the package import must stay cheap.
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # pragma: no cover
+    from typing import Any
+
+    from . import pqc
 
 __version__ = "0.1.0"
 
 __all__ = ["__version__", "config", "errors", "hybrid", "keystore", "pqc"]
 
 _LAZY = {"pqc", "hybrid", "keystore", "config", "backends", "algorithms", "keytypes"}
-
-if TYPE_CHECKING:  # pragma: no cover
-    from . import pqc
 
 
 def __getattr__(name: str) -> Any:

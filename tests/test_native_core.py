@@ -159,3 +159,12 @@ def test_no_memory_growth_over_100k_operations(backend: str) -> None:
     # A leak of even one 32-byte secret per call would add >3 MB; the allocator's own
     # jitter stays well below 1 MB.
     assert growth < 1_000_000, f"RSS grew by {growth} bytes over 100k operations"
+
+
+def test_importing_the_package_loads_no_engine() -> None:
+    import subprocess
+    import sys
+
+    code = "import sys, secretumvault; print(sorted(m for m in sys.modules if m.startswith('secretumvault')))"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "['secretumvault', 'secretumvault.errors']"
