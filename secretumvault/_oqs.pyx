@@ -157,6 +157,10 @@ _SIG_LIBOQS_NAMES = {"ML-DSA-44": b"ML-DSA-44", "ML-DSA-65": b"ML-DSA-65", "ML-D
 _MAX_CONTEXT = 255
 _BACKEND = "oqs"
 
+# Key objects are made only by this module: __cinit__ demands this token, which
+# Python code cannot reach, so no half-built key (NULL buffers) can ever exist.
+cdef object _CONSTRUCT = object()
+
 
 # -- buffers ------------------------------------------------------------------------
 
@@ -239,6 +243,8 @@ cdef class KemAlgorithm:
     def __cinit__(self, str name):
         from secretumvault.algorithms import kem_params
 
+        if name not in _KEM_LIBOQS_NAMES:
+            raise UnsupportedAlgorithm(f"unknown KEM {name!r} for the oqs backend")
         self._kem = OQS_KEM_new(_KEM_LIBOQS_NAMES[name])
         if self._kem == NULL:
             raise UnsupportedAlgorithm(f"{name} is not enabled in this liboqs build")
@@ -287,7 +293,7 @@ cdef class KemAlgorithm:
             PyBuffer_Release(&view)
 
     cdef object _keypair_from_seed_ptr(self, const uint8_t *seed):
-        cdef KemSecretKey sk = KemSecretKey.__new__(KemSecretKey)
+        cdef KemSecretKey sk = KemSecretKey.__new__(KemSecretKey, _CONSTRUCT)
         cdef bytes ek = _new_bytes(self.public_key_size)
         cdef OQS_STATUS rc
         sk._alg = self
@@ -331,7 +337,7 @@ cdef class KemAlgorithm:
         try:
             if view.len != self.secret_key_size:
                 raise InvalidKey(f"{self.name} decapsulation keys are {self.secret_key_size} bytes, got {view.len}")
-            sk = KemSecretKey.__new__(KemSecretKey)
+            sk = KemSecretKey.__new__(KemSecretKey, _CONSTRUCT)
             sk._alg = self
             sk._dk = _secure_copy(<const uint8_t *>view.buf, view.len)
         finally:
@@ -428,7 +434,7 @@ cdef class KemAlgorithm:
 
 
 cdef KemPublicKey _kem_public_key(KemAlgorithm alg, bytes ek):
-    cdef KemPublicKey pk = KemPublicKey.__new__(KemPublicKey)
+    cdef KemPublicKey pk = KemPublicKey.__new__(KemPublicKey, _CONSTRUCT)
     pk._alg = alg
     pk._ek = ek
     return pk
@@ -447,8 +453,9 @@ cdef class KemPublicKey:
     cdef KemAlgorithm _alg
     cdef bytes _ek
 
-    def __init__(self):
-        raise InvalidType("load keys with Kem.public_key_from_bytes()")
+    def __cinit__(self, token=None):
+        if token is not _CONSTRUCT:
+            raise InvalidType("load keys with Kem.public_key_from_bytes()")
 
     @property
     def algorithm(self):
@@ -534,8 +541,9 @@ cdef class KemSecretKey:
     cdef uint8_t *_dk      # expanded FIPS 203 decapsulation key
     cdef uint8_t *_seed    # d || z when known (generated or loaded from a seed), else NULL
 
-    def __init__(self):
-        raise InvalidType("load keys with Kem.secret_key_from_bytes() or Kem.keypair_from_seed()")
+    def __cinit__(self, token=None):
+        if token is not _CONSTRUCT:
+            raise InvalidType("load keys with Kem.secret_key_from_bytes() or Kem.keypair_from_seed()")
 
     def __dealloc__(self):
         if self._alg is not None:
@@ -630,6 +638,8 @@ cdef class SigAlgorithm:
     def __cinit__(self, str name):
         from secretumvault.algorithms import sig_params
 
+        if name not in _SIG_LIBOQS_NAMES:
+            raise UnsupportedAlgorithm(f"unknown signature algorithm {name!r} for the oqs backend")
         self._sig = OQS_SIG_new(_SIG_LIBOQS_NAMES[name])
         if self._sig == NULL:
             raise UnsupportedAlgorithm(f"{name} is not enabled in this liboqs build")
@@ -654,7 +664,7 @@ cdef class SigAlgorithm:
         return _BACKEND
 
     def generate_keypair(self):
-        cdef SigSecretKey sk = SigSecretKey.__new__(SigSecretKey)
+        cdef SigSecretKey sk = SigSecretKey.__new__(SigSecretKey, _CONSTRUCT)
         cdef bytes pk = _new_bytes(self.public_key_size)
         cdef uint8_t *pk_out = _bytes_ptr(pk)
         cdef OQS_STATUS rc
@@ -694,7 +704,7 @@ cdef class SigAlgorithm:
         try:
             if view.len != self.secret_key_size:
                 raise InvalidKey(f"{self.name} secret keys are {self.secret_key_size} bytes, got {view.len}")
-            sk = SigSecretKey.__new__(SigSecretKey)
+            sk = SigSecretKey.__new__(SigSecretKey, _CONSTRUCT)
             sk._alg = self
             sk._sk = _secure_copy(<const uint8_t *>view.buf, view.len)
             return sk
@@ -769,7 +779,7 @@ cdef class SigAlgorithm:
 
 
 cdef SigPublicKey _sig_public_key(SigAlgorithm alg, bytes pk_bytes):
-    cdef SigPublicKey pk = SigPublicKey.__new__(SigPublicKey)
+    cdef SigPublicKey pk = SigPublicKey.__new__(SigPublicKey, _CONSTRUCT)
     pk._alg = alg
     pk._pk = pk_bytes
     return pk
@@ -782,8 +792,9 @@ cdef class SigPublicKey:
     cdef SigAlgorithm _alg
     cdef bytes _pk
 
-    def __init__(self):
-        raise InvalidType("load keys with Signature.public_key_from_bytes()")
+    def __cinit__(self, token=None):
+        if token is not _CONSTRUCT:
+            raise InvalidType("load keys with Signature.public_key_from_bytes()")
 
     @property
     def algorithm(self):
@@ -862,8 +873,9 @@ cdef class SigSecretKey:
     cdef SigAlgorithm _alg
     cdef uint8_t *_sk
 
-    def __init__(self):
-        raise InvalidType("load keys with Signature.secret_key_from_bytes()")
+    def __cinit__(self, token=None):
+        if token is not _CONSTRUCT:
+            raise InvalidType("load keys with Signature.secret_key_from_bytes()")
 
     def __dealloc__(self):
         if self._alg is not None:

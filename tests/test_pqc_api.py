@@ -298,6 +298,13 @@ def test_key_classes_cannot_be_built_directly(native: str) -> None:
     for cls in (_oqs.KemPublicKey, _oqs.KemSecretKey, _oqs.SigPublicKey, _oqs.SigSecretKey):
         with pytest.raises(errors.InvalidType):
             cls()
+        # Not even through __new__: a key with no buffers must never exist.
+        with pytest.raises(errors.InvalidType):
+            cls.__new__(cls)
+    with pytest.raises(errors.UnsupportedAlgorithm):
+        _oqs.KemAlgorithm("ML-KEM-9")
+    with pytest.raises(errors.UnsupportedAlgorithm):
+        _oqs.SigAlgorithm("ML-DSA-9")
 
 
 def test_keys_implement_the_public_interfaces(backend: str) -> None:
