@@ -19,9 +19,9 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __version__ = "0.1.0"
 
-__all__ = ["__version__", "config", "errors", "hybrid", "keystore", "pqc"]
+__all__ = ["__version__", "config", "errors", "hybrid", "keystore", "pki", "pqc", "transit"]
 
-_LAZY = {"pqc", "hybrid", "keystore", "config", "backends", "algorithms", "keytypes"}
+_LAZY = {"pqc", "hybrid", "keystore", "transit", "pki", "config", "backends", "algorithms", "keytypes"}
 
 
 def __getattr__(name: str) -> Any:

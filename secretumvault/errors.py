@@ -25,6 +25,7 @@ __all__ = [
     "KeystoreError",
     "NativeError",
     "NotInitialized",
+    "PolicyViolation",
     "SealedError",
     "SecretumVaultError",
     "UnsealError",
@@ -57,6 +58,11 @@ class InvalidCiphertext(InvalidArgument):
 
 class UnsupportedAlgorithm(InvalidArgument):
     """The algorithm name is unknown, or the selected backend does not offer it."""
+
+
+class PolicyViolation(InvalidArgument):
+    """A key's own policy forbids the operation (a version below its minimum, or
+    trimmed; deletion, export or backup not allowed; undoing an irreversible setting)."""
 
 
 # -- cryptographic outcomes -------------------------------------------------------

@@ -1,0 +1,39 @@
+"""What a transit ciphertext is bound to: key name, key version, key type and the caller's data.
+
+Every field is length-prefixed (or fixed-size), so no two different tuples
+encode to the same bytes.
+"""
+
+from __future__ import annotations
+
+import functools
+import struct
+
+__all__ = ["associated_data", "kem_kdf_info"]
+
+_AD_DOMAIN = b"secretumvault.transit.ciphertext.v1\x00"
+_KDF_DOMAIN = b"secretumvault.transit.kem-aead-key.v1\x00"
+_U32 = struct.Struct(">I")
+
+
+def _field(data: bytes) -> bytes:
+    return _U32.pack(len(data)) + data
+
+
+def _key_identity(name: str, version: int, key_type: str) -> bytes:
+    return _field(name.encode("utf-8")) + _U32.pack(version) + _field(key_type.encode("ascii"))
+
+
+def associated_data(name: str, version: int, key_type: str, user_data: bytes) -> bytes:
+    """AEAD associated data: a ciphertext opens only under the key, version and data it was made for."""
+    return _ad_prefix(name, version, key_type) + _field(user_data)
+
+
+@functools.lru_cache(maxsize=4096)  # the same few keys are used over and over
+def _ad_prefix(name: str, version: int, key_type: str) -> bytes:
+    return _AD_DOMAIN + _key_identity(name, version, key_type)
+
+
+def kem_kdf_info(name: str, version: int, key_type: str) -> bytes:
+    """HKDF info turning a KEM shared secret into the AEAD key and nonce of one message."""
+    return _KDF_DOMAIN + _key_identity(name, version, key_type)

@@ -1,0 +1,123 @@
+"""Key material of one key version, as generated and as stored.
+
+At rest a version's material is a small JSON object inside the key's record
+(which the keystore encrypts)::
+
+    {"encoding": "ml-kem-seed", "secret": "<base64>", "public_key": "<base64>" | null}
+
+``encoding`` says how ``secret`` is to be read, so formats can be added
+without guessing. Seeds are preferred wherever a backend offers them: they
+are the portable form (they load on every backend). Public keys are stored
+beside the secret so that reading a key's metadata never loads private
+material, and because an expanded ML-DSA key does not yield its public key.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+from .. import hybrid, pqc
+from ..errors import UnsupportedAlgorithm
+from . import _json
+from .keytypes import KeyTypeSpec, Purpose
+
+__all__ = ["ENCODINGS", "SYMMETRIC_KEY_SIZE", "Material", "generate_material"]
+
+SYMMETRIC_KEY_SIZE = 32
+
+RAW_256 = "raw-256"  # 32 random bytes: AES-256, ChaCha20 or HMAC-SHA256 key
+ML_KEM_SEED = "ml-kem-seed"  # FIPS 203 d || z, 64 bytes
+ML_DSA_SEED = "ml-dsa-seed"  # FIPS 204 xi, 32 bytes
+ML_DSA_EXPANDED = "ml-dsa-expanded"  # FIPS 204 expanded signing key (backends without seeds)
+ED25519_RAW = "ed25519-raw"  # RFC 8032 private key, 32 bytes
+P256_SCALAR = "p256-scalar"  # private scalar, 32 bytes big-endian
+TAGGED_HYBRID = "secretumvault-hybrid-key"  # hybrid.*.to_bytes(): algorithm-tagged
+
+#: Which encodings each key type may be stored in.
+ENCODINGS: dict[str, frozenset[str]] = {
+    "aes256-gcm96": frozenset({RAW_256}),
+    "chacha20-poly1305": frozenset({RAW_256}),
+    "hmac": frozenset({RAW_256}),
+    "ml-kem-768": frozenset({ML_KEM_SEED}),
+    "ml-kem-1024": frozenset({ML_KEM_SEED}),
+    "hybrid-x25519-ml-kem-768": frozenset({TAGGED_HYBRID}),
+    "ed25519": frozenset({ED25519_RAW}),
+    "ecdsa-p256": frozenset({P256_SCALAR}),
+    "ml-dsa-44": frozenset({ML_DSA_SEED, ML_DSA_EXPANDED}),
+    "ml-dsa-65": frozenset({ML_DSA_SEED, ML_DSA_EXPANDED}),
+    "ml-dsa-87": frozenset({ML_DSA_SEED, ML_DSA_EXPANDED}),
+    "hybrid-ed25519-ml-dsa-65": frozenset({TAGGED_HYBRID}),
+}
+
+
+@dataclass(frozen=True)
+class Material:
+    """One version's key: ``secret`` in ``encoding``, and the public key of asymmetric types."""
+
+    encoding: str
+    secret: bytes = field(repr=False)
+    public_key: bytes | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "encoding": self.encoding,
+            "secret": _json.b64encode(self.secret),
+            "public_key": None if self.public_key is None else _json.b64encode(self.public_key),
+        }
+
+    @classmethod
+    def from_dict(cls, obj: object, spec: KeyTypeSpec) -> Material:
+        """Parse and check the shape; raises ``_json.FormatError`` (callers map it)."""
+        if not isinstance(obj, dict):
+            raise _json.FormatError("key material is not an object")
+        encoding = _json.require(obj, "encoding", str)
+        if encoding not in ENCODINGS[spec.name]:
+            raise _json.FormatError(f"encoding {encoding!r} is not one of a {spec.name} key's")
+        secret = _json.b64decode(_json.require(obj, "secret", str))
+        public_text = obj.get("public_key")
+        if spec.asymmetric:
+            if not isinstance(public_text, str):
+                raise _json.FormatError(f"a {spec.name} key needs its public key")
+            return cls(encoding, secret, _json.b64decode(public_text))
+        if public_text is not None:
+            raise _json.FormatError(f"a {spec.name} key has no public key")
+        if len(secret) != SYMMETRIC_KEY_SIZE:
+            raise _json.FormatError(f"a {spec.name} key is {SYMMETRIC_KEY_SIZE} bytes")
+        return cls(encoding, secret, None)
+
+
+def generate_material(spec: KeyTypeSpec, backend: str | None) -> Material:
+    """Fresh key material for one version of a ``spec`` key, from the OS CSPRNG."""
+    if spec.purpose in (Purpose.SYMMETRIC_ENCRYPTION, Purpose.HMAC):
+        return Material(RAW_256, secrets.token_bytes(SYMMETRIC_KEY_SIZE), None)
+    if spec.name == "ed25519":
+        ed_key = ed25519.Ed25519PrivateKey.generate()
+        return Material(ED25519_RAW, ed_key.private_bytes_raw(), ed_key.public_key().public_bytes_raw())
+    if spec.name == "ecdsa-p256":
+        ec_key = ec.generate_private_key(ec.SECP256R1())
+        scalar = ec_key.private_numbers().private_value.to_bytes(32, "big")
+        point = ec_key.public_key().public_bytes(Encoding.X962, PublicFormat.UncompressedPoint)
+        return Material(P256_SCALAR, scalar, point)
+    if spec.name.startswith("ml-kem-"):
+        kem_pair = pqc.Kem(spec.algorithm, backend).generate_keypair()
+        return Material(ML_KEM_SEED, kem_pair.secret_key.seed_bytes(), kem_pair.public_key.to_bytes())
+    if spec.name.startswith("ml-dsa-"):
+        sig_pair = pqc.Signature(spec.algorithm, backend).generate_keypair()
+        try:
+            return Material(ML_DSA_SEED, sig_pair.secret_key.seed_bytes(), sig_pair.public_key.to_bytes())
+        except UnsupportedAlgorithm:  # liboqs keeps ML-DSA keys expanded only
+            return Material(ML_DSA_EXPANDED, sig_pair.secret_key.to_bytes(), sig_pair.public_key.to_bytes())
+    if spec.purpose is Purpose.KEM_ENCRYPTION:
+        hybrid_kem_pair = hybrid.HybridKem(spec.algorithm, backend).generate_keypair()
+        return Material(
+            TAGGED_HYBRID, hybrid_kem_pair.secret_key.to_bytes(), hybrid_kem_pair.public_key.to_bytes()
+        )
+    hybrid_sig_pair = hybrid.HybridSignature(spec.algorithm, backend).generate_keypair()
+    return Material(
+        TAGGED_HYBRID, hybrid_sig_pair.secret_key.to_bytes(), hybrid_sig_pair.public_key.to_bytes()
+    )

@@ -1,0 +1,32 @@
+"""Transit key names and where their records live in the keystore."""
+
+from __future__ import annotations
+
+import re
+
+from ..errors import InvalidArgument, InvalidType
+
+__all__ = ["KEY_PREFIX", "check_key_name", "key_path"]
+
+KEY_PREFIX = "transit/keys/"
+
+# Letters, digits, '.', '_' and '-', starting with a letter or digit: no '/',
+# so one key's path is never a prefix of another's, and no '..' tricks.
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
+
+
+def check_key_name(name: object) -> str:
+    """Return ``name`` if it is a valid transit key name, else raise."""
+    if not isinstance(name, str):
+        raise InvalidType(f"a transit key name must be str, not {type(name).__name__}")
+    if _NAME.fullmatch(name) is None:
+        raise InvalidArgument(
+            "a transit key name is 1 to 128 characters from A-Z, a-z, 0-9, '.', '_' and '-', "
+            "starting with a letter or digit"
+        )
+    return name
+
+
+def key_path(name: str) -> str:
+    """The keystore path of the key's record."""
+    return KEY_PREFIX + check_key_name(name)

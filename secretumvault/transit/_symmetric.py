@@ -1,0 +1,50 @@
+"""AES-256-GCM and ChaCha20-Poly1305 keys: body = nonce (12 bytes) | ciphertext | tag (16 bytes).
+
+Nonces are random. With 96-bit random nonces a key should encrypt at most
+2**32 messages (NIST SP 800-38D); rotate keys well before that.
+"""
+
+from __future__ import annotations
+
+import os
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM, ChaCha20Poly1305
+
+from ..errors import DecryptionError, InvalidCiphertext
+
+__all__ = ["NONCE_SIZE", "TAG_SIZE", "SymmetricCipher"]
+
+NONCE_SIZE = 12
+TAG_SIZE = 16
+
+
+class SymmetricCipher:
+    """One version of a symmetric transit key. ``label`` names it in error messages."""
+
+    __slots__ = ("_aead", "_label")
+
+    def __init__(self, algorithm: str, key: bytes, label: str) -> None:
+        self._aead = AESGCM(key) if algorithm == "AES-256-GCM" else ChaCha20Poly1305(key)
+        self._label = label
+
+    def seal(self, plaintext: bytes, associated_data: bytes) -> bytes:
+        nonce = os.urandom(NONCE_SIZE)
+        return nonce + self._aead.encrypt(nonce, plaintext, associated_data)
+
+    def open(self, body: bytes, associated_data: bytes) -> bytes:
+        if len(body) < NONCE_SIZE + TAG_SIZE:
+            raise InvalidCiphertext(
+                f"ciphertext for {self._label} is truncated: {len(body)} bytes, "
+                f"at least {NONCE_SIZE + TAG_SIZE} expected"
+            )
+        try:
+            return self._aead.decrypt(body[:NONCE_SIZE], body[NONCE_SIZE:], associated_data)
+        except InvalidTag:
+            raise DecryptionError(
+                f"ciphertext does not authenticate under {self._label}: it was altered, made with "
+                "another key, or the associated data differs"
+            ) from None
+
+    def __repr__(self) -> str:
+        return f"<SymmetricCipher {self._label}>"

@@ -1,0 +1,73 @@
+"""The transit key types: what each one is for and which algorithm it runs."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+from ..errors import InvalidType, UnsupportedAlgorithm
+
+__all__ = ["KEY_TYPES", "KeyTypeSpec", "Purpose", "key_type_spec"]
+
+
+class Purpose(enum.Enum):
+    """What a key type can do; each type does exactly one of these."""
+
+    SYMMETRIC_ENCRYPTION = "symmetric-encryption"
+    KEM_ENCRYPTION = "kem-encryption"
+    SIGNING = "signing"
+    HMAC = "hmac"
+
+
+@dataclass(frozen=True)
+class KeyTypeSpec:
+    name: str
+    purpose: Purpose
+    algorithm: str  # the algorithm underneath, e.g. "ML-KEM-768"
+
+    @property
+    def supports_encryption(self) -> bool:
+        return self.purpose in (Purpose.SYMMETRIC_ENCRYPTION, Purpose.KEM_ENCRYPTION)
+
+    @property
+    def supports_signing(self) -> bool:
+        return self.purpose is Purpose.SIGNING
+
+    @property
+    def supports_hmac(self) -> bool:
+        return self.purpose is Purpose.HMAC
+
+    @property
+    def asymmetric(self) -> bool:
+        return self.purpose in (Purpose.KEM_ENCRYPTION, Purpose.SIGNING)
+
+
+_SPECS = (
+    KeyTypeSpec("aes256-gcm96", Purpose.SYMMETRIC_ENCRYPTION, "AES-256-GCM"),
+    KeyTypeSpec("chacha20-poly1305", Purpose.SYMMETRIC_ENCRYPTION, "ChaCha20-Poly1305"),
+    KeyTypeSpec("ml-kem-768", Purpose.KEM_ENCRYPTION, "ML-KEM-768"),
+    KeyTypeSpec("ml-kem-1024", Purpose.KEM_ENCRYPTION, "ML-KEM-1024"),
+    KeyTypeSpec("hybrid-x25519-ml-kem-768", Purpose.KEM_ENCRYPTION, "X25519-ML-KEM-768"),
+    KeyTypeSpec("ed25519", Purpose.SIGNING, "Ed25519"),
+    KeyTypeSpec("ecdsa-p256", Purpose.SIGNING, "ECDSA-P256"),
+    KeyTypeSpec("ml-dsa-44", Purpose.SIGNING, "ML-DSA-44"),
+    KeyTypeSpec("ml-dsa-65", Purpose.SIGNING, "ML-DSA-65"),
+    KeyTypeSpec("ml-dsa-87", Purpose.SIGNING, "ML-DSA-87"),
+    KeyTypeSpec("hybrid-ed25519-ml-dsa-65", Purpose.SIGNING, "Ed25519-ML-DSA-65"),
+    KeyTypeSpec("hmac", Purpose.HMAC, "HMAC-SHA256"),
+)
+
+#: Every key type by name, in the order they are documented.
+KEY_TYPES: dict[str, KeyTypeSpec] = {spec.name: spec for spec in _SPECS}
+
+
+def key_type_spec(name: object) -> KeyTypeSpec:
+    """The spec of key type ``name``; UnsupportedAlgorithm if there is none."""
+    if not isinstance(name, str):
+        raise InvalidType(f"a key type must be str, not {type(name).__name__}")
+    try:
+        return KEY_TYPES[name]
+    except KeyError:
+        raise UnsupportedAlgorithm(
+            f"unknown transit key type {name!r}; expected one of {', '.join(KEY_TYPES)}"
+        ) from None
