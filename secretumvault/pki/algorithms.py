@@ -1,0 +1,71 @@
+"""The key types a CA or a leaf may have, and how each appears in X.509.
+
+Object identifiers:
+
+* ML-DSA: RFC 9881 (id-ml-dsa-44/65/87 under NIST's sigAlgs arc). The same
+  OID names the key (SubjectPublicKeyInfo) and the signature; parameters are
+  ABSENT in both, and the signature is pure ML-DSA over the DER TBS with an
+  empty context string.
+* Ed25519: RFC 8410 (id-Ed25519, parameters absent).
+* ECDSA P-256: RFC 5758 ecdsa-with-SHA256 (parameters absent).
+* RSA-3072: RFC 4055 sha256WithRSAEncryption (parameters NULL), PKCS#1 v1.5,
+  the signature every X.509 verifier accepts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..errors import UnsupportedAlgorithm
+from . import _der
+
+__all__ = ["KEY_TYPES", "KeyType", "key_type"]
+
+#: Key usages RFC 9881 section 5 and RFC 8410 section 5 allow for signature-only keys.
+_SIGNATURE_ONLY_USAGES = frozenset({"digital_signature", "content_commitment", "key_cert_sign", "crl_sign"})
+_RSA_USAGES = _SIGNATURE_ONLY_USAGES | {"key_encipherment", "data_encipherment"}
+_ECDSA_USAGES = _SIGNATURE_ONLY_USAGES | {"key_agreement"}
+
+
+@dataclass(frozen=True)
+class KeyType:
+    """One key type: its name, the signature AlgorithmIdentifier it signs with, its allowed usages."""
+
+    name: str
+    signature_oid: str
+    #: Whether the AlgorithmIdentifier carries an explicit NULL (RSA) or nothing.
+    null_parameters: bool
+    allowed_key_usages: frozenset[str]
+
+    @property
+    def is_ml_dsa(self) -> bool:
+        return self.name.startswith("ML-DSA-")
+
+    def signature_algorithm_der(self) -> bytes:
+        """The DER AlgorithmIdentifier of signatures made by keys of this type."""
+        if self.null_parameters:
+            return _der.sequence(_der.oid(self.signature_oid), _der.null())
+        return _der.sequence(_der.oid(self.signature_oid))
+
+
+KEY_TYPES: dict[str, KeyType] = {
+    k.name: k
+    for k in (
+        KeyType("ML-DSA-44", "2.16.840.1.101.3.4.3.17", False, _SIGNATURE_ONLY_USAGES),
+        KeyType("ML-DSA-65", "2.16.840.1.101.3.4.3.18", False, _SIGNATURE_ONLY_USAGES),
+        KeyType("ML-DSA-87", "2.16.840.1.101.3.4.3.19", False, _SIGNATURE_ONLY_USAGES),
+        KeyType("Ed25519", "1.3.101.112", False, _SIGNATURE_ONLY_USAGES),
+        KeyType("ECDSA-P256", "1.2.840.10045.4.3.2", False, _ECDSA_USAGES),
+        KeyType("RSA-3072", "1.2.840.113549.1.1.11", True, _RSA_USAGES),
+    )
+}
+
+
+def key_type(name: object) -> KeyType:
+    """The key type called ``name``; UnsupportedAlgorithm naming the choices otherwise."""
+    try:
+        return KEY_TYPES[name]  # type: ignore[index]
+    except (KeyError, TypeError):
+        raise UnsupportedAlgorithm(
+            f"unknown PKI key type {name!r}; expected one of {', '.join(KEY_TYPES)}"
+        ) from None

@@ -1,0 +1,303 @@
+"""Key pairs for CAs and leaves: generation, signing, SubjectPublicKeyInfo, storage.
+
+ML-DSA keys are reached only through :mod:`secretumvault.pqc`, so a CA key
+created on the "oqs" backend signs with liboqs and one created on "openssl"
+with OpenSSL. Ed25519, ECDSA P-256 and RSA-3072 keys are pyca/cryptography's.
+
+At rest a key is a tagged JSON record (format, version, key type, backend and
+encoding named): ML-DSA keys as the 32-byte FIPS 204 seed where the backend
+keeps it ("openssl"), else the expanded FIPS 204 secret key ("oqs");
+classical keys as PKCS#8 DER. The keystore encrypts the record.
+"""
+
+from __future__ import annotations
+
+import abc
+import hashlib
+from typing import Any, Union
+
+from cryptography.exceptions import InvalidSignature as _CryptoInvalidSignature
+from cryptography.exceptions import UnsupportedAlgorithm as _CryptoUnsupportedAlgorithm
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
+
+from .. import pqc
+from ..algorithms import sig_params
+from ..errors import CorruptRecord, InvalidKey, InvalidSignature, UnsupportedAlgorithm
+from . import _der, _json
+from .algorithms import KEY_TYPES, KeyType, key_type
+
+__all__ = ["PublicKey", "SigningKey", "generate_key", "key_from_record", "public_key_from_spki"]
+
+_KEY_FORMAT = "secretumvault-pki-key"
+_KEY_VERSION = 1
+_RSA_BITS = 3072
+
+_ClassicalPrivate = Union[ed25519.Ed25519PrivateKey, ec.EllipticCurvePrivateKey, rsa.RSAPrivateKey]
+_ClassicalPublic = Union[ed25519.Ed25519PublicKey, ec.EllipticCurvePublicKey, rsa.RSAPublicKey]
+
+
+def _ml_dsa_spki(kind: KeyType, raw: bytes) -> bytes:
+    # RFC 9881 section 4: AlgorithmIdentifier without parameters; the BIT STRING is the raw FIPS 204 key.
+    return _der.sequence(kind.signature_algorithm_der(), _der.bit_string(raw))
+
+
+def key_identifier(subject_public_key: bytes) -> bytes:
+    """RFC 7093 method 1: the leftmost 160 bits of SHA-256 over the subjectPublicKey bits."""
+    return hashlib.sha256(subject_public_key).digest()[:20]
+
+
+# -- public keys (verification only) ---------------------------------------------------------------
+
+
+class PublicKey(abc.ABC):
+    """A public key as read from a SubjectPublicKeyInfo: its type, encoding and a verifier."""
+
+    key_type: KeyType
+    spki: bytes
+
+    @property
+    def subject_public_key(self) -> bytes:
+        """The contents of the subjectPublicKey BIT STRING (for key identifiers)."""
+        return self._raw_bits()
+
+    @abc.abstractmethod
+    def _raw_bits(self) -> bytes: ...
+
+    @abc.abstractmethod
+    def verify(self, signature: bytes, data: bytes) -> None:
+        """None if ``signature`` is this key's X.509 signature over ``data``, else InvalidSignature."""
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.key_type.name})"
+
+
+class _MlDsaPublicKey(PublicKey):
+    def __init__(self, kind: KeyType, key: pqc.SigPublicKey) -> None:
+        self.key_type = kind
+        self._key = key
+        self.spki = _ml_dsa_spki(kind, key.to_bytes())
+
+    def _raw_bits(self) -> bytes:
+        return self._key.to_bytes()
+
+    def verify(self, signature: bytes, data: bytes) -> None:
+        self._key.verify(signature, data, b"")  # RFC 9881: empty context string
+
+
+class _ClassicalPublicKey(PublicKey):
+    def __init__(self, kind: KeyType, key: _ClassicalPublic) -> None:
+        self.key_type = kind
+        self._key = key
+        self.spki = key.public_bytes(
+            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+
+    def _raw_bits(self) -> bytes:
+        if isinstance(self._key, ed25519.Ed25519PublicKey):
+            return self._key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+        if isinstance(self._key, ec.EllipticCurvePublicKey):
+            return self._key.public_bytes(
+                serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
+            )
+        return self._key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.PKCS1)
+
+    def verify(self, signature: bytes, data: bytes) -> None:
+        try:
+            if isinstance(self._key, ed25519.Ed25519PublicKey):
+                self._key.verify(signature, data)
+            elif isinstance(self._key, ec.EllipticCurvePublicKey):
+                self._key.verify(signature, data, ec.ECDSA(hashes.SHA256()))
+            else:
+                self._key.verify(signature, data, padding.PKCS1v15(), hashes.SHA256())
+        except _CryptoInvalidSignature:
+            raise InvalidSignature(f"the {self.key_type.name} signature does not verify") from None
+
+
+def public_key_from_spki(spki: bytes, backend: str | None) -> PublicKey:
+    """Read a DER SubjectPublicKeyInfo of one of the supported key types.
+
+    ML-DSA keys are recognised by their exact RFC 9881 encoding and loaded
+    through pqc on ``backend``; anything else is handed to pyca/cryptography.
+    UnsupportedAlgorithm for other key types (RSA of another size, other curves).
+    """
+    for kind in KEY_TYPES.values():
+        if kind.is_ml_dsa:
+            raw = spki[-sig_params(kind.name).public_key_size :]
+            if spki == _ml_dsa_spki(kind, raw):
+                return _MlDsaPublicKey(
+                    kind, pqc.Signature(kind.name, backend=backend).public_key_from_bytes(raw)
+                )
+    try:
+        loaded = serialization.load_der_public_key(spki)
+    except _CryptoUnsupportedAlgorithm:
+        raise UnsupportedAlgorithm("the public key's algorithm is not one this engine supports") from None
+    except (ValueError, TypeError):
+        raise InvalidKey("the SubjectPublicKeyInfo is malformed or of an unknown algorithm") from None
+    kind = _classical_key_type(loaded)
+    if not isinstance(loaded, (ed25519.Ed25519PublicKey, ec.EllipticCurvePublicKey, rsa.RSAPublicKey)):
+        raise UnsupportedAlgorithm(f"expected a public key, got {type(loaded).__name__}")
+    return _ClassicalPublicKey(kind, loaded)
+
+
+def _classical_key_type(key: object) -> KeyType:
+    if isinstance(key, (ed25519.Ed25519PublicKey, ed25519.Ed25519PrivateKey)):
+        return KEY_TYPES["Ed25519"]
+    if isinstance(key, (ec.EllipticCurvePublicKey, ec.EllipticCurvePrivateKey)):
+        if isinstance(key.curve, ec.SECP256R1):
+            return KEY_TYPES["ECDSA-P256"]
+        raise UnsupportedAlgorithm(f"ECDSA keys must be on P-256, not {key.curve.name}")
+    if isinstance(key, (rsa.RSAPublicKey, rsa.RSAPrivateKey)):
+        if key.key_size == _RSA_BITS:
+            return KEY_TYPES["RSA-3072"]
+        raise UnsupportedAlgorithm(f"RSA keys must be {_RSA_BITS} bits, not {key.key_size}")
+    raise UnsupportedAlgorithm(
+        f"unsupported public key type {type(key).__name__}; expected one of {', '.join(KEY_TYPES)}"
+    )
+
+
+# -- signing keys ---------------------------------------------------------------------------------------
+
+
+class SigningKey(abc.ABC):
+    """A private key that signs X.509 structures. Its ``repr`` never shows key material."""
+
+    key_type: KeyType
+    public_key: PublicKey
+
+    @abc.abstractmethod
+    def sign(self, data: bytes) -> bytes:
+        """The X.509 signature of this key type over ``data`` (a DER TBS structure)."""
+
+    @abc.abstractmethod
+    def _private_fields(self) -> dict[str, Any]: ...
+
+    @abc.abstractmethod
+    def pkcs8_der(self) -> bytes:
+        """The private key as unencrypted PKCS#8 (RFC 5958). Handle the result as a secret."""
+
+    def pkcs8_pem(self) -> str:
+        body = _json.b64encode(self.pkcs8_der())
+        lines = [body[i : i + 64] for i in range(0, len(body), 64)]
+        return "-----BEGIN PRIVATE KEY-----\n" + "\n".join(lines) + "\n-----END PRIVATE KEY-----\n"
+
+    def to_record(self) -> bytes:
+        """The tagged JSON form for the keystore. Handle the result as a secret."""
+        return _json.dumps(
+            _KEY_FORMAT, _KEY_VERSION, {"key_type": self.key_type.name, **self._private_fields()}
+        )
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.key_type.name}, <private>)"
+
+
+class _MlDsaSigningKey(SigningKey):
+    def __init__(self, kind: KeyType, secret: pqc.SigSecretKey, public: pqc.SigPublicKey) -> None:
+        self.key_type = kind
+        self._secret = secret
+        self.public_key = _MlDsaPublicKey(kind, public)
+
+    @property
+    def backend(self) -> str:
+        return self._secret.backend
+
+    def sign(self, data: bytes) -> bytes:
+        return self._secret.sign(data, b"")  # RFC 9881: pure ML-DSA, empty context string
+
+    def _keeps_seed(self) -> bool:
+        # "oqs" keys exist only in expanded form (liboqs has no seed API); "openssl" keys only as seeds.
+        return self._secret.backend != "oqs"
+
+    def _private_fields(self) -> dict[str, Any]:
+        if self._keeps_seed():
+            encoding, secret = "fips204-seed", self._secret.seed_bytes()
+        else:
+            encoding, secret = "fips204-expanded", self._secret.to_bytes()
+        return {
+            "backend": self._secret.backend,
+            "encoding": encoding,
+            "private": _json.b64encode(secret),
+            "public": _json.b64encode(self.public_key.subject_public_key),
+        }
+
+    def pkcs8_der(self) -> bytes:
+        # RFC 9881 section 6: ML-DSA-PrivateKey is the seed ([0] IMPLICIT OCTET STRING) or expandedKey.
+        if self._keeps_seed():
+            inner = _der.context_implicit_primitive(0, self._secret.seed_bytes())
+        else:
+            inner = _der.octet_string(self._secret.to_bytes())
+        algorithm = _der.sequence(_der.oid(self.key_type.signature_oid))
+        return _der.sequence(_der.integer(0), algorithm, _der.octet_string(inner))
+
+
+class _ClassicalSigningKey(SigningKey):
+    def __init__(self, key: _ClassicalPrivate) -> None:
+        self.key_type = _classical_key_type(key)
+        self._key = key
+        self.public_key = _ClassicalPublicKey(self.key_type, key.public_key())
+
+    def sign(self, data: bytes) -> bytes:
+        if isinstance(self._key, ed25519.Ed25519PrivateKey):
+            return self._key.sign(data)
+        if isinstance(self._key, ec.EllipticCurvePrivateKey):
+            return self._key.sign(data, ec.ECDSA(hashes.SHA256()))  # DER Ecdsa-Sig-Value, as X.509 wants
+        return self._key.sign(data, padding.PKCS1v15(), hashes.SHA256())
+
+    def pkcs8_der(self) -> bytes:
+        return self._key.private_bytes(
+            serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+
+    def _private_fields(self) -> dict[str, Any]:
+        return {"backend": "openssl", "encoding": "pkcs8-der", "private": _json.b64encode(self.pkcs8_der())}
+
+
+def generate_key(name: str, backend: str | None = None) -> SigningKey:
+    """A fresh key of type ``name``; ML-DSA keys are made by pqc on ``backend`` (None: pqc's default)."""
+    kind = key_type(name)
+    if kind.is_ml_dsa:
+        pair = pqc.Signature(kind.name, backend=backend).generate_keypair()
+        return _MlDsaSigningKey(kind, pair.secret_key, pair.public_key)
+    if kind.name == "Ed25519":
+        return _ClassicalSigningKey(ed25519.Ed25519PrivateKey.generate())
+    if kind.name == "ECDSA-P256":
+        return _ClassicalSigningKey(ec.generate_private_key(ec.SECP256R1()))
+    return _ClassicalSigningKey(rsa.generate_private_key(public_exponent=65537, key_size=_RSA_BITS))
+
+
+def key_from_record(record: bytes, where: str) -> SigningKey:
+    """Load a key written by :meth:`SigningKey.to_record`. CorruptRecord if it is not one.
+
+    An ML-DSA key is loaded on the backend that made it: an expanded "oqs" key
+    needs liboqs (BackendUnavailable otherwise), a seed loads on "openssl".
+    """
+    obj = _json.loads(record, _KEY_FORMAT, _KEY_VERSION, where)
+    kind = key_type(_json.require(obj, "key_type", str, where))
+    encoding = _json.require(obj, "encoding", str, where)
+    backend = _json.require(obj, "backend", str, where)
+    secret = _json.b64decode(_json.require(obj, "private", str, where), where)
+    if kind.is_ml_dsa:
+        algorithm = pqc.Signature(kind.name, backend=backend)
+        public = algorithm.public_key_from_bytes(
+            _json.b64decode(_json.require(obj, "public", str, where), where)
+        )
+        if encoding == "fips204-seed":
+            pair = algorithm.keypair_from_seed(secret)
+            if pair.public_key.to_bytes() != public.to_bytes():
+                raise CorruptRecord(f"{where}: the stored public key does not match the seed")
+            return _MlDsaSigningKey(kind, pair.secret_key, pair.public_key)
+        if encoding == "fips204-expanded":
+            return _MlDsaSigningKey(kind, algorithm.secret_key_from_bytes(secret), public)
+        raise CorruptRecord(f"{where}: unknown ML-DSA key encoding {encoding!r}")
+    if encoding != "pkcs8-der":
+        raise CorruptRecord(f"{where}: unknown {kind.name} key encoding {encoding!r}")
+    try:
+        loaded = serialization.load_der_private_key(secret, password=None)
+    except (ValueError, TypeError):
+        raise CorruptRecord(f"{where}: the {kind.name} key does not parse") from None
+    if not isinstance(loaded, (ed25519.Ed25519PrivateKey, ec.EllipticCurvePrivateKey, rsa.RSAPrivateKey)):
+        raise CorruptRecord(f"{where}: expected a {kind.name} key")
+    signing = _ClassicalSigningKey(loaded)
+    if signing.key_type is not kind:
+        raise CorruptRecord(f"{where}: record says {kind.name}, key is {signing.key_type.name}")
+    return signing

@@ -1,0 +1,167 @@
+"""Intermediate CAs: CSR from the new CA, signed by its parent, installed; 3-certificate chains."""
+
+from __future__ import annotations
+
+import datetime
+from pathlib import Path
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives.serialization import Encoding
+
+from secretumvault.errors import InvalidArgument, InvalidKey, InvalidSignature, KeyNotFound
+from secretumvault.keystore import Keystore, SQLiteStorage
+from secretumvault.pki import PkiEngine, Role
+
+from .conftest import START
+from .helpers import snapshot
+from .x509check import (
+    assert_issued_by,
+    load,
+    openssl_verify,
+    require_openssl,
+    verify_server_chain,
+    x509_layer_supports_ml_dsa,
+)
+
+YEAR = datetime.timedelta(days=365)
+WEB = Role(issuer="int", allowed_domains=("example.com",), allow_subdomains=True)
+
+
+@pytest.fixture
+def chain_engine(engine: PkiEngine) -> PkiEngine:
+    engine.create_root("root", common_name="Root")
+    engine.create_intermediate("int", issuer="root", common_name="Issuing CA", ttl=YEAR)
+    engine.put_role("web", WEB)
+    return engine
+
+
+def test_three_certificate_ml_dsa_chain(chain_engine: PkiEngine) -> None:
+    leaf = chain_engine.issue("web", "www.example.com")
+    chain = [load(pem) for pem in (leaf.certificate, *leaf.ca_chain)]
+    assert [c.subject.rfc4514_string() for c in chain] == ["CN=www.example.com", "CN=Issuing CA", "CN=Root"]
+    assert_issued_by(chain[0], chain[1])
+    assert_issued_by(chain[1], chain[2])
+    assert_issued_by(chain[2], chain[2])
+    assert chain_engine.ca_chain("int") == list(leaf.ca_chain)
+    intermediate = chain[1]
+    assert intermediate.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
+    assert intermediate.not_valid_after_utc == START + YEAR
+
+
+def test_ml_dsa_chain_passes_rfc5280_path_validation(chain_engine: PkiEngine) -> None:
+    if not x509_layer_supports_ml_dsa():
+        pytest.skip("this pyca/cryptography has no ML-DSA in X.509 path validation (added in 50)")
+    leaf = chain_engine.issue("web", "www.example.com")
+    certs = [load(pem) for pem in (leaf.certificate, *leaf.ca_chain)]
+    verified = verify_server_chain(
+        certs[0], [certs[1]], certs[2], "www.example.com", START + datetime.timedelta(hours=1)
+    )
+    assert len(verified) == 3
+
+
+def test_openssl_verifies_the_ml_dsa_chain(chain_engine: PkiEngine, tmp_path: Path) -> None:
+    require_openssl(ml_dsa=True)
+    leaf = chain_engine.issue("web", "www.example.com")
+    result = openssl_verify(
+        tmp_path, START + datetime.timedelta(hours=1), leaf.ca_chain[-1], [leaf.issuing_ca], leaf.certificate
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_generated_csr_is_signed_by_the_new_key(engine: PkiEngine) -> None:
+    csr_pem = engine.generate_intermediate("int", common_name="Pending CA")
+    csr = x509.load_pem_x509_csr(csr_pem.encode())
+    assert csr.subject.rfc4514_string() == "CN=Pending CA"
+    key = csr.public_key()
+    key.verify(csr.signature, csr.tbs_certrequest_bytes)  # type: ignore[union-attr,call-arg]
+    assert csr.signature_algorithm_oid.dotted_string == "2.16.840.1.101.3.4.3.18"
+
+
+def test_pending_intermediate_cannot_issue(engine: PkiEngine) -> None:
+    engine.create_root("root", common_name="Root")
+    engine.generate_intermediate("int", common_name="Pending CA")
+    with pytest.raises(InvalidArgument, match="waiting for its signed certificate"):
+        engine.put_role("web", WEB)
+    with pytest.raises(InvalidArgument, match="waiting"):
+        engine.ca_chain("int")
+
+
+def test_set_signed_refuses_a_certificate_for_another_key(engine: PkiEngine, storage: SQLiteStorage) -> None:
+    engine.create_root("root", common_name="Root")
+    engine.generate_intermediate("int", common_name="Pending CA")
+    other_csr = engine.generate_intermediate("other", common_name="Other CA")
+    foreign = engine.sign_intermediate("root", other_csr, ttl=YEAR)
+    before = snapshot(storage)
+    with pytest.raises(InvalidKey, match="not for the key"):
+        engine.set_signed_intermediate("int", foreign.certificate, issuer="root")
+    assert snapshot(storage) == before
+
+
+def test_set_signed_refuses_a_certificate_from_another_issuer(
+    engine: PkiEngine, storage: SQLiteStorage
+) -> None:
+    engine.create_root("root", common_name="Root")
+    engine.create_root("evil", common_name="Root")  # the same name, another key
+    csr = engine.generate_intermediate("int", common_name="Pending CA")
+    signed_by_evil = engine.sign_intermediate("evil", csr, ttl=YEAR)
+    before = snapshot(storage)
+    with pytest.raises(InvalidSignature):
+        engine.set_signed_intermediate("int", signed_by_evil.certificate, issuer="root")
+    assert snapshot(storage) == before
+
+
+def test_set_signed_refuses_a_tampered_certificate(engine: PkiEngine, storage: SQLiteStorage) -> None:
+    engine.create_root("root", common_name="Root")
+    csr = engine.generate_intermediate("int", common_name="Pending CA")
+    signed = load(engine.sign_intermediate("root", csr, ttl=YEAR).certificate)
+    der = bytearray(signed.public_bytes(Encoding.DER))
+    der[-10] ^= 0x01  # inside the signature
+    before = snapshot(storage)
+    with pytest.raises(InvalidSignature):
+        engine.set_signed_intermediate("int", bytes(der), issuer="root")
+    assert snapshot(storage) == before
+
+
+def test_set_signed_refuses_a_leaf_certificate(engine: PkiEngine, storage: SQLiteStorage) -> None:
+    engine.create_root("root", common_name="Root")
+    engine.generate_intermediate("int", common_name="Pending CA")
+    engine.put_role("any", Role(issuer="root", allow_any_name=True, key_type="any"))
+    from secretumvault.pki.records import CaRecord
+
+    record = CaRecord.decode(engine._keystore.get("pki/ca/int"), "pki/ca/int")
+    assert record.csr is not None
+    leaf = engine.sign_csr("any", record.csr, common_name="int.example.com")
+    before = snapshot(storage)
+    with pytest.raises(InvalidArgument, match="not a CA certificate"):
+        engine.set_signed_intermediate("int", leaf.certificate, issuer="root")
+    assert snapshot(storage) == before
+
+
+def test_create_intermediate_under_unknown_issuer_stores_nothing(
+    engine: PkiEngine, keystore: Keystore, storage: SQLiteStorage
+) -> None:
+    before = snapshot(storage)
+    with pytest.raises(KeyNotFound, match="no CA named 'nope'"):
+        engine.create_intermediate("int", issuer="nope", common_name="Issuing CA")
+    assert snapshot(storage) == before
+
+
+def test_create_intermediate_outliving_its_parent_stores_nothing(
+    engine: PkiEngine, storage: SQLiteStorage
+) -> None:
+    engine.create_root("root", common_name="Root", ttl=YEAR)
+    before = snapshot(storage)
+    with pytest.raises(InvalidArgument, match="outlive CA 'root'"):
+        engine.create_intermediate("int", issuer="root", common_name="Issuing CA", ttl=2 * YEAR)
+    assert snapshot(storage) == before
+    assert engine.list_cas() == ["root"]
+
+
+def test_intermediate_certificate_is_recorded_and_revocable(chain_engine: PkiEngine) -> None:
+    intermediate = load(chain_engine.ca_certificate("int"))
+    serials = chain_engine.list_certificates()
+    assert len(serials) == 1 and int(serials[0].replace(":", ""), 16) == intermediate.serial_number
+    chain_engine.revoke(serials[0])
+    crl = x509.load_pem_x509_crl(chain_engine.crl("root").encode())
+    assert crl.get_revoked_certificate_by_serial_number(intermediate.serial_number) is not None

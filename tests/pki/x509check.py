@@ -1,0 +1,166 @@
+"""Independent checks of what the engine produced, with pyca/cryptography (and OpenSSL's CLI).
+
+Nothing here uses secretumvault to verify: signatures are checked by
+pyca/cryptography's own X.509 code where it supports the algorithm, and by
+its own ML-DSA implementation (OpenSSL) over the exact TBS bytes where its
+X.509 layer does not yet (cryptography < 50 has no ML-DSA in
+``verify_directly_issued_by`` or ``is_signature_valid``).
+"""
+
+from __future__ import annotations
+
+import datetime
+import functools
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric import mldsa
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+from cryptography.x509 import verification
+
+from secretumvault.pki import _der
+
+ML_DSA_OIDS = {
+    "ML-DSA-44": "2.16.840.1.101.3.4.3.17",
+    "ML-DSA-65": "2.16.840.1.101.3.4.3.18",
+    "ML-DSA-87": "2.16.840.1.101.3.4.3.19",
+}
+_ML_DSA_PUBLIC = (mldsa.MLDSA44PublicKey, mldsa.MLDSA65PublicKey, mldsa.MLDSA87PublicKey)
+
+
+def load(pem: str) -> x509.Certificate:
+    return x509.load_pem_x509_certificate(pem.encode())
+
+
+def der(cert: x509.Certificate) -> bytes:
+    return cert.public_bytes(Encoding.DER)
+
+
+@functools.cache
+def x509_layer_supports_ml_dsa() -> bool:
+    """Whether this pyca/cryptography verifies ML-DSA inside its X.509 layer (version 50 does)."""
+    key = mldsa.MLDSA44PrivateKey.generate()
+    name = x509.Name([x509.NameAttribute(x509.NameOID.COMMON_NAME, "probe")])
+    now = datetime.datetime.now(datetime.UTC)
+    try:
+        builder = (
+            x509.CertificateBuilder()
+            .subject_name(name)
+            .issuer_name(name)
+            .public_key(key.public_key())
+            .serial_number(1)
+            .not_valid_before(now)
+            .not_valid_after(now + datetime.timedelta(days=1))
+        )
+        builder.sign(key, None).verify_directly_issued_by(builder.sign(key, None))
+    except TypeError:
+        return False
+    return True
+
+
+def assert_issued_by(cert: x509.Certificate, issuer: x509.Certificate) -> None:
+    """``issuer`` signed ``cert``: names chain, algorithms agree, the signature verifies."""
+    assert cert.issuer == issuer.subject
+    issuer_key = issuer.public_key()
+    if isinstance(issuer_key, _ML_DSA_PUBLIC):
+        # RFC 9881: the signature algorithm is the issuer key's own OID, parameters absent.
+        assert cert.signature_algorithm_oid.dotted_string == issuer.public_key_algorithm_oid.dotted_string
+        assert cert.signature_algorithm_parameters is None
+        if x509_layer_supports_ml_dsa():
+            cert.verify_directly_issued_by(issuer)
+        else:
+            issuer_key.verify(cert.signature, cert.tbs_certificate_bytes)  # empty context
+        return
+    cert.verify_directly_issued_by(issuer)
+
+
+def assert_crl_signed_by(crl: x509.CertificateRevocationList, issuer: x509.Certificate) -> None:
+    assert crl.issuer == issuer.subject
+    issuer_key = issuer.public_key()
+    if isinstance(issuer_key, _ML_DSA_PUBLIC) and not x509_layer_supports_ml_dsa():
+        assert crl.signature_algorithm_oid.dotted_string == issuer.public_key_algorithm_oid.dotted_string
+        issuer_key.verify(crl.signature, crl.tbs_certlist_bytes)
+        return
+    assert crl.is_signature_valid(issuer_key)  # type: ignore[arg-type]
+
+
+def verify_server_chain(
+    leaf: x509.Certificate,
+    intermediates: list[x509.Certificate],
+    root: x509.Certificate,
+    name: str,
+    at: datetime.datetime,
+) -> list[x509.Certificate]:
+    """RFC 5280 path validation with pyca/cryptography's web-PKI policy."""
+    verifier = (
+        verification.PolicyBuilder()
+        .store(verification.Store([root]))
+        .time(at)
+        .build_server_verifier(verification.DNSName(name))
+    )
+    return verifier.verify(leaf, intermediates)
+
+
+def ml_dsa_spki(cert: x509.Certificate) -> bytes:
+    return cert.public_key().public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
+
+
+def algorithm_identifier(name: str) -> bytes:
+    """The exact RFC 9881 AlgorithmIdentifier DER: the OID alone, parameters absent."""
+    return _der.sequence(_der.oid(ML_DSA_OIDS[name]))
+
+
+# -- OpenSSL's command line --------------------------------------------------------------------------
+
+
+def openssl_version() -> tuple[int, int]:
+    path = shutil.which("openssl")
+    if path is None:
+        return (0, 0)
+    out = subprocess.run([path, "version"], capture_output=True, text=True, check=True).stdout
+    match = re.match(r"OpenSSL (\d+)\.(\d+)", out)
+    return (int(match.group(1)), int(match.group(2))) if match else (0, 0)
+
+
+def require_openssl(ml_dsa: bool) -> str:
+    """The openssl binary, or a skip saying why it cannot check these certificates."""
+    version = openssl_version()
+    if version == (0, 0):
+        pytest.skip("no openssl command on PATH")
+    if ml_dsa and version < (3, 5):
+        pytest.skip(f"openssl {version[0]}.{version[1]} on PATH; ML-DSA certificates need OpenSSL 3.5+")
+    return str(shutil.which("openssl"))
+
+
+def openssl_verify(
+    tmp: Path,
+    at: datetime.datetime,
+    root_pem: str,
+    untrusted: list[str],
+    leaf_pem: str,
+    crl_pem: str | None = None,
+) -> subprocess.CompletedProcess[str]:
+    """``openssl verify`` of ``leaf_pem`` at the time ``at`` (the tests' clock, not the machine's)."""
+    openssl = str(shutil.which("openssl"))
+    (tmp / "root.pem").write_text(root_pem)
+    (tmp / "untrusted.pem").write_text("".join(untrusted))
+    (tmp / "leaf.pem").write_text(leaf_pem)
+    args = [
+        openssl,
+        "verify",
+        "-x509_strict",
+        "-attime",
+        str(int(at.timestamp())),
+        "-CAfile",
+        str(tmp / "root.pem"),
+    ]
+    if untrusted:
+        args += ["-untrusted", str(tmp / "untrusted.pem")]
+    if crl_pem is not None:
+        (tmp / "crl.pem").write_text(crl_pem)
+        args += ["-crl_check", "-CRLfile", str(tmp / "crl.pem")]
+    return subprocess.run([*args, str(tmp / "leaf.pem")], capture_output=True, text=True, check=False)
