@@ -14,7 +14,9 @@ here is imported by the rest of the package.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
+import io
 import os
 import statistics
 import time
@@ -95,7 +97,9 @@ def _liboqs_python() -> Callable[[str, str], Op]:
         raise Unavailable("not installed (pip install liboqs-python)")
     if not path or not any(os.path.exists(os.path.join(path, d, "liboqs.so")) for d in ("lib", "lib64")):
         raise Unavailable("needs a shared liboqs: set OQS_INSTALL_PATH to its prefix")
-    import oqs
+    # liboqs-python prints a banner on import; keep --json output clean.
+    with contextlib.redirect_stdout(io.StringIO()):
+        import oqs
 
     def make(alg: str, op: str) -> Op:
         if alg == KEM:
