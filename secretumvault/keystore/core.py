@@ -22,8 +22,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from .. import _tagged_json as _json
 from ..errors import CorruptRecord, UnsealError
-from . import _json
 from ._aead import ALGORITHM, Aead, TagMismatchError, new_key
 from .keyring import Keyring
 from .seal import SealConfig, seal_from_dict
@@ -52,7 +52,7 @@ class _Wrapped:
     @classmethod
     def from_dict(cls, obj: object) -> _Wrapped:
         if not isinstance(obj, dict) or obj.get("algorithm") != ALGORITHM:
-            raise _json.EnvelopeError(f"wrapped key is not {ALGORITHM}")
+            raise _json.FormatError(f"wrapped key is not {ALGORITHM}")
         return cls(
             _json.b64decode(_json.require(obj, "nonce", str)),
             _json.b64decode(_json.require(obj, "ciphertext", str)),
@@ -101,7 +101,7 @@ class CoreRecord:
             raise CorruptRecord(f"the keyring in {CORE_PATH!r} failed authentication") from None
         try:
             return Keyring.from_json(plaintext)
-        except _json.EnvelopeError as exc:
+        except _json.FormatError as exc:
             raise CorruptRecord(f"the keyring in {CORE_PATH!r} is malformed: {exc}") from None
 
     def with_keyring(self, root: Aead, keyring: Keyring) -> CoreRecord:
@@ -127,7 +127,7 @@ class CoreRecord:
                 _Wrapped.from_dict(obj.get("root_key")),
                 _Wrapped.from_dict(obj.get("keyring")),
             )
-        except _json.EnvelopeError as exc:
+        except _json.FormatError as exc:
             raise CorruptRecord(f"the keyring record {CORE_PATH!r} is corrupt: {exc}") from None
 
 

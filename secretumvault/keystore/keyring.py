@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any
 
-from . import _json
+from .. import _tagged_json as _json
 from ._aead import ALGORITHM, KEY_SIZE, Aead, new_key
 
 __all__ = ["Keyring"]
@@ -69,30 +69,30 @@ class Keyring:
 
     @classmethod
     def from_json(cls, data: bytes) -> Keyring:
-        """Parse :meth:`to_json` output; raises ``_json.EnvelopeError`` if malformed."""
+        """Parse :meth:`to_json` output; raises ``_json.FormatError`` if malformed."""
         obj = _json.loads(data, _FORMAT, _VERSION)
         keys: dict[int, bytes] = {}
         for entry in _json.require(obj, "keys", list):
             if not isinstance(entry, dict):
-                raise _json.EnvelopeError("keyring entry is not an object")
+                raise _json.FormatError("keyring entry is not an object")
             keys[_parse_term(entry)] = _parse_key(entry)
         active = _json.require(obj, "active_term", int)
         if active not in keys:
-            raise _json.EnvelopeError("active term has no key")
+            raise _json.FormatError("active term has no key")
         return cls(keys, active_term=active)
 
 
 def _parse_term(entry: dict[str, Any]) -> int:
     term: int = _json.require(entry, "term", int)
     if not 1 <= term <= MAX_TERM:
-        raise _json.EnvelopeError("key term out of range")
+        raise _json.FormatError("key term out of range")
     return term
 
 
 def _parse_key(entry: dict[str, Any]) -> bytes:
     if entry.get("algorithm") != ALGORITHM:
-        raise _json.EnvelopeError(f"keyring algorithm is not {ALGORITHM}")
+        raise _json.FormatError(f"keyring algorithm is not {ALGORITHM}")
     key = _json.b64decode(_json.require(entry, "key", str))
     if len(key) != KEY_SIZE:
-        raise _json.EnvelopeError("keyring key has the wrong length")
+        raise _json.FormatError("keyring key has the wrong length")
     return key

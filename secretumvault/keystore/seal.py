@@ -21,8 +21,8 @@ from typing import Any
 
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
+from .. import _tagged_json as _json
 from ..errors import InvalidArgument
-from . import _json
 from ._aead import KEY_SIZE
 
 __all__ = ["MAX_SHARES", "PassphraseSeal", "ScryptParams", "SealConfig", "ShamirSeal", "seal_from_dict"]
@@ -112,9 +112,9 @@ def check_share_counts(shares: object, threshold: object) -> None:
 
 
 def seal_from_dict(obj: object) -> SealConfig:
-    """Parse a stored seal configuration; raises ``_json.EnvelopeError`` if malformed."""
+    """Parse a stored seal configuration; raises ``_json.FormatError`` if malformed."""
     if not isinstance(obj, dict):
-        raise _json.EnvelopeError("seal configuration is not an object")
+        raise _json.FormatError("seal configuration is not an object")
     kind = obj.get("type")
     try:
         if kind == "passphrase" and obj.get("kdf") == "scrypt":
@@ -123,15 +123,15 @@ def seal_from_dict(obj: object) -> SealConfig:
             )
             salt = _json.b64decode(_json.require(obj, "salt", str))
             if len(salt) != _SALT_SIZE:
-                raise _json.EnvelopeError("scrypt salt has the wrong length")
+                raise _json.FormatError("scrypt salt has the wrong length")
             return PassphraseSeal(params, salt)
         if kind == "shamir":
             shares, threshold = _json.require(obj, "shares", int), _json.require(obj, "threshold", int)
             check_share_counts(shares, threshold)
             set_id = bytes.fromhex(_json.require(obj, "set_id", str))
             if len(set_id) != SET_ID_SIZE:
-                raise _json.EnvelopeError("share set id has the wrong length")
+                raise _json.FormatError("share set id has the wrong length")
             return ShamirSeal(shares, threshold, set_id)
     except (InvalidArgument, ValueError) as exc:
-        raise _json.EnvelopeError(f"seal configuration out of bounds: {exc}") from exc
-    raise _json.EnvelopeError(f"unknown seal type {kind!r}")
+        raise _json.FormatError(f"seal configuration out of bounds: {exc}") from exc
+    raise _json.FormatError(f"unknown seal type {kind!r}")

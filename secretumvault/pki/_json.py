@@ -1,54 +1,45 @@
-"""Canonical, tagged JSON records for what the PKI engine keeps in the keystore.
+"""The PKI engine's records in the shared tagged-JSON format (``_tagged_json``).
 
-Every record names its ``format`` and ``version`` so that a key can never be
-read as a certificate (or a newer layout as an older one); nothing is pickled.
+A thin adapter: every malformed record becomes :class:`CorruptRecord` naming
+where it was read from, so a bad certificate record never passes for a key.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 from typing import Any
 
+from .. import _tagged_json
 from ..errors import CorruptRecord
 
 __all__ = ["b64decode", "b64encode", "dumps", "loads", "require"]
 
+b64encode = _tagged_json.b64encode
+
 
 def dumps(fmt: str, version: int, fields: dict[str, Any]) -> bytes:
-    return json.dumps(
-        {**fields, "format": fmt, "version": version}, sort_keys=True, separators=(",", ":")
-    ).encode()
+    return _tagged_json.dumps({**fields, "format": fmt, "version": version})
 
 
 def loads(data: bytes, fmt: str, version: int, where: str) -> dict[str, Any]:
     """Parse a record written by :func:`dumps`; CorruptRecord naming ``where`` if it is not one."""
     try:
-        obj = json.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        raise CorruptRecord(f"{where} is not a JSON record") from None
-    if not isinstance(obj, dict) or obj.get("format") != fmt:
-        raise CorruptRecord(f"{where} is not a {fmt} record")
-    if obj.get("version") != version:
-        raise CorruptRecord(f"{where} has {fmt} version {obj.get('version')!r}; this release reads {version}")
-    return obj
+        return _tagged_json.loads(data, fmt, version)
+    except _tagged_json.FormatError as exc:
+        raise CorruptRecord(
+            f"{where} is not a valid {fmt} record ({exc}); this release reads version {version}"
+        ) from None
 
 
 def require(obj: dict[str, Any], name: str, kind: type, where: str) -> Any:
     """``obj[name]`` if present and of type ``kind`` (a bool is not an int here)."""
-    value = obj.get(name)
-    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-        raise CorruptRecord(f"{where}: field {name!r} is missing or not {kind.__name__}")
-    return value
-
-
-def b64encode(data: bytes) -> str:
-    return base64.b64encode(data).decode("ascii")
+    try:
+        return _tagged_json.require(obj, name, kind)
+    except _tagged_json.FormatError as exc:
+        raise CorruptRecord(f"{where}: {exc}") from None
 
 
 def b64decode(text: str, where: str) -> bytes:
     try:
-        return base64.b64decode(text.encode("ascii"), validate=True)
-    except (binascii.Error, UnicodeEncodeError):
-        raise CorruptRecord(f"{where}: bad base64") from None
+        return _tagged_json.b64decode(text)
+    except _tagged_json.FormatError as exc:
+        raise CorruptRecord(f"{where}: {exc}") from None

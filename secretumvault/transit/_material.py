@@ -21,9 +21,9 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
+from .. import _tagged_json as _json
 from .. import hybrid, pqc
 from ..errors import UnsupportedAlgorithm
-from . import _json
 from .keytypes import KeyTypeSpec, Purpose
 
 __all__ = ["ENCODINGS", "SYMMETRIC_KEY_SIZE", "Material", "generate_material"]

@@ -14,6 +14,7 @@ import base64
 import binascii
 from collections.abc import Iterable
 
+from .. import _tagged_json as _json
 from ..errors import (
     CorruptRecord,
     InvalidArgument,
@@ -23,7 +24,6 @@ from ..errors import (
     SecretumVaultError,
     UnsupportedAlgorithm,
 )
-from . import _json
 from ._binding import associated_data
 from ._kem_cipher import KemCipher
 from ._operators import build_operator

@@ -30,8 +30,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from .. import _tagged_json as _json
 from ..errors import CorruptRecord, InvalidArgument, PolicyViolation
-from . import _json
 from ._material import Material
 from ._vault_string import MAX_VERSION
 from .keytypes import KEY_TYPES, KeyTypeSpec

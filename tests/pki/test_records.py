@@ -46,8 +46,11 @@ def test_rsa_key_record_round_trip() -> None:
 @pytest.mark.parametrize(
     ("mutate", "message"),
     [
-        (lambda r: b"\x80\x04pickle", "not a JSON record"),
-        (lambda r: json.dumps({**json.loads(r), "format": "other"}).encode(), "not a secretumvault-pki-key"),
+        (lambda r: b"\x80\x04pickle", r"not a valid secretumvault-pki-key record \(not JSON\)"),
+        (
+            lambda r: json.dumps({**json.loads(r), "format": "other"}).encode(),
+            "format is not 'secretumvault-pki-key'",
+        ),
         (lambda r: json.dumps({**json.loads(r), "version": 2}).encode(), "version 2"),
         (lambda r: json.dumps({**json.loads(r), "encoding": "raw"}).encode(), "unknown ML-DSA key encoding"),
         (lambda r: json.dumps({**json.loads(r), "private": "!!"}).encode(), "bad base64"),

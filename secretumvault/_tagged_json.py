@@ -1,4 +1,10 @@
-"""Canonical, tagged JSON for transit records and backups (never pickle)."""
+"""Canonical, tagged JSON: how the keystore, transit and PKI keep records (never pickle).
+
+Every record names its ``format`` and ``version``, so one kind of record can
+never be read as another, or a newer layout as an older one. The encoding is
+canonical (sorted keys, no spaces) because some of these bytes are used as
+associated data and must come out identical every time they are encoded.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +17,8 @@ __all__ = ["FormatError", "b64decode", "b64encode", "check_tags", "dumps", "load
 
 
 class FormatError(Exception):
-    """Internal: a record is not what its format says. Callers map it to a public error."""
+    """Internal: a record is not what its format says. Callers map it to a public error
+    (CorruptRecord, InvalidArgument, ...) that names the record."""
 
 
 def dumps(obj: dict[str, Any]) -> bytes:
