@@ -242,6 +242,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="machine-readable results on stdout")
     p.add_argument("--plot", metavar="FILE.png", help="also draw a chart (needs matplotlib)")
     p.set_defaults(func=cmd_bench)
+
+    from .cli_engines import add_engine_commands  # init, unseal, transit, pki: over the local store
+
+    add_engine_commands(sub, common)
     return parser
 
 

@@ -1,0 +1,652 @@
+"""Store-backed commands of ``secretumvault``: ``init``, ``unseal``, ``transit ...`` and ``pki ...``.
+
+There is no server: each command opens the local store (``[storage]`` in the
+configuration, or the SQLite file named by ``--store``), unseals it for this
+process only, does one thing and exits; the keys are forgotten with the
+process. Unseal material is read from ``--passphrase-file``/``--share-file``
+or from ``SECRETUMVAULT_PASSPHRASE``/``SECRETUMVAULT_SHARES``, never from a
+plain command-line value, which any user could read in ``ps``.
+
+The engines (keystore, transit, pki) are imported inside the commands, so
+building the parser stays cheap.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, TypeVar
+
+from .cli import EXIT_FAILURE, EXIT_OK, UsageError, _read, _settings, _write
+from .errors import InvalidCiphertext, InvalidSignature, NotInitialized, PolicyViolation, UnsealError
+
+if TYPE_CHECKING:
+    import datetime
+    from typing import TypeAlias
+
+    from .keystore import Keystore, Storage
+    from .pki import PkiEngine
+    from .transit import KeyInfo, Transit
+
+    _Subparsers: TypeAlias = argparse._SubParsersAction[argparse.ArgumentParser]
+
+_Parser = TypeVar("_Parser", bound=argparse.ArgumentParser)
+
+__all__ = ["PASSPHRASE_ENV", "SHARES_ENV", "add_engine_commands", "parse_ttl"]
+
+PASSPHRASE_ENV = "SECRETUMVAULT_PASSPHRASE"  # noqa: S105 - the variable's name, not a passphrase
+SHARES_ENV = "SECRETUMVAULT_SHARES"
+
+_NO_MATERIAL = (
+    "the store is sealed and no unseal material was given: use --passphrase-file FILE or "
+    f"--share-file FILE, or set {PASSPHRASE_ENV} or {SHARES_ENV}"
+)
+_SHARE_SEPARATORS = re.compile(r"[,\s]+")
+_TTL = re.compile(r"(?:[0-9]{1,10}[smhd])+")
+_TTL_PART = re.compile(r"([0-9]{1,10})([smhd])")
+_TTL_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+#: What a store-using command gets: a passphrase (bytes) or the shares given.
+UnsealMaterial = bytes | tuple[str, ...]
+
+
+# -- small parsers -------------------------------------------------------------------
+
+
+def parse_ttl(text: str, option: str) -> datetime.timedelta:
+    """``"3600s"``, ``"90m"``, ``"24h"``, ``"30d"`` or a sum such as ``"1h30m"``; UsageError otherwise."""
+    import datetime
+
+    if not _TTL.fullmatch(text):
+        raise UsageError(f"{option} {text!r} is not a duration; write it like 3600s, 90m, 24h or 30d")
+    seconds = sum(int(count) * _TTL_UNIT_SECONDS[unit] for count, unit in _TTL_PART.findall(text))
+    if seconds < 1:
+        raise UsageError(f"{option} must be at least one second")
+    try:
+        return datetime.timedelta(seconds=seconds)
+    except OverflowError:
+        raise UsageError(f"{option} {text!r} is longer than any date can express") from None
+
+
+def _optional_ttl(text: str | None, option: str) -> datetime.timedelta | None:
+    return None if text is None else parse_ttl(text, option)
+
+
+def _names(text: str, option: str) -> tuple[str, ...]:
+    """``"a.com,b.com"`` -> ``("a.com", "b.com")``; an empty item is a mistake."""
+    items = tuple(item.strip() for item in text.split(","))
+    if not all(items):
+        raise UsageError(f"{option} takes names separated by commas, with none empty: {text!r}")
+    return items
+
+
+def _arg_bytes(text: str | None) -> bytes | None:
+    """A command-line text as the bytes the user typed (os.fsencode undoes surrogateescape)."""
+    return None if text is None else os.fsencode(text)
+
+
+def _read_vault_string(path: str, what: str) -> str:
+    """A ``vault:v<N>:<base64>`` string from a file or stdin, surrounding whitespace removed."""
+    try:
+        return _read(path, what).decode("ascii").strip()
+    except UnicodeDecodeError:
+        raise InvalidCiphertext(f"the {what} in {path!r} is not a vault:v<N>:<base64> string") from None
+
+
+# -- unseal material ------------------------------------------------------------------
+
+
+def _read_secret_file(path: str, what: str) -> bytes:
+    if path == "-":
+        raise UsageError(f"the {what} must be a file, not stdin (stdin may carry the command's input)")
+    return _read(path, what)
+
+
+def _passphrase_from_file(path: str) -> bytes:
+    """The file's bytes without one trailing line ending, as ``echo`` or an editor leaves it."""
+    data = _read_secret_file(path, "passphrase file")
+    for ending in (b"\r\n", b"\n"):
+        if data.endswith(ending):
+            return data[: -len(ending)]
+    return data
+
+
+def _split_shares(text: str, source: str) -> tuple[str, ...]:
+    shares = tuple(share for share in _SHARE_SEPARATORS.split(text) if share)
+    if not shares:
+        raise UnsealError(f"{source} holds no unseal shares")
+    return shares
+
+
+def _shares_from_file(path: str) -> tuple[str, ...]:
+    try:
+        text = _read_secret_file(path, "share file").decode("ascii")
+    except UnicodeDecodeError:
+        raise UnsealError(f"share file {path!r} is not unseal shares (they are ASCII text)") from None
+    return _split_shares(text, f"share file {path!r}")
+
+
+def _unseal_material(args: argparse.Namespace) -> UnsealMaterial:
+    """From --passphrase-file or --share-file (exclusive), else from the environment."""
+    if args.passphrase_file is not None:
+        return _passphrase_from_file(args.passphrase_file)
+    if args.share_file is not None:
+        return _shares_from_file(args.share_file)
+    passphrase, shares = os.environ.get(PASSPHRASE_ENV), os.environ.get(SHARES_ENV)
+    if passphrase and shares:
+        raise UsageError(f"both {PASSPHRASE_ENV} and {SHARES_ENV} are set; unset the one this store lacks")
+    if passphrase:
+        return os.fsencode(passphrase)
+    if shares:
+        return _split_shares(shares, SHARES_ENV)
+    raise UnsealError(_NO_MATERIAL)
+
+
+def _unseal(keystore: Keystore, material: UnsealMaterial) -> None:
+    """Unseal with a passphrase, or with shares until the threshold is reached."""
+    if isinstance(material, bytes):
+        keystore.unseal(material)
+        return
+    provided, threshold = 0, 0
+    for share in material:
+        progress = keystore.unseal_share(share)
+        if not progress.sealed:
+            return
+        provided, threshold = progress.provided, progress.threshold
+    raise UnsealError(
+        f"only {provided} distinct unseal shares were given and this store needs {threshold}; give more"
+    )
+
+
+# -- opening the store ------------------------------------------------------------------
+
+
+def _open_storage(args: argparse.Namespace, *, create: bool) -> Storage:
+    """The configured storage, or the SQLite file of --store. Only ``init`` may create a file."""
+    from .keystore import open_storage
+
+    settings = _settings(args)
+    if args.store is None and settings.storage.backend == "postgresql":
+        return open_storage("postgresql", dsn=settings.storage.dsn)
+    path = args.store if args.store is not None else settings.storage.path
+    if not path:
+        raise UsageError("--store needs a file name")
+    if not create and not Path(path).exists():
+        raise NotInitialized(f"no store at {path!r}: run `secretumvault init` first, or name it with --store")
+    return open_storage("sqlite", path=path)
+
+
+@contextmanager
+def _opened_keystore(args: argparse.Namespace, *, create: bool = False) -> Iterator[Keystore]:
+    from .keystore import Keystore
+
+    storage = _open_storage(args, create=create)
+    try:
+        yield Keystore(storage)
+    finally:
+        storage.close()
+
+
+@contextmanager
+def _unsealed_keystore(args: argparse.Namespace) -> Iterator[Keystore]:
+    """The store, unsealed for this process only; material is checked before the store is opened."""
+    material = _unseal_material(args)
+    with _opened_keystore(args) as keystore:
+        if not keystore.initialized:
+            raise NotInitialized("this store is not initialised: run `secretumvault init` first")
+        _unseal(keystore, material)
+        try:
+            yield keystore
+        finally:
+            keystore.seal()
+
+
+def _with_transit(
+    handler: Callable[[argparse.Namespace, Transit], int],
+) -> Callable[[argparse.Namespace], int]:
+    def run(args: argparse.Namespace) -> int:
+        from .transit import Transit
+
+        with _unsealed_keystore(args) as keystore:
+            return handler(args, Transit(keystore, backend=args.backend))
+
+    return run
+
+
+def _with_pki(
+    handler: Callable[[argparse.Namespace, PkiEngine], int],
+) -> Callable[[argparse.Namespace], int]:
+    def run(args: argparse.Namespace) -> int:
+        from .pki import PkiEngine
+
+        with _unsealed_keystore(args) as keystore:
+            return handler(args, PkiEngine(keystore, backend=args.backend))
+
+    return run
+
+
+# -- init and unseal ---------------------------------------------------------------------
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    if args.shares is None:
+        if args.threshold is not None or args.show_shares:
+            raise UsageError("--threshold and --show-shares go with --shares N")
+        return _init_with_passphrase(args)
+    if args.threshold is None:
+        raise UsageError("--shares N needs --threshold T: how many of the shares unseal the store")
+    return _init_with_shares(args, args.shares, args.threshold)
+
+
+def _init_with_passphrase(args: argparse.Namespace) -> int:
+    if args.passphrase_file is not None:
+        passphrase = _passphrase_from_file(args.passphrase_file)
+    elif os.environ.get(PASSPHRASE_ENV):
+        passphrase = os.fsencode(os.environ[PASSPHRASE_ENV])
+    else:
+        raise UsageError(
+            f"choose how the store is unsealed: --shares N --threshold T, or a passphrase "
+            f"with --passphrase-file FILE or {PASSPHRASE_ENV}"
+        )
+    if not passphrase:
+        raise UsageError("the passphrase is empty")
+    with _opened_keystore(args, create=True) as keystore:
+        keystore.initialize_with_passphrase(passphrase)
+    print("secretumvault: store initialised; it unseals with this passphrase only", file=sys.stderr)
+    return EXIT_OK
+
+
+def _init_with_shares(args: argparse.Namespace, shares: int, threshold: int) -> int:
+    from .keystore.seal import check_share_counts
+
+    check_share_counts(shares, threshold)
+    # Checked before initialising: shares that cannot be shown would leave a store nobody can unseal.
+    if sys.stdout.isatty() and not args.show_shares:
+        raise UsageError(
+            "refusing to print unseal shares to a terminal; redirect stdout to a file, or add --show-shares"
+        )
+    with _opened_keystore(args, create=True) as keystore:
+        created = keystore.initialize_with_shares(shares=shares, threshold=threshold)
+    print(
+        f"secretumvault: WARNING: these {shares} unseal shares are shown only now and are secrets; "
+        f"any {threshold} of them unseal the store. Keep them apart, never beside the store.",
+        file=sys.stderr,
+    )
+    sys.stdout.write("".join(f"{share}\n" for share in created))
+    sys.stdout.flush()
+    return EXIT_OK
+
+
+def cmd_unseal(args: argparse.Namespace) -> int:
+    with _unsealed_keystore(args):
+        pass
+    print("unsealed")
+    return EXIT_OK
+
+
+# -- transit --------------------------------------------------------------------------------
+
+
+def _key_info_json(info: KeyInfo) -> str:
+    import base64
+    import dataclasses
+
+    def encode(value: object) -> str:
+        if isinstance(value, bytes):
+            return base64.b64encode(value).decode("ascii")
+        raise TypeError(f"cannot show a {type(value).__name__} as JSON")
+
+    return json.dumps(dataclasses.asdict(info), indent=2, default=encode)
+
+
+@_with_transit
+def cmd_transit_create(args: argparse.Namespace, transit: Transit) -> int:
+    print(_key_info_json(transit.create_key(args.name, type=args.type)))
+    return EXIT_OK
+
+
+@_with_transit
+def cmd_transit_list(args: argparse.Namespace, transit: Transit) -> int:
+    for name in transit.list_keys():
+        print(name)
+    return EXIT_OK
+
+
+@_with_transit
+def cmd_transit_read(args: argparse.Namespace, transit: Transit) -> int:
+    print(_key_info_json(transit.read_key(args.name)))
+    return EXIT_OK
+
+
+@_with_transit
+def cmd_transit_rotate(args: argparse.Namespace, transit: Transit) -> int:
+    print(_key_info_json(transit.rotate_key(args.name)))
+    return EXIT_OK
+
+
+@_with_transit
+def cmd_transit_config(args: argparse.Namespace, transit: Transit) -> int:
+    deletion_allowed: bool | None = args.deletion_allowed
+    min_decryption: int | None = args.min_decryption_version
+    min_encryption: int | None = args.min_encryption_version
+    if deletion_allowed is None and min_decryption is None and min_encryption is None:
+        raise UsageError("nothing to change: give --deletion-allowed or a --min-...-version")
+    info = transit.update_key_config(
+        args.name,
+        deletion_allowed=deletion_allowed,
+        min_decryption_version=min_decryption,
+        min_encryption_version=min_encryption,
+    )
+    print(_key_info_json(info))
+    return EXIT_OK
+
+
+@_with_transit
+def cmd_transit_delete(args: argparse.Namespace, transit: Transit) -> int:
+    try:
+        transit.delete_key(args.name)
+    except PolicyViolation:
+        raise PolicyViolation(
+            f"transit key {args.name!r} does not allow deletion; run "
+            f"`secretumvault transit config {args.name} --deletion-allowed` first"
+        ) from None
+    print(f"secretumvault: deleted transit key {args.name!r} and every version", file=sys.stderr)
+    return EXIT_OK
+
+
+@_with_transit
+def cmd_transit_encrypt(args: argparse.Namespace, transit: Transit) -> int:
+    plaintext = _read(args.input, "plaintext")
+    print(transit.encrypt(args.name, plaintext, _arg_bytes(args.associated_data)))
+    return EXIT_OK
+
+
+@_with_transit
+def cmd_transit_decrypt(args: argparse.Namespace, transit: Transit) -> int:
+    ciphertext = _read_vault_string(args.input, "ciphertext")
+    plaintext = transit.decrypt(args.name, ciphertext, _arg_bytes(args.associated_data))
+    _write(args.out, plaintext, "plaintext", secret=True)
+    return EXIT_OK
+
+
+@_with_transit
+def cmd_transit_rewrap(args: argparse.Namespace, transit: Transit) -> int:
+    ciphertext = _read_vault_string(args.input, "ciphertext")
+    print(transit.rewrap(args.name, ciphertext, _arg_bytes(args.associated_data)))
+    return EXIT_OK
+
+
+@_with_transit
+def cmd_transit_sign(args: argparse.Namespace, transit: Transit) -> int:
+    message = _read(args.input, "input")
+    print(transit.sign(args.name, message, os.fsencode(args.context)))
+    return EXIT_OK
+
+
+@_with_transit
+def cmd_transit_verify(args: argparse.Namespace, transit: Transit) -> int:
+    given: str = args.signature
+    signature = given if given.startswith("vault:") else _read_vault_string(given, "signature")
+    message = _read(args.input, "input")
+    try:
+        transit.verify(args.name, message, signature, os.fsencode(args.context))
+    except InvalidSignature:
+        print(f"secretumvault: signature does NOT verify under transit key {args.name!r}", file=sys.stderr)
+        return EXIT_FAILURE
+    print("signature OK", file=sys.stderr)
+    return EXIT_OK
+
+
+# -- pki -----------------------------------------------------------------------------------------
+
+
+@_with_pki
+def cmd_pki_root(args: argparse.Namespace, pki: PkiEngine) -> int:
+    ttl = parse_ttl(args.ttl, "--ttl")
+    sys.stdout.write(
+        pki.create_root(args.name, common_name=args.common_name, key_type=args.key_type, ttl=ttl)
+    )
+    return EXIT_OK
+
+
+@_with_pki
+def cmd_pki_role(args: argparse.Namespace, pki: PkiEngine) -> int:
+    from .pki import Role
+
+    role = Role(
+        issuer=args.issuer,
+        allowed_domains=_names(args.allowed_domains, "--allowed-domains"),
+        allow_bare_domains=args.allow_bare_domains,
+        allow_subdomains=args.allow_subdomains,
+        key_type=args.key_type,
+        max_ttl=parse_ttl(args.max_ttl, "--max-ttl"),
+        ttl=_optional_ttl(args.ttl, "--ttl"),
+    )
+    pki.put_role(args.name, role)
+    print(f"secretumvault: role {args.name!r} saved (issuer {args.issuer!r})", file=sys.stderr)
+    return EXIT_OK
+
+
+def _check_output_file(path: str, option: str) -> None:
+    """A usability check before anything is issued; the write itself still reports its own errors."""
+    target = Path(path)
+    if path == "-":
+        raise UsageError(f"{option} must name a file (stdout carries the serial number)")
+    if target.is_dir():
+        raise UsageError(f"{option} {path!r} is a directory")
+    parent = target.parent
+    if not parent.is_dir() or not os.access(parent, os.W_OK):
+        raise UsageError(f"{option} {path!r}: directory {str(parent)!r} does not exist or is not writable")
+
+
+@_with_pki
+def cmd_pki_issue(args: argparse.Namespace, pki: PkiEngine) -> int:
+    _check_output_file(args.cert_out, "--cert-out")
+    _check_output_file(args.key_out, "--key-out")
+    if Path(args.cert_out).resolve() == Path(args.key_out).resolve():
+        raise UsageError("--cert-out and --key-out must be different files")
+    alt_names = _names(args.alt_names, "--alt-names") if args.alt_names else ()
+    issued = pki.issue(args.role, args.common_name, alt_names=alt_names, ttl=_optional_ttl(args.ttl, "--ttl"))
+    if issued.private_key is None:
+        raise UsageError(f"role {args.role!r} issued no private key")  # issue() always returns one
+    try:
+        _write(args.key_out, issued.private_key.encode("ascii"), "private key", secret=True)
+        _write(args.cert_out, issued.certificate.encode("ascii"), "certificate")
+    except UsageError as exc:
+        raise UsageError(
+            f"{exc}; certificate {issued.serial_number} was issued but not saved: "
+            f"revoke it with `secretumvault pki revoke {issued.serial_number}`"
+        ) from None
+    print(issued.serial_number)
+    return EXIT_OK
+
+
+@_with_pki
+def cmd_pki_revoke(args: argparse.Namespace, pki: PkiEngine) -> int:
+    when = pki.revoke(args.serial)
+    print(f"secretumvault: revoked {args.serial} at {when.isoformat()}", file=sys.stderr)
+    return EXIT_OK
+
+
+@_with_pki
+def cmd_pki_crl(args: argparse.Namespace, pki: PkiEngine) -> int:
+    _write(args.out, pki.crl(args.ca).encode("ascii"), "CRL")
+    return EXIT_OK
+
+
+@_with_pki
+def cmd_pki_chain(args: argparse.Namespace, pki: PkiEngine) -> int:
+    sys.stdout.write("".join(pki.ca_chain(args.ca)))
+    return EXIT_OK
+
+
+# -- parser ------------------------------------------------------------------------------------
+
+
+class _IntermixedParser(argparse.ArgumentParser):
+    """A leaf command whose options may come between its positionals.
+
+    Plain argparse fills an optional positional (``[INPUT]``) from the first run
+    of positionals, so ``transit encrypt NAME --associated-data X FILE`` would
+    reject FILE. Intermixed parsing reads the options first, then the
+    positionals. It calls ``parse_known_args`` itself, hence the guard.
+    """
+
+    _intermixing = False
+
+    def parse_known_args(  # type: ignore[override]
+        self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None
+    ) -> tuple[argparse.Namespace, list[str]]:
+        if self._intermixing:
+            return super().parse_known_args(args, namespace)
+        self._intermixing = True
+        try:
+            return self.parse_known_intermixed_args(args, namespace)
+        finally:
+            self._intermixing = False
+
+
+# The parents are never parsed; they are _IntermixedParser only so that typeshed accepts
+# them as parents of _IntermixedParser commands.
+def _store_parent(common: argparse.ArgumentParser) -> _IntermixedParser:
+    parent = _IntermixedParser(add_help=False, parents=[common])
+    parent.add_argument(
+        "--store", metavar="PATH", help="SQLite store file (instead of [storage] in the configuration)"
+    )
+    return parent
+
+
+def _unseal_parent(store: _IntermixedParser) -> _IntermixedParser:
+    parent = _IntermixedParser(add_help=False, parents=[store])
+    material = parent.add_mutually_exclusive_group()
+    material.add_argument(
+        "--passphrase-file", metavar="FILE", help=f"file holding the passphrase (else ${PASSPHRASE_ENV})"
+    )
+    material.add_argument(
+        "--share-file", metavar="FILE", help=f"unseal shares, one per line (else ${SHARES_ENV})"
+    )
+    return parent
+
+
+def _add(
+    sub: argparse._SubParsersAction[_Parser],
+    name: str,
+    parent: _Parser,
+    func: Callable[[argparse.Namespace], int],
+    text: str,
+) -> _Parser:
+    parser = sub.add_parser(name, parents=[parent], help=text, description=text)
+    parser.set_defaults(func=func)
+    return parser
+
+
+def _add_store_commands(sub: _Subparsers, store: _IntermixedParser, unseal: _IntermixedParser) -> None:
+    p = _add(sub, "init", store, cmd_init, "initialise a new store (once)")
+    how = p.add_mutually_exclusive_group()
+    how.add_argument("--shares", type=int, metavar="N", help="split the unseal key into N shares")
+    how.add_argument(
+        "--passphrase-file", metavar="FILE", help=f"unseal with this passphrase (or ${PASSPHRASE_ENV})"
+    )
+    p.add_argument("--threshold", type=int, metavar="T", help="how many shares unseal the store")
+    p.add_argument("--show-shares", action="store_true", help="print the shares even to a terminal")
+    _add(sub, "unseal", unseal, cmd_unseal, "check that the unseal material opens the store")
+
+
+def _add_transit_commands(sub: _Subparsers, unseal: _IntermixedParser) -> None:
+    group = sub.add_parser("transit", help="named, versioned keys: encrypt, decrypt, sign, verify")
+    commands = group.add_subparsers(
+        dest="transit_command", required=True, metavar="COMMAND", parser_class=_IntermixedParser
+    )
+
+    p = _add(commands, "create", unseal, cmd_transit_create, "create a key at version 1")
+    p.add_argument("name")
+    p.add_argument("--type", default="aes256-gcm96", help="key type, e.g. ml-kem-768, ml-dsa-65, hmac")
+    _add(commands, "list", unseal, cmd_transit_list, "list key names")
+    for name, func, text in (
+        ("read", cmd_transit_read, "key metadata and public keys as JSON"),
+        ("rotate", cmd_transit_rotate, "add a new key version"),
+        ("delete", cmd_transit_delete, "delete a key and every version (needs --deletion-allowed)"),
+    ):
+        _add(commands, name, unseal, func, text).add_argument("name")
+
+    p = _add(commands, "config", unseal, cmd_transit_config, "change a key's policy")
+    p.add_argument("name")
+    p.add_argument("--deletion-allowed", action=argparse.BooleanOptionalAction, default=None)
+    p.add_argument("--min-decryption-version", type=int, metavar="N")
+    p.add_argument("--min-encryption-version", type=int, metavar="N", help="0: the latest")
+
+    for name, func, text, what in (
+        ("encrypt", cmd_transit_encrypt, "print a vault:v<N>: ciphertext", "plaintext file"),
+        ("decrypt", cmd_transit_decrypt, "recover the plaintext", "ciphertext file"),
+        ("rewrap", cmd_transit_rewrap, "re-encrypt under the latest version", "ciphertext file"),
+    ):
+        p = _add(commands, name, unseal, func, text)
+        p.add_argument("name")
+        p.add_argument("input", nargs="?", default="-", help=f"{what} (default: stdin)")
+        p.add_argument("--associated-data", metavar="TEXT", help="bound to the ciphertext; give it again")
+        if name == "decrypt":
+            p.add_argument("--out", default="-", help="plaintext output (default: stdout, never a terminal)")
+
+    p = _add(commands, "sign", unseal, cmd_transit_sign, "print a vault:v<N>: signature")
+    p.add_argument("name")
+    p.add_argument("input", nargs="?", default="-", help="message file (default: stdin)")
+    p.add_argument("--context", default="", help="FIPS 204 context string (ML-DSA keys)")
+    p = _add(commands, "verify", unseal, cmd_transit_verify, "verify a signature; exit 1 if it does not")
+    p.add_argument("name")
+    p.add_argument("input", nargs="?", default="-", help="message file (default: stdin)")
+    p.add_argument("--signature", required=True, help="a vault:v<N>: string, or a file holding one")
+    p.add_argument("--context", default="", help="the context string used when signing")
+
+
+def _add_pki_commands(sub: _Subparsers, unseal: _IntermixedParser) -> None:
+    group = sub.add_parser("pki", help="certificate authorities, roles, issuance, revocation")
+    commands = group.add_subparsers(
+        dest="pki_command", required=True, metavar="COMMAND", parser_class=_IntermixedParser
+    )
+
+    p = _add(commands, "root", unseal, cmd_pki_root, "create a root CA; print its certificate")
+    p.add_argument("name")
+    p.add_argument("--common-name", required=True, metavar="CN")
+    p.add_argument("--key-type", default="ML-DSA-65", help="ML-DSA-44/65/87, Ed25519, ECDSA-P256, RSA-3072")
+    p.add_argument("--ttl", default="87600h", help="validity, e.g. 87600h or 3650d")
+
+    p = _add(commands, "role", unseal, cmd_pki_role, "create or replace a role")
+    p.add_argument("name")
+    p.add_argument("--issuer", required=True, metavar="CA")
+    p.add_argument("--allowed-domains", required=True, metavar="A,B", help="e.g. example.com,example.org")
+    p.add_argument("--allow-subdomains", action="store_true", help="names below the allowed domains")
+    p.add_argument("--allow-bare-domains", action="store_true", help="the allowed domains themselves")
+    p.add_argument("--key-type", default="ML-DSA-65", help="leaf key type")
+    p.add_argument("--max-ttl", default="720h", help="longest validity (default: 720h)")
+    p.add_argument("--ttl", help="default validity (default: --max-ttl)")
+
+    p = _add(commands, "issue", unseal, cmd_pki_issue, "issue a certificate and key; print the serial")
+    p.add_argument("role")
+    p.add_argument("common_name", metavar="COMMON_NAME")
+    p.add_argument("--alt-names", metavar="A,B", help="more DNS names")
+    p.add_argument("--ttl", help="validity (default: the role's)")
+    p.add_argument("--cert-out", required=True, metavar="FILE")
+    p.add_argument("--key-out", required=True, metavar="FILE", help="private key (created mode 0600)")
+
+    p = _add(commands, "revoke", unseal, cmd_pki_revoke, "revoke a certificate by serial")
+    p.add_argument("serial", help="as printed by issue, e.g. 4f:0a:...")
+    p = _add(commands, "crl", unseal, cmd_pki_crl, "sign and print a fresh CRL of a CA")
+    p.add_argument("ca")
+    p.add_argument("--out", default="-", help="CRL output (default: stdout)")
+    p = _add(commands, "chain", unseal, cmd_pki_chain, "print a CA's certificate and its issuers")
+    p.add_argument("ca")
+
+
+def add_engine_commands(subparsers: _Subparsers, common_parent: argparse.ArgumentParser) -> None:
+    """Add ``init``, ``unseal``, ``transit ...`` and ``pki ...`` to the ``secretumvault`` parser."""
+    store = _store_parent(common_parent)
+    unseal = _unseal_parent(store)
+    _add_store_commands(subparsers, store, unseal)
+    _add_transit_commands(subparsers, unseal)
+    _add_pki_commands(subparsers, unseal)
