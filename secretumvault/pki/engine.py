@@ -35,6 +35,7 @@ from .records import CaRecord, CertRecord, CrlState
 from .requests import read_csr
 from .roles import ANY_KEY_TYPE, Role
 from .serials import format_serial, new_serial, parse_serial, record_name
+from .verify import load_certificate
 
 __all__ = ["IssuedCertificate", "PkiEngine"]
 
@@ -225,7 +226,7 @@ class PkiEngine:
         record = CaRecord.decode(entry.value, path)
         if record.certificate is not None:
             raise InvalidArgument(f"CA {name!r} already has its certificate")
-        cert = _load_certificate(certificate)
+        cert = load_certificate(certificate)
         if cert.version is not x509.Version.v3:
             raise InvalidArgument("a CA certificate must be X.509 v3")
         tbs_fields = sequence_members(cert.tbs_certificate_bytes, "certificate")
@@ -553,17 +554,3 @@ class PkiEngine:
                     continue
                 removed += 1
         return removed
-
-
-def _load_certificate(certificate: object) -> x509.Certificate:
-    if isinstance(certificate, str):
-        certificate = certificate.encode("ascii", "replace")
-    if not isinstance(certificate, (bytes, bytearray)):
-        raise InvalidType(f"a certificate must be PEM text or DER bytes, not {type(certificate).__name__}")
-    data = bytes(certificate)
-    try:
-        if data.lstrip().startswith(b"-----BEGIN"):
-            return x509.load_pem_x509_certificate(data)
-        return x509.load_der_x509_certificate(data)
-    except ValueError:
-        raise InvalidArgument("not a well-formed X.509 certificate (PEM or DER)") from None

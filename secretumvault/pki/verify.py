@@ -22,12 +22,13 @@ from ..errors import InvalidArgument, InvalidSignature, InvalidType
 from ._der_split import sequence_members
 from .keys import public_key_from_spki
 
-__all__ = ["verify_chain"]
+__all__ = ["load_certificate", "verify_chain"]
 
 _SPKI_FIELD = 6  # version, serial, signature, issuer, validity, subject, subjectPublicKeyInfo
 
 
-def _load(certificate: object) -> x509.Certificate:
+def load_certificate(certificate: object) -> x509.Certificate:
+    """A certificate from PEM text, DER bytes or an ``x509.Certificate``; InvalidArgument if malformed."""
     if isinstance(certificate, x509.Certificate):
         return certificate
     if isinstance(certificate, str):
@@ -83,8 +84,8 @@ def verify_chain(
 
     ``chain`` may end with the root itself or with the certificate just below it.
     """
-    certs = [_load(c) for c in chain]
-    root = _load(trusted_root)
+    certs = [load_certificate(c) for c in chain]
+    root = load_certificate(trusted_root)
     if not certs:
         raise InvalidArgument("the chain is empty")
     if certs[-1].public_bytes(Encoding.DER) != root.public_bytes(Encoding.DER):
