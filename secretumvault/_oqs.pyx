@@ -943,11 +943,11 @@ cdef class SigSecretKey:
 # -- module facts -------------------------------------------------------------------
 
 def kem_names():
-    return [name for name in _KEM_LIBOQS_NAMES if _kem_enabled(name)]
+    return list(_ENABLED_KEMS)
 
 
 def sig_names():
-    return [name for name in _SIG_LIBOQS_NAMES if _sig_enabled(name)]
+    return list(_ENABLED_SIGS)
 
 
 cdef bint _kem_enabled(str name):
@@ -964,6 +964,12 @@ cdef bint _sig_enabled(str name):
         return False
     OQS_SIG_free(sig)
     return True
+
+
+# What this liboqs build enables is fixed at link time: ask once, not on every
+# backend lookup (backend="auto" consults these lists for each Kem/Signature).
+_ENABLED_KEMS = tuple(name for name in _KEM_LIBOQS_NAMES if _kem_enabled(name))
+_ENABLED_SIGS = tuple(name for name in _SIG_LIBOQS_NAMES if _sig_enabled(name))
 
 
 _CPU_FEATURES = {

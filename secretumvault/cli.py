@@ -64,10 +64,14 @@ def _write(path: str, data: bytes, what: str, *, secret: bool = False) -> None:
         raise UsageError(f"cannot write {what} {path!r}: {exc.strerror}") from None
 
 
-def _load_key(path: str, backend: str | None) -> Any:
+def _load_key(path: str, backend: str | None, operation: str, role: str) -> Any:
+    """The key in ``path``, which must offer ``operation`` (e.g. "encapsulate"); ``role`` names it."""
     from . import keyfile
 
-    return keyfile.load(_read(path, "key file"), backend)
+    key = keyfile.load(_read(path, "key file"), backend)
+    if not hasattr(key, operation):
+        raise UsageError(f"{path!r} holds a {key.algorithm} key, not a {role}")
+    return key
 
 
 # -- commands ---------------------------------------------------------------------
@@ -134,9 +138,7 @@ def cmd_keygen(args: argparse.Namespace) -> int:
 
 def cmd_encapsulate(args: argparse.Namespace) -> int:
     _settings(args)
-    key = _load_key(args.public, args.backend)
-    if not hasattr(key, "encapsulate"):
-        raise UsageError(f"{args.public!r} holds a {key.algorithm} key, not a KEM public key")
+    key = _load_key(args.public, args.backend, "encapsulate", "KEM public key")
     enc = key.encapsulate()
     _write(args.shared_secret, enc.shared_secret, "shared secret", secret=True)
     _write(args.ciphertext, enc.ciphertext, "ciphertext")
@@ -145,9 +147,7 @@ def cmd_encapsulate(args: argparse.Namespace) -> int:
 
 def cmd_decapsulate(args: argparse.Namespace) -> int:
     _settings(args)
-    key = _load_key(args.secret, args.backend)
-    if not hasattr(key, "decapsulate"):
-        raise UsageError(f"{args.secret!r} holds a {key.algorithm} key, not a KEM secret key")
+    key = _load_key(args.secret, args.backend, "decapsulate", "KEM secret key")
     shared_secret = key.decapsulate(_read(args.ciphertext, "ciphertext"))
     _write(args.shared_secret, shared_secret, "shared secret", secret=True)
     return EXIT_OK
@@ -155,9 +155,7 @@ def cmd_decapsulate(args: argparse.Namespace) -> int:
 
 def cmd_sign(args: argparse.Namespace) -> int:
     _settings(args)
-    key = _load_key(args.secret, args.backend)
-    if not hasattr(key, "sign"):
-        raise UsageError(f"{args.secret!r} holds a {key.algorithm} key, not a signing key")
+    key = _load_key(args.secret, args.backend, "sign", "signing key")
     signature = key.sign(_read(args.input, "input"), args.context.encode())
     _write(args.signature, signature, "signature")
     return EXIT_OK
@@ -165,9 +163,7 @@ def cmd_sign(args: argparse.Namespace) -> int:
 
 def cmd_verify(args: argparse.Namespace) -> int:
     _settings(args)
-    key = _load_key(args.public, args.backend)
-    if not hasattr(key, "verify"):
-        raise UsageError(f"{args.public!r} holds a {key.algorithm} key, not a verification key")
+    key = _load_key(args.public, args.backend, "verify", "verification key")
     signature = _read(args.signature, "signature")
     try:
         key.verify(signature, _read(args.input, "input"), args.context.encode())

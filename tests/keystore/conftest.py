@@ -54,13 +54,18 @@ def sqlite_storage(tmp_path: Path) -> Iterator[SQLiteStorage]:
     opened.close()
 
 
-@pytest.fixture
-def keystore(storage: Storage) -> Keystore:
-    """An initialised, unsealed keystore (passphrase seal)."""
+def unsealed_keystore(storage: Storage) -> Keystore:
+    """An initialised, unsealed keystore over ``storage`` (passphrase seal, fast scrypt)."""
     ks = Keystore(storage)
     ks.initialize_with_passphrase(PASSPHRASE, scrypt=FAST_SCRYPT)
     ks.unseal(PASSPHRASE)
     return ks
+
+
+@pytest.fixture
+def keystore(storage: Storage) -> Keystore:
+    """An initialised, unsealed keystore (passphrase seal)."""
+    return unsealed_keystore(storage)
 
 
 def snapshot(storage: Storage) -> dict[str, tuple[bytes, int]]:

@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from secretumvault.keystore import Keystore, ScryptParams, SQLiteStorage
+from secretumvault.keystore import Keystore, SQLiteStorage
 from secretumvault.pki import PkiEngine
+from tests.keystore.conftest import PASSPHRASE, unsealed_keystore
 
-PASSPHRASE = "pki test passphrase"
-# The lowest cost the keystore accepts, so that each unseal takes milliseconds.
-FAST_SCRYPT = ScryptParams(n=2**14, r=8, p=1)
+__all__ = ["PASSPHRASE"]  # the tests reopen stores with it
+
 START = datetime.datetime(2026, 1, 1, 12, 0, 0, tzinfo=datetime.UTC)
 
 
@@ -39,10 +39,7 @@ def storage(tmp_path: Path) -> Iterator[SQLiteStorage]:
 
 @pytest.fixture
 def keystore(storage: SQLiteStorage) -> Keystore:
-    ks = Keystore(storage)
-    ks.initialize_with_passphrase(PASSPHRASE, scrypt=FAST_SCRYPT)
-    ks.unseal(PASSPHRASE)
-    return ks
+    return unsealed_keystore(storage)
 
 
 @pytest.fixture

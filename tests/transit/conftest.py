@@ -9,7 +9,7 @@ import pytest
 
 from secretumvault.keystore import Keystore, SQLiteStorage
 from secretumvault.transit import Transit
-from tests.keystore.conftest import FAST_SCRYPT, PASSPHRASE, snapshot
+from tests.keystore.conftest import snapshot, unsealed_keystore
 
 ENCRYPTION_TYPES = [
     "aes256-gcm96",
@@ -36,10 +36,7 @@ def storage(db_path: Path) -> Iterator[SQLiteStorage]:
 
 @pytest.fixture
 def keystore(storage: SQLiteStorage) -> Keystore:
-    ks = Keystore(storage)
-    ks.initialize_with_passphrase(PASSPHRASE, scrypt=FAST_SCRYPT)
-    ks.unseal(PASSPHRASE)
-    return ks
+    return unsealed_keystore(storage)
 
 
 @pytest.fixture
