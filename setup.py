@@ -2,7 +2,7 @@
 
 ``build_ext`` first runs CMake (CMakeLists.txt), which builds the vendored
 liboqs submodule or locates an installed liboqs, then compiles the Cython
-extension ``secretumvault._oqs`` against it. Without liboqs the package still
+extension ``secretumvault.pqc.backends._oqs`` against it. Without liboqs the package still
 installs and runs on the pure "openssl" backend; the build says so.
 ``SECRETUMVAULT_REQUIRE_NATIVE=1`` turns a missing liboqs into a build error.
 """
@@ -102,8 +102,8 @@ class BuildNative(build_ext):
 
 
 native_core = Extension(
-    "secretumvault._oqs",
-    sources=["secretumvault/_oqs.pyx", "csrc/sv_glue.c"],
+    "secretumvault.pqc.backends._oqs",
+    sources=["secretumvault/pqc/backends/_oqs.pyx", "csrc/sv_glue.c"],
     extra_compile_args=["-O2", "-fvisibility=hidden"] if os.name != "nt" else [],
 )
 

@@ -29,7 +29,7 @@ python3 -m venv "$work/venv"
 # Run from an empty folder so the checkout cannot shadow the installed package.
 (cd "$work" && "$work/venv/bin/python" - <<'PY'
 from secretumvault import pqc
-from secretumvault.backends import oqs
+from secretumvault.pqc.backends import oqs
 
 info = oqs.build_info()
 assert info["available"], info

@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import importlib
 
-from . import errors
+from secretumvault import errors
 
 # typing costs milliseconds to import; the package import must stay cheap.
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # pragma: no cover
     from typing import Any
 
-    from . import pqc
+    from secretumvault import pqc
 
 __version__ = "0.1.0"
 

@@ -29,9 +29,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from . import pqc
-from .errors import ConfigError
-from .hybrid import CryptoPolicy, KemAlgorithm, SignatureAlgorithm
+from secretumvault import pqc
+from secretumvault.errors import ConfigError
+from secretumvault.hybrid import CryptoPolicy, KemAlgorithm, SignatureAlgorithm
 
 __all__ = ["CRYPTO_BACKENDS", "STORAGE_BACKENDS", "Settings", "StorageSettings"]
 

@@ -7,7 +7,7 @@ import os
 import pytest
 
 from secretumvault import pqc
-from secretumvault.backends import BACKENDS, native_import_error
+from secretumvault.pqc.backends import BACKENDS, native_import_error
 
 REQUIRE_NATIVE = os.environ.get("SECRETUMVAULT_REQUIRE_NATIVE", "") not in ("", "0")
 

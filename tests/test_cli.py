@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from secretumvault import keyfile, pqc
+from secretumvault import pqc
 from secretumvault.cli import main
+from secretumvault.encoding import keyfile
 
 
 def run(*argv: str) -> int:

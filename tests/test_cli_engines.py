@@ -13,7 +13,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
 from secretumvault.cli import main
-from secretumvault.cli_engines import PASSPHRASE_ENV, SHARES_ENV, parse_ttl
+from secretumvault.cli.engines import PASSPHRASE_ENV, SHARES_ENV, parse_ttl
 from secretumvault.keystore import SQLiteStorage
 
 from .pki.x509check import assert_crl_signed_by, assert_issued_by

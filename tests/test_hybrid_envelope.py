@@ -8,13 +8,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from secretumvault import _envelope, _keyencoding, errors, hybrid
+from secretumvault import errors, hybrid
+from secretumvault.encoding import envelope, keyheader
 
 CLASSICAL, PQC = 32, 1088  # the X25519-ML-KEM-768 part sizes
 
 
 def parse(data: bytes) -> tuple[bytes, bytes]:
-    return _envelope.unpack(
+    return envelope.unpack(
         data, classical_size=CLASSICAL, pqc_size=PQC, what="envelope", error=errors.InvalidCiphertext
     )
 
@@ -44,16 +45,16 @@ def test_envelope_parser_accepts_exactly_the_canonical_encodings(data: bytes) ->
         return
     assert len(classical) == CLASSICAL
     assert len(post_quantum) == PQC
-    assert _envelope.pack(classical, post_quantum) == data
+    assert envelope.pack(classical, post_quantum) == data
 
 
 @settings(max_examples=2_000, deadline=None)
 @given(st.binary(max_size=64), st.binary(max_size=64))
 def test_envelope_roundtrip(classical: bytes, post_quantum: bytes) -> None:
-    packed = _envelope.pack(classical, post_quantum)
+    packed = envelope.pack(classical, post_quantum)
     assert packed[0] == 1
     assert packed[1:5] == struct.pack(">I", len(classical))
-    assert _envelope.unpack(
+    assert envelope.unpack(
         packed,
         classical_size=len(classical),
         pqc_size=len(post_quantum),
@@ -77,12 +78,10 @@ def test_envelope_roundtrip(classical: bytes, post_quantum: bytes) -> None:
 )
 def test_key_header_parser(data: bytes) -> None:
     try:
-        body = _keyencoding.decode_key(
-            data, kind=_keyencoding.KeyKind.KEM_PUBLIC, algorithm="X25519-ML-KEM-768"
-        )
+        body = keyheader.decode_key(data, kind=keyheader.KeyKind.KEM_PUBLIC, algorithm="X25519-ML-KEM-768")
     except errors.InvalidKey:
         return
-    assert _keyencoding.encode_key(_keyencoding.KeyKind.KEM_PUBLIC, "X25519-ML-KEM-768", body) == data
+    assert keyheader.encode_key(keyheader.KeyKind.KEM_PUBLIC, "X25519-ML-KEM-768", body) == data
 
 
 # End to end through the real key objects: fewer examples, each does real crypto.

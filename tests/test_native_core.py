@@ -15,7 +15,7 @@ from .conftest import kem_or_skip, sig_or_skip
 
 
 def test_native_build_ships_every_algorithm(native: str) -> None:
-    from secretumvault.backends import oqs
+    from secretumvault.pqc.backends import oqs
 
     info = oqs.build_info()
     assert info["kem_algorithms"] == ["ML-KEM-512", "ML-KEM-768", "ML-KEM-1024"]

@@ -7,7 +7,7 @@ import pickle
 import pytest
 
 from secretumvault import errors, pqc
-from secretumvault.algorithms import KEM_PARAMS, SIG_PARAMS
+from secretumvault.pqc.params import KEM_PARAMS, SIG_PARAMS
 
 from .conftest import kem_or_skip, sig_or_skip
 
@@ -293,7 +293,7 @@ def test_public_keys_pickle_by_their_encoding(native: str) -> None:
 
 
 def test_key_classes_cannot_be_built_directly(native: str) -> None:
-    from secretumvault import _oqs
+    from secretumvault.pqc.backends import _oqs
 
     for cls in (_oqs.KemPublicKey, _oqs.KemSecretKey, _oqs.SigPublicKey, _oqs.SigSecretKey):
         with pytest.raises(errors.InvalidType):

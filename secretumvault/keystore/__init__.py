@@ -19,12 +19,12 @@ Storage: :class:`SQLiteStorage` (embedded default) or :class:`PostgresStorage`
 
 from __future__ import annotations
 
-from .factory import open_storage
-from .keystore import Entry, Keystore, UnsealProgress
-from .postgres import PostgresStorage
-from .seal import ScryptParams
-from .sqlite import SQLiteStorage
-from .storage import Storage, StoredValue
+from secretumvault.keystore.factory import open_storage
+from secretumvault.keystore.postgres import PostgresStorage
+from secretumvault.keystore.seal import ScryptParams
+from secretumvault.keystore.sqlite import SQLiteStorage
+from secretumvault.keystore.storage import Storage, StoredValue
+from secretumvault.keystore.store import Entry, Keystore, UnsealProgress
 
 __all__ = [
     "Entry",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..errors import InvalidArgument, InvalidType
+from secretumvault.errors import InvalidArgument, InvalidType
 
 __all__ = ["MAX_PATH_LENGTH", "check_path", "check_prefix", "check_version"]
 

@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import struct
 
-from ..errors import CorruptRecord
-from ._aead import NONCE_SIZE, TAG_SIZE, TagMismatchError
-from .keyring import Keyring
+from secretumvault.errors import CorruptRecord
+from secretumvault.keystore._aead import NONCE_SIZE, TAG_SIZE, TagMismatchError
+from secretumvault.keystore.keyring import Keyring
 
 __all__ = ["UnknownTermError", "decrypt_record", "encrypt_record"]
 

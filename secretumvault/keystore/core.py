@@ -22,11 +22,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from .. import _tagged_json as _json
-from ..errors import CorruptRecord, UnsealError
-from ._aead import ALGORITHM, Aead, TagMismatchError, new_key
-from .keyring import Keyring
-from .seal import SealConfig, seal_from_dict
+from secretumvault.encoding import tagged_json as _json
+from secretumvault.errors import CorruptRecord, UnsealError
+from secretumvault.keystore._aead import ALGORITHM, Aead, TagMismatchError, new_key
+from secretumvault.keystore.keyring import Keyring
+from secretumvault.keystore.seal import SealConfig, seal_from_dict
 
 __all__ = ["CORE_PATH", "CoreRecord", "Unlocked"]
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import os
 from typing import Literal
 
-from ..errors import InvalidArgument
-from .postgres import PostgresStorage
-from .sqlite import SQLiteStorage
-from .storage import Storage
+from secretumvault.errors import InvalidArgument
+from secretumvault.keystore.postgres import PostgresStorage
+from secretumvault.keystore.sqlite import SQLiteStorage
+from secretumvault.keystore.storage import Storage
 
 __all__ = ["open_storage"]
 

@@ -11,8 +11,8 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any
 
-from .. import _tagged_json as _json
-from ._aead import ALGORITHM, KEY_SIZE, Aead, new_key
+from secretumvault.encoding import tagged_json as _json
+from secretumvault.keystore._aead import ALGORITHM, KEY_SIZE, Aead, new_key
 
 __all__ = ["Keyring"]
 

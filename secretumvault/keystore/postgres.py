@@ -19,8 +19,8 @@ import re
 import threading
 from typing import Any
 
-from ..errors import ConflictError, InvalidArgument, KeystoreError
-from .storage import StoredValue
+from secretumvault.errors import ConflictError, InvalidArgument, KeystoreError
+from secretumvault.keystore.storage import StoredValue
 
 __all__ = ["PostgresStorage"]
 

@@ -21,9 +21,9 @@ from typing import Any
 
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
-from .. import _tagged_json as _json
-from ..errors import InvalidArgument
-from ._aead import KEY_SIZE
+from secretumvault.encoding import tagged_json as _json
+from secretumvault.errors import InvalidArgument
+from secretumvault.keystore._aead import KEY_SIZE
 
 __all__ = ["MAX_SHARES", "PassphraseSeal", "ScryptParams", "SealConfig", "ShamirSeal", "seal_from_dict"]
 

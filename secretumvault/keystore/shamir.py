@@ -26,9 +26,9 @@ from dataclasses import dataclass, field
 
 from Crypto.Protocol.SecretSharing import Shamir
 
-from ..errors import UnsealError
-from ._aead import KEY_SIZE
-from .seal import SET_ID_SIZE, ShamirSeal
+from secretumvault.errors import UnsealError
+from secretumvault.keystore._aead import KEY_SIZE
+from secretumvault.keystore.seal import SET_ID_SIZE, ShamirSeal
 
 __all__ = ["Share", "combine", "parse_share", "split"]
 

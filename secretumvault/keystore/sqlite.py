@@ -21,8 +21,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from ..errors import ConflictError, KeystoreError
-from .storage import StoredValue
+from secretumvault.errors import ConflictError, KeystoreError
+from secretumvault.keystore.storage import StoredValue
 
 __all__ = ["SQLiteStorage"]
 

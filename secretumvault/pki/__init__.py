@@ -20,10 +20,10 @@ on a :mod:`secretumvault.pqc` backend: a CA key on "oqs" signs with liboqs.
 
 from __future__ import annotations
 
-from .algorithms import KEY_TYPES
-from .engine import IssuedCertificate, PkiEngine
-from .roles import ANY_KEY_TYPE, KEY_USAGES, Role
-from .verify import verify_chain
+from secretumvault.pki.engine import IssuedCertificate, PkiEngine
+from secretumvault.pki.roles import ANY_KEY_TYPE, KEY_USAGES, Role
+from secretumvault.pki.sig_algorithms import KEY_TYPES
+from secretumvault.pki.verify import verify_chain
 
 __all__ = [
     "ANY_KEY_TYPE",

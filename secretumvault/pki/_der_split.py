@@ -8,7 +8,7 @@ cryptography to build a key object for an algorithm it may not support.
 
 from __future__ import annotations
 
-from ..errors import InvalidArgument
+from secretumvault.errors import InvalidArgument
 
 __all__ = ["sequence_members"]
 

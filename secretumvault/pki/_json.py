@@ -8,23 +8,23 @@ from __future__ import annotations
 
 from typing import Any
 
-from .. import _tagged_json
-from ..errors import CorruptRecord
+from secretumvault.encoding import tagged_json
+from secretumvault.errors import CorruptRecord
 
 __all__ = ["b64decode", "b64encode", "dumps", "loads", "require"]
 
-b64encode = _tagged_json.b64encode
+b64encode = tagged_json.b64encode
 
 
 def dumps(fmt: str, version: int, fields: dict[str, Any]) -> bytes:
-    return _tagged_json.dumps({**fields, "format": fmt, "version": version})
+    return tagged_json.dumps({**fields, "format": fmt, "version": version})
 
 
 def loads(data: bytes, fmt: str, version: int, where: str) -> dict[str, Any]:
     """Parse a record written by :func:`dumps`; CorruptRecord naming ``where`` if it is not one."""
     try:
-        return _tagged_json.loads(data, fmt, version)
-    except _tagged_json.FormatError as exc:
+        return tagged_json.loads(data, fmt, version)
+    except tagged_json.FormatError as exc:
         raise CorruptRecord(
             f"{where} is not a valid {fmt} record ({exc}); this release reads version {version}"
         ) from None
@@ -33,13 +33,13 @@ def loads(data: bytes, fmt: str, version: int, where: str) -> dict[str, Any]:
 def require(obj: dict[str, Any], name: str, kind: type, where: str) -> Any:
     """``obj[name]`` if present and of type ``kind`` (a bool is not an int here)."""
     try:
-        return _tagged_json.require(obj, name, kind)
-    except _tagged_json.FormatError as exc:
+        return tagged_json.require(obj, name, kind)
+    except tagged_json.FormatError as exc:
         raise CorruptRecord(f"{where}: {exc}") from None
 
 
 def b64decode(text: str, where: str) -> bytes:
     try:
-        return _tagged_json.b64decode(text)
-    except _tagged_json.FormatError as exc:
+        return tagged_json.b64decode(text)
+    except tagged_json.FormatError as exc:
         raise CorruptRecord(f"{where}: {exc}") from None

@@ -20,8 +20,8 @@ from dataclasses import dataclass
 
 from cryptography import x509
 
-from . import _der
-from .keys import PublicKey, SigningKey
+from secretumvault.pki import _der
+from secretumvault.pki.keys import PublicKey, SigningKey
 
 __all__ = ["CertificateFields", "RevokedEntry", "build_certificate", "build_crl", "build_csr"]
 

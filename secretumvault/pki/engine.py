@@ -17,7 +17,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import NameOID
 
-from ..errors import (
+from secretumvault.errors import (
     ConflictError,
     InvalidArgument,
     InvalidKey,
@@ -26,16 +26,16 @@ from ..errors import (
     KeyNotFound,
     UnsupportedAlgorithm,
 )
-from ..keystore import Keystore
-from . import builders, profiles
-from ._der_split import sequence_members
-from .keys import PublicKey, SigningKey, generate_key
-from .names import check_dns_name, is_allowed
-from .records import CaRecord, CertRecord, CrlState
-from .requests import read_csr
-from .roles import ANY_KEY_TYPE, Role
-from .serials import format_serial, new_serial, parse_serial, record_name
-from .verify import load_certificate
+from secretumvault.keystore import Keystore
+from secretumvault.pki import builders, profiles
+from secretumvault.pki._der_split import sequence_members
+from secretumvault.pki.keys import PublicKey, SigningKey, generate_key
+from secretumvault.pki.names import check_dns_name, is_allowed
+from secretumvault.pki.records import CaRecord, CertRecord, CrlState
+from secretumvault.pki.requests import read_csr
+from secretumvault.pki.roles import ANY_KEY_TYPE, Role
+from secretumvault.pki.serials import format_serial, new_serial, parse_serial, record_name
+from secretumvault.pki.verify import load_certificate
 
 __all__ = ["IssuedCertificate", "PkiEngine"]
 

@@ -21,11 +21,11 @@ from cryptography.exceptions import UnsupportedAlgorithm as _CryptoUnsupportedAl
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
 
-from .. import pqc
-from ..algorithms import sig_params
-from ..errors import CorruptRecord, InvalidKey, InvalidSignature, UnsupportedAlgorithm
-from . import _der, _json
-from .algorithms import KEY_TYPES, KeyType, key_type
+from secretumvault import pqc
+from secretumvault.errors import CorruptRecord, InvalidKey, InvalidSignature, UnsupportedAlgorithm
+from secretumvault.pki import _der, _json
+from secretumvault.pki.sig_algorithms import KEY_TYPES, KeyType, key_type
+from secretumvault.pqc.params import sig_params
 
 __all__ = ["PublicKey", "SigningKey", "generate_key", "key_from_record", "public_key_from_spki"]
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from ..errors import InvalidArgument, InvalidType
+from secretumvault.errors import InvalidArgument, InvalidType
 
 __all__ = ["check_allowed_domain", "check_dns_name", "is_allowed"]
 

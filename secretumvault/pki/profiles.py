@@ -14,8 +14,8 @@ from collections.abc import Sequence
 from cryptography import x509
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
-from .keys import PublicKey, key_identifier
-from .roles import Role
+from secretumvault.pki.keys import PublicKey, key_identifier
+from secretumvault.pki.roles import Role
 
 __all__ = ["ca_extensions", "leaf_extensions"]
 

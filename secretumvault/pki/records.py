@@ -16,8 +16,8 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass, replace
 
-from . import _json
-from .keys import SigningKey, key_from_record
+from secretumvault.pki import _json
+from secretumvault.pki.keys import SigningKey, key_from_record
 
 __all__ = ["CaRecord", "CertRecord", "CrlState", "from_epoch", "to_epoch"]
 

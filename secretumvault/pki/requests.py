@@ -16,9 +16,9 @@ from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import ExtensionOID, NameOID
 
-from ..errors import InvalidArgument, InvalidSignature, InvalidType, UnsupportedAlgorithm
-from ._der_split import sequence_members
-from .keys import PublicKey, public_key_from_spki
+from secretumvault.errors import InvalidArgument, InvalidSignature, InvalidType, UnsupportedAlgorithm
+from secretumvault.pki._der_split import sequence_members
+from secretumvault.pki.keys import PublicKey, public_key_from_spki
 
 __all__ = ["SigningRequest", "read_csr"]
 

@@ -11,10 +11,10 @@ import datetime
 from dataclasses import dataclass
 from typing import Any
 
-from ..errors import InvalidArgument, InvalidType
-from . import _json
-from .algorithms import KEY_TYPES, key_type
-from .names import check_allowed_domain
+from secretumvault.errors import InvalidArgument, InvalidType
+from secretumvault.pki import _json
+from secretumvault.pki.names import check_allowed_domain
+from secretumvault.pki.sig_algorithms import KEY_TYPES, key_type
 
 __all__ = ["ANY_KEY_TYPE", "KEY_USAGES", "Role"]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 
-from ..errors import InvalidArgument, InvalidType
+from secretumvault.errors import InvalidArgument, InvalidType
 
 __all__ = ["format_serial", "new_serial", "parse_serial", "record_name"]
 

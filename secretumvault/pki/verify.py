@@ -18,9 +18,9 @@ from collections.abc import Sequence
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 
-from ..errors import InvalidArgument, InvalidSignature, InvalidType
-from ._der_split import sequence_members
-from .keys import public_key_from_spki
+from secretumvault.errors import InvalidArgument, InvalidSignature, InvalidType
+from secretumvault.pki._der_split import sequence_members
+from secretumvault.pki.keys import public_key_from_spki
 
 __all__ = ["load_certificate", "verify_chain"]
 

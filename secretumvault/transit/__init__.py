@@ -36,9 +36,9 @@ SealedError. A failed call leaves the stored key unchanged.
 
 from __future__ import annotations
 
-from .engine import Transit
-from .keytypes import KEY_TYPES, KeyTypeSpec, Purpose
-from .results import DataKey, ExportedKey, KeyInfo, KeyVersionInfo
+from secretumvault.transit.engine import Transit
+from secretumvault.transit.key_types import KEY_TYPES, KeyTypeSpec, Purpose
+from secretumvault.transit.results import DataKey, ExportedKey, KeyInfo, KeyVersionInfo
 
 __all__ = [
     "KEY_TYPES",

@@ -5,14 +5,14 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator, Sequence
 
-from .._buffers import as_bytes
-from ..errors import DecryptionError, InvalidCiphertext, InvalidType, SecretumVaultError
-from ._binding import associated_data
-from ._kem_cipher import KemCipher
-from ._policy import require_support, usable_for_reading, usable_for_writing
-from ._store import LoadedKey
-from ._symmetric import SymmetricCipher
-from ._vault_string import format_vault_string, parse_vault_string
+from secretumvault.errors import DecryptionError, InvalidCiphertext, InvalidType, SecretumVaultError
+from secretumvault.pqc._buffers import as_bytes
+from secretumvault.transit._binding import associated_data
+from secretumvault.transit._kem_cipher import KemCipher
+from secretumvault.transit._policy import require_support, usable_for_reading, usable_for_writing
+from secretumvault.transit._store import LoadedKey
+from secretumvault.transit._symmetric import SymmetricCipher
+from secretumvault.transit._vault_string import format_vault_string, parse_vault_string
 
 __all__ = ["check_associated_data", "decrypt", "decrypt_many", "encrypt", "encrypt_many"]
 

@@ -1,6 +1,6 @@
 """KEM key types: a fresh AEAD key per message, carried by a KEM ciphertext.
 
-Body (DESIGN.md, "Transit KEM ciphertext body")::
+Body (docs/design.md, "Transit KEM ciphertext body")::
 
     u32be(len(kem_ct)) | kem_ct | aead_ct
 
@@ -27,10 +27,10 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from .. import pqc
-from ..errors import DecryptionError, InvalidCiphertext, SecretumVaultError
-from ..hybrid import KemAlgorithm
-from ..keytypes import KemPublicKey, KemSecretKey
+from secretumvault import pqc
+from secretumvault.errors import DecryptionError, InvalidCiphertext, SecretumVaultError
+from secretumvault.hybrid import KemAlgorithm
+from secretumvault.pqc.keys import KemPublicKey, KemSecretKey
 
 __all__ = ["KemCipher"]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 
-from ..errors import InvalidSignature
+from secretumvault.errors import InvalidSignature
 
 __all__ = ["HmacKey"]
 

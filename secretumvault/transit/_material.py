@@ -21,10 +21,10 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from .. import _tagged_json as _json
-from .. import hybrid, pqc
-from ..errors import UnsupportedAlgorithm
-from .keytypes import KeyTypeSpec, Purpose
+from secretumvault import hybrid, pqc
+from secretumvault.encoding import tagged_json as _json
+from secretumvault.errors import UnsupportedAlgorithm
+from secretumvault.transit.key_types import KeyTypeSpec, Purpose
 
 __all__ = ["ENCODINGS", "SYMMETRIC_KEY_SIZE", "Material", "generate_material"]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from ..errors import InvalidArgument, InvalidType
+from secretumvault.errors import InvalidArgument, InvalidType
 
 __all__ = ["KEY_PREFIX", "check_key_name", "key_path"]
 

@@ -12,17 +12,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TypeVar
 
-from .. import hybrid, pqc
-from ..errors import UnsupportedAlgorithm
-from ..keytypes import KemSecretKey, SigPublicKey, SigSecretKey
-from . import _material
-from ._binding import kem_kdf_info
-from ._kem_cipher import KemCipher
-from ._mac import HmacKey
-from ._material import Material
-from ._signers import EcdsaP256Signer, Ed25519Signer, PqcSigner, Signer
-from ._symmetric import SymmetricCipher
-from .keytypes import KeyTypeSpec, Purpose
+from secretumvault import hybrid, pqc
+from secretumvault.errors import UnsupportedAlgorithm
+from secretumvault.pqc.keys import KemSecretKey, SigPublicKey, SigSecretKey
+from secretumvault.transit import _material
+from secretumvault.transit._binding import kem_kdf_info
+from secretumvault.transit._kem_cipher import KemCipher
+from secretumvault.transit._mac import HmacKey
+from secretumvault.transit._material import Material
+from secretumvault.transit._signers import EcdsaP256Signer, Ed25519Signer, PqcSigner, Signer
+from secretumvault.transit._symmetric import SymmetricCipher
+from secretumvault.transit.key_types import KeyTypeSpec, Purpose
 
 __all__ = ["Operator", "build_operator"]
 

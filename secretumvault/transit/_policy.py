@@ -8,8 +8,14 @@ this key.
 
 from __future__ import annotations
 
-from ..errors import InvalidArgument, InvalidType, PolicyViolation, SecretumVaultError, UnsupportedAlgorithm
-from ._record import KeyRecord
+from secretumvault.errors import (
+    InvalidArgument,
+    InvalidType,
+    PolicyViolation,
+    SecretumVaultError,
+    UnsupportedAlgorithm,
+)
+from secretumvault.transit._record import KeyRecord
 
 __all__ = ["check_key_version_argument", "require_support", "usable_for_reading", "usable_for_writing"]
 

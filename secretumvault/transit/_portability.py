@@ -14,8 +14,8 @@ import base64
 import binascii
 from collections.abc import Iterable
 
-from .. import _tagged_json as _json
-from ..errors import (
+from secretumvault.encoding import tagged_json as _json
+from secretumvault.errors import (
     CorruptRecord,
     InvalidArgument,
     InvalidType,
@@ -24,14 +24,14 @@ from ..errors import (
     SecretumVaultError,
     UnsupportedAlgorithm,
 )
-from ._binding import associated_data
-from ._kem_cipher import KemCipher
-from ._operators import build_operator
-from ._record import KeyRecord
-from ._signers import EcdsaP256Signer, Ed25519Signer, PqcSigner
-from ._symmetric import SymmetricCipher
-from .keytypes import Purpose
-from .results import ExportedKey
+from secretumvault.transit._binding import associated_data
+from secretumvault.transit._kem_cipher import KemCipher
+from secretumvault.transit._operators import build_operator
+from secretumvault.transit._record import KeyRecord
+from secretumvault.transit._signers import EcdsaP256Signer, Ed25519Signer, PqcSigner
+from secretumvault.transit._symmetric import SymmetricCipher
+from secretumvault.transit.key_types import Purpose
+from secretumvault.transit.results import ExportedKey
 
 __all__ = ["EXPORT_KINDS", "backup", "export", "restore"]
 

@@ -30,11 +30,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .. import _tagged_json as _json
-from ..errors import CorruptRecord, InvalidArgument, PolicyViolation
-from ._material import Material
-from ._vault_string import MAX_VERSION
-from .keytypes import KEY_TYPES, KeyTypeSpec
+from secretumvault.encoding import tagged_json as _json
+from secretumvault.errors import CorruptRecord, InvalidArgument, PolicyViolation
+from secretumvault.transit._material import Material
+from secretumvault.transit._vault_string import MAX_VERSION
+from secretumvault.transit.key_types import KEY_TYPES, KeyTypeSpec
 
 __all__ = ["KeyRecord", "KeyVersion"]
 

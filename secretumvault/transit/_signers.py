@@ -24,8 +24,8 @@ from cryptography.exceptions import InvalidSignature as _CryptoInvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
-from ..errors import InvalidArgument, InvalidKey, InvalidSignature
-from ..keytypes import SigPublicKey, SigSecretKey
+from secretumvault.errors import InvalidArgument, InvalidKey, InvalidSignature
+from secretumvault.pqc.keys import SigPublicKey, SigSecretKey
 
 __all__ = ["EcdsaP256Signer", "Ed25519Signer", "PqcSigner", "Signer"]
 

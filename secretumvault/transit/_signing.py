@@ -6,10 +6,10 @@ knows which key version to check against.
 
 from __future__ import annotations
 
-from ..errors import InvalidSignature
-from ._policy import require_support, usable_for_reading, usable_for_writing
-from ._store import LoadedKey
-from ._vault_string import format_vault_string, parse_vault_string
+from secretumvault.errors import InvalidSignature
+from secretumvault.transit._policy import require_support, usable_for_reading, usable_for_writing
+from secretumvault.transit._store import LoadedKey
+from secretumvault.transit._vault_string import format_vault_string, parse_vault_string
 
 __all__ = ["compute_hmac", "sign", "verify", "verify_hmac"]
 

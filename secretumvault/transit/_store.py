@@ -20,15 +20,22 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from ..errors import ConflictError, CorruptRecord, InvalidKey, KeyNotFound, SealedError, UnsupportedAlgorithm
-from ..keystore import Entry, Keystore
-from ._kem_cipher import KemCipher
-from ._mac import HmacKey
-from ._names import KEY_PREFIX, key_path
-from ._operators import Operator, build_operator
-from ._record import KeyRecord
-from ._signers import EcdsaP256Signer, Ed25519Signer, PqcSigner, Signer
-from ._symmetric import SymmetricCipher
+from secretumvault.errors import (
+    ConflictError,
+    CorruptRecord,
+    InvalidKey,
+    KeyNotFound,
+    SealedError,
+    UnsupportedAlgorithm,
+)
+from secretumvault.keystore import Entry, Keystore
+from secretumvault.transit._kem_cipher import KemCipher
+from secretumvault.transit._mac import HmacKey
+from secretumvault.transit._names import KEY_PREFIX, key_path
+from secretumvault.transit._operators import Operator, build_operator
+from secretumvault.transit._record import KeyRecord
+from secretumvault.transit._signers import EcdsaP256Signer, Ed25519Signer, PqcSigner, Signer
+from secretumvault.transit._symmetric import SymmetricCipher
 
 __all__ = ["LoadedKey", "RecordStore"]
 

@@ -11,7 +11,7 @@ import os
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM, ChaCha20Poly1305
 
-from ..errors import DecryptionError, InvalidCiphertext
+from secretumvault.errors import DecryptionError, InvalidCiphertext
 
 __all__ = ["NONCE_SIZE", "TAG_SIZE", "SymmetricCipher"]
 

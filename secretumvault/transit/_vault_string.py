@@ -6,7 +6,7 @@ import base64
 import binascii
 import re
 
-from ..errors import InvalidType, SecretumVaultError
+from secretumvault.errors import InvalidType, SecretumVaultError
 
 __all__ = ["MAX_VERSION", "format_vault_string", "parse_vault_string"]
 

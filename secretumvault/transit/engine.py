@@ -10,17 +10,17 @@ import math
 import secrets
 from collections.abc import Sequence
 
-from .._buffers import as_bytes
-from ..errors import InvalidArgument, InvalidType, PolicyViolation
-from ..keystore import Keystore
-from . import _encryption, _portability, _signing
-from ._material import generate_material
-from ._names import check_key_name
-from ._policy import check_key_version_argument
-from ._record import KeyRecord
-from ._store import RecordStore
-from .keytypes import key_type_spec
-from .results import DataKey, ExportedKey, KeyInfo, KeyVersionInfo
+from secretumvault.errors import InvalidArgument, InvalidType, PolicyViolation
+from secretumvault.keystore import Keystore
+from secretumvault.pqc._buffers import as_bytes
+from secretumvault.transit import _encryption, _portability, _signing
+from secretumvault.transit._material import generate_material
+from secretumvault.transit._names import check_key_name
+from secretumvault.transit._policy import check_key_version_argument
+from secretumvault.transit._record import KeyRecord
+from secretumvault.transit._store import RecordStore
+from secretumvault.transit.key_types import key_type_spec
+from secretumvault.transit.results import DataKey, ExportedKey, KeyInfo, KeyVersionInfo
 
 __all__ = ["Transit"]
 

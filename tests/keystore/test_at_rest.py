@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from secretumvault.errors import CorruptRecord
 from secretumvault.keystore import Keystore, SQLiteStorage, Storage, _aead, core, keyring
-from secretumvault.keystore import keystore as keystore_module
+from secretumvault.keystore import store as keystore_module
 from secretumvault.keystore.core import CORE_PATH, CoreRecord
 from secretumvault.keystore.seal import PassphraseSeal
 

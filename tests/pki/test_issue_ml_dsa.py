@@ -140,7 +140,7 @@ def test_oqs_ca_key_is_held_by_liboqs(keystore: Keystore, native: str, clock: Cl
     PkiEngine(keystore, backend=native, clock=clock).create_root("root", common_name="Root")
     record = CaRecord.decode(keystore.get("pki/ca/root"), "pki/ca/root")
     assert record.key.backend == "oqs"  # type: ignore[attr-defined]
-    assert type(record.key._secret).__module__ == "secretumvault._oqs"  # type: ignore[attr-defined]
+    assert type(record.key._secret).__module__ == "secretumvault.pqc.backends._oqs"  # type: ignore[attr-defined]
 
 
 @pytest.mark.parametrize("name", ["ML-DSA-44", "ML-DSA-87"])

@@ -1,7 +1,7 @@
 # cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True
 """Native core: typed ML-KEM and ML-DSA key classes over liboqs.
 
-Contracts (see DESIGN.md, "The native core"):
+Contracts (docs/design.md, "The native core"):
 
 * every liboqs call runs with the GIL released;
 * inputs are any C-contiguous buffer, read in place (no copy);
@@ -11,7 +11,7 @@ Contracts (see DESIGN.md, "The native core"):
 * bad input raises an exception from ``secretumvault.errors`` naming what was
   expected. liboqs is never handed a buffer of the wrong size.
 
-Only ``secretumvault.backends.oqs`` imports this module.
+Only ``secretumvault.pqc.backends.oqs`` imports this module.
 """
 
 cimport cython
@@ -33,7 +33,7 @@ from secretumvault.errors import (
     NativeError,
     UnsupportedAlgorithm,
 )
-from secretumvault.keytypes import Encapsulation, KemKeyPair, SigKeyPair
+from secretumvault.pqc.keys import Encapsulation, KemKeyPair, SigKeyPair
 
 
 cdef extern from "oqs/oqs.h" nogil:
@@ -241,7 +241,7 @@ cdef class KemAlgorithm:
         return KemAlgorithm._instances.setdefault(name, alg)
 
     def __cinit__(self, str name):
-        from secretumvault.algorithms import kem_params
+        from secretumvault.pqc.params import kem_params
 
         if name not in _KEM_LIBOQS_NAMES:
             raise UnsupportedAlgorithm(f"unknown KEM {name!r} for the oqs backend")
@@ -636,7 +636,7 @@ cdef class SigAlgorithm:
         return SigAlgorithm._instances.setdefault(name, alg)
 
     def __cinit__(self, str name):
-        from secretumvault.algorithms import sig_params
+        from secretumvault.pqc.params import sig_params
 
         if name not in _SIG_LIBOQS_NAMES:
             raise UnsupportedAlgorithm(f"unknown signature algorithm {name!r} for the oqs backend")

@@ -11,8 +11,7 @@ import builtins
 import threading
 from dataclasses import dataclass, field
 
-from .._buffers import as_bytes
-from ..errors import (
+from secretumvault.errors import (
     AlreadyInitialized,
     ConflictError,
     CorruptRecord,
@@ -23,14 +22,15 @@ from ..errors import (
     SealedError,
     UnsealError,
 )
-from . import shamir
-from ._aead import Aead, new_key
-from ._paths import check_path, check_prefix, check_version
-from .barrier import UnknownTermError, decrypt_record, encrypt_record
-from .core import CORE_PATH, CoreRecord, Unlocked
-from .keyring import Keyring
-from .seal import PassphraseSeal, ScryptParams, ShamirSeal
-from .storage import Storage
+from secretumvault.keystore import shamir
+from secretumvault.keystore._aead import Aead, new_key
+from secretumvault.keystore._paths import check_path, check_prefix, check_version
+from secretumvault.keystore.barrier import UnknownTermError, decrypt_record, encrypt_record
+from secretumvault.keystore.core import CORE_PATH, CoreRecord, Unlocked
+from secretumvault.keystore.keyring import Keyring
+from secretumvault.keystore.seal import PassphraseSeal, ScryptParams, ShamirSeal
+from secretumvault.keystore.storage import Storage
+from secretumvault.pqc._buffers import as_bytes
 
 __all__ = ["Entry", "Keystore", "UnsealProgress"]
 

@@ -1,6 +1,6 @@
 """Key files: one self-describing encoding for every key the library makes.
 
-Layout (the "keys at rest" format of DESIGN.md, shared with the hybrid keys)::
+Layout (the "keys at rest" format of docs/design.md, shared with the hybrid keys)::
 
     0x01 | kind | u8(len(algorithm)) | algorithm | body
 
@@ -16,11 +16,11 @@ from __future__ import annotations
 
 from typing import Union
 
-from . import hybrid, pqc
-from ._keyencoding import KeyKind, decode_key, encode_key
-from .algorithms import KEM_PARAMS, SIG_PARAMS
-from .errors import InvalidKey, UnsupportedAlgorithm
-from .keytypes import KemPublicKey, KemSecretKey, SigPublicKey, SigSecretKey
+from secretumvault import hybrid, pqc
+from secretumvault.encoding.keyheader import KeyKind, decode_key, encode_key
+from secretumvault.errors import InvalidKey, UnsupportedAlgorithm
+from secretumvault.pqc.keys import KemPublicKey, KemSecretKey, SigPublicKey, SigSecretKey
+from secretumvault.pqc.params import KEM_PARAMS, SIG_PARAMS
 
 __all__ = ["Key", "dump", "load", "peek"]
 

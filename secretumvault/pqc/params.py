@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .errors import UnsupportedAlgorithm
+from secretumvault.errors import UnsupportedAlgorithm
 
 __all__ = ["KEM_PARAMS", "SIG_PARAMS", "KemParams", "SigParams", "kem_params", "sig_params"]
 

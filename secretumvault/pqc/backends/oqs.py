@@ -1,4 +1,4 @@
-"""The native "oqs" backend: the compiled ``secretumvault._oqs`` core over liboqs.
+"""The native "oqs" backend: the compiled ``secretumvault.pqc.backends._oqs`` core over liboqs.
 
 The key classes are the Cython ``cdef class`` objects themselves (registered
 as implementations of the abstract key classes), so an encapsulation or a
@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..keytypes import KemPublicKey, KemSecretKey, SigPublicKey, SigSecretKey
+from secretumvault.pqc.keys import KemPublicKey, KemSecretKey, SigPublicKey, SigSecretKey
 
 NAME = "oqs"
 
 _core: Any = None
 _import_error: str | None
 try:
-    from .. import _oqs
+    from secretumvault.pqc.backends import _oqs
 except ImportError as exc:  # built without liboqs, or the extension failed to load
     _import_error = f"native core not built: {exc}"
 else:

@@ -24,8 +24,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
-from . import pqc
-from ._hybrid_kem import (
+from secretumvault import pqc
+from secretumvault.errors import InvalidType, UnsupportedAlgorithm
+from secretumvault.hybrid.kem import (
     KEM_ALGORITHMS,
     XWING_LABEL,
     HybridKem,
@@ -33,7 +34,7 @@ from ._hybrid_kem import (
     HybridKemSecretKey,
     xwing_combiner,
 )
-from ._hybrid_sig import (
+from secretumvault.hybrid.sig import (
     SIGNATURE_ALGORITHMS,
     SIGNATURE_DOMAIN,
     HybridSignature,
@@ -41,8 +42,15 @@ from ._hybrid_sig import (
     HybridSigSecretKey,
     bound_message,
 )
-from .errors import InvalidType, UnsupportedAlgorithm
-from .keytypes import Buffer, KemKeyPair, KemPublicKey, KemSecretKey, SigKeyPair, SigPublicKey, SigSecretKey
+from secretumvault.pqc.keys import (
+    Buffer,
+    KemKeyPair,
+    KemPublicKey,
+    KemSecretKey,
+    SigKeyPair,
+    SigPublicKey,
+    SigSecretKey,
+)
 
 __all__ = [
     "KEM_ALGORITHMS",

@@ -12,8 +12,8 @@ import importlib
 from types import ModuleType
 from typing import Any
 
-from ..algorithms import kem_params, sig_params
-from ..errors import BackendUnavailable, UnsupportedAlgorithm
+from secretumvault.errors import BackendUnavailable, UnsupportedAlgorithm
+from secretumvault.pqc.params import kem_params, sig_params
 
 __all__ = ["BACKENDS", "available_backends", "kem", "native_import_error", "resolve", "signature"]
 
@@ -31,7 +31,7 @@ def _module(name: str) -> ModuleType:
 
 def native_import_error() -> str | None:
     """Why the native core could not be loaded, or ``None`` if it loaded."""
-    from . import oqs
+    from secretumvault.pqc.backends import oqs
 
     return oqs.import_error()
 

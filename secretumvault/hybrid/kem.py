@@ -3,7 +3,7 @@
 ``X25519-ML-KEM-768`` is X-Wing (draft-connolly-cfrg-xwing-kem-10): the same
 key derivation from a 32-byte seed, the same encapsulation and the same
 shared secret for the same inputs. Only the ciphertext and key *framing*
-differ: ciphertexts use the versioned envelope of DESIGN.md
+differ: ciphertexts use the versioned envelope of docs/design.md
 (``0x01 | u32be(32) | ct_X | ct_M``) instead of X-Wing's bare ``ct_M || ct_X``,
 and keys carry an algorithm/format tag (``_keyencoding``).
 
@@ -27,11 +27,18 @@ from typing import NoReturn
 
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
 
-from . import _envelope, pqc
-from ._buffers import as_bytes
-from ._keyencoding import KeyKind, decode_key, encode_key
-from .errors import InvalidArgument, InvalidCiphertext, InvalidKey, InvalidType, UnsupportedAlgorithm
-from .keytypes import Buffer, Encapsulation, KemKeyPair, KemPublicKey, KemSecretKey
+from secretumvault import pqc
+from secretumvault.encoding import envelope
+from secretumvault.encoding.keyheader import KeyKind, decode_key, encode_key
+from secretumvault.errors import (
+    InvalidArgument,
+    InvalidCiphertext,
+    InvalidKey,
+    InvalidType,
+    UnsupportedAlgorithm,
+)
+from secretumvault.pqc._buffers import as_bytes
+from secretumvault.pqc.keys import Buffer, Encapsulation, KemKeyPair, KemPublicKey, KemSecretKey
 
 __all__ = [
     "KEM_ALGORITHMS",
@@ -130,11 +137,11 @@ class HybridKemPublicKey(KemPublicKey):
         shared_secret = xwing_combiner(
             pqc_encapsulation.shared_secret, ss_x, ct_x, self._x_raw, self._spec.label
         )
-        return Encapsulation(_envelope.pack(ct_x, pqc_encapsulation.ciphertext), shared_secret)
+        return Encapsulation(envelope.pack(ct_x, pqc_encapsulation.ciphertext), shared_secret)
 
     def to_bytes(self) -> bytes:
         """Tagged encoding: header, then ``u32be(32) | pk_X | pk_M``."""
-        body = _envelope.pack_body(self._x_raw, self._pqc_key.to_bytes())
+        body = envelope.pack_body(self._x_raw, self._pqc_key.to_bytes())
         return encode_key(KeyKind.KEM_PUBLIC, self.algorithm, body)
 
     def __eq__(self, other: object) -> bool:
@@ -198,7 +205,7 @@ class HybridKemSecretKey(KemSecretKey):
         (FIPS 203 implicit rejection), so the session simply fails later.
         """
         data = as_bytes(ciphertext, "ciphertext")
-        ct_x, ct_m = _envelope.unpack(
+        ct_x, ct_m = envelope.unpack(
             data,
             classical_size=X25519_SIZE,
             pqc_size=self._pqc_ciphertext_size,
@@ -273,7 +280,7 @@ class HybridKem:
     def public_key_size(self) -> int:
         """Length of :meth:`HybridKemPublicKey.to_bytes`."""
         return (
-            self._key_header_size + _envelope.LENGTH_FIELD_SIZE + X25519_SIZE + int(self._pqc.public_key_size)
+            self._key_header_size + envelope.LENGTH_FIELD_SIZE + X25519_SIZE + int(self._pqc.public_key_size)
         )
 
     @property
@@ -284,7 +291,7 @@ class HybridKem:
     @property
     def ciphertext_size(self) -> int:
         """Length of the ciphertext envelope."""
-        return _envelope.HEADER_SIZE + X25519_SIZE + int(self._pqc.ciphertext_size)
+        return envelope.HEADER_SIZE + X25519_SIZE + int(self._pqc.ciphertext_size)
 
     @property
     def shared_secret_size(self) -> int:
@@ -323,7 +330,7 @@ class HybridKem:
         """Load :meth:`HybridKemPublicKey.to_bytes` output; both halves are validated."""
         raw = as_bytes(data, "encapsulation key")
         body = decode_key(raw, kind=KeyKind.KEM_PUBLIC, algorithm=self.name)
-        x_raw, pqc_raw = _envelope.unpack_body(
+        x_raw, pqc_raw = envelope.unpack_body(
             body,
             classical_size=X25519_SIZE,
             pqc_size=self._pqc.public_key_size,

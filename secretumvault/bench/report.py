@@ -16,8 +16,8 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from . import bench
-from .errors import UnsupportedAlgorithm
+from secretumvault import bench
+from secretumvault.errors import UnsupportedAlgorithm
 
 __all__ = ["render_table", "run", "save_plot"]
 

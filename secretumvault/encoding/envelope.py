@@ -1,6 +1,6 @@
 """The versioned two-part envelope of hybrid ciphertexts, signatures and keys.
 
-Wire format (DESIGN.md, "Wire formats")::
+Wire format (docs/design.md, "Wire formats")::
 
     0x01 | u32be(len(classical)) | classical | pqc
 
@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import struct
 
-from .errors import SecretumVaultError
+from secretumvault.errors import SecretumVaultError
 
 __all__ = [
     "ENVELOPE_VERSION",

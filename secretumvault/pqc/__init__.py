@@ -16,10 +16,9 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterable, Sequence
 
-from . import backends as _backends
-from .algorithms import KEM_PARAMS, SIG_PARAMS
-from .errors import UnsupportedAlgorithm
-from .keytypes import (
+from secretumvault.errors import UnsupportedAlgorithm
+from secretumvault.pqc import backends as _backends
+from secretumvault.pqc.keys import (
     Buffer,
     Encapsulation,
     KemKeyPair,
@@ -29,6 +28,7 @@ from .keytypes import (
     SigPublicKey,
     SigSecretKey,
 )
+from secretumvault.pqc.params import KEM_PARAMS, SIG_PARAMS
 
 __all__ = [
     "Encapsulation",

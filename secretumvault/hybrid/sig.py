@@ -1,6 +1,6 @@
 """Hybrid signatures: a classical signature and an ML-DSA signature, both required.
 
-Signature wire format (DESIGN.md)::
+Signature wire format (docs/design.md)::
 
     0x01 | u32be(len(classical)) | classical | ml_dsa
 
@@ -40,11 +40,18 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature, encode_dss_signature
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from . import _envelope, pqc
-from ._buffers import as_bytes
-from ._keyencoding import KeyKind, decode_key, encode_key
-from .errors import InvalidArgument, InvalidKey, InvalidSignature, InvalidType, UnsupportedAlgorithm
-from .keytypes import Buffer, SigKeyPair, SigPublicKey, SigSecretKey
+from secretumvault import pqc
+from secretumvault.encoding import envelope
+from secretumvault.encoding.keyheader import KeyKind, decode_key, encode_key
+from secretumvault.errors import (
+    InvalidArgument,
+    InvalidKey,
+    InvalidSignature,
+    InvalidType,
+    UnsupportedAlgorithm,
+)
+from secretumvault.pqc._buffers import as_bytes
+from secretumvault.pqc.keys import Buffer, SigKeyPair, SigPublicKey, SigSecretKey
 
 __all__ = [
     "SIGNATURE_ALGORITHMS",
@@ -268,7 +275,7 @@ class HybridSigPublicKey(SigPublicKey):
         sig = as_bytes(signature, "signature")
         ctx = as_bytes(context, "context")
         bound = bound_message(self._spec.label, ctx, as_bytes(message, "message"))
-        classical_sig, pqc_sig = _envelope.unpack(
+        classical_sig, pqc_sig = envelope.unpack(
             sig,
             classical_size=self._spec.classical.signature_size,
             pqc_size=self._signature_size,
@@ -287,7 +294,7 @@ class HybridSigPublicKey(SigPublicKey):
 
     def to_bytes(self) -> bytes:
         """Tagged encoding: header, then ``u32be(len) | classical | ml_dsa``."""
-        body = _envelope.pack_body(self._classical_raw, self._pqc_key.to_bytes())
+        body = envelope.pack_body(self._classical_raw, self._pqc_key.to_bytes())
         return encode_key(KeyKind.SIGNATURE_PUBLIC, self.algorithm, body)
 
     def __eq__(self, other: object) -> bool:
@@ -323,7 +330,7 @@ class HybridSigSecretKey(SigSecretKey):
         bound = bound_message(self._spec.label, ctx, as_bytes(message, "message"))
         classical_sig = self._spec.classical.sign(self._classical_key, bound)
         pqc_sig = self._pqc_key.sign(bound, ctx)
-        return _envelope.pack(classical_sig, pqc_sig)
+        return envelope.pack(classical_sig, pqc_sig)
 
     def to_bytes(self) -> bytes:
         """Tagged encoding of both private halves. Handle the result as a secret."""
@@ -331,7 +338,7 @@ class HybridSigSecretKey(SigSecretKey):
             pqc_part = bytes((_PQC_SEED_FORM,)) + self._pqc_key.seed_bytes()
         except UnsupportedAlgorithm:
             pqc_part = bytes((_PQC_EXPANDED_FORM,)) + self._pqc_key.to_bytes()
-        body = _envelope.pack_body(self._spec.classical.private_bytes(self._classical_key), pqc_part)
+        body = envelope.pack_body(self._spec.classical.private_bytes(self._classical_key), pqc_part)
         return encode_key(KeyKind.SIGNATURE_SECRET, self.algorithm, body)
 
     def seed_bytes(self) -> bytes:
@@ -388,7 +395,7 @@ class HybridSignature:
         header = 3 + len(self.name)
         return (
             header
-            + _envelope.LENGTH_FIELD_SIZE
+            + envelope.LENGTH_FIELD_SIZE
             + self._spec.classical.public_key_size
             + int(self._pqc.public_key_size)
         )
@@ -396,7 +403,7 @@ class HybridSignature:
     @property
     def signature_size(self) -> int:
         """Length of a signature envelope."""
-        return _envelope.HEADER_SIZE + self._spec.classical.signature_size + int(self._pqc.signature_size)
+        return envelope.HEADER_SIZE + self._spec.classical.signature_size + int(self._pqc.signature_size)
 
     def generate_keypair(self) -> SigKeyPair:
         """Fresh, independent classical and ML-DSA key pairs."""
@@ -415,7 +422,7 @@ class HybridSignature:
         """Load :meth:`HybridSigPublicKey.to_bytes` output; both halves are validated."""
         raw = as_bytes(data, "public key")
         body = decode_key(raw, kind=KeyKind.SIGNATURE_PUBLIC, algorithm=self.name)
-        classical_raw, pqc_raw = _envelope.unpack_body(
+        classical_raw, pqc_raw = envelope.unpack_body(
             body,
             classical_size=self._spec.classical.public_key_size,
             pqc_size=int(self._pqc.public_key_size),
@@ -433,17 +440,17 @@ class HybridSignature:
         raw = as_bytes(data, "signing key")
         body = decode_key(raw, kind=KeyKind.SIGNATURE_SECRET, algorithm=self.name)
         what = f"{self.name} signing key"
-        if len(body) < _envelope.LENGTH_FIELD_SIZE + self._spec.classical.private_key_size + 1:
+        if len(body) < envelope.LENGTH_FIELD_SIZE + self._spec.classical.private_key_size + 1:
             raise InvalidKey(f"{what} is truncated")
         # The ML-DSA part's size depends on its form byte, which sits right after the classical part.
-        form = body[_envelope.LENGTH_FIELD_SIZE + self._spec.classical.private_key_size]
+        form = body[envelope.LENGTH_FIELD_SIZE + self._spec.classical.private_key_size]
         if form == _PQC_SEED_FORM:
             pqc_size = 1 + _MLDSA_SEED_SIZE
         elif form == _PQC_EXPANDED_FORM:
             pqc_size = 1 + int(self._pqc.secret_key_size)
         else:
             raise InvalidKey(f"{what}: unknown ML-DSA key form {form:#04x}")
-        classical_raw, pqc_part = _envelope.unpack_body(
+        classical_raw, pqc_part = envelope.unpack_body(
             body,
             classical_size=self._spec.classical.private_key_size,
             pqc_size=pqc_size,

@@ -16,8 +16,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..errors import UnsupportedAlgorithm
-from . import _der
+from secretumvault.errors import UnsupportedAlgorithm
+from secretumvault.pki import _der
 
 __all__ = ["KEY_TYPES", "KeyType", "key_type"]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
-from ..errors import InvalidType, UnsupportedAlgorithm
+from secretumvault.errors import InvalidType, UnsupportedAlgorithm
 
 __all__ = ["KEY_TYPES", "KeyTypeSpec", "Purpose", "key_type_spec"]
 

@@ -60,7 +60,7 @@ Op = Callable[[], object]
 
 
 def _secretumvault(backend: str) -> Callable[[str, str], Op]:
-    from . import pqc
+    from secretumvault import pqc
 
     if backend not in pqc.available_backends():
         raise Unavailable(f"backend {backend!r} not available")
@@ -206,7 +206,7 @@ def _python_run(op: Op, n: int) -> float:
 
 
 def _floor_runner(alg: str, op: str) -> Callable[[int], float]:
-    from .backends import oqs as native
+    from secretumvault.pqc.backends import oqs as native
 
     if not native.is_available():
         raise Unavailable("native core not built")

@@ -12,16 +12,15 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from .._buffers import as_bytes
-from ..algorithms import KemParams, SigParams, kem_params, sig_params
-from ..errors import (
+from secretumvault.errors import (
     InvalidArgument,
     InvalidCiphertext,
     InvalidKey,
     InvalidSignature,
     UnsupportedAlgorithm,
 )
-from ..keytypes import (
+from secretumvault.pqc._buffers import as_bytes
+from secretumvault.pqc.keys import (
     Buffer,
     Encapsulation,
     KemKeyPair,
@@ -31,6 +30,7 @@ from ..keytypes import (
     SigPublicKey,
     SigSecretKey,
 )
+from secretumvault.pqc.params import KemParams, SigParams, kem_params, sig_params
 
 NAME = "openssl"
 

@@ -1,4 +1,4 @@
-"""Self-describing byte encoding of hybrid keys ("keys at rest" in DESIGN.md).
+"""Self-describing byte encoding of hybrid keys ("keys at rest" in docs/design.md).
 
 Layout::
 
@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import enum
 
-from .errors import InvalidKey
+from secretumvault.errors import InvalidKey
 
 __all__ = ["KEY_FORMAT_VERSION", "KeyKind", "decode_key", "encode_key"]
 

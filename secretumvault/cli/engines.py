@@ -23,16 +23,22 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
-from .cli import EXIT_FAILURE, EXIT_OK, UsageError, _read, _settings, _write
-from .errors import InvalidCiphertext, InvalidSignature, NotInitialized, PolicyViolation, UnsealError
+from secretumvault.cli._io import EXIT_FAILURE, EXIT_OK, UsageError, read_input, settings, write_output
+from secretumvault.errors import (
+    InvalidCiphertext,
+    InvalidSignature,
+    NotInitialized,
+    PolicyViolation,
+    UnsealError,
+)
 
 if TYPE_CHECKING:
     import datetime
     from typing import TypeAlias
 
-    from .keystore import Keystore, Storage
-    from .pki import PkiEngine
-    from .transit import KeyInfo, Transit
+    from secretumvault.keystore import Keystore, Storage
+    from secretumvault.pki import PkiEngine
+    from secretumvault.transit import KeyInfo, Transit
 
     _Subparsers: TypeAlias = argparse._SubParsersAction[argparse.ArgumentParser]
 
@@ -94,7 +100,7 @@ def _arg_bytes(text: str | None) -> bytes | None:
 def _read_vault_string(path: str, what: str) -> str:
     """A ``vault:v<N>:<base64>`` string from a file or stdin, surrounding whitespace removed."""
     try:
-        return _read(path, what).decode("ascii").strip()
+        return read_input(path, what).decode("ascii").strip()
     except UnicodeDecodeError:
         raise InvalidCiphertext(f"the {what} in {path!r} is not a vault:v<N>:<base64> string") from None
 
@@ -105,7 +111,7 @@ def _read_vault_string(path: str, what: str) -> str:
 def _read_secret_file(path: str, what: str) -> bytes:
     if path == "-":
         raise UsageError(f"the {what} must be a file, not stdin (stdin may carry the command's input)")
-    return _read(path, what)
+    return read_input(path, what)
 
 
 def _passphrase_from_file(path: str) -> bytes:
@@ -169,12 +175,12 @@ def _unseal(keystore: Keystore, material: UnsealMaterial) -> None:
 
 def _open_storage(args: argparse.Namespace, *, create: bool) -> Storage:
     """The configured storage, or the SQLite file of --store. Only ``init`` may create a file."""
-    from .keystore import open_storage
+    from secretumvault.keystore import open_storage
 
-    settings = _settings(args)
-    if args.store is None and settings.storage.backend == "postgresql":
-        return open_storage("postgresql", dsn=settings.storage.dsn)
-    path = args.store if args.store is not None else settings.storage.path
+    config = settings(args)
+    if args.store is None and config.storage.backend == "postgresql":
+        return open_storage("postgresql", dsn=config.storage.dsn)
+    path = args.store if args.store is not None else config.storage.path
     if not path:
         raise UsageError("--store needs a file name")
     if not create and not Path(path).exists():
@@ -184,7 +190,7 @@ def _open_storage(args: argparse.Namespace, *, create: bool) -> Storage:
 
 @contextmanager
 def _opened_keystore(args: argparse.Namespace, *, create: bool = False) -> Iterator[Keystore]:
-    from .keystore import Keystore
+    from secretumvault.keystore import Keystore
 
     storage = _open_storage(args, create=create)
     try:
@@ -211,7 +217,7 @@ def _with_transit(
     handler: Callable[[argparse.Namespace, Transit], int],
 ) -> Callable[[argparse.Namespace], int]:
     def run(args: argparse.Namespace) -> int:
-        from .transit import Transit
+        from secretumvault.transit import Transit
 
         with _unsealed_keystore(args) as keystore:
             return handler(args, Transit(keystore, backend=args.backend))
@@ -223,7 +229,7 @@ def _with_pki(
     handler: Callable[[argparse.Namespace, PkiEngine], int],
 ) -> Callable[[argparse.Namespace], int]:
     def run(args: argparse.Namespace) -> int:
-        from .pki import PkiEngine
+        from secretumvault.pki import PkiEngine
 
         with _unsealed_keystore(args) as keystore:
             return handler(args, PkiEngine(keystore, backend=args.backend))
@@ -263,7 +269,7 @@ def _init_with_passphrase(args: argparse.Namespace) -> int:
 
 
 def _init_with_shares(args: argparse.Namespace, shares: int, threshold: int) -> int:
-    from .keystore.seal import check_share_counts
+    from secretumvault.keystore.seal import check_share_counts
 
     check_share_counts(shares, threshold)
     # Checked before initialising: shares that cannot be shown would leave a store nobody can unseal.
@@ -362,7 +368,7 @@ def cmd_transit_delete(args: argparse.Namespace, transit: Transit) -> int:
 
 @_with_transit
 def cmd_transit_encrypt(args: argparse.Namespace, transit: Transit) -> int:
-    plaintext = _read(args.input, "plaintext")
+    plaintext = read_input(args.input, "plaintext")
     print(transit.encrypt(args.name, plaintext, _arg_bytes(args.associated_data)))
     return EXIT_OK
 
@@ -371,7 +377,7 @@ def cmd_transit_encrypt(args: argparse.Namespace, transit: Transit) -> int:
 def cmd_transit_decrypt(args: argparse.Namespace, transit: Transit) -> int:
     ciphertext = _read_vault_string(args.input, "ciphertext")
     plaintext = transit.decrypt(args.name, ciphertext, _arg_bytes(args.associated_data))
-    _write(args.out, plaintext, "plaintext", secret=True)
+    write_output(args.out, plaintext, "plaintext", secret=True)
     return EXIT_OK
 
 
@@ -384,7 +390,7 @@ def cmd_transit_rewrap(args: argparse.Namespace, transit: Transit) -> int:
 
 @_with_transit
 def cmd_transit_sign(args: argparse.Namespace, transit: Transit) -> int:
-    message = _read(args.input, "input")
+    message = read_input(args.input, "input")
     print(transit.sign(args.name, message, os.fsencode(args.context)))
     return EXIT_OK
 
@@ -393,7 +399,7 @@ def cmd_transit_sign(args: argparse.Namespace, transit: Transit) -> int:
 def cmd_transit_verify(args: argparse.Namespace, transit: Transit) -> int:
     given: str = args.signature
     signature = given if given.startswith("vault:") else _read_vault_string(given, "signature")
-    message = _read(args.input, "input")
+    message = read_input(args.input, "input")
     try:
         transit.verify(args.name, message, signature, os.fsencode(args.context))
     except InvalidSignature:
@@ -417,7 +423,7 @@ def cmd_pki_root(args: argparse.Namespace, pki: PkiEngine) -> int:
 
 @_with_pki
 def cmd_pki_role(args: argparse.Namespace, pki: PkiEngine) -> int:
-    from .pki import Role
+    from secretumvault.pki import Role
 
     role = Role(
         issuer=args.issuer,
@@ -456,8 +462,8 @@ def cmd_pki_issue(args: argparse.Namespace, pki: PkiEngine) -> int:
     if issued.private_key is None:
         raise UsageError(f"role {args.role!r} issued no private key")  # issue() always returns one
     try:
-        _write(args.key_out, issued.private_key.encode("ascii"), "private key", secret=True)
-        _write(args.cert_out, issued.certificate.encode("ascii"), "certificate")
+        write_output(args.key_out, issued.private_key.encode("ascii"), "private key", secret=True)
+        write_output(args.cert_out, issued.certificate.encode("ascii"), "certificate")
     except UsageError as exc:
         raise UsageError(
             f"{exc}; certificate {issued.serial_number} was issued but not saved: "
@@ -476,7 +482,7 @@ def cmd_pki_revoke(args: argparse.Namespace, pki: PkiEngine) -> int:
 
 @_with_pki
 def cmd_pki_crl(args: argparse.Namespace, pki: PkiEngine) -> int:
-    _write(args.out, pki.crl(args.ca).encode("ascii"), "CRL")
+    write_output(args.out, pki.crl(args.ca).encode("ascii"), "CRL")
     return EXIT_OK
 
 

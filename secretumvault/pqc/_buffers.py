@@ -6,7 +6,7 @@ engines giving the same exceptions for the same mistakes.
 
 from __future__ import annotations
 
-from .errors import InvalidType
+from secretumvault.errors import InvalidType
 
 
 def as_bytes(value: object, what: str) -> bytes:

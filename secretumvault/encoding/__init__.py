@@ -1,0 +1,1 @@
+"""Wire formats: versioned envelopes, key headers, key files and tagged JSON records."""
