@@ -9,7 +9,9 @@
 # Run as root on a fresh Debian machine it installs Debian's "postgresql"
 # package if initdb/pg_ctl are missing, and runs the server as the "postgres"
 # user (the server refuses to run as root). Run as another user it uses the
-# binaries already installed and runs the server as that user.
+# binaries already installed and runs the server as that user; where there
+# are none it says so and exits 0 without a DSN, so the PostgreSQL tests skip
+# with their reason instead of failing the run.
 # The cluster listens on loopback only, with a random scram-sha-256 password.
 set -euo pipefail
 
@@ -44,8 +46,10 @@ fi
 BIN=$(find_bin_dir)
 if [ -z "$BIN" ]; then
     if [ "$(id -u)" -ne 0 ]; then
-        echo "postgres.sh: PostgreSQL is not installed; run as root to install it" >&2
-        exit 1
+        echo "postgres.sh: PostgreSQL is not installed and only root can install it;" \
+             "the PostgreSQL tests will skip" >&2
+        [ -z "${1:-}" ] || : >"$1"
+        exit 0
     fi
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq >&2
