@@ -52,9 +52,10 @@ def canonical_name(name: str) -> str | None:
 
 def peek(data: bytes) -> tuple[KeyKind, str]:
     """The kind and algorithm named in a key file's header (validated by ``load``)."""
-    if len(data) < 3 or len(data) < 3 + data[2]:
-        raise InvalidKey("not a SecretumVault key file: too short for a key header")
-    if KEY_FORMAT_VERSION < data[0] < 0x10:
+    if not data:
+        raise InvalidKey("not a SecretumVault key file: it is empty")
+    # A few versions ahead, with a known key kind after it: most likely a key file from a newer release.
+    if KEY_FORMAT_VERSION < data[0] <= KEY_FORMAT_VERSION + 3 and data[1:2] and data[1] in set(KeyKind):
         raise InvalidKey(
             f"key file format version {data[0]} is newer than this SecretumVault reads "
             f"(version {KEY_FORMAT_VERSION}); upgrade SecretumVault to read it"
@@ -64,6 +65,8 @@ def peek(data: bytes) -> tuple[KeyKind, str]:
             f"not a SecretumVault key file: it starts with byte 0x{data[0]:02x}, "
             f"and key files start with their format version 0x{KEY_FORMAT_VERSION:02x}"
         )
+    if len(data) < 3 or len(data) < 3 + data[2]:
+        raise InvalidKey("not a SecretumVault key file: too short for a key header")
     try:
         kind = KeyKind(data[1])
         algorithm = data[3 : 3 + data[2]].decode("ascii")
