@@ -120,6 +120,13 @@ def test_bench_quick_json(capsys: pytest.CaptureFixture[str]) -> None:
         assert (f"secretumvault[{backend}]", "encaps") in measured
     if "oqs" in pqc.available_backends():
         assert ("C floor (liboqs)", "sign") in measured
+    start = report["cli_start"]
+    assert start["interpreter_ms"] > 0 and start["rounds"] == 5
+    rows = {row["command"]: row for row in start["commands"]}
+    assert set(rows) == {"--version", "--help", "transit encrypt"}
+    for row in rows.values():
+        assert row["ms"] > 0 and row["ratio"] == pytest.approx(row["ms"] / start["interpreter_ms"], rel=0.02)
+    assert rows["transit encrypt"]["goal"] == 3.0 and rows["--help"]["goal"] == 1.6
 
 
 def test_python_dash_m_entry_point() -> None:

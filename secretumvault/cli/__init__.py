@@ -5,9 +5,9 @@ on stderr and exit code 2; a signature that does not verify is exit code 1
 and nothing else is. Secrets are written only to files or pipes the user
 names, never to a terminal.
 
-Start-up is kept short: ``--version`` imports nothing, and a command builds
-and imports only its own group of subcommands (see ``_GROUPS``); the others
-appear in ``--help`` by name only.
+Start-up is kept short: ``--version`` and ``--help`` are answered before
+argparse is even imported, and a command builds and imports only its own
+group of subcommands (see ``_GROUPS``); the others are listed by name only.
 """
 
 from __future__ import annotations
@@ -73,6 +73,32 @@ _GROUPS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
 
 # The top-level options; ``-c FILE`` and ``--backend`` also work after the command.
 _GLOBAL_OPTIONS_WITH_VALUE = ("-c", "--config", "--backend")
+_BACKENDS = ("oqs", "openssl", "auto")
+_DESCRIPTION = "Post-quantum secrets from the shell."
+_CONFIG_HELP = "TOML configuration file (before or after the command)"
+_BACKEND_HELP = "override the configured crypto backend"
+_USAGE = "usage: secretumvault [-h] [-c FILE] [--backend {oqs,openssl,auto}] [--version] COMMAND ..."
+
+
+def _help_text() -> str:
+    """``secretumvault --help`` without argparse, which alone costs more than the goal allows.
+
+    It states what the argparse parser accepts; a test checks that the two agree.
+    """
+    commands = "\n".join(f"    {name:<20}{text}" for _, group in _GROUPS for name, text in group)
+    options = "\n".join(
+        f"  {flags:<22}{text}"
+        for flags, text in (
+            ("-h, --help", "show this help message and exit"),
+            ("-c FILE, --config FILE", "\n" + " " * 24 + _CONFIG_HELP),
+            ("--backend {oqs,openssl,auto}", "\n" + " " * 24 + _BACKEND_HELP),
+            ("--version", "show program's version number and exit"),
+        )
+    )
+    return (
+        f"{_USAGE}\n\n{_DESCRIPTION}\n\npositional arguments:\n  COMMAND\n{commands}\n\n"
+        f"options:\n{options}\n\n{EPILOG}"
+    )
 
 
 def _command_word(argv: Sequence[str]) -> str | None:
@@ -92,13 +118,8 @@ def _common_options(*, top_level: bool) -> argparse.ArgumentParser:
     # After the command, an option left out must not undo one given before it: SUPPRESS.
     default = None if top_level else argparse.SUPPRESS
     parser = argparse.ArgumentParser(add_help=False)
-    parser.add_argument("-c", "--config", metavar="FILE", default=default, help="TOML configuration file")
-    parser.add_argument(
-        "--backend",
-        choices=["oqs", "openssl", "auto"],
-        default=default,
-        help="override the configured crypto backend",
-    )
+    parser.add_argument("-c", "--config", metavar="FILE", default=default, help=_CONFIG_HELP)
+    parser.add_argument("--backend", choices=_BACKENDS, default=default, help=_BACKEND_HELP)
     return parser
 
 
@@ -109,7 +130,7 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
 
     parser = argparse.ArgumentParser(
         prog="secretumvault",
-        description="Post-quantum secrets from the shell.",
+        description=_DESCRIPTION,
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
         parents=[_common_options(top_level=True)],
@@ -157,6 +178,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     arguments = list(sys.argv[1:] if argv is None else argv)
     if arguments == ["--version"]:
         print(f"secretumvault {__version__}")
+        return EXIT_OK
+    if arguments in (["--help"], ["-h"]):
+        sys.stdout.write(_help_text())
         return EXIT_OK
     from secretumvault.errors import SecretumVaultError
 

@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import TYPE_CHECKING, Any
 
+TYPE_CHECKING = False  # typing costs milliseconds to import, and every command starts here
 if TYPE_CHECKING:
     import argparse
+    from typing import Any
 
     from secretumvault.config import Settings
 

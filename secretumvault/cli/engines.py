@@ -20,7 +20,6 @@ import re
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, TypeVar
 
 from secretumvault.cli._io import (
     EXIT_FAILURE,
@@ -41,17 +40,17 @@ from secretumvault.errors import (
     UnsealError,
 )
 
+TYPE_CHECKING = False  # typing costs milliseconds to import; `transit --help` need not pay them
 if TYPE_CHECKING:
     import datetime
-    from typing import TypeAlias
+    from typing import TypeAlias, TypeVar
 
     from secretumvault.keystore import Keystore, Storage
     from secretumvault.pki import PkiEngine
     from secretumvault.transit import KeyInfo, Transit
 
     _Subparsers: TypeAlias = argparse._SubParsersAction[argparse.ArgumentParser]
-
-_Parser = TypeVar("_Parser", bound=argparse.ArgumentParser)
+    _Parser = TypeVar("_Parser", bound=argparse.ArgumentParser)
 
 __all__ = [
     "MIN_PASSPHRASE_LENGTH",

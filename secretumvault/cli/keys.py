@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from typing import TYPE_CHECKING, Any
 
 from secretumvault.cli._io import (
     EXIT_FAILURE,
@@ -20,8 +19,9 @@ from secretumvault.cli._io import (
 )
 from secretumvault.cli._messages import article
 
+TYPE_CHECKING = False  # typing costs milliseconds to import; `keygen --help` need not pay them
 if TYPE_CHECKING:
-    from typing import TypeAlias
+    from typing import Any, TypeAlias
 
     _Subparsers: TypeAlias = argparse._SubParsersAction[argparse.ArgumentParser]
 
