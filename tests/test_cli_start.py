@@ -148,3 +148,17 @@ def test_help_and_version_answer_from_the_fast_path(flag: str, capsys: pytest.Ca
     assert out.startswith("usage: secretumvault") and "exit codes:" in out and "transit" in out
     assert main(["--version"]) == 0
     assert capsys.readouterr().out == f"secretumvault {__version__}\n"
+
+
+def test_a_command_builds_only_its_own_group_of_parsers() -> None:
+    import argparse
+
+    from secretumvault.cli import build_parser
+
+    parser = build_parser(["--backend", "oqs", "transit", "encrypt", "k"])
+    (commands,) = (a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    built = {name for name, sub in commands.choices.items() if sub._actions}
+    assert built == {"transit"}  # every other command is a name and a help line only
+    full = build_parser()
+    (all_commands,) = (a for a in full._actions if isinstance(a, argparse._SubParsersAction))
+    assert list(all_commands.choices) == list(commands.choices)  # same commands, same order

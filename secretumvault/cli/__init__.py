@@ -34,6 +34,7 @@ exit codes:
   2   usage or input error: a bad option, a missing or unreadable file, a file of
       the wrong kind, a wrong passphrase or share, a missing store, a refused request
   70  internal error (a bug): the traceback is printed; please report it
+  130 interrupted (Ctrl-C)
 
 Run `secretumvault info` to see which backend and algorithms you have.
 Unseal material comes from --passphrase-file/--share-file or from
@@ -61,13 +62,19 @@ _GROUPS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
         ),
     ),
     (
-        "secretumvault.cli.engines:add_engine_commands",
+        "secretumvault.cli.engines:add_store_commands",
         (
             ("init", "initialise a new store (once)"),
             ("unseal", "check that the unseal material opens the store"),
-            ("transit", "named, versioned keys: encrypt, decrypt, sign, verify"),
-            ("pki", "certificate authorities, roles, issuance, revocation"),
         ),
+    ),
+    (
+        "secretumvault.cli.engines:add_transit_commands",
+        (("transit", "named, versioned keys: encrypt, decrypt, sign, verify"),),
+    ),
+    (
+        "secretumvault.cli.engines:add_pki_commands",
+        (("pki", "certificate authorities, roles, issuance, revocation"),),
     ),
 )
 

@@ -14,42 +14,40 @@ import re
 __all__ = ["article", "for_cli", "format_duration", "plural", "redact_later"]
 
 # Whole phrases first, then single names: each pattern says what a CLI user does instead.
-_PHRASES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
-    (re.compile(pattern), replacement)
-    for pattern, replacement in (
-        (
-            r"unseal it with unseal\(\) or unseal_share\(\)",
-            "unseal it with --passphrase-file or --share-file",
-        ),
-        (r"\buse unseal_share\(\)", "use --share-file (or SECRETUMVAULT_SHARES)"),
-        (r"\buse unseal\(\)", "use --passphrase-file (or SECRETUMVAULT_PASSPHRASE)"),
-        (
-            r"call initialize_with_passphrase\(\) or initialize_with_shares\(\) first",
-            "run `secretumvault init` first",
-        ),
-        (r"load the \d+-byte seed with keypair_from_seed\(\), or use ", "use "),
-        (r"use seed_bytes\(\) \(the portable \d+-byte seed\) or ", "use "),
-        (
-            r"set deletion_allowed=True with update_key_config\(\) first",
-            "run `secretumvault transit config NAME --deletion-allowed` first",
-        ),
-        (r"\bbackend=['\"](\w+)['\"]", r"--backend \1"),
-        (r"\bmin_decryption_version\b", "--min-decryption-version"),
-        (r"\bmin_encryption_version\b", "--min-encryption-version"),
-        (r"^shares must be", "--shares must be"),
-        (r"^threshold must be", "--threshold must be"),
-    )
+# Patterns are compiled when a message is first shown, not at every start of the command.
+_PHRASES: tuple[tuple[str, str], ...] = (
+    (
+        r"unseal it with unseal\(\) or unseal_share\(\)",
+        "unseal it with --passphrase-file or --share-file",
+    ),
+    (r"\buse unseal_share\(\)", "use --share-file (or SECRETUMVAULT_SHARES)"),
+    (r"\buse unseal\(\)", "use --passphrase-file (or SECRETUMVAULT_PASSPHRASE)"),
+    (
+        r"call initialize_with_passphrase\(\) or initialize_with_shares\(\) first",
+        "run `secretumvault init` first",
+    ),
+    (r"load the \d+-byte seed with keypair_from_seed\(\), or use ", "use "),
+    (r"use seed_bytes\(\) \(the portable \d+-byte seed\) or ", "use "),
+    (
+        r"set deletion_allowed=True with update_key_config\(\) first",
+        "run `secretumvault transit config NAME --deletion-allowed` first",
+    ),
+    (r"\bbackend=['\"](\w+)['\"]", r"--backend \1"),
+    (r"\bmin_decryption_version\b", "--min-decryption-version"),
+    (r"\bmin_encryption_version\b", "--min-encryption-version"),
+    (r"^shares must be", "--shares must be"),
+    (r"^threshold must be", "--threshold must be"),
 )
 
 # "a X25519-...", "a ML-DSA-65", "a Ed25519", "a 8-byte": words read with a vowel sound.
-_AN_WORD = re.compile(
+_AN_WORD = (
     r"(?:ML-|X25519|X448|Ed25519|Ed448|ECDSA|RSA|HMAC|SLH-|AES|ml-|x25519|ed25519|ecdsa|rsa|hmac|aes"
     r"|8|11\b|18\b|11-|18-)"
 )
-_A_BEFORE = re.compile(r"\b([Aa]) (?=\S)")
+_A_BEFORE = r"\b([Aa]) (?=\S)"
 
 # str(datetime.timedelta): "3 days, 0:00:00" or "2:30:00"; not the time of a date ("2030-01-01 12:00:00").
-_TIMEDELTA = re.compile(r"(?<![\w:.-])(?<!\d )(?:(\d+) days?, )?(\d{1,2}):(\d\d):(\d\d)(?:\.\d+)?(?![\d:])")
+_TIMEDELTA = r"(?<![\w:.-])(?<!\d )(?:(\d+) days?, )?(\d{1,2}):(\d\d):(\d\d)(?:\.\d+)?(?![\d:])"
 
 _redacted: list[str] = []
 
@@ -61,7 +59,7 @@ def redact_later(*secrets: str) -> None:
 
 def article(word: str) -> str:
     """``"an"`` before ``word`` when it is read with a vowel sound (``an ML-KEM-768 key``), else ``"a"``."""
-    return "an" if _AN_WORD.match(word) else "a"
+    return "an" if re.match(_AN_WORD, word) else "a"
 
 
 def plural(count: int, singular: str, plural_form: str | None = None) -> str:
@@ -90,15 +88,15 @@ def _articles(text: str) -> str:
             return f"{match.group(1)}n "
         return match.group(0)
 
-    return _A_BEFORE.sub(fix, text)
+    return re.sub(_A_BEFORE, fix, text)
 
 
 def for_cli(message: str) -> str:
     """One line in the command line's words, with every remembered secret removed."""
     text = " ".join(_redact(message).split())  # drivers end messages with newlines; one line only
     for pattern, replacement in _PHRASES:
-        text = pattern.sub(replacement, text)
-    text = _TIMEDELTA.sub(_duration, text)
+        text = re.sub(pattern, replacement, text)
+    text = re.sub(_TIMEDELTA, _duration, text)
     return _redact(_articles(text))
 
 

@@ -14,7 +14,6 @@ building the parser stays cheap.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import re
 import sys
@@ -57,6 +56,9 @@ __all__ = [
     "PASSPHRASE_ENV",
     "SHARES_ENV",
     "add_engine_commands",
+    "add_pki_commands",
+    "add_store_commands",
+    "add_transit_commands",
     "check_new_passphrase",
     "parse_ttl",
 ]
@@ -71,9 +73,10 @@ _NO_MATERIAL = (
     "the store is sealed and no unseal material was given: use --passphrase-file FILE or "
     f"--share-file FILE, or set {PASSPHRASE_ENV} or {SHARES_ENV}"
 )
-_SHARE_SEPARATORS = re.compile(r"[,\s]+")
-_TTL = re.compile(r"(?:[0-9]{1,10}[smhd])+")
-_TTL_PART = re.compile(r"([0-9]{1,10})([smhd])")
+# Patterns, compiled (and cached by re) on first use rather than at every start of the command.
+_SHARE_SEPARATORS = r"[,\s]+"
+_TTL = r"(?:[0-9]{1,10}[smhd])+"
+_TTL_PART = r"([0-9]{1,10})([smhd])"
 _TTL_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 _LAST_YEAR = 9999
 
@@ -88,9 +91,9 @@ def parse_ttl(text: str, option: str) -> datetime.timedelta:
     """``"3600s"``, ``"90m"``, ``"24h"``, ``"30d"`` or a sum such as ``"1h30m"``; UsageError otherwise."""
     import datetime
 
-    if not _TTL.fullmatch(text):
+    if not re.fullmatch(_TTL, text):
         raise UsageError(f"{option} {text!r} is not a duration; write it like 3600s, 90m, 24h or 30d")
-    seconds = sum(int(count) * _TTL_UNIT_SECONDS[unit] for count, unit in _TTL_PART.findall(text))
+    seconds = sum(int(count) * _TTL_UNIT_SECONDS[unit] for count, unit in re.findall(_TTL_PART, text))
     if seconds < 1:
         raise UsageError(f"{option} must be at least one second")
     try:
@@ -152,7 +155,7 @@ def _passphrase_from_file(path: str) -> bytes:
 
 
 def _split_shares(text: str, source: str) -> tuple[str, ...]:
-    shares = tuple(share for share in _SHARE_SEPARATORS.split(text) if share)
+    shares = tuple(share for share in re.split(_SHARE_SEPARATORS, text) if share)
     if not shares:
         raise UnsealError(f"{source} holds no unseal shares")
     return shares
@@ -343,10 +346,16 @@ def cmd_unseal(args: argparse.Namespace) -> int:
 def _key_info_json(info: KeyInfo) -> str:
     import base64
     import dataclasses
+    import datetime
+    import json
 
     def encode(value: object) -> str:
         if isinstance(value, bytes):
             return base64.b64encode(value).decode("ascii")
+        if isinstance(value, datetime.datetime):
+            return value.isoformat()
+        if isinstance(value, datetime.timedelta):
+            return format_duration(value.total_seconds())  # as the user writes it: 720h
         raise TypeError(f"cannot show a {type(value).__name__} as JSON")
 
     return json.dumps(dataclasses.asdict(info), indent=2, default=encode)
@@ -698,8 +707,25 @@ def _add_pki_commands(sub: _Subparsers, unseal: _IntermixedParser) -> None:
 
 def add_engine_commands(subparsers: _Subparsers, common_parent: argparse.ArgumentParser) -> None:
     """Add ``init``, ``unseal``, ``transit ...`` and ``pki ...`` to the ``secretumvault`` parser."""
+    add_store_commands(subparsers, common_parent)
+    add_transit_commands(subparsers, common_parent)
+    add_pki_commands(subparsers, common_parent)
+
+
+# One registration per group, so that a command builds only its own group's parsers.
+
+
+def add_store_commands(subparsers: _Subparsers, common_parent: argparse.ArgumentParser) -> None:
+    """Add ``init`` and ``unseal``."""
     store = _store_parent(common_parent)
-    unseal = _unseal_parent(store)
-    _add_store_commands(subparsers, store, unseal)
-    _add_transit_commands(subparsers, unseal)
-    _add_pki_commands(subparsers, unseal)
+    _add_store_commands(subparsers, store, _unseal_parent(store))
+
+
+def add_transit_commands(subparsers: _Subparsers, common_parent: argparse.ArgumentParser) -> None:
+    """Add ``transit ...``."""
+    _add_transit_commands(subparsers, _unseal_parent(_store_parent(common_parent)))
+
+
+def add_pki_commands(subparsers: _Subparsers, common_parent: argparse.ArgumentParser) -> None:
+    """Add ``pki ...``."""
+    _add_pki_commands(subparsers, _unseal_parent(_store_parent(common_parent)))
