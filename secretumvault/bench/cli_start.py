@@ -25,7 +25,7 @@ __all__ = ["GOALS", "measure", "summary"]
 INTERPRETER = "python -c pass"
 #: Largest acceptable ratio to the bare interpreter, per command.
 GOALS = {"--version": 1.6, "--help": 1.6, "transit encrypt": 3.0}
-_MATERIAL = ("SECRETUMVAULT_PASSPHRASE", "SECRETUMVAULT_SHARES")
+_DROPPED = ("SECRETUMVAULT_PASSPHRASE", "SECRETUMVAULT_SHARES", "PYTHONDONTWRITEBYTECODE")
 
 
 def _launcher() -> list[str]:
@@ -34,7 +34,7 @@ def _launcher() -> list[str]:
 
 
 def _environment() -> dict[str, str]:
-    return {name: value for name, value in os.environ.items() if name not in _MATERIAL}
+    return {name: value for name, value in os.environ.items() if name not in _DROPPED}
 
 
 def _run(argv: list[str], *, stdout: Any = subprocess.DEVNULL) -> float:
