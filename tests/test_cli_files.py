@@ -330,3 +330,24 @@ def test_a_newer_key_file_version_says_so(tmp_path: Path, capsys: pytest.Capture
     pk.write_bytes(b"\x02" + pk.read_bytes()[1:])
     assert run("encapsulate", "--public", str(pk), "--shared-secret", str(tmp_path / "ss")) == 2
     one_line_error(capsys, "version 2 is newer")
+
+
+def test_a_reader_that_goes_away_is_not_a_traceback(kem_pair: tuple[Path, Path], tmp_path: Path) -> None:
+    import subprocess
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SECRETUMVAULT_")}
+    env["PYTHONPATH"] = os.pathsep.join(
+        filter(None, [str(Path(__file__).resolve().parent.parent), env.get("PYTHONPATH")])
+    )
+    argv = ["encapsulate", "--public", str(kem_pair[0]), "--shared-secret", str(tmp_path / "ss")]
+    child = subprocess.Popen(
+        [sys.executable, "-m", "secretumvault", *argv],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+    )
+    assert child.stdout is not None and child.stderr is not None
+    child.stdout.close()  # the reader is gone before the ciphertext is written
+    err = child.stderr.read().decode()
+    assert child.wait() == 2
+    assert "Traceback" not in err and "Exception ignored" not in err
