@@ -13,7 +13,8 @@
     dsn = "postgresql://..."    # postgresql only
 
 Every key changes what the library does; a key that would be silently
-ignored (an unknown key, or ``dsn`` with sqlite) is an error. Every error is a
+ignored (an unknown key, ``dsn`` with sqlite, or a quoted ``["crypto.oqs"]``
+table that would shadow ``[crypto.oqs]``) is an error. Every error is a
 :class:`~secretumvault.errors.ConfigError` naming the key and the fix.
 
 This is the top layer: it may import :mod:`hybrid` and :mod:`pqc`, never the
@@ -22,16 +23,16 @@ other way round.
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-from urllib.parse import urlsplit
+from typing import TYPE_CHECKING, Any
 
 from secretumvault import pqc
 from secretumvault.errors import ConfigError
-from secretumvault.hybrid import CryptoPolicy, KemAlgorithm, SignatureAlgorithm
+
+if TYPE_CHECKING:  # hybrid is imported when a policy is asked for: the command line starts faster
+    from secretumvault.hybrid import CryptoPolicy, KemAlgorithm, SignatureAlgorithm
 
 __all__ = ["CRYPTO_BACKENDS", "STORAGE_BACKENDS", "Settings", "StorageSettings"]
 
@@ -81,7 +82,9 @@ class Settings:
     @classmethod
     def defaults(cls) -> Settings:
         """Settings of an empty file: backend "auto", PQC on, hybrid mode on, sqlite."""
-        return cls.loads("")
+        settings = cls()  # what loads("") returns, without loading the TOML parser
+        settings._check_backend("<defaults>")
+        return settings
 
     @classmethod
     def load(cls, path: str | Path) -> Settings:
@@ -97,12 +100,19 @@ class Settings:
     @classmethod
     def loads(cls, text: str, *, source: str = "<string>") -> Settings:
         """Parse and validate TOML text; ``source`` names it in error messages."""
+        import tomllib
+
         if not isinstance(text, str):
             raise ConfigError(f"config text must be str, not {type(text).__name__}")
         try:
             document = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"{source}: not valid TOML: {exc}") from None
+        except RecursionError:  # tomllib parses nested arrays and inline tables recursively
+            raise ConfigError(
+                f"{source}: arrays or inline tables are nested too deeply to read; "
+                "a SecretumVault configuration nests nothing"
+            ) from None
         values = _flatten(document, source)
         settings = cls(
             crypto_backend=_get(values, "vault", "crypto_backend", "auto"),
@@ -128,7 +138,8 @@ class Settings:
                 )
         elif self.crypto_backend not in available:
             fix = (
-                'build SecretumVault with liboqs (see README), or set crypto_backend = "auto"'
+                'the native core was built without liboqs (see "Where liboqs comes from" in the '
+                'README); rebuild it with liboqs, or set crypto_backend = "auto"'
                 if self.crypto_backend == "oqs"
                 else 'install cryptography>=48, or set crypto_backend = "auto"'
             )
@@ -149,6 +160,8 @@ class Settings:
         Raises ConfigError when ``enable_pqc = false``: every KEM and signature
         scheme SecretumVault offers is post-quantum or hybrid.
         """
+        from secretumvault.hybrid import CryptoPolicy
+
         if not self.enable_pqc:
             raise ConfigError(
                 "post-quantum cryptography is disabled by [crypto.oqs] enable_pqc = false, and every "
@@ -172,6 +185,13 @@ def _flatten(document: Mapping[str, Any], source: str) -> dict[str, dict[str, An
     """``{"crypto": {"oqs": {...}}}`` -> ``{"crypto.oqs": {...}}``, refusing anything unknown."""
     flat: dict[str, dict[str, Any]] = {}
     for name, value in document.items():
+        if "." in name:
+            # ["crypto.oqs"] is a table named crypto.oqs, not [crypto.oqs]: beside it, one of the two
+            # would be ignored. Refused, as every key that would not take effect is.
+            raise ConfigError(
+                f"{source}: the quoted table [{_quoted(name)}] is not [{name}]; "
+                f"write the section name without quotes: [{name}]"
+            )
         if name == "crypto":
             if not isinstance(value, dict):
                 raise ConfigError(
@@ -182,6 +202,12 @@ def _flatten(document: Mapping[str, Any], source: str) -> dict[str, dict[str, An
         else:
             _section(flat, name, value, source)
     return flat
+
+
+def _quoted(name: str) -> str:
+    import json
+
+    return json.dumps(name)
 
 
 def _section(flat: dict[str, dict[str, Any]], name: str, value: Any, source: str) -> None:
@@ -244,7 +270,7 @@ def _storage(values: dict[str, dict[str, Any]], source: str) -> StorageSettings:
             f'{source}: [storage] backend = "postgresql" needs a dsn; '
             'add dsn = "postgresql://user@host/dbname"'
         )
-    if urlsplit(dsn).scheme not in _POSTGRES_SCHEMES:
+    if dsn.partition("://")[0].lower() not in _POSTGRES_SCHEMES or "://" not in dsn:
         # The DSN may embed a password: say what is wrong without echoing it.
         raise ConfigError(
             f"{source}: [storage] dsn must be a postgresql:// URL; "

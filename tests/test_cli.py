@@ -69,10 +69,10 @@ def test_sign_and_verify_files(
 def test_user_mistakes_are_one_line_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     cases = [
         (["encapsulate", "--public", str(tmp_path / "missing"), "--shared-secret", "x"], 2, "cannot read"),
-        (["keygen", "-a", "Kyber512", "--public", "p", "--secret", "s"], 1, "unknown signature algorithm"),
+        (["keygen", "-a", "Kyber512", "--public", "p", "--secret", "s"], 2, "unknown algorithm"),
     ]
     (tmp_path / "garbage").write_bytes(b"\x07garbage")
-    cases.append((["verify", "--public", str(tmp_path / "garbage"), "--signature", "x"], 1, "key"))
+    cases.append((["verify", "--public", str(tmp_path / "garbage"), "--signature", "x"], 2, "key"))
     for argv, code, words in cases:
         assert run(*argv) == code
         err = capsys.readouterr().err
@@ -91,7 +91,7 @@ def test_enable_pqc_false_refuses_keygen(tmp_path: Path, capsys: pytest.CaptureF
     config = tmp_path / "c.toml"
     config.write_text("[crypto.oqs]\nenable_pqc = false\n")
     pk = tmp_path / "k.pub"
-    assert run("keygen", "-c", str(config), "--public", str(pk), "--secret", str(tmp_path / "k.sec")) == 1
+    assert run("keygen", "-c", str(config), "--public", str(pk), "--secret", str(tmp_path / "k.sec")) == 2
     assert "enable_pqc" in capsys.readouterr().err
     assert not pk.exists()
 
@@ -99,7 +99,7 @@ def test_enable_pqc_false_refuses_keygen(tmp_path: Path, capsys: pytest.CaptureF
 def test_malformed_config_names_the_key(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     config = tmp_path / "c.toml"
     config.write_text('[vault]\ncrypto_backend = "quantum"\n')
-    assert run("info", "-c", str(config)) == 1
+    assert run("info", "-c", str(config)) == 2
     assert "crypto_backend" in capsys.readouterr().err
 
 
@@ -120,6 +120,13 @@ def test_bench_quick_json(capsys: pytest.CaptureFixture[str]) -> None:
         assert (f"secretumvault[{backend}]", "encaps") in measured
     if "oqs" in pqc.available_backends():
         assert ("C floor (liboqs)", "sign") in measured
+    start = report["cli_start"]
+    assert start["interpreter_ms"] > 0 and start["rounds"] == 5
+    rows = {row["command"]: row for row in start["commands"]}
+    assert set(rows) - {"python -m secretumvault --version"} == {"--version", "--help", "transit encrypt"}
+    for row in rows.values():
+        assert row["ms"] > 0 and row["ratio"] == pytest.approx(row["ms"] / start["interpreter_ms"], rel=0.02)
+    assert rows["transit encrypt"]["goal"] == 3.0 and rows["--help"]["goal"] == 1.6
 
 
 def test_python_dash_m_entry_point() -> None:

@@ -129,7 +129,7 @@ def test_init_twice_is_refused_and_changes_nothing(
     shares: list[str], vault: list[str], db: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     before = snapshot(db)
-    assert run("init", "--store", str(db), "--shares", "3", "--threshold", "2") == 1
+    assert run("init", "--store", str(db), "--shares", "3", "--threshold", "2") == 2
     one_line_error(capsys, "already initialised")
     assert snapshot(db) == before
     assert run("unseal", *vault) == 0  # the first shares still unseal it
@@ -152,7 +152,7 @@ def test_init_needs_a_complete_choice(
 
 
 def test_init_with_bad_share_counts_is_refused(db: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert run("init", "--store", str(db), "--shares", "3", "--threshold", "4") == 1
+    assert run("init", "--store", str(db), "--shares", "3", "--threshold", "4") == 2
     one_line_error(capsys, "threshold")
     assert not db.exists()
 
@@ -170,7 +170,7 @@ def test_passphrase_store(
     assert capsys.readouterr().out == "unsealed\n"
     before = snapshot(db)
     monkeypatch.setenv(PASSPHRASE_ENV, "wrong horse battery staple")
-    assert run("transit", "create", "k", "--store", str(db)) == 1
+    assert run("transit", "create", "k", "--store", str(db)) == 2
     one_line_error(capsys, "wrong passphrase")
     assert snapshot(db) == before
 
@@ -179,7 +179,7 @@ def test_no_material_is_one_line_and_writes_nothing(
     vault: list[str], db: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     before = snapshot(db)
-    assert run("transit", "create", "k", "--store", str(db)) == 1
+    assert run("transit", "create", "k", "--store", str(db)) == 2
     one_line_error(capsys, "--passphrase-file", "--share-file", PASSPHRASE_ENV, SHARES_ENV)
     assert snapshot(db) == before
 
@@ -201,7 +201,7 @@ def test_wrong_shares_are_refused_and_write_nothing(
     share_file = tmp_path / "shares.txt"
     for lines, words in cases:
         share_file.write_text("\n".join(lines))
-        assert run("transit", "create", "k", "--store", str(db), "--share-file", str(share_file)) == 1
+        assert run("transit", "create", "k", "--store", str(db), "--share-file", str(share_file)) == 2
         one_line_error(capsys, words)
     assert snapshot(db) == before
 
@@ -223,7 +223,7 @@ def test_missing_store_is_not_created(tmp_path: Path, capsys: pytest.CaptureFixt
     missing = tmp_path / "missing.db"
     share_file = tmp_path / "shares.txt"
     share_file.write_text("svs1-x\n")
-    assert run("transit", "list", "--store", str(missing), "--share-file", str(share_file)) == 1
+    assert run("transit", "list", "--store", str(missing), "--share-file", str(share_file)) == 2
     one_line_error(capsys, "secretumvault init")
     assert not missing.exists()
 
@@ -309,10 +309,10 @@ def test_decrypt_failures_write_no_plaintext(
     assert sv("transit create k", *vault) == 0
     assert sv("transit encrypt k --associated-data a", str(message), *vault) == 0
     ciphertext.write_text(capsys.readouterr().out.splitlines()[-1])
-    assert sv("transit decrypt k --associated-data b", str(ciphertext), "--out", str(out), *vault) == 1
+    assert sv("transit decrypt k --associated-data b", str(ciphertext), "--out", str(out), *vault) == 2
     one_line_error(capsys, "associated data")
     ciphertext.write_bytes(b"\xff\xfe not ascii")
-    assert sv("transit decrypt k", str(ciphertext), "--out", str(out), *vault) == 1
+    assert sv("transit decrypt k", str(ciphertext), "--out", str(out), *vault) == 2
     one_line_error(capsys, "vault:v<N>")
     assert not out.exists()
 
@@ -343,7 +343,7 @@ def test_transit_delete_needs_deletion_allowed(
     assert sv("transit create old", *vault) == 0
     capsys.readouterr()
     before = snapshot(db)
-    assert sv("transit delete old", *vault) == 1
+    assert sv("transit delete old", *vault) == 2
     one_line_error(capsys, "transit config old --deletion-allowed")
     assert snapshot(db) == before
     assert sv("transit config old", *vault) == 2
@@ -354,7 +354,7 @@ def test_transit_delete_needs_deletion_allowed(
     capsys.readouterr()
     assert sv("transit list", *vault) == 0
     assert out_of(capsys) == ""
-    assert sv("transit read old", *vault) == 1
+    assert sv("transit read old", *vault) == 2
     one_line_error(capsys, "old")
 
 
@@ -373,7 +373,7 @@ def test_transit_mistakes_change_nothing(
         ("transit rotate missing", "missing"),
         (f"transit encrypt missing {message}", "missing"),
     ]:
-        assert sv(command, *vault) == 1
+        assert sv(command, *vault) == 2
         one_line_error(capsys, words)
     assert snapshot(db) == before
 
@@ -437,23 +437,23 @@ def test_pki_mistakes_change_nothing_and_write_no_files(
     outputs = ["--cert-out", cert, "--key-out", key]
     before = snapshot(db)
     cases = [
-        ("pki issue web www.evil.com", outputs, 1, "does not allow the name"),
-        ("pki issue web example.com", outputs, 1, "does not allow the name"),  # no bare domains
-        ("pki issue web www.example.com --ttl 72h", outputs, 1, "max_ttl"),
+        ("pki issue web www.evil.com", outputs, 2, "does not allow the name"),
+        ("pki issue web example.com", outputs, 2, "does not allow the name"),  # no bare domains
+        ("pki issue web www.example.com --ttl 72h", outputs, 2, "max_ttl"),
         ("pki issue web www.example.com --ttl 5days", outputs, 2, "not a duration"),
         ("pki issue web www.example.com --alt-names a.example.com,", outputs, 2, "none empty"),
-        ("pki issue nobody www.example.com", outputs, 1, "no role named"),
+        ("pki issue nobody www.example.com", outputs, 2, "no role named"),
         ("pki issue web www.example.com", ["--cert-out", cert, "--key-out", cert], 2, "different"),
         ("pki issue web www.example.com", ["--cert-out", cert, "--key-out", "-"], 2, "must name a file"),
         ("pki issue web www.example.com", ["--cert-out", missing_dir, "--key-out", key], 2, "does not exist"),
-        ("pki role api --issuer missing --allowed-domains a.com --key-type Ed25519", [], 1, "no CA named"),
-        ("pki root root --common-name Again", [], 1, "already exists"),
+        ("pki role api --issuer missing --allowed-domains a.com --key-type Ed25519", [], 2, "no CA named"),
+        ("pki root root --common-name Again", [], 2, "already exists"),
         ("pki root r2 --common-name R2 --ttl 0s", [], 2, "at least one second"),
-        ("pki root r3 --common-name R3 --key-type DSA-1024", [], 1, "DSA-1024"),
-        ("pki revoke 01:02:03", [], 1, "no certificate"),
-        ("pki revoke not-hex", [], 1, "serial number"),
-        ("pki crl missing", [], 1, "no CA named"),
-        ("pki chain missing", [], 1, "no CA named"),
+        ("pki root r3 --common-name R3 --key-type DSA-1024", [], 2, "DSA-1024"),
+        ("pki revoke 01:02:03", [], 2, "no certificate"),
+        ("pki revoke not-hex", [], 2, "serial number"),
+        ("pki crl missing", [], 2, "no CA named"),
+        ("pki chain missing", [], 2, "no CA named"),
     ]
     for command, more, code, words in cases:
         assert sv(command, *more, *ed25519_ca) == code, command
@@ -470,7 +470,7 @@ def test_pki_revoking_twice_is_refused(
     serial = capsys.readouterr().out.strip()
     assert sv("pki revoke", serial, *ed25519_ca) == 0
     capsys.readouterr()
-    assert sv("pki revoke", serial, *ed25519_ca) == 1
+    assert sv("pki revoke", serial, *ed25519_ca) == 2
     one_line_error(capsys, "already revoked")
 
 
@@ -500,3 +500,55 @@ def test_parse_ttl_refuses(text: str) -> None:
 
     with pytest.raises(UsageError, match="--ttl"):
         parse_ttl(text, "--ttl")
+
+
+# -- outputs never follow a planted symbolic link (issue 13 item 1) --------------------------------------
+
+
+def planted_link(tmp_path: Path, name: str) -> tuple[Path, Path]:
+    victim = tmp_path / f"{name}-victim"
+    victim.write_bytes(b"precious")
+    victim.chmod(0o644)
+    link = tmp_path / name
+    link.symlink_to(victim)
+    return link, victim
+
+
+def test_transit_decrypt_never_writes_through_a_symlink(
+    vault: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    message, ciphertext = tmp_path / "msg", tmp_path / "ct"
+    message.write_text("the launch code is 0000")
+    assert sv("transit create k", *vault) == 0
+    assert sv("transit encrypt k", str(message), *vault) == 0
+    ciphertext.write_text(capsys.readouterr().out.splitlines()[-1])
+    link, victim = planted_link(tmp_path, "plain")
+    assert sv("transit decrypt k", str(ciphertext), "--out", str(link), *vault) == 2
+    one_line_error(capsys, "--out", "symbolic link")
+    assert victim.read_bytes() == b"precious" and victim.stat().st_mode & 0o777 == 0o644
+
+
+def test_pki_issue_never_writes_the_key_through_a_symlink(
+    ed25519_ca: list[str], db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    link, victim = planted_link(tmp_path, "leaf.key")
+    before = snapshot(db)
+    outputs = ["--cert-out", str(tmp_path / "leaf.pem"), "--key-out", str(link)]
+    assert sv("pki issue web www.example.com", *outputs, *ed25519_ca) == 2
+    one_line_error(capsys, "--key-out", "symbolic link")
+    assert victim.read_bytes() == b"precious" and victim.stat().st_mode & 0o777 == 0o644
+    assert snapshot(db) == before  # refused before a certificate was issued
+    assert not (tmp_path / "leaf.pem").exists()
+
+
+def test_pki_crl_replaces_its_output_without_following_links(
+    ed25519_ca: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    crl_file = tmp_path / "crl.pem"
+    crl_file.write_text("an old CRL")
+    assert sv("pki crl root --out", str(crl_file), *ed25519_ca) == 0
+    assert x509.load_pem_x509_crl(crl_file.read_bytes()).last_update_utc is not None  # the old text is gone
+    link, victim = planted_link(tmp_path, "crl2.pem")
+    assert sv("pki crl root --out", str(link), *ed25519_ca) == 2
+    one_line_error(capsys, "--out", "symbolic link")
+    assert victim.read_bytes() == b"precious"

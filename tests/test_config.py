@@ -155,9 +155,7 @@ def test_errors_name_key_and_fix(text: str, names: str, fix: str) -> None:
 def test_native_backend_missing_is_a_config_error(monkeypatch: pytest.MonkeyPatch) -> None:
     # Simulates an installation built without liboqs, whatever this machine has.
     monkeypatch.setattr(pqc, "available_backends", lambda: ["openssl"])
-    with pytest.raises(
-        errors.ConfigError, match=r'crypto_backend = .oqs.*build SecretumVault with liboqs.*"auto"'
-    ):
+    with pytest.raises(errors.ConfigError, match=r'crypto_backend = .oqs.*"Where liboqs comes from".*"auto"'):
         config.Settings.loads('[vault]\ncrypto_backend = "oqs"')
     assert config.Settings.loads('[vault]\ncrypto_backend = "auto"').crypto_backend == "auto"
 
@@ -180,3 +178,33 @@ def test_unreadable_file(tmp_path: Path) -> None:
 def test_non_text_is_refused() -> None:
     with pytest.raises(errors.ConfigError):
         config.Settings.loads(b"[vault]")  # type: ignore[arg-type]
+
+
+# -- ambiguity and hostile input (issue 13, item 9 and item 8) ----------------------
+
+
+def test_quoted_dotted_table_beside_the_real_one_is_refused() -> None:
+    # ["crypto.oqs"] is a different TOML table from [crypto.oqs]; beside it, one would be ignored.
+    text = '["crypto.oqs"]\nhybrid_mode = false\n[crypto.oqs]\nhybrid_mode = true\n'
+    with pytest.raises(errors.ConfigError, match=r'quoted table \["crypto.oqs"\].*without quotes'):
+        config.Settings.loads(text, source="vault.toml")
+
+
+def test_quoted_dotted_table_alone_is_refused() -> None:
+    with pytest.raises(errors.ConfigError, match=r"\[crypto.oqs\]"):
+        config.Settings.loads('["crypto.oqs"]\nhybrid_mode = false\n')
+    # The unquoted spellings of the same table all still work.
+    for text in ("[crypto.oqs]\nhybrid_mode = false", "crypto.oqs.hybrid_mode = false"):
+        assert config.Settings.loads(text).hybrid_mode is False
+
+
+@pytest.mark.parametrize(
+    "nested", ["x = " + "[" * 50_000 + "]" * 50_000, "x = " + "{a = " * 5000 + "1" + "}" * 5000]
+)
+def test_deeply_nested_toml_is_a_config_error(nested: str) -> None:
+    with pytest.raises(errors.ConfigError, match="nested too deeply"):
+        config.Settings.loads(nested, source="deep.toml")
+
+
+def test_defaults_match_an_empty_file() -> None:
+    assert config.Settings.defaults() == config.Settings.loads("")

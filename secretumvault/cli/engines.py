@@ -14,16 +14,23 @@ building the parser stays cheap.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import re
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
 
-from secretumvault.cli._io import EXIT_FAILURE, EXIT_OK, UsageError, read_input, settings, write_output
+from secretumvault.cli._io import (
+    EXIT_FAILURE,
+    EXIT_OK,
+    UsageError,
+    check_output,
+    read_input,
+    refuse_foreign,
+    settings,
+    write_output,
+)
+from secretumvault.cli._messages import format_duration, plural
 from secretumvault.errors import (
     InvalidCiphertext,
     InvalidSignature,
@@ -32,31 +39,46 @@ from secretumvault.errors import (
     UnsealError,
 )
 
+TYPE_CHECKING = False  # typing costs milliseconds to import; `transit --help` need not pay them
 if TYPE_CHECKING:
     import datetime
-    from typing import TypeAlias
+    from typing import TypeAlias, TypeVar
 
     from secretumvault.keystore import Keystore, Storage
     from secretumvault.pki import PkiEngine
     from secretumvault.transit import KeyInfo, Transit
 
     _Subparsers: TypeAlias = argparse._SubParsersAction[argparse.ArgumentParser]
+    _Parser = TypeVar("_Parser", bound=argparse.ArgumentParser)
 
-_Parser = TypeVar("_Parser", bound=argparse.ArgumentParser)
-
-__all__ = ["PASSPHRASE_ENV", "SHARES_ENV", "add_engine_commands", "parse_ttl"]
+__all__ = [
+    "MIN_PASSPHRASE_LENGTH",
+    "PASSPHRASE_ENV",
+    "SHARES_ENV",
+    "add_engine_commands",
+    "add_pki_commands",
+    "add_store_commands",
+    "add_transit_commands",
+    "check_new_passphrase",
+    "parse_ttl",
+]
 
 PASSPHRASE_ENV = "SECRETUMVAULT_PASSPHRASE"  # noqa: S105 - the variable's name, not a passphrase
 SHARES_ENV = "SECRETUMVAULT_SHARES"
+#: Shorter passphrases are refused when a store is initialised: the store file lets anyone who
+#: copies it guess the passphrase offline, as fast as scrypt allows.
+MIN_PASSPHRASE_LENGTH = 8
 
 _NO_MATERIAL = (
     "the store is sealed and no unseal material was given: use --passphrase-file FILE or "
     f"--share-file FILE, or set {PASSPHRASE_ENV} or {SHARES_ENV}"
 )
-_SHARE_SEPARATORS = re.compile(r"[,\s]+")
-_TTL = re.compile(r"(?:[0-9]{1,10}[smhd])+")
-_TTL_PART = re.compile(r"([0-9]{1,10})([smhd])")
+# Patterns, compiled (and cached by re) on first use rather than at every start of the command.
+_SHARE_SEPARATORS = r"[,\s]+"
+_TTL = r"(?:[0-9]{1,10}[smhd])+"
+_TTL_PART = r"([0-9]{1,10})([smhd])"
 _TTL_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+_LAST_YEAR = 9999
 
 #: What a store-using command gets: a passphrase (bytes) or the shares given.
 UnsealMaterial = bytes | tuple[str, ...]
@@ -69,15 +91,21 @@ def parse_ttl(text: str, option: str) -> datetime.timedelta:
     """``"3600s"``, ``"90m"``, ``"24h"``, ``"30d"`` or a sum such as ``"1h30m"``; UsageError otherwise."""
     import datetime
 
-    if not _TTL.fullmatch(text):
+    if not re.fullmatch(_TTL, text):
         raise UsageError(f"{option} {text!r} is not a duration; write it like 3600s, 90m, 24h or 30d")
-    seconds = sum(int(count) * _TTL_UNIT_SECONDS[unit] for count, unit in _TTL_PART.findall(text))
+    seconds = sum(int(count) * _TTL_UNIT_SECONDS[unit] for count, unit in re.findall(_TTL_PART, text))
     if seconds < 1:
         raise UsageError(f"{option} must be at least one second")
     try:
-        return datetime.timedelta(seconds=seconds)
+        ttl = datetime.timedelta(seconds=seconds)
+        # Certificates and records carry an end date: it must be a date (X.509 stops at year 9999).
+        if (datetime.datetime.now(datetime.UTC) + ttl).year > _LAST_YEAR:
+            raise OverflowError
     except OverflowError:
-        raise UsageError(f"{option} {text!r} is longer than any date can express") from None
+        raise UsageError(
+            f"{option} {text!r} ends after the year {_LAST_YEAR}, the last date a certificate can carry"
+        ) from None
+    return ttl
 
 
 def _optional_ttl(text: str | None, option: str) -> datetime.timedelta | None:
@@ -99,8 +127,11 @@ def _arg_bytes(text: str | None) -> bytes | None:
 
 def _read_vault_string(path: str, what: str) -> str:
     """A ``vault:v<N>:<base64>`` string from a file or stdin, surrounding whitespace removed."""
+    data = read_input(path, what)
+    if not data.lstrip().startswith(b"vault:"):
+        refuse_foreign(data, path, f"a vault:v<N>: {what}")
     try:
-        return read_input(path, what).decode("ascii").strip()
+        return data.decode("ascii").strip()
     except UnicodeDecodeError:
         raise InvalidCiphertext(f"the {what} in {path!r} is not a vault:v<N>:<base64> string") from None
 
@@ -124,7 +155,7 @@ def _passphrase_from_file(path: str) -> bytes:
 
 
 def _split_shares(text: str, source: str) -> tuple[str, ...]:
-    shares = tuple(share for share in _SHARE_SEPARATORS.split(text) if share)
+    shares = tuple(share for share in re.split(_SHARE_SEPARATORS, text) if share)
     if not shares:
         raise UnsealError(f"{source} holds no unseal shares")
     return shares
@@ -166,7 +197,8 @@ def _unseal(keystore: Keystore, material: UnsealMaterial) -> None:
             return
         provided, threshold = progress.provided, progress.threshold
     raise UnsealError(
-        f"only {provided} distinct unseal shares were given and this store needs {threshold}; give more"
+        f"only {plural(provided, 'distinct unseal share')} {'was' if provided == 1 else 'were'} given "
+        f"and this store needs {threshold}; give more"
     )
 
 
@@ -183,7 +215,7 @@ def _open_storage(args: argparse.Namespace, *, create: bool) -> Storage:
     path = args.store if args.store is not None else config.storage.path
     if not path:
         raise UsageError("--store needs a file name")
-    if not create and not Path(path).exists():
+    if not create and not os.path.exists(path):
         raise NotInitialized(f"no store at {path!r}: run `secretumvault init` first, or name it with --store")
     return open_storage("sqlite", path=path)
 
@@ -201,12 +233,15 @@ def _opened_keystore(args: argparse.Namespace, *, create: bool = False) -> Itera
 
 @contextmanager
 def _unsealed_keystore(args: argparse.Namespace) -> Iterator[Keystore]:
-    """The store, unsealed for this process only; material is checked before the store is opened."""
-    material = _unseal_material(args)
+    """The store, unsealed for this process only.
+
+    A missing store is reported as missing and an uninitialised one as such,
+    before any question of unseal material.
+    """
     with _opened_keystore(args) as keystore:
         if not keystore.initialized:
             raise NotInitialized("this store is not initialised: run `secretumvault init` first")
-        _unseal(keystore, material)
+        _unseal(keystore, _unseal_material(args))
         try:
             yield keystore
         finally:
@@ -260,12 +295,21 @@ def _init_with_passphrase(args: argparse.Namespace) -> int:
             f"choose how the store is unsealed: --shares N --threshold T, or a passphrase "
             f"with --passphrase-file FILE or {PASSPHRASE_ENV}"
         )
-    if not passphrase:
-        raise UsageError("the passphrase is empty")
+    check_new_passphrase(passphrase)
     with _opened_keystore(args, create=True) as keystore:
         keystore.initialize_with_passphrase(passphrase)
     print("secretumvault: store initialised; it unseals with this passphrase only", file=sys.stderr)
     return EXIT_OK
+
+
+def check_new_passphrase(passphrase: bytes) -> None:
+    """Refuse a passphrase too short to protect a store, saying why."""
+    length = len(passphrase.decode("utf-8", "surrogateescape"))
+    if length < MIN_PASSPHRASE_LENGTH:
+        raise UsageError(
+            f"the passphrase has {plural(length, 'character')}; use at least {MIN_PASSPHRASE_LENGTH}: "
+            "anyone with a copy of the store can try short passphrases offline"
+        )
 
 
 def _init_with_shares(args: argparse.Namespace, shares: int, threshold: int) -> int:
@@ -302,10 +346,16 @@ def cmd_unseal(args: argparse.Namespace) -> int:
 def _key_info_json(info: KeyInfo) -> str:
     import base64
     import dataclasses
+    import datetime
+    import json
 
     def encode(value: object) -> str:
         if isinstance(value, bytes):
             return base64.b64encode(value).decode("ascii")
+        if isinstance(value, datetime.datetime):
+            return value.isoformat()
+        if isinstance(value, datetime.timedelta):
+            return format_duration(value.total_seconds())  # as the user writes it: 720h
         raise TypeError(f"cannot show a {type(value).__name__} as JSON")
 
     return json.dumps(dataclasses.asdict(info), indent=2, default=encode)
@@ -313,7 +363,7 @@ def _key_info_json(info: KeyInfo) -> str:
 
 @_with_transit
 def cmd_transit_create(args: argparse.Namespace, transit: Transit) -> int:
-    print(_key_info_json(transit.create_key(args.name, type=args.type)))
+    print(_key_info_json(transit.create_key(args.name, type=args.type.lower())))
     return EXIT_OK
 
 
@@ -377,7 +427,7 @@ def cmd_transit_encrypt(args: argparse.Namespace, transit: Transit) -> int:
 def cmd_transit_decrypt(args: argparse.Namespace, transit: Transit) -> int:
     ciphertext = _read_vault_string(args.input, "ciphertext")
     plaintext = transit.decrypt(args.name, ciphertext, _arg_bytes(args.associated_data))
-    write_output(args.out, plaintext, "plaintext", secret=True)
+    write_output(args.out, plaintext, "plaintext", option="--out", secret=True)
     return EXIT_OK
 
 
@@ -412,12 +462,18 @@ def cmd_transit_verify(args: argparse.Namespace, transit: Transit) -> int:
 # -- pki -----------------------------------------------------------------------------------------
 
 
+def _pki_key_type(name: str) -> str:
+    """The PKI key type as the library spells it (``ml-dsa-65`` -> ``ML-DSA-65``); unknown names pass."""
+    from secretumvault.pki.sig_algorithms import KEY_TYPES
+
+    return {known.casefold(): known for known in KEY_TYPES}.get(name.casefold(), name)
+
+
 @_with_pki
 def cmd_pki_root(args: argparse.Namespace, pki: PkiEngine) -> int:
     ttl = parse_ttl(args.ttl, "--ttl")
-    sys.stdout.write(
-        pki.create_root(args.name, common_name=args.common_name, key_type=args.key_type, ttl=ttl)
-    )
+    key_type = _pki_key_type(args.key_type)
+    sys.stdout.write(pki.create_root(args.name, common_name=args.common_name, key_type=key_type, ttl=ttl))
     return EXIT_OK
 
 
@@ -430,40 +486,40 @@ def cmd_pki_role(args: argparse.Namespace, pki: PkiEngine) -> int:
         allowed_domains=_names(args.allowed_domains, "--allowed-domains"),
         allow_bare_domains=args.allow_bare_domains,
         allow_subdomains=args.allow_subdomains,
-        key_type=args.key_type,
+        key_type=_pki_key_type(args.key_type),
         max_ttl=parse_ttl(args.max_ttl, "--max-ttl"),
         ttl=_optional_ttl(args.ttl, "--ttl"),
     )
     pki.put_role(args.name, role)
-    print(f"secretumvault: role {args.name!r} saved (issuer {args.issuer!r})", file=sys.stderr)
+    ttl = format_duration(role.max_ttl.total_seconds())
+    print(f"secretumvault: role {args.name!r} saved (issuer {args.issuer!r}, max TTL {ttl})", file=sys.stderr)
     return EXIT_OK
 
 
 def _check_output_file(path: str, option: str) -> None:
-    """A usability check before anything is issued; the write itself still reports its own errors."""
-    target = Path(path)
+    """A usability check before anything is issued; the write itself stays safe and reports its errors."""
     if path == "-":
         raise UsageError(f"{option} must name a file (stdout carries the serial number)")
-    if target.is_dir():
-        raise UsageError(f"{option} {path!r} is a directory")
-    parent = target.parent
-    if not parent.is_dir() or not os.access(parent, os.W_OK):
-        raise UsageError(f"{option} {path!r}: directory {str(parent)!r} does not exist or is not writable")
+    check_output(path, option, replace=True)
+    parent = os.path.dirname(path) or "."
+    if not os.access(parent, os.W_OK):
+        raise UsageError(f"{option} {path!r}: directory {parent!r} is not writable")
 
 
 @_with_pki
 def cmd_pki_issue(args: argparse.Namespace, pki: PkiEngine) -> int:
     _check_output_file(args.cert_out, "--cert-out")
     _check_output_file(args.key_out, "--key-out")
-    if Path(args.cert_out).resolve() == Path(args.key_out).resolve():
+    if os.path.realpath(args.cert_out) == os.path.realpath(args.key_out):
         raise UsageError("--cert-out and --key-out must be different files")
     alt_names = _names(args.alt_names, "--alt-names") if args.alt_names else ()
     issued = pki.issue(args.role, args.common_name, alt_names=alt_names, ttl=_optional_ttl(args.ttl, "--ttl"))
     if issued.private_key is None:
         raise UsageError(f"role {args.role!r} issued no private key")  # issue() always returns one
     try:
-        write_output(args.key_out, issued.private_key.encode("ascii"), "private key", secret=True)
-        write_output(args.cert_out, issued.certificate.encode("ascii"), "certificate")
+        key_pem, cert_pem = issued.private_key.encode("ascii"), issued.certificate.encode("ascii")
+        write_output(args.key_out, key_pem, "private key", option="--key-out", secret=True)
+        write_output(args.cert_out, cert_pem, "certificate", option="--cert-out")
     except UsageError as exc:
         raise UsageError(
             f"{exc}; certificate {issued.serial_number} was issued but not saved: "
@@ -482,7 +538,7 @@ def cmd_pki_revoke(args: argparse.Namespace, pki: PkiEngine) -> int:
 
 @_with_pki
 def cmd_pki_crl(args: argparse.Namespace, pki: PkiEngine) -> int:
-    write_output(args.out, pki.crl(args.ca).encode("ascii"), "CRL")
+    write_output(args.out, pki.crl(args.ca).encode("ascii"), "CRL", option="--out")
     return EXIT_OK
 
 
@@ -651,8 +707,25 @@ def _add_pki_commands(sub: _Subparsers, unseal: _IntermixedParser) -> None:
 
 def add_engine_commands(subparsers: _Subparsers, common_parent: argparse.ArgumentParser) -> None:
     """Add ``init``, ``unseal``, ``transit ...`` and ``pki ...`` to the ``secretumvault`` parser."""
+    add_store_commands(subparsers, common_parent)
+    add_transit_commands(subparsers, common_parent)
+    add_pki_commands(subparsers, common_parent)
+
+
+# One registration per group, so that a command builds only its own group's parsers.
+
+
+def add_store_commands(subparsers: _Subparsers, common_parent: argparse.ArgumentParser) -> None:
+    """Add ``init`` and ``unseal``."""
     store = _store_parent(common_parent)
-    unseal = _unseal_parent(store)
-    _add_store_commands(subparsers, store, unseal)
-    _add_transit_commands(subparsers, unseal)
-    _add_pki_commands(subparsers, unseal)
+    _add_store_commands(subparsers, store, _unseal_parent(store))
+
+
+def add_transit_commands(subparsers: _Subparsers, common_parent: argparse.ArgumentParser) -> None:
+    """Add ``transit ...``."""
+    _add_transit_commands(subparsers, _unseal_parent(_store_parent(common_parent)))
+
+
+def add_pki_commands(subparsers: _Subparsers, common_parent: argparse.ArgumentParser) -> None:
+    """Add ``pki ...``."""
+    _add_pki_commands(subparsers, _unseal_parent(_store_parent(common_parent)))

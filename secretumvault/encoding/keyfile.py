@@ -17,21 +17,54 @@ from __future__ import annotations
 from typing import Union
 
 from secretumvault import hybrid, pqc
-from secretumvault.encoding.keyheader import KeyKind, decode_key, encode_key
+from secretumvault.encoding.keyheader import KEY_FORMAT_VERSION, KeyKind, decode_key, encode_key
 from secretumvault.errors import InvalidKey, UnsupportedAlgorithm
 from secretumvault.pqc.keys import KemPublicKey, KemSecretKey, SigPublicKey, SigSecretKey
 from secretumvault.pqc.params import KEM_PARAMS, SIG_PARAMS
 
-__all__ = ["Key", "dump", "load", "peek"]
+__all__ = [
+    "ALGORITHMS",
+    "KEM_ALGORITHMS",
+    "SIGNATURE_ALGORITHMS",
+    "Key",
+    "canonical_name",
+    "dump",
+    "load",
+    "peek",
+]
 
 Key = Union[KemPublicKey, KemSecretKey, SigPublicKey, SigSecretKey]
+
+#: Every algorithm a key file can hold, pure post-quantum first, then hybrid.
+KEM_ALGORITHMS: tuple[str, ...] = (*KEM_PARAMS, *hybrid.KEM_ALGORITHMS)
+SIGNATURE_ALGORITHMS: tuple[str, ...] = (*SIG_PARAMS, *hybrid.SIGNATURE_ALGORITHMS)
+ALGORITHMS: tuple[str, ...] = (*KEM_ALGORITHMS, *SIGNATURE_ALGORITHMS)
+_BY_FOLDED_NAME = {name.casefold(): name for name in ALGORITHMS}
 
 _FORM_SEED = 0x01
 _FORM_EXPANDED = 0x02
 
 
+def canonical_name(name: str) -> str | None:
+    """The algorithm's name as the library spells it (``"ml-kem-768"`` -> ``"ML-KEM-768"``), or None."""
+    return _BY_FOLDED_NAME.get(name.casefold())
+
+
 def peek(data: bytes) -> tuple[KeyKind, str]:
     """The kind and algorithm named in a key file's header (validated by ``load``)."""
+    if not data:
+        raise InvalidKey("not a SecretumVault key file: it is empty")
+    # A few versions ahead, with a known key kind after it: most likely a key file from a newer release.
+    if KEY_FORMAT_VERSION < data[0] <= KEY_FORMAT_VERSION + 3 and data[1:2] and data[1] in set(KeyKind):
+        raise InvalidKey(
+            f"key file format version {data[0]} is newer than this SecretumVault reads "
+            f"(version {KEY_FORMAT_VERSION}); upgrade SecretumVault to read it"
+        )
+    if data[0] != KEY_FORMAT_VERSION:
+        raise InvalidKey(
+            f"not a SecretumVault key file: it starts with byte 0x{data[0]:02x}, "
+            f"and key files start with their format version 0x{KEY_FORMAT_VERSION:02x}"
+        )
     if len(data) < 3 or len(data) < 3 + data[2]:
         raise InvalidKey("not a SecretumVault key file: too short for a key header")
     try:
