@@ -18,6 +18,7 @@ import builtins
 import re
 import threading
 from typing import Any
+from urllib.parse import quote, quote_plus
 
 from secretumvault.errors import ConflictError, InvalidArgument, KeystoreError
 from secretumvault.keystore.storage import StoredValue
@@ -25,6 +26,13 @@ from secretumvault.keystore.storage import StoredValue
 __all__ = ["PostgresStorage"]
 
 _TABLE_NAME = re.compile(r"[a-z_][a-z0-9_]{0,47}")
+_HIDDEN = "<hidden>"
+_UNPARSABLE_DSN = (
+    "cannot use the PostgreSQL DSN: libpq could not parse it (its message is not shown, as it "
+    "may quote the password). In a postgresql:// URL, percent-encode the user name and password "
+    "(% as %25, space as %20, @ as %40, / as %2F); in key=value form, quote values with spaces "
+    "in single quotes; use only libpq connection parameters"
+)
 
 
 class PostgresStorage:
@@ -41,10 +49,11 @@ class PostgresStorage:
             raise InvalidArgument("table must match [a-z_][a-z0-9_]{0,47}")
         try:
             import psycopg
-            from psycopg import sql
+            from psycopg import conninfo, sql
         except ImportError as exc:
             raise KeystoreError('PostgreSQL storage needs psycopg 3: pip install "psycopg[binary]"') from exc
         self._psycopg: Any = psycopg
+        self._secrets = _dsn_secrets(psycopg.Error, conninfo.conninfo_to_dict, dsn)
         self._dsn = dsn
         self._table = table
         self._local = threading.local()
@@ -67,8 +76,9 @@ class PostgresStorage:
             try:
                 conn = self._psycopg.connect(self._dsn, autocommit=True)
             except self._psycopg.Error as exc:
-                # The driver's message names host and port, never the password.
-                raise KeystoreError(f"cannot connect to PostgreSQL: {exc}") from exc
+                # libpq's message names host and port; the password is cut out all the same,
+                # and the driver's exception is not chained, as a traceback would print it.
+                raise KeystoreError(f"cannot connect to PostgreSQL: {self._scrub(exc)}") from None
             self._local.conn = conn
             with self._lock:
                 self._connections.append(conn)
@@ -79,7 +89,8 @@ class PostgresStorage:
             cursor = self._connection().execute(statement, params)
             return list(cursor.fetchall()) if cursor.description is not None else []
         except self._psycopg.Error as exc:
-            raise KeystoreError(f"PostgreSQL storage error: {type(exc).__name__}: {exc}") from exc
+            message = f"{type(exc).__name__}: {self._scrub(exc)}"
+            raise KeystoreError(f"PostgreSQL storage error: {message}") from None
 
     def _create_schema(self) -> None:
         conn = self._connection()
@@ -91,7 +102,14 @@ class PostgresStorage:
                 conn.execute(self._sql.create_sequence)
                 conn.execute(self._sql.create_table)
         except self._psycopg.Error as exc:
-            raise KeystoreError(f"cannot create the keystore table: {exc}") from exc
+            raise KeystoreError(f"cannot create the keystore table: {self._scrub(exc)}") from None
+
+    def _scrub(self, exc: BaseException) -> str:
+        """The driver's message, with every spelling of the DSN's password replaced."""
+        text = str(exc).strip()
+        for secret in self._secrets:
+            text = text.replace(secret, _HIDDEN)
+        return text
 
     # -- the Storage interface -------------------------------------------------------
 
@@ -131,6 +149,23 @@ class PostgresStorage:
         """Delete the table and its sequence, with every record in them (for tests)."""
         self._execute(self._sql.drop_table, ())
         self._execute(self._sql.drop_sequence, ())
+
+
+def _dsn_secrets(driver_error: type[Exception], parse: Any, dsn: str) -> tuple[str, ...]:
+    """The DSN's password as it may appear in a message (plain and URL-encoded), longest first.
+
+    Parsing first also means a DSN libpq cannot parse is refused here, with a
+    message of ours: libpq's own quotes the offending text, often the password.
+    """
+    if not isinstance(dsn, str):
+        raise InvalidArgument(f"dsn must be str, not {type(dsn).__name__}")
+    try:
+        params = parse(dsn)
+    except driver_error:
+        raise KeystoreError(_UNPARSABLE_DSN) from None
+    password = str(params.get("password") or "")
+    spellings = {password, quote(password, safe=""), quote_plus(password)} - {""}
+    return tuple(sorted(spellings, key=len, reverse=True))
 
 
 class _Statements:
