@@ -6,6 +6,7 @@ Concurrency and durability come from SQLite itself:
   leaves only an uncommitted WAL tail that the next opener discards.
 - ``synchronous=FULL``: a write that returned is on disk, not only in the OS
   cache, so it survives a power cut as well as a kill -9.
+- Files: created 0600 and never opened through a symlink (``_files.py``).
 - Every write is one ``BEGIN IMMEDIATE`` transaction, which takes the write
   lock before reading, so the revision check of a compare-and-set and the write
   that follows are atomic across threads and processes.
@@ -22,6 +23,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from secretumvault.errors import ConflictError, KeystoreError
+from secretumvault.keystore._files import prepare_store_files
 from secretumvault.keystore.storage import StoredValue
 
 __all__ = ["SQLiteStorage"]
@@ -75,6 +77,8 @@ class SQLiteStorage:
         return conn
 
     def _connect(self) -> sqlite3.Connection:
+        # Every time: SQLite deletes the -wal and -shm files when its last connection closes.
+        prepare_store_files(self._path)
         try:
             # isolation_level=None: we issue BEGIN/COMMIT ourselves. Each connection is
             # used only by the thread that opened it; check_same_thread=False is there
