@@ -129,6 +129,10 @@ class CoreRecord:
             )
         except _json.FormatError as exc:
             raise CorruptRecord(f"the keyring record {CORE_PATH!r} is corrupt: {exc}") from None
+        except ValueError:  # e.g. json's limit on integer digits; its message quotes the record
+            raise CorruptRecord(
+                f"the keyring record {CORE_PATH!r} is corrupt: a value is out of range"
+            ) from None
 
 
 def _root_associated_data(seal: SealConfig) -> bytes:
