@@ -28,7 +28,7 @@ from secretumvault.keystore._paths import check_path, check_prefix, check_versio
 from secretumvault.keystore.barrier import UnknownTermError, decrypt_record, encrypt_record
 from secretumvault.keystore.core import CORE_PATH, CoreRecord, Unlocked
 from secretumvault.keystore.keyring import Keyring
-from secretumvault.keystore.seal import PassphraseSeal, ScryptParams, ShamirSeal
+from secretumvault.keystore.seal import PassphraseSeal, ScryptParams, ShamirSeal, check_scrypt_limit
 from secretumvault.keystore.storage import Storage
 from secretumvault.pqc._buffers import as_bytes
 
@@ -60,9 +60,19 @@ class Keystore:
 
     Thread-safe. Several Keystore objects (in several processes) may share one
     storage; each is sealed or unsealed on its own.
+
+    ``scrypt_limit`` bounds the scrypt cost this keystore will run to unseal
+    (and will write at initialisation). The stored parameters are checked
+    against it before scrypt runs, so a tampered store cannot make an unseal
+    attempt spend gigabytes. The default is the cost the library writes by
+    default; raise it only for a store made with a higher cost on purpose.
     """
 
-    def __init__(self, storage: Storage) -> None:
+    #: The cost :meth:`initialize_with_passphrase` writes unless told otherwise.
+    DEFAULT_SCRYPT_LIMIT = ScryptParams()
+
+    def __init__(self, storage: Storage, *, scrypt_limit: ScryptParams = DEFAULT_SCRYPT_LIMIT) -> None:
+        self._scrypt_limit = check_scrypt_limit(scrypt_limit)
         self._storage = storage
         self._lock = threading.Lock()
         self._unlocked: Unlocked | None = None
@@ -93,8 +103,14 @@ class Keystore:
     ) -> None:
         """Initialise a new store, unsealable with ``passphrase``. It stays sealed."""
         secret = _passphrase_bytes(passphrase)
+        params = scrypt or ScryptParams()
+        if not params.within(self._scrypt_limit):
+            raise InvalidArgument(
+                f"scrypt cost {params} is above this keystore's scrypt_limit ({self._scrypt_limit}); "
+                "a store this keystore could not unseal is not created. Raise scrypt_limit first"
+            )
         self._refuse_if_initialized()
-        seal = PassphraseSeal.new(scrypt or ScryptParams())
+        seal = PassphraseSeal.new(params)
         self._create(CoreRecord.create(seal, seal.derive_kek(secret)))
 
     def initialize_with_shares(self, *, shares: int, threshold: int) -> builtins.list[str]:
@@ -129,6 +145,7 @@ class Keystore:
         core = self._load_core()
         if not isinstance(core.seal, PassphraseSeal):
             raise UnsealError("this store is sealed with Shamir shares: use unseal_share()")
+        core.seal.check_cost(self._scrypt_limit)
         unlocked = core.unlock(core.seal.derive_kek(secret))
         with self._lock:
             self._unlocked = unlocked
