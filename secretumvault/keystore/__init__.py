@@ -23,7 +23,7 @@ from secretumvault.keystore.factory import open_storage
 from secretumvault.keystore.postgres import PostgresStorage
 from secretumvault.keystore.seal import ScryptParams
 from secretumvault.keystore.sqlite import SQLiteStorage
-from secretumvault.keystore.storage import Storage, StoredValue
+from secretumvault.keystore.storage import Storage, StoredValue, Write
 from secretumvault.keystore.store import Entry, Keystore, UnsealProgress
 
 __all__ = [
@@ -35,5 +35,6 @@ __all__ = [
     "Storage",
     "StoredValue",
     "UnsealProgress",
+    "Write",
     "open_storage",
 ]

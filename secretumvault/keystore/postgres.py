@@ -17,11 +17,12 @@ from __future__ import annotations
 import builtins
 import re
 import threading
+from collections.abc import Sequence
 from typing import Any
 from urllib.parse import quote, quote_plus
 
 from secretumvault.errors import ConflictError, InvalidArgument, KeystoreError
-from secretumvault.keystore.storage import StoredValue
+from secretumvault.keystore.storage import StoredValue, Write, check_writes
 
 __all__ = ["PostgresStorage"]
 
@@ -138,6 +139,47 @@ class PostgresStorage:
     def list(self, prefix: str) -> builtins.list[str]:
         return [str(row[0]) for row in self._execute(self._sql.list_prefix, (prefix,))]
 
+    # -- compare-and-delete, consistent multi-record reads, atomic multi-record writes -------------
+
+    def delete_if(self, path: str, expected_revision: int) -> None:
+        self.apply([Write(path, expected_revision, None)])
+
+    def get_many(self, paths: Sequence[str]) -> dict[str, StoredValue]:
+        # One statement: under READ COMMITTED it reads one snapshot.
+        rows = self._execute(self._sql.select_many, (list(dict.fromkeys(paths)),))
+        return {str(path): StoredValue(bytes(value), int(revision)) for path, value, revision in rows}
+
+    def apply(self, writes: Sequence[Write]) -> builtins.list[int | None]:
+        ordered = check_writes(writes)
+        conn = self._connection()
+        try:
+            # Each conditional statement locks its row until COMMIT; a concurrent
+            # writer then re-checks its own condition against the committed row.
+            # Rows are taken in path order, so two applies cannot deadlock.
+            with conn.transaction():
+                revisions = {write.path: self._apply_one(conn, write) for write in ordered}
+        except self._psycopg.Error as exc:
+            message = f"{type(exc).__name__}: {self._scrub(exc)}"
+            raise KeystoreError(f"PostgreSQL storage error: {message}") from None
+        return [revisions[write.path] for write in writes]
+
+    def _apply_one(self, conn: Any, write: Write) -> int | None:
+        """One write of :meth:`apply`, inside its transaction; ConflictError rolls all of them back."""
+        if write.value is None:
+            params: tuple[object, ...] = (write.path, write.expected_revision)
+            rows = conn.execute(self._sql.delete_if_revision, params).fetchall()
+        elif write.expected_revision is None:
+            rows = conn.execute(self._sql.insert_if_absent, (write.path, write.value)).fetchall()
+        else:
+            rows = conn.execute(
+                self._sql.update_if_revision, (write.value, write.path, write.expected_revision)
+            ).fetchall()
+        if not rows:
+            raise ConflictError(
+                f"record {write.path!r} is not at revision {write.expected_revision}; read it again and retry"
+            )
+        return None if write.value is None else int(rows[0][0])
+
     def close(self) -> None:
         with self._lock:
             self._closed = True
@@ -195,6 +237,10 @@ class _Statements:
             "RETURNING revision"
         ).format(t=t, s=sql.Literal(f"{table}_revision"))
         self.delete = sql.SQL("DELETE FROM {} WHERE path = %s RETURNING revision").format(t)
+        self.select_many = sql.SQL("SELECT path, value, revision FROM {} WHERE path = ANY(%s)").format(t)
+        self.delete_if_revision = sql.SQL(
+            "DELETE FROM {} WHERE path = %s AND revision = %s RETURNING revision"
+        ).format(t)
         self.list_prefix = sql.SQL("SELECT path FROM {} WHERE starts_with(path, %s) ORDER BY path").format(t)
         self.drop_table = sql.SQL("DROP TABLE IF EXISTS {}").format(t)
         self.drop_sequence = sql.SQL("DROP SEQUENCE IF EXISTS {}").format(seq)

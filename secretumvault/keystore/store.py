@@ -286,11 +286,28 @@ class Keystore:
         record = encrypt_record(unlocked.keyring, physical, as_bytes(value, "value"))
         return self._storage.cas(physical, expected, record)
 
-    def delete(self, path: str) -> None:
-        """Remove the record at ``path``; KeyNotFound if there is none."""
+    def delete(self, path: str, *, expected_version: int | None = None) -> None:
+        """Remove the record at ``path``; KeyNotFound if there is none.
+
+        With ``expected_version`` (from :meth:`get_entry`, :meth:`put` or :meth:`cas`)
+        this is a compare-and-delete: ConflictError, with nothing deleted, if
+        the record changed since that version was read.
+        """
         self._require_unsealed()
-        if not self._storage.delete(_DATA_PREFIX + check_path(path)):
-            raise KeyNotFound(f"no record at {path!r}")
+        physical = _DATA_PREFIX + check_path(path)
+        expected = check_version(expected_version)
+        if expected is None:
+            if not self._storage.delete(physical):
+                raise KeyNotFound(f"no record at {path!r}")
+            return
+        try:
+            self._storage.delete_if(physical, expected)
+        except ConflictError:
+            if self._storage.get(physical) is None:
+                raise KeyNotFound(f"no record at {path!r}") from None
+            raise ConflictError(
+                f"record {path!r} changed since version {expected} was read; read it again and retry"
+            ) from None
 
     def list(self, prefix: str = "") -> builtins.list[str]:
         """Every record path that starts with ``prefix``, sorted."""
