@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from secretumvault.keystore.factory import open_storage
 from secretumvault.keystore.postgres import PostgresStorage
+from secretumvault.keystore.rekey import PendingRekey
 from secretumvault.keystore.seal import ScryptParams
 from secretumvault.keystore.sqlite import SQLiteStorage
 from secretumvault.keystore.storage import Storage, StoredValue, Write
@@ -29,6 +30,7 @@ from secretumvault.keystore.store import Entry, Keystore, UnsealProgress
 __all__ = [
     "Entry",
     "Keystore",
+    "PendingRekey",
     "PostgresStorage",
     "SQLiteStorage",
     "ScryptParams",

@@ -270,6 +270,6 @@ def test_any_paths_and_values_round_trip(records: dict[str, bytes]) -> None:
 def _term_of(storage: Storage, path: str) -> int:
     stored = storage.get("data/" + path)
     assert stored is not None
-    version, term = struct.unpack(">BI", stored.value[:5])
-    assert version == 1
+    version, term, _ = struct.unpack(">BIQ", stored.value[:13])
+    assert version == 2
     return int(term)
