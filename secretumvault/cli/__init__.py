@@ -18,6 +18,7 @@ from secretumvault import __version__
 from secretumvault.cli._io import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError, settings
 from secretumvault.cli.engines import add_engine_commands
 from secretumvault.cli.keys import add_key_commands
+from secretumvault.cli.operator import add_operator_commands
 from secretumvault.errors import SecretumVaultError
 
 # -- commands ---------------------------------------------------------------------
@@ -87,6 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_bench)
 
     add_engine_commands(sub, common)  # init, unseal, transit, pki: over the local store
+    add_operator_commands(sub, common)  # operator rekey
     return parser
 
 
