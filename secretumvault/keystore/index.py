@@ -156,13 +156,20 @@ class Bucket:
 
 
 class IndexKeys:
-    """The keys of the index, derived from the root key (which a rekey keeps): repr shows none."""
+    """The keys of the index, derived from the root key (which a rekey keeps): repr shows none.
 
-    __slots__ = ("_aead", "_tag_key")
+    The last root and each bucket opened are remembered with their exact stored
+    bytes: the same bytes, already authenticated under these keys, are not
+    decrypted and parsed again (most reads find the index unchanged).
+    """
+
+    __slots__ = ("_aead", "_opened_buckets", "_opened_root", "_tag_key")
 
     def __init__(self, root_key: bytes) -> None:
         self._aead = Aead(_derive(root_key, _AEAD_INFO))
         self._tag_key = _derive(root_key, _TAG_INFO)
+        self._opened_root: tuple[bytes, RootIndex] | None = None
+        self._opened_buckets: dict[int, tuple[bytes, Bucket]] = {}
 
     def __repr__(self) -> str:
         return "IndexKeys(<hidden>)"
@@ -179,11 +186,16 @@ class IndexKeys:
         return self._seal(root.to_dict(), _ROOT_DOMAIN)
 
     def open_root(self, data: bytes) -> RootIndex:
+        opened = self._opened_root
+        if opened is not None and opened[0] == data:
+            return opened[1]
         obj = self._open(data, _ROOT_DOMAIN, _ROOT_FORMAT, f"the index root {ROOT_PATH!r}")
         try:
-            return RootIndex.from_dict(obj)
+            root = RootIndex.from_dict(obj)
         except _json.FormatError as exc:
             raise CorruptRecord(f"the index root {ROOT_PATH!r} is malformed: {exc}") from None
+        self._opened_root = (bytes(data), root)
+        return root
 
     def seal_bucket(self, bucket: Bucket) -> bytes:
         return self._seal(bucket.to_dict(), _BUCKET_DOMAIN + bytes([bucket.number]))
@@ -195,11 +207,16 @@ class IndexKeys:
             if expected_seq != 0:
                 raise CorruptRecord(f"the {where} is missing; it was deleted outside the keystore")
             return Bucket(number, 0)
-        obj = self._open(data, _BUCKET_DOMAIN + bytes([number]), _BUCKET_FORMAT, f"the {where}")
-        try:
-            bucket = Bucket.from_dict(obj, number)
-        except _json.FormatError as exc:
-            raise CorruptRecord(f"the {where} is malformed: {exc}") from None
+        opened = self._opened_buckets.get(number)
+        if opened is not None and opened[0] == data:
+            bucket = opened[1]
+        else:
+            obj = self._open(data, _BUCKET_DOMAIN + bytes([number]), _BUCKET_FORMAT, f"the {where}")
+            try:
+                bucket = Bucket.from_dict(obj, number)
+            except _json.FormatError as exc:
+                raise CorruptRecord(f"the {where} is malformed: {exc}") from None
+            self._opened_buckets[number] = (bytes(data), bucket)
         if bucket.seq != expected_seq:
             raise CorruptRecord(
                 f"the {where} is at write {bucket.seq}, but the index root says {expected_seq}: "

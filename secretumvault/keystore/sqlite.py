@@ -169,20 +169,23 @@ class SQLiteStorage:
 
     def get_many(self, paths: Sequence[str]) -> dict[str, StoredValue]:
         unique = list(dict.fromkeys(paths))
+        chunks = [unique[i : i + _PATHS_PER_SELECT] for i in range(0, len(unique), _PATHS_PER_SELECT)]
         conn = self._connection()
         found: dict[str, StoredValue] = {}
         try:
-            # One read transaction: in WAL mode it sees one snapshot, however many SELECTs.
-            conn.execute("BEGIN")
+            # One SELECT reads one snapshot; several need one read transaction around them.
+            several = len(chunks) > 1
+            if several:
+                conn.execute("BEGIN")
             try:
-                for start in range(0, len(unique), _PATHS_PER_SELECT):
-                    chunk = unique[start : start + _PATHS_PER_SELECT]
+                for chunk in chunks:
                     marks = ",".join("?" * len(chunk))
                     query = f"SELECT path, value, revision FROM records WHERE path IN ({marks})"  # noqa: S608
                     for path, value, revision in conn.execute(query, chunk).fetchall():
                         found[str(path)] = StoredValue(bytes(value), int(revision))
             finally:
-                _rollback(conn)
+                if several:
+                    _rollback(conn)
         except sqlite3.Error as exc:
             raise KeystoreError(f"SQLite read failed: {exc}") from exc
         return found

@@ -125,3 +125,11 @@ def test_racing_applies_on_a_shared_record_lose_no_update(storage: Storage) -> N
     found = storage.get_many(["shared"] + [f"own/{i}" for i in range(threads)])
     assert int(found["shared"].value) == threads * rounds
     assert all(int(found[f"own/{i}"].value) == rounds for i in range(threads))
+
+
+def test_get_many_of_more_paths_than_one_statement_takes(storage: Storage) -> None:
+    paths = [f"p/{i:04d}" for i in range(1200)]
+    storage.apply([Write(path, None, path.encode()) for path in paths])
+    found = storage.get_many([*paths, "absent"])
+    assert sorted(found) == paths
+    assert all(found[path].value == path.encode() for path in paths)
