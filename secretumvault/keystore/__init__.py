@@ -12,6 +12,15 @@
     ks.get("transit/keys/foo")
     ks.seal()
 
+    # New unseal material (the root key is rewrapped, no record re-encrypted):
+    pending = ks.prepare_rekey(shares[:3], shares=7, threshold=4)   # or passphrase="..."
+    save_somewhere_safe(pending.shares)
+    ks.complete_rekey(pending)
+
+Every record is versioned by an encrypted index, so a record rolled back to an
+older copy, put back after a delete, or deleted behind the keystore's back is
+reported as CorruptRecord (``index.py`` says what stays undetectable).
+
 Storage: :class:`SQLiteStorage` (embedded default) or :class:`PostgresStorage`
 (psycopg 3; several processes or hosts on one store). Both implement
 :class:`Storage`, which any other backend can implement too.
