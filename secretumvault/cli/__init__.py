@@ -76,6 +76,10 @@ _GROUPS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
         "secretumvault.cli.engines:add_pki_commands",
         (("pki", "certificate authorities, roles, issuance, revocation"),),
     ),
+    (
+        "secretumvault.cli.operator:add_operator_commands",
+        (("operator", "store administration: rekey"),),
+    ),
 )
 
 # The top-level options; ``-c FILE`` and ``--backend`` also work after the command.

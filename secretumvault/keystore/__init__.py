@@ -12,6 +12,15 @@
     ks.get("transit/keys/foo")
     ks.seal()
 
+    # New unseal material (the root key is rewrapped, no record re-encrypted):
+    pending = ks.prepare_rekey(shares[:3], shares=7, threshold=4)   # or passphrase="..."
+    save_somewhere_safe(pending.shares)
+    ks.complete_rekey(pending)
+
+Every record is versioned by an encrypted index, so a record rolled back to an
+older copy, put back after a delete, or deleted behind the keystore's back is
+reported as CorruptRecord (``index.py`` says what stays undetectable).
+
 Storage: :class:`SQLiteStorage` (embedded default) or :class:`PostgresStorage`
 (psycopg 3; several processes or hosts on one store). Both implement
 :class:`Storage`, which any other backend can implement too.
@@ -21,19 +30,22 @@ from __future__ import annotations
 
 from secretumvault.keystore.factory import open_storage
 from secretumvault.keystore.postgres import PostgresStorage
+from secretumvault.keystore.rekey import PendingRekey
 from secretumvault.keystore.seal import ScryptParams
 from secretumvault.keystore.sqlite import SQLiteStorage
-from secretumvault.keystore.storage import Storage, StoredValue
+from secretumvault.keystore.storage import Storage, StoredValue, Write
 from secretumvault.keystore.store import Entry, Keystore, UnsealProgress
 
 __all__ = [
     "Entry",
     "Keystore",
+    "PendingRekey",
     "PostgresStorage",
     "SQLiteStorage",
     "ScryptParams",
     "Storage",
     "StoredValue",
     "UnsealProgress",
+    "Write",
     "open_storage",
 ]

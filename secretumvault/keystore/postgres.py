@@ -17,14 +17,23 @@ from __future__ import annotations
 import builtins
 import re
 import threading
+from collections.abc import Sequence
 from typing import Any
+from urllib.parse import quote, quote_plus
 
 from secretumvault.errors import ConflictError, InvalidArgument, KeystoreError
-from secretumvault.keystore.storage import StoredValue
+from secretumvault.keystore.storage import StoredValue, Write, check_writes
 
 __all__ = ["PostgresStorage"]
 
 _TABLE_NAME = re.compile(r"[a-z_][a-z0-9_]{0,47}")
+_HIDDEN = "<hidden>"
+_UNPARSABLE_DSN = (
+    "cannot use the PostgreSQL DSN: libpq could not parse it (its message is not shown, as it "
+    "may quote the password). In a postgresql:// URL, percent-encode the user name and password "
+    "(% as %25, space as %20, @ as %40, / as %2F); in key=value form, quote values with spaces "
+    "in single quotes; use only libpq connection parameters"
+)
 
 
 class PostgresStorage:
@@ -41,10 +50,11 @@ class PostgresStorage:
             raise InvalidArgument("table must match [a-z_][a-z0-9_]{0,47}")
         try:
             import psycopg
-            from psycopg import sql
+            from psycopg import conninfo, sql
         except ImportError as exc:
             raise KeystoreError('PostgreSQL storage needs psycopg 3: pip install "psycopg[binary]"') from exc
         self._psycopg: Any = psycopg
+        self._secrets = _dsn_secrets(psycopg.Error, conninfo.conninfo_to_dict, dsn)
         self._dsn = dsn
         self._table = table
         self._local = threading.local()
@@ -67,8 +77,9 @@ class PostgresStorage:
             try:
                 conn = self._psycopg.connect(self._dsn, autocommit=True)
             except self._psycopg.Error as exc:
-                # The driver's message names host and port, never the password.
-                raise KeystoreError(f"cannot connect to PostgreSQL: {exc}") from exc
+                # libpq's message names host and port; the password is cut out all the same,
+                # and the driver's exception is not chained, as a traceback would print it.
+                raise KeystoreError(f"cannot connect to PostgreSQL: {self._scrub(exc)}") from None
             self._local.conn = conn
             with self._lock:
                 self._connections.append(conn)
@@ -79,7 +90,8 @@ class PostgresStorage:
             cursor = self._connection().execute(statement, params)
             return list(cursor.fetchall()) if cursor.description is not None else []
         except self._psycopg.Error as exc:
-            raise KeystoreError(f"PostgreSQL storage error: {type(exc).__name__}: {exc}") from exc
+            message = f"{type(exc).__name__}: {self._scrub(exc)}"
+            raise KeystoreError(f"PostgreSQL storage error: {message}") from None
 
     def _create_schema(self) -> None:
         conn = self._connection()
@@ -91,7 +103,14 @@ class PostgresStorage:
                 conn.execute(self._sql.create_sequence)
                 conn.execute(self._sql.create_table)
         except self._psycopg.Error as exc:
-            raise KeystoreError(f"cannot create the keystore table: {exc}") from exc
+            raise KeystoreError(f"cannot create the keystore table: {self._scrub(exc)}") from None
+
+    def _scrub(self, exc: BaseException) -> str:
+        """The driver's message, with every spelling of the DSN's password replaced."""
+        text = str(exc).strip()
+        for secret in self._secrets:
+            text = text.replace(secret, _HIDDEN)
+        return text
 
     # -- the Storage interface -------------------------------------------------------
 
@@ -120,6 +139,47 @@ class PostgresStorage:
     def list(self, prefix: str) -> builtins.list[str]:
         return [str(row[0]) for row in self._execute(self._sql.list_prefix, (prefix,))]
 
+    # -- compare-and-delete, consistent multi-record reads, atomic multi-record writes -------------
+
+    def delete_if(self, path: str, expected_revision: int) -> None:
+        self.apply([Write(path, expected_revision, None)])
+
+    def get_many(self, paths: Sequence[str]) -> dict[str, StoredValue]:
+        # One statement: under READ COMMITTED it reads one snapshot.
+        rows = self._execute(self._sql.select_many, (list(dict.fromkeys(paths)),))
+        return {str(path): StoredValue(bytes(value), int(revision)) for path, value, revision in rows}
+
+    def apply(self, writes: Sequence[Write]) -> builtins.list[int | None]:
+        ordered = check_writes(writes)
+        conn = self._connection()
+        try:
+            # Each conditional statement locks its row until COMMIT; a concurrent
+            # writer then re-checks its own condition against the committed row.
+            # Rows are taken in path order, so two applies cannot deadlock.
+            with conn.transaction():
+                revisions = {write.path: self._apply_one(conn, write) for write in ordered}
+        except self._psycopg.Error as exc:
+            message = f"{type(exc).__name__}: {self._scrub(exc)}"
+            raise KeystoreError(f"PostgreSQL storage error: {message}") from None
+        return [revisions[write.path] for write in writes]
+
+    def _apply_one(self, conn: Any, write: Write) -> int | None:
+        """One write of :meth:`apply`, inside its transaction; ConflictError rolls all of them back."""
+        if write.value is None:
+            params: tuple[object, ...] = (write.path, write.expected_revision)
+            rows = conn.execute(self._sql.delete_if_revision, params).fetchall()
+        elif write.expected_revision is None:
+            rows = conn.execute(self._sql.insert_if_absent, (write.path, write.value)).fetchall()
+        else:
+            rows = conn.execute(
+                self._sql.update_if_revision, (write.value, write.path, write.expected_revision)
+            ).fetchall()
+        if not rows:
+            raise ConflictError(
+                f"record {write.path!r} is not at revision {write.expected_revision}; read it again and retry"
+            )
+        return None if write.value is None else int(rows[0][0])
+
     def close(self) -> None:
         with self._lock:
             self._closed = True
@@ -131,6 +191,23 @@ class PostgresStorage:
         """Delete the table and its sequence, with every record in them (for tests)."""
         self._execute(self._sql.drop_table, ())
         self._execute(self._sql.drop_sequence, ())
+
+
+def _dsn_secrets(driver_error: type[Exception], parse: Any, dsn: str) -> tuple[str, ...]:
+    """The DSN's password as it may appear in a message (plain and URL-encoded), longest first.
+
+    Parsing first also means a DSN libpq cannot parse is refused here, with a
+    message of ours: libpq's own quotes the offending text, often the password.
+    """
+    if not isinstance(dsn, str):
+        raise InvalidArgument(f"dsn must be str, not {type(dsn).__name__}")
+    try:
+        params = parse(dsn)
+    except driver_error:
+        raise KeystoreError(_UNPARSABLE_DSN) from None
+    password = str(params.get("password") or "")
+    spellings = {password, quote(password, safe=""), quote_plus(password)} - {""}
+    return tuple(sorted(spellings, key=len, reverse=True))
 
 
 class _Statements:
@@ -160,6 +237,10 @@ class _Statements:
             "RETURNING revision"
         ).format(t=t, s=sql.Literal(f"{table}_revision"))
         self.delete = sql.SQL("DELETE FROM {} WHERE path = %s RETURNING revision").format(t)
+        self.select_many = sql.SQL("SELECT path, value, revision FROM {} WHERE path = ANY(%s)").format(t)
+        self.delete_if_revision = sql.SQL(
+            "DELETE FROM {} WHERE path = %s AND revision = %s RETURNING revision"
+        ).format(t)
         self.list_prefix = sql.SQL("SELECT path FROM {} WHERE starts_with(path, %s) ORDER BY path").format(t)
         self.drop_table = sql.SQL("DROP TABLE IF EXISTS {}").format(t)
         self.drop_sequence = sql.SQL("DROP SEQUENCE IF EXISTS {}").format(seq)

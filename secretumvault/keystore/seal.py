@@ -9,8 +9,10 @@ Two kinds, as in Vault:
 
 The configuration is stored in clear but is bound into the associated data of
 the wrapped root key (``core.py``), so changing any field of it makes unsealing
-fail instead of silently deriving something else. Parameters read back are
-also bounds-checked, so a tampered store cannot make scrypt exhaust memory.
+fail instead of silently deriving something else. But that check needs the
+KEK, so it comes only after scrypt has run: the parameters read back are
+therefore checked first, against a limit (:func:`check_scrypt_limit`), so a
+tampered store cannot make an unseal attempt spend gigabytes and seconds.
 """
 
 from __future__ import annotations
@@ -22,10 +24,18 @@ from typing import Any
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
 from secretumvault.encoding import tagged_json as _json
-from secretumvault.errors import InvalidArgument
+from secretumvault.errors import InvalidArgument, InvalidType, KeystoreError, UnsealError
 from secretumvault.keystore._aead import KEY_SIZE
 
-__all__ = ["MAX_SHARES", "PassphraseSeal", "ScryptParams", "SealConfig", "ShamirSeal", "seal_from_dict"]
+__all__ = [
+    "MAX_SHARES",
+    "PassphraseSeal",
+    "ScryptParams",
+    "SealConfig",
+    "ShamirSeal",
+    "check_scrypt_limit",
+    "seal_from_dict",
+]
 
 MAX_SHARES = 255  # share indices are one byte
 _SALT_SIZE = 16
@@ -51,6 +61,25 @@ class ScryptParams:
         if not 1 <= self.p <= 16:
             raise InvalidArgument("scrypt p must be from 1 to 16")
 
+    def __str__(self) -> str:
+        return f"n=2**{self.n.bit_length() - 1}, r={self.r}, p={self.p} ({self.memory_mib} MiB)"
+
+    @property
+    def memory_mib(self) -> int:
+        """The memory one derivation needs: 128 * r * n bytes."""
+        return 128 * self.r * self.n // 2**20
+
+    def within(self, limit: ScryptParams) -> bool:
+        """Whether every parameter is at most the limit's (so memory and time are too)."""
+        return self.n <= limit.n and self.r <= limit.r and self.p <= limit.p
+
+
+def check_scrypt_limit(limit: object) -> ScryptParams:
+    """A ``scrypt_limit`` argument: a :class:`ScryptParams`."""
+    if not isinstance(limit, ScryptParams):
+        raise InvalidType(f"scrypt_limit must be a ScryptParams, not {type(limit).__name__}")
+    return limit
+
 
 @dataclass(frozen=True)
 class PassphraseSeal:
@@ -61,9 +90,24 @@ class PassphraseSeal:
     def new(cls, params: ScryptParams) -> PassphraseSeal:
         return cls(params, os.urandom(_SALT_SIZE))
 
+    def check_cost(self, limit: ScryptParams) -> None:
+        """UnsealError, before any scrypt runs, if this seal costs more than ``limit`` allows."""
+        if not self.params.within(limit):
+            raise UnsealError(
+                f"unseal refused before running scrypt: this store's scrypt cost ({self.params}) is above "
+                f"this keystore's scrypt_limit ({limit}). If the store was made with that cost on purpose, "
+                "raise the limit (Keystore(..., scrypt_limit=ScryptParams(...))); otherwise its seal "
+                "configuration was altered. The store is unchanged and still sealed"
+            )
+
     def derive_kek(self, passphrase: bytes) -> bytes:
         kdf = Scrypt(salt=self.salt, length=KEY_SIZE, n=self.params.n, r=self.params.r, p=self.params.p)
-        return kdf.derive(passphrase)
+        try:
+            return kdf.derive(passphrase)
+        except MemoryError:
+            raise KeystoreError(
+                f"scrypt ({self.params}) could not get the memory it needs in this process"
+            ) from None
 
     def to_dict(self) -> dict[str, Any]:
         return {

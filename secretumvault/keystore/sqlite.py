@@ -6,6 +6,7 @@ Concurrency and durability come from SQLite itself:
   leaves only an uncommitted WAL tail that the next opener discards.
 - ``synchronous=FULL``: a write that returned is on disk, not only in the OS
   cache, so it survives a power cut as well as a kill -9.
+- Files: created 0600 and never opened through a symlink (``_files.py``).
 - Every write is one ``BEGIN IMMEDIATE`` transaction, which takes the write
   lock before reading, so the revision check of a compare-and-set and the write
   that follows are atomic across threads and processes.
@@ -17,17 +18,19 @@ import builtins
 import os
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
 from secretumvault.errors import ConflictError, KeystoreError
-from secretumvault.keystore.storage import StoredValue
+from secretumvault.keystore._files import prepare_store_files
+from secretumvault.keystore.storage import StoredValue, Write, check_writes
 
 __all__ = ["SQLiteStorage"]
 
 _SCHEMA_VERSION = 1
 _BUSY_TIMEOUT_MS = 30_000
+_PATHS_PER_SELECT = 500  # below SQLite's smallest limit on bound parameters (999)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS records (
@@ -75,6 +78,8 @@ class SQLiteStorage:
         return conn
 
     def _connect(self) -> sqlite3.Connection:
+        # Every time: SQLite deletes the -wal and -shm files when its last connection closes.
+        prepare_store_files(self._path)
         try:
             # isolation_level=None: we issue BEGIN/COMMIT ourselves. Each connection is
             # used only by the thread that opened it; check_same_thread=False is there
@@ -141,13 +146,7 @@ class SQLiteStorage:
 
     def cas(self, path: str, expected_revision: int | None, value: bytes) -> int:
         with self._write_transaction() as conn:
-            row = conn.execute("SELECT revision FROM records WHERE path = ?", (path,)).fetchone()
-            current = None if row is None else int(row[0])
-            if current != expected_revision:
-                raise ConflictError(
-                    f"record {path!r} is at revision {current}, not {expected_revision}; "
-                    "read it again and retry"
-                )
+            _require_revision(conn, path, expected_revision)
             return self._write(conn, path, value)
 
     def delete(self, path: str) -> bool:
@@ -162,6 +161,48 @@ class SQLiteStorage:
             "SELECT path FROM records WHERE substr(path, 1, ?) = ? ORDER BY path", (len(prefix), prefix)
         )
         return [str(row[0]) for row in rows]
+
+    # -- compare-and-delete, consistent multi-record reads, atomic multi-record writes -------------
+
+    def delete_if(self, path: str, expected_revision: int) -> None:
+        self.apply([Write(path, expected_revision, None)])
+
+    def get_many(self, paths: Sequence[str]) -> dict[str, StoredValue]:
+        unique = list(dict.fromkeys(paths))
+        chunks = [unique[i : i + _PATHS_PER_SELECT] for i in range(0, len(unique), _PATHS_PER_SELECT)]
+        conn = self._connection()
+        found: dict[str, StoredValue] = {}
+        try:
+            # One SELECT reads one snapshot; several need one read transaction around them.
+            several = len(chunks) > 1
+            if several:
+                conn.execute("BEGIN")
+            try:
+                for chunk in chunks:
+                    marks = ",".join("?" * len(chunk))
+                    query = f"SELECT path, value, revision FROM records WHERE path IN ({marks})"  # noqa: S608
+                    for path, value, revision in conn.execute(query, chunk).fetchall():
+                        found[str(path)] = StoredValue(bytes(value), int(revision))
+            finally:
+                if several:
+                    _rollback(conn)
+        except sqlite3.Error as exc:
+            raise KeystoreError(f"SQLite read failed: {exc}") from exc
+        return found
+
+    def apply(self, writes: Sequence[Write]) -> builtins.list[int | None]:
+        ordered = check_writes(writes)
+        with self._write_transaction() as conn:
+            revisions = {write.path: self._apply_one(conn, write) for write in ordered}
+        return [revisions[write.path] for write in writes]
+
+    def _apply_one(self, conn: sqlite3.Connection, write: Write) -> int | None:
+        """One write of :meth:`apply`, inside its transaction; ConflictError rolls all of them back."""
+        _require_revision(conn, write.path, write.expected_revision)
+        if write.value is None:
+            conn.execute("DELETE FROM records WHERE path = ?", (write.path,))
+            return None
+        return self._write(conn, write.path, write.value)
 
     def close(self) -> None:
         with self._lock:
@@ -182,6 +223,15 @@ class SQLiteStorage:
             (path, value, revision),
         )
         return int(revision)
+
+
+def _require_revision(conn: sqlite3.Connection, path: str, expected: int | None) -> None:
+    row = conn.execute("SELECT revision FROM records WHERE path = ?", (path,)).fetchone()
+    current = None if row is None else int(row[0])
+    if current != expected:
+        raise ConflictError(
+            f"record {path!r} is at revision {current}, not {expected}; read it again and retry"
+        )
 
 
 def _rollback(conn: sqlite3.Connection) -> None:

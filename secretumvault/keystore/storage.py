@@ -1,19 +1,28 @@
-"""The storage interface under the keystore: five operations on opaque bytes.
+"""The storage interface under the keystore: a few operations on opaque bytes.
 
 A storage backend keeps ``path -> (value, revision)``. It never sees plaintext:
 the barrier encrypts every value before it gets here. ``revision`` is a number
 the backend assigns on every write, strictly increasing across the whole store
 (not per path), so a path that is deleted and re-created never reuses an old
 revision and a compare-and-set can never be fooled by such an ABA sequence.
+
+Besides single-record operations, a backend offers a consistent read of
+several records (:meth:`Storage.get_many`) and an all-or-nothing write of
+several (:meth:`Storage.apply`): the keystore moves a record and its index
+entries together with these, so no crash or race leaves them out of step.
 """
 
 from __future__ import annotations
 
 import builtins
+import itertools
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
-__all__ = ["Storage", "StoredValue"]
+from secretumvault.errors import InvalidArgument
+
+__all__ = ["Storage", "StoredValue", "Write", "check_writes"]
 
 
 @dataclass(frozen=True)
@@ -22,6 +31,31 @@ class StoredValue:
 
     value: bytes = field(repr=False)
     revision: int
+
+
+@dataclass(frozen=True)
+class Write:
+    """One change within :meth:`Storage.apply`.
+
+    ``expected_revision`` is the revision the record must be at (None: it must
+    not exist); ``value`` None deletes the record, which must then exist.
+    """
+
+    path: str
+    expected_revision: int | None
+    value: bytes | None = field(default=None, repr=False)
+
+
+def check_writes(writes: Sequence[Write]) -> builtins.list[Write]:
+    """The writes in path order (so concurrent transactions lock rows in one order); each path once."""
+    ordered = sorted(writes, key=lambda write: write.path)
+    for before, after in itertools.pairwise(ordered):
+        if before.path == after.path:
+            raise InvalidArgument(f"apply() was given path {before.path!r} twice")
+    for write in ordered:
+        if write.value is None and write.expected_revision is None:
+            raise InvalidArgument(f"apply() cannot delete {write.path!r} while expecting it absent")
+    return ordered
 
 
 @runtime_checkable
@@ -55,4 +89,29 @@ class Storage(Protocol):
 
     def close(self) -> None:
         """Release connections. The object must not be used afterwards."""
+        ...
+
+    # -- compare-and-delete, consistent multi-record reads, atomic multi-record writes -------------
+
+    def delete_if(self, path: str, expected_revision: int) -> None:
+        """Remove the record only if it is at ``expected_revision``.
+
+        Raises :class:`~secretumvault.errors.ConflictError` (and deletes nothing)
+        when the record is absent or at another revision.
+        """
+        ...
+
+    def get_many(self, paths: Sequence[str]) -> dict[str, StoredValue]:
+        """The records at ``paths`` that exist, all as of one moment (one consistent snapshot)."""
+        ...
+
+    def apply(self, writes: Sequence[Write]) -> builtins.list[int | None]:
+        """Make every change in ``writes`` or none of them, atomically.
+
+        Each :class:`Write` is a compare-and-set (or compare-and-delete) of one
+        path; a path may appear once. Returns each write's new revision (None
+        for a delete), in the order given. If any record is not at its expected
+        revision, raises :class:`~secretumvault.errors.ConflictError` and
+        changes nothing.
+        """
         ...

@@ -1,41 +1,35 @@
 """The Keystore: sealed at rest, encrypted records, on any :class:`Storage`.
 
 Physical layout in storage: ``core/keyring`` holds the seal configuration and
-wrapped keys (``core.py``); every user record lives at ``data/<path>``, so no
-user path can reach the core record.
+wrapped keys (``core.py``), ``core/index`` and ``index/<nn>`` the index that
+versions every record (``index.py``); every user record lives at
+``data/<path>``, so no user path can reach the others.
 """
 
 from __future__ import annotations
 
 import builtins
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from secretumvault.errors import (
-    AlreadyInitialized,
-    ConflictError,
-    CorruptRecord,
-    InvalidArgument,
-    InvalidType,
-    KeyNotFound,
-    NotInitialized,
-    SealedError,
-    UnsealError,
-)
+from secretumvault.errors import AlreadyInitialized, ConflictError, InvalidType, SealedError, UnsealError
+from secretumvault.keystore import rekey as _rekey
 from secretumvault.keystore import shamir
 from secretumvault.keystore._aead import Aead, new_key
 from secretumvault.keystore._paths import check_path, check_prefix, check_version
-from secretumvault.keystore.barrier import UnknownTermError, decrypt_record, encrypt_record
-from secretumvault.keystore.core import CORE_PATH, CoreRecord, Unlocked
+from secretumvault.keystore._records import ANY_VERSION, DATA_PREFIX, Records
+from secretumvault.keystore.core import CORE_PATH, CoreRecord, Unlocked, wrap_root_key
+from secretumvault.keystore.index import ROOT_PATH, IndexKeys, RootIndex
 from secretumvault.keystore.keyring import Keyring
-from secretumvault.keystore.seal import PassphraseSeal, ScryptParams, ShamirSeal
-from secretumvault.keystore.storage import Storage
+from secretumvault.keystore.rekey import PendingRekey
+from secretumvault.keystore.seal import PassphraseSeal, ScryptParams, ShamirSeal, check_scrypt_limit
+from secretumvault.keystore.storage import Storage, Write
 from secretumvault.pqc._buffers import as_bytes
 
 __all__ = ["Entry", "Keystore", "UnsealProgress"]
 
-_DATA_PREFIX = "data/"
-_ROTATE_ATTEMPTS = 16
+_FIRST_SEQ = 1
 
 
 @dataclass(frozen=True)
@@ -60,10 +54,25 @@ class Keystore:
 
     Thread-safe. Several Keystore objects (in several processes) may share one
     storage; each is sealed or unsealed on its own.
+
+    ``scrypt_limit`` bounds the scrypt cost this keystore will run to unseal
+    (and will write at initialisation or rekey). The stored parameters are
+    checked against it before scrypt runs, so a tampered store cannot make an
+    unseal attempt spend gigabytes. The default is the cost the library writes
+    by default; raise it only for a store made with a higher cost on purpose.
+
+    Every record is versioned by the store's index: a record rolled back to an
+    older copy, put back after a delete or deleted behind the keystore's back
+    fails with CorruptRecord (see ``index.py`` for what stays undetectable).
     """
 
-    def __init__(self, storage: Storage) -> None:
+    #: The cost :meth:`initialize_with_passphrase` writes unless told otherwise.
+    DEFAULT_SCRYPT_LIMIT = ScryptParams()
+
+    def __init__(self, storage: Storage, *, scrypt_limit: ScryptParams = DEFAULT_SCRYPT_LIMIT) -> None:
+        self._scrypt_limit = check_scrypt_limit(scrypt_limit)
         self._storage = storage
+        self._records = Records(storage)
         self._lock = threading.Lock()
         self._unlocked: Unlocked | None = None
         self._pending_shares: dict[int, shamir.Share] = {}
@@ -92,10 +101,10 @@ class Keystore:
         self, passphrase: str | bytes, *, scrypt: ScryptParams | None = None
     ) -> None:
         """Initialise a new store, unsealable with ``passphrase``. It stays sealed."""
-        secret = _passphrase_bytes(passphrase)
+        secret = _rekey.passphrase_bytes(passphrase)
+        seal = _rekey.new_passphrase_seal(scrypt, self._scrypt_limit)
         self._refuse_if_initialized()
-        seal = PassphraseSeal.new(scrypt or ScryptParams())
-        self._create(CoreRecord.create(seal, seal.derive_kek(secret)))
+        self._create(seal, seal.derive_kek(secret))
 
     def initialize_with_shares(self, *, shares: int, threshold: int) -> builtins.list[str]:
         """Initialise a new store and return its ``shares`` unseal shares (shown only now).
@@ -108,16 +117,27 @@ class Keystore:
         # Split before writing: if splitting failed after the write, the store
         # would be initialised with no way to unseal it.
         encoded_shares = shamir.split(kek, seal)
-        self._create(CoreRecord.create(seal, kek))
+        self._create(seal, kek)
         return encoded_shares
 
     def _refuse_if_initialized(self) -> None:
         if self.initialized:
             raise AlreadyInitialized("this store is already initialised; unseal it instead")
 
-    def _create(self, record: CoreRecord) -> None:
+    def _create(self, seal: PassphraseSeal | ShamirSeal, kek: bytes) -> None:
+        """The core record and the index root, in one atomic create-if-absent."""
+        root_key = new_key()
+        index = IndexKeys(root_key)
+        core = CoreRecord.build(
+            seal, wrap_root_key(kek, root_key, seal), Aead(root_key), Keyring.new(), _FIRST_SEQ
+        )
         try:
-            self._storage.cas(CORE_PATH, None, record.encode())
+            self._storage.apply(
+                [
+                    Write(CORE_PATH, None, core.encode()),
+                    Write(ROOT_PATH, None, index.seal_root(RootIndex.new(_FIRST_SEQ))),
+                ]
+            )
         except ConflictError:  # another process initialised it first
             raise AlreadyInitialized("this store is already initialised; unseal it instead") from None
 
@@ -125,11 +145,14 @@ class Keystore:
 
     def unseal(self, passphrase: str | bytes) -> None:
         """Unseal a passphrase-sealed store. UnsealError if the passphrase is wrong."""
-        secret = _passphrase_bytes(passphrase)
-        core = self._load_core()
-        if not isinstance(core.seal, PassphraseSeal):
+        secret = _rekey.passphrase_bytes(passphrase)
+        snapshot = self._records.core_snapshot()
+        seal = snapshot.core.seal
+        if not isinstance(seal, PassphraseSeal):
             raise UnsealError("this store is sealed with Shamir shares: use unseal_share()")
-        unlocked = core.unlock(core.seal.derive_kek(secret))
+        seal.check_cost(self._scrypt_limit)
+        unlocked = snapshot.core.unlock(seal.derive_kek(secret))
+        self._records.check_core(snapshot, unlocked.index)
         with self._lock:
             self._unlocked = unlocked
 
@@ -141,12 +164,12 @@ class Keystore:
         them are discarded (as in Vault) and UnsealError is raised.
         """
         parsed = shamir.parse_share(share)
-        core = self._load_core()
-        seal = core.seal
+        snapshot = self._records.core_snapshot()
+        seal = snapshot.core.seal
         if not isinstance(seal, ShamirSeal):
             raise UnsealError("this store is sealed with a passphrase: use unseal()")
         if parsed.set_id != seal.set_id or parsed.threshold != seal.threshold:
-            raise UnsealError("this share belongs to another store")
+            raise UnsealError("this share belongs to another store (or to its shares before a rekey)")
         with self._lock:
             if self._unlocked is not None:
                 return UnsealProgress(sealed=False, provided=0, threshold=seal.threshold)
@@ -156,7 +179,9 @@ class Keystore:
             if len(self._pending_shares) < seal.threshold:
                 return UnsealProgress(True, len(self._pending_shares), seal.threshold)
             shares, self._pending_shares = list(self._pending_shares.values()), {}
-            self._unlocked = core.unlock(shamir.combine(shares))
+            unlocked = snapshot.core.unlock(shamir.combine(shares))
+            self._records.check_core(snapshot, unlocked.index)
+            self._unlocked = unlocked
             return UnsealProgress(sealed=False, provided=len(shares), threshold=seal.threshold)
 
     def seal(self) -> None:
@@ -165,20 +190,81 @@ class Keystore:
             self._unlocked = None
             self._pending_shares = {}
 
-    def _load_core(self) -> CoreRecord:
-        stored = self._storage.get(CORE_PATH)
-        if stored is None:
-            raise NotInitialized(
-                "this store is not initialised: call initialize_with_passphrase() "
-                "or initialize_with_shares() first"
-            )
-        return CoreRecord.decode(stored.value)
-
     def _require_unsealed(self) -> Unlocked:
         unlocked = self._unlocked
         if unlocked is None:
             raise SealedError("the keystore is sealed: unseal it with unseal() or unseal_share() first")
         return unlocked
+
+    # -- rekey ---------------------------------------------------------------------------------
+
+    def prepare_rekey(
+        self,
+        current: str | bytes | Sequence[str],
+        *,
+        passphrase: str | bytes | None = None,
+        shares: int | None = None,
+        threshold: int | None = None,
+        scrypt: ScryptParams | None = None,
+    ) -> PendingRekey:
+        """Check the ``current`` unseal material and make the new one; the store is not changed yet.
+
+        ``current`` is the passphrase, or at least ``threshold`` of the current
+        shares. The new material is ``passphrase`` (with ``scrypt``) or
+        ``shares``/``threshold`` new Shamir shares, in ``PendingRekey.shares``.
+        Record the new shares, then call :meth:`complete_rekey`: until then the
+        store unseals with the current material only, and after it with the new
+        material only. The keystore need not be unsealed.
+        """
+        snapshot = self._records.core_snapshot()
+        root_key = _rekey.verify_current(snapshot.core, current, self._scrypt_limit)
+        return _rekey.prepare(
+            snapshot.core, root_key, passphrase, shares, threshold, scrypt, self._scrypt_limit
+        )
+
+    def complete_rekey(self, pending: PendingRekey) -> None:
+        """Switch the store to the new unseal material of ``pending``, atomically.
+
+        Only the root key is rewrapped; no record is re-encrypted, and keystores
+        unsealed elsewhere stay unsealed. ConflictError (store unchanged) if
+        the store was rekeyed by someone else since :meth:`prepare_rekey`.
+        """
+        if not isinstance(pending, PendingRekey):
+            raise InvalidType(f"complete_rekey() takes a PendingRekey, not {type(pending).__name__}")
+
+        def rekeyed(core: CoreRecord, seq: int) -> CoreRecord:
+            pending.check_still_current(core)
+            return CoreRecord.build(
+                pending.seal,
+                pending.wrapped_root_key,
+                pending.unlocked.root,
+                core.open_keyring(pending.unlocked.root),
+                seq,
+            )
+
+        self._records.write_core(pending.unlocked, rekeyed)
+        with self._lock:
+            self._pending_shares = {}
+
+    def rekey(
+        self,
+        current: str | bytes | Sequence[str],
+        *,
+        passphrase: str | bytes | None = None,
+        shares: int | None = None,
+        threshold: int | None = None,
+        scrypt: ScryptParams | None = None,
+    ) -> builtins.list[str]:
+        """:meth:`prepare_rekey` then :meth:`complete_rekey`; returns the new shares ([] for a passphrase).
+
+        With new shares, prefer the two steps: shares returned only after the
+        switch are lost with them if the process dies in between.
+        """
+        pending = self.prepare_rekey(
+            current, passphrase=passphrase, shares=shares, threshold=threshold, scrypt=scrypt
+        )
+        self.complete_rekey(pending)
+        return list(pending.shares)
 
     # -- key rotation ------------------------------------------------------------------------
 
@@ -189,74 +275,60 @@ class Keystore:
         rotation from other processes (compare-and-set on the core record).
         """
         unlocked = self._require_unsealed()
-        for _ in range(_ROTATE_ATTEMPTS):
-            stored = self._storage.get(CORE_PATH)
-            if stored is None:
-                raise NotInitialized("the core record disappeared from storage")
-            core = CoreRecord.decode(stored.value)
-            keyring = core.open_keyring(unlocked.root).rotated()
-            try:
-                self._storage.cas(
-                    CORE_PATH, stored.revision, core.with_keyring(unlocked.root, keyring).encode()
-                )
-            except ConflictError:
-                continue
-            self._adopt_keyring(unlocked.root, keyring)
-            return keyring.active_term
-        raise ConflictError("key rotation kept racing with other writers; try again")
+        core = self._records.write_core(
+            unlocked,
+            lambda core, seq: core.with_keyring(
+                unlocked.root, core.open_keyring(unlocked.root).rotated(), seq
+            ),
+        )
+        keyring = core.open_keyring(unlocked.root)
+        self._adopt_keyring(unlocked, keyring)
+        return keyring.active_term
 
-    def _adopt_keyring(self, root: Aead, keyring: Keyring) -> None:
+    def _adopt_keyring(self, unlocked: Unlocked, keyring: Keyring) -> None:
         with self._lock:
             current = self._unlocked
             # Only while still unsealed under the same root key (nobody sealed or
             # re-unsealed meanwhile), and never back to an older keyring.
             if (
                 current is not None
-                and current.root is root
+                and current.root is unlocked.root
                 and current.keyring.active_term < keyring.active_term
             ):
-                self._unlocked = Unlocked(root, keyring)
+                self._unlocked = Unlocked(unlocked.root, keyring, unlocked.index)
 
-    def _reload_keyring(self, unlocked: Unlocked) -> Unlocked:
+    def _reload_keyring(self, unlocked: Unlocked) -> Keyring:
         """Another process may have rotated: read the keyring again from storage."""
-        core = self._load_core()
-        keyring = core.open_keyring(unlocked.root)
+        keyring = self._records.core_snapshot().core.open_keyring(unlocked.root)
         if keyring.active_term > unlocked.keyring.active_term:
-            self._adopt_keyring(unlocked.root, keyring)
-            return Unlocked(unlocked.root, keyring)
-        return unlocked
+            self._adopt_keyring(unlocked, keyring)
+            return keyring
+        return unlocked.keyring
 
     # -- records -------------------------------------------------------------------------------
 
     def get(self, path: str) -> bytes:
-        """The plaintext at ``path``. KeyNotFound if absent, CorruptRecord if it fails authentication."""
+        """The plaintext at ``path``. KeyNotFound if absent, CorruptRecord if it fails authentication
+        or is not the version the store's index lists (rolled back)."""
         return self.get_entry(path).value
 
     def get_entry(self, path: str) -> Entry:
         """The plaintext at ``path`` with its version, for a later :meth:`cas`."""
         unlocked = self._require_unsealed()
-        physical = _DATA_PREFIX + check_path(path)
-        stored = self._storage.get(physical)
-        if stored is None:
-            raise KeyNotFound(f"no record at {path!r}")
-        try:
-            plaintext = decrypt_record(unlocked.keyring, physical, stored.value)
-        except UnknownTermError as missing:
-            reloaded = self._reload_keyring(unlocked)
-            try:
-                plaintext = decrypt_record(reloaded.keyring, physical, stored.value)
-            except UnknownTermError:
-                raise CorruptRecord(
-                    f"record {path!r} names key term {missing.term}, which the keyring does not have"
-                ) from None
-        return Entry(plaintext, stored.revision)
+        checked = check_path(path)
+        plaintext, revision = self._records.read(
+            unlocked, lambda: self._reload_keyring(unlocked), DATA_PREFIX + checked, checked
+        )
+        return Entry(plaintext, revision)
 
     def put(self, path: str, value: bytes | bytearray | memoryview) -> int:
         """Store ``value`` at ``path`` (replacing any record); return its new version."""
         unlocked = self._require_unsealed()
-        physical = _DATA_PREFIX + check_path(path)
-        record = encrypt_record(unlocked.keyring, physical, as_bytes(value, "value"))
-        return self._storage.put(physical, record)
+        checked = check_path(path)
+        plaintext = as_bytes(value, "value")
+        revision = self._records.write(unlocked, DATA_PREFIX + checked, checked, plaintext, ANY_VERSION)
+        assert revision is not None
+        return revision
 
     def cas(self, path: str, expected_version: int | None, value: bytes | bytearray | memoryview) -> int:
         """Store ``value`` only if the record is at ``expected_version`` (None: only if absent).
@@ -264,31 +336,29 @@ class Keystore:
         Returns the new version; ConflictError, with nothing written, otherwise.
         """
         unlocked = self._require_unsealed()
-        physical = _DATA_PREFIX + check_path(path)
+        checked = check_path(path)
         expected = check_version(expected_version)
-        record = encrypt_record(unlocked.keyring, physical, as_bytes(value, "value"))
-        return self._storage.cas(physical, expected, record)
+        plaintext = as_bytes(value, "value")
+        revision = self._records.write(unlocked, DATA_PREFIX + checked, checked, plaintext, expected)
+        assert revision is not None
+        return revision
 
-    def delete(self, path: str) -> None:
-        """Remove the record at ``path``; KeyNotFound if there is none."""
-        self._require_unsealed()
-        if not self._storage.delete(_DATA_PREFIX + check_path(path)):
-            raise KeyNotFound(f"no record at {path!r}")
+    def delete(self, path: str, *, expected_version: int | None = None) -> None:
+        """Remove the record at ``path``; KeyNotFound if there is none.
+
+        With ``expected_version`` (from :meth:`get_entry`, :meth:`put` or :meth:`cas`)
+        this is a compare-and-delete: ConflictError, with nothing deleted, if
+        the record changed since that version was read.
+        """
+        unlocked = self._require_unsealed()
+        checked = check_path(path)
+        expected = check_version(expected_version)
+        self._records.write(
+            unlocked, DATA_PREFIX + checked, checked, None, ANY_VERSION if expected is None else expected
+        )
 
     def list(self, prefix: str = "") -> builtins.list[str]:
         """Every record path that starts with ``prefix``, sorted."""
         self._require_unsealed()
-        physical = _DATA_PREFIX + check_prefix(prefix)
-        return [p[len(_DATA_PREFIX) :] for p in self._storage.list(physical)]
-
-
-def _passphrase_bytes(passphrase: object) -> bytes:
-    if isinstance(passphrase, str):
-        secret = passphrase.encode("utf-8")
-    elif isinstance(passphrase, (bytes, bytearray, memoryview)):
-        secret = as_bytes(passphrase, "passphrase")
-    else:
-        raise InvalidType(f"passphrase must be str or bytes, not {type(passphrase).__name__}")
-    if not secret:
-        raise InvalidArgument("passphrase must not be empty")
-    return secret
+        physical = DATA_PREFIX + check_prefix(prefix)
+        return [p[len(DATA_PREFIX) :] for p in self._storage.list(physical)]

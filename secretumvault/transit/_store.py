@@ -161,11 +161,11 @@ class RecordStore:
         path = key_path(name)
         entry = self._get_entry(name, path)
         check(self._decode(name, entry.value))
-        # The keystore has no compare-and-delete; a concurrent change between
-        # the check and this delete is lost with the key.
+        # Compare-and-delete: a change made after the check (say, deletion
+        # forbidden again) makes this a ConflictError instead of being lost.
         self._forget(name)
         try:
-            self._keystore.delete(path)
+            self._keystore.delete(path, expected_version=entry.version)
         except KeyNotFound:
             raise KeyNotFound(f"transit key {name!r} does not exist") from None
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
 import sqlite3
 import struct
 from pathlib import Path
@@ -12,14 +13,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from secretumvault.errors import CorruptRecord
-from secretumvault.keystore import Keystore, SQLiteStorage, Storage, _aead, core, keyring
+from secretumvault.keystore import Keystore, SQLiteStorage, Storage, _aead, keyring, rekey
 from secretumvault.keystore import store as keystore_module
-from secretumvault.keystore.core import CORE_PATH, CoreRecord
+from secretumvault.keystore.core import CORE_PATH, CoreRecord, Wrapped
 from secretumvault.keystore.seal import PassphraseSeal
 
 from .conftest import FAST_SCRYPT, PASSPHRASE
 
-RECORD_SIZE_OVERHEAD = 1 + 4 + 12 + 16  # version, term, nonce, tag
+HEADER = struct.Struct(">BIQ")  # format 0x02, key term, write number (seq)
+RECORD_SIZE_OVERHEAD = HEADER.size + 12 + 16  # header, nonce, tag
 
 
 def _raw(storage: Storage, path: str) -> bytes:
@@ -45,7 +47,7 @@ def test_stored_value_is_not_the_plaintext(keystore: Keystore, storage: Storage)
 def test_same_value_encrypts_differently_each_time(keystore: Keystore, storage: Storage) -> None:
     keystore.put("x", b"same")
     keystore.put("y", b"same")
-    assert _raw(storage, "x")[5:] != _raw(storage, "y")[5:]
+    assert _raw(storage, "x")[HEADER.size :] != _raw(storage, "y")[HEADER.size :]
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -78,9 +80,16 @@ def test_truncated_record_is_corrupt(three: Keystore, storage: Storage, keep: in
 
 
 def test_moved_record_is_detected(three: Keystore, storage: Storage) -> None:
+    three.put("elsewhere", b"its own value")
     storage.put("data/elsewhere", _raw(storage, "a"))
     with pytest.raises(CorruptRecord, match="moved"):
         three.get("elsewhere")
+
+
+def test_record_copied_to_a_new_path_is_detected(three: Keystore, storage: Storage) -> None:
+    storage.put("data/new", _raw(storage, "a"))
+    with pytest.raises(CorruptRecord, match="not in the keystore's index"):
+        three.get("new")
 
 
 def test_swapped_records_are_detected(three: Keystore, storage: Storage) -> None:
@@ -95,7 +104,8 @@ def test_swapped_records_are_detected(three: Keystore, storage: Storage) -> None
 
 def test_term_pointing_at_a_missing_key_is_corrupt(three: Keystore, storage: Storage) -> None:
     raw = _raw(storage, "a")
-    storage.put("data/a", struct.pack(">BI", 1, 999) + raw[5:])
+    _, _, seq = HEADER.unpack(raw[: HEADER.size])
+    storage.put("data/a", HEADER.pack(2, 999, seq) + raw[HEADER.size :])
     with pytest.raises(CorruptRecord, match="key term 999"):
         three.get("a")
 
@@ -103,14 +113,15 @@ def test_term_pointing_at_a_missing_key_is_corrupt(three: Keystore, storage: Sto
 def test_term_pointing_at_another_existing_key_is_corrupt(three: Keystore, storage: Storage) -> None:
     three.rotate()
     raw = _raw(storage, "a")
-    storage.put("data/a", struct.pack(">BI", 1, 2) + raw[5:])
+    _, _, seq = HEADER.unpack(raw[: HEADER.size])
+    storage.put("data/a", HEADER.pack(2, 2, seq) + raw[HEADER.size :])
     with pytest.raises(CorruptRecord):
         three.get("a")
 
 
 def test_unknown_record_version_is_corrupt(three: Keystore, storage: Storage) -> None:
-    storage.put("data/a", b"\x02" + _raw(storage, "a")[1:])
-    with pytest.raises(CorruptRecord, match="format version 2"):
+    storage.put("data/a", b"\x03" + _raw(storage, "a")[1:])
+    with pytest.raises(CorruptRecord, match="format version 3"):
         three.get("a")
 
 
@@ -119,7 +130,7 @@ def test_corrupt_keyring_is_reported(keystore: Keystore, storage: Storage) -> No
     assert stored is not None
     record = CoreRecord.decode(stored.value)
     flipped = bytes([record.keyring.ciphertext[0] ^ 1]) + record.keyring.ciphertext[1:]
-    bad = CoreRecord(record.seal, record.root_key, type(record.keyring)(record.keyring.nonce, flipped))
+    bad = dataclasses.replace(record, keyring=Wrapped(record.keyring.nonce, flipped))
     storage.put(CORE_PATH, bad.encode())
     with pytest.raises(CorruptRecord, match="keyring"):
         Keystore(storage).unseal(PASSPHRASE)
@@ -151,7 +162,7 @@ def test_no_key_or_plaintext_reaches_the_database_files(
         return key
 
     # Every key the keystore makes: the unseal key (shares), root key, data keys.
-    for module in (core, keyring, keystore_module):
+    for module in (keyring, keystore_module, rekey):
         monkeypatch.setattr(module, "new_key", recording_new_key)
 
     directory = tmp_path / "store"

@@ -21,7 +21,7 @@ from secretumvault.errors import (
 )
 from secretumvault.keystore import Entry, Keystore, SQLiteStorage, Storage, open_storage
 
-from .conftest import FAST_SCRYPT, PASSPHRASE
+from .conftest import FAST_SCRYPT, PASSPHRASE, snapshot
 
 
 def test_put_get_round_trip(keystore: Keystore) -> None:
@@ -83,6 +83,38 @@ def test_delete(keystore: Keystore) -> None:
         keystore.get("k")
     with pytest.raises(KeyNotFound):
         keystore.delete("k")
+
+
+def test_compare_and_delete_removes_only_the_version_read(keystore: Keystore, storage: Storage) -> None:
+    read = keystore.put("k", b"policy: deletion allowed")
+    changed = keystore.cas("k", read, b"policy: deletion forbidden")  # a change made meanwhile
+    before = snapshot(storage)
+    with pytest.raises(ConflictError):
+        keystore.delete("k", expected_version=read)
+    assert snapshot(storage) == before
+    assert keystore.get("k") == b"policy: deletion forbidden"
+    keystore.delete("k", expected_version=changed)
+    with pytest.raises(KeyNotFound):
+        keystore.get("k")
+
+
+def test_compare_and_delete_of_an_absent_record_is_key_not_found(keystore: Keystore) -> None:
+    version = keystore.put("k", b"v")
+    keystore.delete("k")
+    with pytest.raises(KeyNotFound):
+        keystore.delete("k", expected_version=version)
+
+
+@pytest.mark.parametrize(
+    ("version", "error"), [(0, InvalidArgument), ("1", InvalidType), (True, InvalidType)]
+)
+def test_compare_and_delete_rejects_bad_versions(
+    keystore: Keystore, version: object, error: type[Exception]
+) -> None:
+    keystore.put("k", b"v")
+    with pytest.raises(error):
+        keystore.delete("k", expected_version=version)  # type: ignore[arg-type]
+    assert keystore.get("k") == b"v"
 
 
 def test_list_by_prefix_hides_the_core_record(keystore: Keystore) -> None:
@@ -238,6 +270,6 @@ def test_any_paths_and_values_round_trip(records: dict[str, bytes]) -> None:
 def _term_of(storage: Storage, path: str) -> int:
     stored = storage.get("data/" + path)
     assert stored is not None
-    version, term = struct.unpack(">BI", stored.value[:5])
-    assert version == 1
+    version, term, _ = struct.unpack(">BIQ", stored.value[:13])
+    assert version == 2
     return int(term)

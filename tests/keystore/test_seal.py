@@ -69,12 +69,11 @@ def test_initialise_only_once(storage: Storage) -> None:
 def test_racing_initialisation_has_one_winner(storage: Storage) -> None:
     # Simulates another process initialising between our check and our write.
     first, second = Keystore(storage), Keystore(storage)
-    record = CoreRecord.create(ShamirSeal.new(1, 1), b"\x01" * 32)
-    first._create(record)
+    first._create(ShamirSeal.new(1, 1), b"\x01" * 32)
+    before = snapshot(storage)
     with pytest.raises(AlreadyInitialized):
-        second._create(CoreRecord.create(ShamirSeal.new(1, 1), b"\x02" * 32))
-    stored = storage.get(CORE_PATH)
-    assert stored is not None and stored.value == record.encode()
+        second._create(ShamirSeal.new(1, 1), b"\x02" * 32)
+    assert snapshot(storage) == before
 
 
 @pytest.mark.parametrize(
@@ -308,3 +307,25 @@ def test_one_share_threshold_one(storage: Storage) -> None:
     ks = Keystore(storage)
     (share,) = ks.initialize_with_shares(shares=1, threshold=1)
     assert ks.unseal_share(share) == UnsealProgress(False, 1, 1)
+
+
+@pytest.mark.parametrize("field", ["version", "seal.n", "seal.r", "seal.p"])
+def test_huge_integer_in_core_record_is_corrupt(keystore: Keystore, storage: Storage, field: str) -> None:
+    # Python refuses to parse integers of more than 4300 digits with a plain ValueError.
+    stored = storage.get(CORE_PATH)
+    assert stored is not None
+    record = json.loads(stored.value)
+    huge = "9" * 5000
+    placeholder = "HUGE-INTEGER-PLACEHOLDER"
+    if "." in field:
+        section, name = field.split(".")
+        record[section][name] = placeholder
+    else:
+        record[field] = placeholder
+    storage.put(CORE_PATH, json.dumps(record).replace(f'"{placeholder}"', huge).encode())
+    before = snapshot(storage)
+    with pytest.raises(CorruptRecord):
+        Keystore(storage).unseal(PASSPHRASE)
+    with pytest.raises(CorruptRecord):
+        keystore.rotate()
+    assert snapshot(storage) == before

@@ -1,0 +1,316 @@
+"""Reading and writing records together with the index that versions them (see ``index.py``).
+
+A read takes the index root, the path's bucket and the record in one snapshot
+and checks that they agree; a write replaces all three in one atomic apply,
+retried while other writers move the root first. Writes to the core record
+(rotation, rekey) move the root with it, so the core's seq is in the index too.
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from secretumvault.errors import ConflictError, CorruptRecord, KeyNotFound, NotInitialized
+from secretumvault.keystore.barrier import UnknownTermError, decrypt_record, encrypt_record
+from secretumvault.keystore.core import CORE_PATH, CoreRecord, Unlocked
+from secretumvault.keystore.index import (
+    BUCKETS,
+    LEGACY,
+    ROOT_PATH,
+    Bucket,
+    IndexKeys,
+    RootIndex,
+    bucket_path,
+)
+from secretumvault.keystore.keyring import Keyring
+from secretumvault.keystore.storage import Storage, StoredValue, Write
+
+__all__ = ["ANY_VERSION", "CoreSnapshot", "Records"]
+
+DATA_PREFIX = "data/"
+_WRITE_ATTEMPTS = 100
+_BACKOFF_CAP_US = 20_000
+
+
+class _Any:
+    def __repr__(self) -> str:
+        return "ANY_VERSION"
+
+
+#: A write's expectation that accepts whatever is stored (a plain put or delete).
+ANY_VERSION = _Any()
+
+
+@dataclass(frozen=True)
+class CoreSnapshot:
+    """The core record and the index root as of one moment (``root`` None: no index yet)."""
+
+    core: CoreRecord
+    core_row: StoredValue
+    root_row: StoredValue | None
+
+
+class Records:
+    """The versioned records of one store, and the highest write this object has seen."""
+
+    def __init__(self, storage: Storage) -> None:
+        self._storage = storage
+        self._lock = threading.Lock()
+        self._seen = 0
+
+    # -- the core record ----------------------------------------------------------------------
+
+    def core_snapshot(self) -> CoreSnapshot:
+        rows = self._storage.get_many([CORE_PATH, ROOT_PATH])
+        core_row = rows.get(CORE_PATH)
+        if core_row is None:
+            raise NotInitialized(
+                "this store is not initialised: call initialize_with_passphrase() "
+                "or initialize_with_shares() first"
+            )
+        return CoreSnapshot(CoreRecord.decode(core_row.value), core_row, rows.get(ROOT_PATH))
+
+    def check_core(self, snapshot: CoreSnapshot, index: IndexKeys) -> None:
+        """At unseal: the core record and the index root must name the same write."""
+        floor = self._seen
+        core, root_row = snapshot.core, snapshot.root_row
+        if core.seq is None:
+            if root_row is not None or floor:
+                raise CorruptRecord(
+                    f"the core record {CORE_PATH!r} is from before this store's index: an older "
+                    "copy was put back. Restore the store from a backup"
+                )
+            return
+        if root_row is None:
+            raise CorruptRecord(
+                f"the index root {ROOT_PATH!r} is missing; it was deleted outside the keystore"
+            )
+        root = index.open_root(root_row.value)
+        self._observe(floor, root.seq)
+        if root.core_seq != core.seq:
+            raise CorruptRecord(
+                f"the core record {CORE_PATH!r} is at write {core.seq}, but the index says "
+                f"{root.core_seq}: one of them was rolled back (an older copy put back, perhaps "
+                "from before a rekey). Restore the store from a backup"
+            )
+
+    def write_core(
+        self, unlocked: Unlocked, change: Callable[[CoreRecord, int], CoreRecord], *, attempts: int = 16
+    ) -> CoreRecord:
+        """Replace the core record with ``change(current, seq)`` and move the index root with it."""
+        for attempt in range(attempts):
+            floor = self._seen
+            snapshot = self.core_snapshot()
+            if snapshot.root_row is None:
+                self.check_core(snapshot, unlocked.index)
+                self._upgrade(unlocked, snapshot)
+                continue
+            self.check_core(snapshot, unlocked.index)
+            root = unlocked.index.open_root(snapshot.root_row.value)
+            seq = root.seq + 1
+            core = change(snapshot.core, seq)
+            try:
+                self._storage.apply(
+                    [
+                        Write(CORE_PATH, snapshot.core_row.revision, core.encode()),
+                        Write(
+                            ROOT_PATH,
+                            snapshot.root_row.revision,
+                            unlocked.index.seal_root(root.advanced(seq, core=True)),
+                        ),
+                    ]
+                )
+            except ConflictError:
+                _back_off(attempt)
+                continue
+            self._observe(floor, seq)
+            return core
+        raise ConflictError("the core record kept changing under other writers; try again")
+
+    # -- records ------------------------------------------------------------------------------------
+
+    def read(
+        self, unlocked: Unlocked, reload: Callable[[], Keyring], physical: str, name: str
+    ) -> tuple[bytes, int]:
+        """The plaintext at ``physical`` and its revision; KeyNotFound, or CorruptRecord if it
+        fails authentication or disagrees with the index (a rollback)."""
+        floor = self._seen
+        tag, number = unlocked.index.locate(physical)
+        rows = self._storage.get_many([ROOT_PATH, bucket_path(number), physical])
+        stored, root_row = rows.get(physical), rows.get(ROOT_PATH)
+        if root_row is None:
+            self._require_legacy(floor)
+            expected: int | None = None if stored is None else LEGACY
+        else:
+            root = unlocked.index.open_root(root_row.value)
+            self._observe(floor, root.seq)
+            bucket = unlocked.index.open_bucket(
+                _value(rows.get(bucket_path(number))), number, root.buckets[number]
+            )
+            expected = bucket.entries.get(tag)
+        if stored is None:
+            if expected is None:
+                raise KeyNotFound(f"no record at {name!r}")
+            raise CorruptRecord(
+                f"record {name!r} was deleted outside the keystore (the index still lists it)"
+            )
+        if expected is None:
+            raise CorruptRecord(
+                f"record {name!r} is not in the keystore's index: it was put back after a delete, "
+                "or copied in from elsewhere. Delete it, or restore the store from a backup"
+            )
+        plaintext, seq = _decrypt(unlocked.keyring, reload, physical, stored.value, name)
+        if (seq is None) != (expected == LEGACY) or (seq is not None and seq != expected):
+            raise CorruptRecord(
+                f"record {name!r} is not the version the keystore's index lists (write {seq}, "
+                f"listed {expected}): an older copy was put back. Restore it from a backup or write it again"
+            )
+        return plaintext, stored.revision
+
+    def write(
+        self, unlocked: Unlocked, physical: str, name: str, value: bytes | None, expected: int | _Any | None
+    ) -> int | None:
+        """Put ``value`` (None: delete) at ``physical`` if its revision is ``expected``; return the new one.
+
+        ConflictError if the record is not at ``expected`` (nothing written);
+        KeyNotFound for a delete of an absent record.
+        """
+        tag, number = unlocked.index.locate(physical)
+        for attempt in range(_WRITE_ATTEMPTS):
+            floor = self._seen
+            rows = self._storage.get_many([ROOT_PATH, bucket_path(number), physical])
+            root_row, bucket_row, current = (
+                rows.get(ROOT_PATH),
+                rows.get(bucket_path(number)),
+                rows.get(physical),
+            )
+            if root_row is None:
+                self._require_legacy(floor)
+                self._upgrade(unlocked, self.core_snapshot())
+                continue
+            root = unlocked.index.open_root(root_row.value)
+            self._observe(floor, root.seq)
+            bucket = unlocked.index.open_bucket(_value(bucket_row), number, root.buckets[number])
+            _check_expectation(current, expected, value is None, tag in bucket.entries, name)
+            seq = root.seq + 1
+            writes = [
+                Write(
+                    bucket_path(number),
+                    _revision(bucket_row),
+                    unlocked.index.seal_bucket(bucket.with_entry(tag, None if value is None else seq, seq)),
+                ),
+                Write(
+                    ROOT_PATH, root_row.revision, unlocked.index.seal_root(root.advanced(seq, bucket=number))
+                ),
+            ]
+            if value is not None:
+                record = encrypt_record(unlocked.keyring, physical, value, seq)
+                writes.insert(0, Write(physical, _revision(current), record))
+            elif current is not None:
+                writes.insert(0, Write(physical, current.revision, None))
+            try:
+                revisions = self._storage.apply(writes)
+            except ConflictError:
+                _back_off(attempt)
+                continue
+            self._observe(floor, seq)
+            return revisions[0] if value is not None else None
+        raise ConflictError(f"record {name!r} kept racing with other writers; try again")
+
+    # -- the index's own upkeep -------------------------------------------------------------------
+
+    def _upgrade(self, unlocked: Unlocked, snapshot: CoreSnapshot) -> None:
+        """Give a store from before the index one: every record it holds is listed as LEGACY.
+
+        One atomic apply with the core record (now version 2), so a store is
+        either wholly upgraded or not at all. Losing a race to another upgrader
+        is fine: the caller reads again.
+        """
+        if snapshot.root_row is not None:
+            return
+        seq = 1
+        buckets = [Bucket(number, 0) for number in range(BUCKETS)]
+        for physical in self._storage.list(DATA_PREFIX):
+            tag, number = unlocked.index.locate(physical)
+            buckets[number] = buckets[number].with_entry(tag, LEGACY, seq)
+        strays = self._storage.get_many([bucket_path(n) for n in range(BUCKETS)])
+        root = RootIndex(seq, seq, tuple(bucket.seq for bucket in buckets))
+        keyring = snapshot.core.open_keyring(unlocked.root)
+        core = snapshot.core.with_keyring(unlocked.root, keyring, seq)
+        writes = [
+            Write(CORE_PATH, snapshot.core_row.revision, core.encode()),
+            Write(ROOT_PATH, None, unlocked.index.seal_root(root)),
+        ]
+        for bucket in buckets:
+            path, stray = bucket_path(bucket.number), strays.get(bucket_path(bucket.number))
+            if bucket.seq:
+                writes.append(Write(path, _revision(stray), unlocked.index.seal_bucket(bucket)))
+            elif stray is not None:
+                writes.append(Write(path, stray.revision, None))
+        try:
+            self._storage.apply(writes)
+        except ConflictError:
+            return
+
+    def _require_legacy(self, floor: int) -> None:
+        """No index root: fine only for a store from before the index, never one seen with it."""
+        if floor or self.core_snapshot().core.seq is not None:
+            raise CorruptRecord(
+                f"the index root {ROOT_PATH!r} is missing; it was deleted outside the keystore"
+            )
+
+    def _observe(self, floor: int, seq: int) -> None:
+        """A snapshot taken after this object had seen write ``floor`` cannot be older than it."""
+        if seq < floor:
+            raise CorruptRecord(
+                f"the store went back in time: this keystore saw write {floor}, and the index is now at "
+                f"{seq}. It was restored from an older copy while in use"
+            )
+        with self._lock:
+            self._seen = max(self._seen, seq)
+
+
+def _decrypt(
+    keyring: Keyring, reload: Callable[[], Keyring], physical: str, record: bytes, name: str
+) -> tuple[bytes, int | None]:
+    try:
+        return decrypt_record(keyring, physical, record)
+    except UnknownTermError as missing:
+        try:
+            return decrypt_record(reload(), physical, record)
+        except UnknownTermError:
+            raise CorruptRecord(
+                f"record {name!r} names key term {missing.term}, which the keyring does not have"
+            ) from None
+
+
+def _check_expectation(
+    current: StoredValue | None, expected: int | _Any | None, deleting: bool, listed: bool, name: str
+) -> None:
+    if deleting and current is None and (expected is not ANY_VERSION or not listed):
+        raise KeyNotFound(f"no record at {name!r}")
+    if expected is ANY_VERSION:
+        return
+    revision = None if current is None else current.revision
+    if revision != expected:
+        raise ConflictError(
+            f"record {name!r} is at version {revision}, not {expected}; read it again and retry"
+        )
+
+
+def _value(row: StoredValue | None) -> bytes | None:
+    return None if row is None else row.value
+
+
+def _revision(row: StoredValue | None) -> int | None:
+    return None if row is None else row.revision
+
+
+def _back_off(attempt: int) -> None:
+    """A short random pause after losing a race, growing with each loss, so racers spread out."""
+    if attempt:
+        time.sleep(secrets.randbelow(min(_BACKOFF_CAP_US, 100 << min(attempt, 8))) / 1_000_000)

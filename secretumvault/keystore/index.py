@@ -1,0 +1,249 @@
+"""The index: the high-water mark that makes rolling back a record detectable.
+
+Every write to a store is numbered by one store-wide sequence ``seq``. The
+record carries its ``seq`` in its authenticated header (``barrier.py``), and
+the index remembers, for every path, the ``seq`` its record must have::
+
+    core/index   root:   seq (the last write), core_seq (the core record's), and
+                         the seq of each of the 64 buckets
+    index/<nn>   bucket: its own seq, and path tag -> record seq for its paths
+
+A write changes the record, its bucket and the root in one atomic
+:meth:`~secretumvault.keystore.storage.Storage.apply`, so the three always
+agree, and a reader checks that they do (one consistent
+:meth:`~secretumvault.keystore.storage.Storage.get_many`). Both index records
+are AES-256-GCM encrypted under a key derived from the root key, so nobody
+without it can write a valid one.
+
+What an attacker who can write rows (but has no key) can no longer do unseen:
+put back an older copy of a record (its seq is below the bucket's entry), put
+back a deleted one (no entry), or delete one (an entry without a record). To
+hide that, they must also put back the bucket, whose seq is then below the
+root's, and then the root, whose seq is then below that of every record
+written since. Only restoring every row changed since some moment, that is
+the whole store as it was then, stays unseen: without state outside the
+store, an old store and a current one look alike. (A Keystore object also
+remembers the highest seq it has seen, so while it lives it notices even
+that.)
+
+A bucket entry of :data:`LEGACY` stands for a record written before record
+versions existed (format 0x01), listed when the store was upgraded; the next
+write of that path replaces it with a versioned record.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from types import MappingProxyType
+from typing import Any
+
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+from secretumvault.encoding import tagged_json as _json
+from secretumvault.errors import CorruptRecord
+from secretumvault.keystore._aead import KEY_SIZE, NONCE_SIZE, Aead, TagMismatchError
+
+__all__ = [
+    "BUCKETS",
+    "BUCKET_PREFIX",
+    "LEGACY",
+    "MAX_SEQ",
+    "ROOT_PATH",
+    "Bucket",
+    "IndexKeys",
+    "RootIndex",
+    "bucket_path",
+]
+
+ROOT_PATH = "core/index"
+BUCKET_PREFIX = "index/"
+BUCKETS = 64
+LEGACY = 0
+MAX_SEQ = 2**63 - 1  # records carry seq as u64; a bound keeps hostile JSON integers small
+_TAG_SIZE = 16
+_ROOT_FORMAT = "secretumvault.keystore.index-root"
+_BUCKET_FORMAT = "secretumvault.keystore.index-bucket"
+_VERSION = 1
+_ROOT_DOMAIN = b"secretumvault.keystore.index-root.v1\x00"
+_BUCKET_DOMAIN = b"secretumvault.keystore.index-bucket.v1\x00"
+_AEAD_INFO = b"secretumvault.keystore.index.aead.v1"
+_TAG_INFO = b"secretumvault.keystore.index.path-tag.v1"
+
+
+def bucket_path(number: int) -> str:
+    return f"{BUCKET_PREFIX}{number:02x}"
+
+
+@dataclass(frozen=True)
+class RootIndex:
+    seq: int
+    core_seq: int
+    buckets: tuple[int, ...]
+
+    @classmethod
+    def new(cls, seq: int) -> RootIndex:
+        """The root of a new store, whose core record was written at ``seq``."""
+        return cls(seq, seq, (0,) * BUCKETS)
+
+    def advanced(self, seq: int, *, bucket: int | None = None, core: bool = False) -> RootIndex:
+        """This root after a write numbered ``seq`` to a bucket and/or the core record."""
+        buckets = list(self.buckets)
+        if bucket is not None:
+            buckets[bucket] = seq
+        return RootIndex(seq, seq if core else self.core_seq, tuple(buckets))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "format": _ROOT_FORMAT,
+            "version": _VERSION,
+            "seq": self.seq,
+            "core_seq": self.core_seq,
+            "buckets": list(self.buckets),
+        }
+
+    @classmethod
+    def from_dict(cls, obj: dict[str, Any]) -> RootIndex:
+        buckets = _json.require(obj, "buckets", list)
+        if len(buckets) != BUCKETS:
+            raise _json.FormatError(f"the index root has {len(buckets)} buckets, not {BUCKETS}")
+        root = cls(_seq(obj.get("seq")), _seq(obj.get("core_seq")), tuple(_seq(s) for s in buckets))
+        if root.core_seq > root.seq or max(root.buckets) > root.seq:
+            raise _json.FormatError("the index root names writes after its own")
+        return root
+
+
+@dataclass(frozen=True)
+class Bucket:
+    """The record seq of each path (by tag) in one bucket; ``seq`` is the bucket's last write."""
+
+    number: int
+    seq: int
+    entries: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}))
+
+    def with_entry(self, tag: str, record_seq: int | None, seq: int) -> Bucket:
+        """This bucket after write ``seq``: ``tag`` now at ``record_seq`` (None: removed)."""
+        entries = dict(self.entries)
+        if record_seq is None:
+            entries.pop(tag, None)
+        else:
+            entries[tag] = record_seq
+        return replace(self, seq=seq, entries=MappingProxyType(entries))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "format": _BUCKET_FORMAT,
+            "version": _VERSION,
+            "bucket": self.number,
+            "seq": self.seq,
+            "entries": dict(sorted(self.entries.items())),
+        }
+
+    @classmethod
+    def from_dict(cls, obj: dict[str, Any], number: int) -> Bucket:
+        if obj.get("bucket") != number:
+            raise _json.FormatError("the index bucket is filed under another number")
+        seq = _seq(obj.get("seq"))
+        entries = _json.require(obj, "entries", dict)
+        parsed = {str(tag): _seq(record_seq) for tag, record_seq in entries.items()}
+        if any(record_seq > seq for record_seq in parsed.values()):
+            raise _json.FormatError("the index bucket names writes after its own")
+        return cls(number, seq, MappingProxyType(parsed))
+
+
+class IndexKeys:
+    """The keys of the index, derived from the root key (which a rekey keeps): repr shows none.
+
+    The last root and each bucket opened are remembered with their exact stored
+    bytes: the same bytes, already authenticated under these keys, are not
+    decrypted and parsed again (most reads find the index unchanged).
+    """
+
+    __slots__ = ("_aead", "_opened_buckets", "_opened_root", "_tag_key")
+
+    def __init__(self, root_key: bytes) -> None:
+        self._aead = Aead(_derive(root_key, _AEAD_INFO))
+        self._tag_key = _derive(root_key, _TAG_INFO)
+        self._opened_root: tuple[bytes, RootIndex] | None = None
+        self._opened_buckets: dict[int, tuple[bytes, Bucket]] = {}
+
+    def __repr__(self) -> str:
+        return "IndexKeys(<hidden>)"
+
+    def locate(self, physical_path: str) -> tuple[str, int]:
+        """The path's tag in its bucket, and the bucket's number.
+
+        A keyed hash, so bucket sizes and the index say nothing of the paths.
+        """
+        digest = hmac.new(self._tag_key, physical_path.encode("utf-8"), hashlib.sha256).digest()
+        return base64.b64encode(digest[:_TAG_SIZE]).decode("ascii"), digest[0] % BUCKETS
+
+    def seal_root(self, root: RootIndex) -> bytes:
+        return self._seal(root.to_dict(), _ROOT_DOMAIN)
+
+    def open_root(self, data: bytes) -> RootIndex:
+        opened = self._opened_root
+        if opened is not None and opened[0] == data:
+            return opened[1]
+        obj = self._open(data, _ROOT_DOMAIN, _ROOT_FORMAT, f"the index root {ROOT_PATH!r}")
+        try:
+            root = RootIndex.from_dict(obj)
+        except _json.FormatError as exc:
+            raise CorruptRecord(f"the index root {ROOT_PATH!r} is malformed: {exc}") from None
+        self._opened_root = (bytes(data), root)
+        return root
+
+    def seal_bucket(self, bucket: Bucket) -> bytes:
+        return self._seal(bucket.to_dict(), _BUCKET_DOMAIN + bytes([bucket.number]))
+
+    def open_bucket(self, data: bytes | None, number: int, expected_seq: int) -> Bucket:
+        """Bucket ``number``, which the root says was last written at ``expected_seq`` (0: never)."""
+        where = f"index bucket {bucket_path(number)!r}"
+        if data is None:
+            if expected_seq != 0:
+                raise CorruptRecord(f"the {where} is missing; it was deleted outside the keystore")
+            return Bucket(number, 0)
+        opened = self._opened_buckets.get(number)
+        if opened is not None and opened[0] == data:
+            bucket = opened[1]
+        else:
+            obj = self._open(data, _BUCKET_DOMAIN + bytes([number]), _BUCKET_FORMAT, f"the {where}")
+            try:
+                bucket = Bucket.from_dict(obj, number)
+            except _json.FormatError as exc:
+                raise CorruptRecord(f"the {where} is malformed: {exc}") from None
+            self._opened_buckets[number] = (bytes(data), bucket)
+        if bucket.seq != expected_seq:
+            raise CorruptRecord(
+                f"the {where} is at write {bucket.seq}, but the index root says {expected_seq}: "
+                "one of them was rolled back (an older copy put back)"
+            )
+        return bucket
+
+    def _seal(self, obj: dict[str, Any], domain: bytes) -> bytes:
+        nonce, ciphertext = self._aead.seal(_json.dumps(obj), domain)
+        return nonce + ciphertext
+
+    def _open(self, data: bytes, domain: bytes, fmt: str, where: str) -> dict[str, Any]:
+        try:
+            plaintext = self._aead.open(data[:NONCE_SIZE], data[NONCE_SIZE:], domain)
+        except TagMismatchError:
+            raise CorruptRecord(f"{where} failed authentication: it was altered or moved") from None
+        try:
+            return _json.loads(plaintext, fmt, _VERSION)
+        except (_json.FormatError, ValueError):
+            raise CorruptRecord(f"{where} is malformed") from None
+
+
+def _derive(root_key: bytes, info: bytes) -> bytes:
+    return HKDF(algorithm=hashes.SHA256(), length=KEY_SIZE, salt=None, info=info).derive(root_key)
+
+
+def _seq(value: object) -> int:
+    if type(value) is not int or not 0 <= value <= MAX_SEQ:
+        raise _json.FormatError("a write number is missing or out of range")
+    return value
