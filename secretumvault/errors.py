@@ -12,6 +12,7 @@ from __future__ import annotations
 __all__ = [
     "AlreadyInitialized",
     "BackendUnavailable",
+    "CertificateRevoked",
     "ConfigError",
     "ConflictError",
     "CorruptRecord",
@@ -70,6 +71,10 @@ class PolicyViolation(InvalidArgument):
 
 class InvalidSignature(SecretumVaultError):
     """A signature did not verify under the given key, message and context."""
+
+
+class CertificateRevoked(InvalidSignature):
+    """A certificate in a chain is on its issuer's CRL, so the chain does not verify."""
 
 
 class DecryptionError(SecretumVaultError):
