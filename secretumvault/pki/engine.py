@@ -46,6 +46,23 @@ _DEFAULT_CA_TTL = datetime.timedelta(days=3650)
 _DEFAULT_CRL_LIFETIME = datetime.timedelta(hours=72)
 
 
+#: The last moment X.509 can express (RFC 5280 4.1.2.5: GeneralizedTime 99991231235959Z).
+_LATEST = datetime.datetime(9999, 12, 31, 23, 59, 59, tzinfo=datetime.UTC)
+
+
+def _later(moment: datetime.datetime, delta: datetime.timedelta, what: str) -> datetime.datetime:
+    """``moment + delta``; InvalidArgument (not OverflowError) past the last date X.509 can express."""
+    try:
+        end: datetime.datetime | None = moment + delta
+    except OverflowError:
+        end = None
+    if end is None or end > _LATEST:
+        raise InvalidArgument(
+            f"{what} would end after {_LATEST.date().isoformat()}, the last date X.509 can express"
+        )
+    return end
+
+
 def _utc_now() -> datetime.datetime:
     return datetime.datetime.now(datetime.UTC)
 
@@ -168,7 +185,7 @@ class PkiEngine:
                 issuer=subject,
                 subject=subject,
                 not_before=now,
-                not_after=now + lifetime,
+                not_after=_later(now, lifetime, "the CA's validity"),
                 subject_public_key=key.public_key,
                 extensions=profiles.ca_extensions(key.public_key, key.public_key),
             ),
@@ -410,7 +427,7 @@ class PkiEngine:
         self, ca: _ActiveCa, ttl: datetime.timedelta
     ) -> tuple[datetime.datetime, datetime.datetime]:
         now = self._now()
-        not_after = now + ttl
+        not_after = _later(now, ttl, "the certificate's validity")
         ca_expiry = ca.certificate.not_valid_after_utc
         if not_after > ca_expiry:
             raise InvalidArgument(
@@ -518,7 +535,7 @@ class PkiEngine:
             issuer.certificate.subject,
             issuer.key,
             this_update=now,
-            next_update=now + next_update,
+            next_update=_later(now, next_update, "the CRL's lifetime"),
             revoked=revoked,
             extensions=extensions,
         )

@@ -16,8 +16,9 @@ from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import ExtensionOID, NameOID
 
-from secretumvault.errors import InvalidArgument, InvalidSignature, InvalidType, UnsupportedAlgorithm
+from secretumvault.errors import InvalidArgument, InvalidSignature, UnsupportedAlgorithm
 from secretumvault.pki._der_split import sequence_members
+from secretumvault.pki._parsing import PARSE_ERRORS, pem_or_der
 from secretumvault.pki.keys import PublicKey, public_key_from_spki
 
 __all__ = ["SigningRequest", "read_csr"]
@@ -34,17 +35,17 @@ class SigningRequest:
 
 
 def _load(csr: object) -> x509.CertificateSigningRequest:
-    if isinstance(csr, str):
-        csr = csr.encode("ascii", "replace")
-    if not isinstance(csr, (bytes, bytearray)):
-        raise InvalidType(f"a CSR must be PEM text or DER bytes, not {type(csr).__name__}")
-    data = bytes(csr)
+    data = pem_or_der(csr, "CSR")
     try:
         if data.lstrip().startswith(b"-----BEGIN"):
-            return x509.load_pem_x509_csr(data)
-        return x509.load_der_x509_csr(data)
-    except ValueError:
+            request = x509.load_pem_x509_csr(data)
+        else:
+            request = x509.load_der_x509_csr(data)
+        # Fields parse lazily: read them all now, so a malformed one is refused here.
+        _ = (request.subject, request.signature_algorithm_oid, list(request.extensions))
+    except PARSE_ERRORS:
         raise InvalidArgument("the CSR is not a well-formed PKCS#10 request (PEM or DER)") from None
+    return request
 
 
 def read_csr(csr: str | bytes, backend: str | None) -> SigningRequest:
@@ -79,8 +80,6 @@ def _dns_names(request: x509.CertificateSigningRequest) -> tuple[str, ...]:
         san = request.extensions.get_extension_for_oid(ExtensionOID.SUBJECT_ALTERNATIVE_NAME)
     except x509.ExtensionNotFound:
         return ()
-    except ValueError:
-        raise InvalidArgument("the CSR's requested extensions do not parse") from None
     value = san.value
     if not isinstance(value, x509.SubjectAlternativeName):  # cryptography maps the OID to this type
         return ()

@@ -11,7 +11,7 @@ import datetime
 from dataclasses import dataclass
 from typing import Any
 
-from secretumvault.errors import InvalidArgument, InvalidType
+from secretumvault.errors import CorruptRecord, InvalidArgument, InvalidType
 from secretumvault.pki import _json
 from secretumvault.pki.names import check_allowed_domain
 from secretumvault.pki.sig_algorithms import KEY_TYPES, key_type
@@ -28,11 +28,17 @@ _ROLE_FORMAT = "secretumvault-pki-role"
 _ROLE_VERSION = 1
 
 
+#: Longer than this, no validity period fits between year 1 and 9999 (and a record could not hold it).
+_MAX_TTL = datetime.timedelta(days=3_652_059)
+
+
 def _check_ttl(value: object, what: str) -> datetime.timedelta:
     if not isinstance(value, datetime.timedelta):
         raise InvalidType(f"{what} must be a datetime.timedelta, not {type(value).__name__}")
     if value.total_seconds() < 1:
         raise InvalidArgument(f"{what} must be at least one second")
+    if value > _MAX_TTL:
+        raise InvalidArgument(f"{what} is longer than any X.509 validity period can be")
     return value
 
 
@@ -121,6 +127,13 @@ class Role:
     @classmethod
     def from_record(cls, data: bytes, where: str) -> Role:
         obj: dict[str, Any] = _json.loads(data, _ROLE_FORMAT, _ROLE_VERSION, where)
+        try:
+            return cls._from_fields(obj, where)
+        except (OverflowError, InvalidArgument, InvalidType) as exc:  # a record no Role could have written
+            raise CorruptRecord(f"{where}: not a valid role ({type(exc).__name__})") from None
+
+    @classmethod
+    def _from_fields(cls, obj: dict[str, Any], where: str) -> Role:
         ttl = obj.get("ttl")
         return cls(
             issuer=_json.require(obj, "issuer", str, where),

@@ -36,6 +36,7 @@ from secretumvault.errors import (
     InvalidType,
     UnsupportedAlgorithm,
 )
+from secretumvault.pki._parsing import PARSE_ERRORS, pem_or_der
 from secretumvault.pki.usages import eku_oid
 
 __all__ = ["load_certificate", "load_crl", "verify_chain"]
@@ -52,20 +53,14 @@ _KNOWN_CRL_EXTENSIONS = {
 }
 
 
-def _pem_or_der(value: object, what: str) -> bytes:
-    if isinstance(value, str):
-        value = value.encode("ascii", "replace")
-    if not isinstance(value, (bytes, bytearray)):
-        raise InvalidType(f"a {what} must be PEM text or DER bytes, not {type(value).__name__}")
-    return bytes(value)
-
-
 def _parse_every_field(cert: x509.Certificate) -> None:
     # pyca/cryptography parses some fields only when they are read: read them all now,
     # so a malformed field fails here, as InvalidArgument, and not deep inside a caller.
     _ = (cert.version, cert.serial_number, cert.issuer, cert.subject)
     _ = (cert.not_valid_before_utc, cert.not_valid_after_utc, cert.signature_algorithm_oid)
     _ = (cert.public_key_algorithm_oid, list(cert.extensions))
+    if cert.serial_number <= 0:  # RFC 5280 4.1.2.2; pyca/cryptography only warns
+        raise ValueError("serial number not positive")
 
 
 def load_certificate(certificate: object) -> x509.Certificate:
@@ -74,13 +69,13 @@ def load_certificate(certificate: object) -> x509.Certificate:
         if isinstance(certificate, x509.Certificate):
             cert = certificate
         else:
-            data = _pem_or_der(certificate, "certificate")
+            data = pem_or_der(certificate, "certificate")
             if data.lstrip().startswith(b"-----BEGIN"):
                 cert = x509.load_pem_x509_certificate(data)
             else:
                 cert = x509.load_der_x509_certificate(data)
         _parse_every_field(cert)
-    except (ValueError, x509.InvalidVersion):
+    except PARSE_ERRORS:
         raise InvalidArgument("not a well-formed X.509 certificate (PEM or DER)") from None
     return cert
 
@@ -91,14 +86,14 @@ def load_crl(crl: object) -> x509.CertificateRevocationList:
         if isinstance(crl, x509.CertificateRevocationList):
             loaded = crl
         else:
-            data = _pem_or_der(crl, "CRL")
+            data = pem_or_der(crl, "CRL")
             if data.lstrip().startswith(b"-----BEGIN"):
                 loaded = x509.load_pem_x509_crl(data)
             else:
                 loaded = x509.load_der_x509_crl(data)
         _ = (loaded.issuer, loaded.last_update_utc, loaded.next_update_utc, list(loaded.extensions))
         _ = [(entry.serial_number, entry.revocation_date_utc) for entry in loaded]
-    except ValueError:
+    except PARSE_ERRORS:
         raise InvalidArgument("not a well-formed X.509 CRL (PEM or DER)") from None
     return loaded
 
