@@ -24,6 +24,7 @@ __all__ = [
     "InvalidType",
     "KeyNotFound",
     "KeystoreError",
+    "NameNotAllowed",
     "NativeError",
     "NotInitialized",
     "PolicyViolation",
@@ -64,6 +65,17 @@ class UnsupportedAlgorithm(InvalidArgument):
 class PolicyViolation(InvalidArgument):
     """A key's own policy forbids the operation (a version below its minimum, or
     trimmed; deletion, export or backup not allowed; undoing an irreversible setting)."""
+
+
+class NameNotAllowed(PolicyViolation):
+    """A PKI role (or its CA's name constraints) refuses a requested name; ``rule`` names the rule."""
+
+    def __init__(self, message: str, rule: str) -> None:
+        super().__init__(message)
+        self.rule = rule
+
+    def __reduce__(self) -> tuple[type[NameNotAllowed], tuple[str, str]]:  # keep ``rule`` when pickled
+        return type(self), (str(self), self.rule)
 
 
 # -- cryptographic outcomes -------------------------------------------------------
