@@ -143,6 +143,7 @@ def openssl_verify(
     untrusted: list[str],
     leaf_pem: str,
     crl_pem: str | None = None,
+    extra: list[str] | None = None,
 ) -> subprocess.CompletedProcess[str]:
     """``openssl verify`` of ``leaf_pem`` at the time ``at`` (the tests' clock, not the machine's)."""
     openssl = str(shutil.which("openssl"))
@@ -163,4 +164,5 @@ def openssl_verify(
     if crl_pem is not None:
         (tmp / "crl.pem").write_text(crl_pem)
         args += ["-crl_check", "-CRLfile", str(tmp / "crl.pem")]
+    args += extra or []
     return subprocess.run([*args, str(tmp / "leaf.pem")], capture_output=True, text=True, check=False)
