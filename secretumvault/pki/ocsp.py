@@ -151,7 +151,8 @@ def _own_der(
         _der.generalized_time(this_update),
         _der.context_explicit(0, _der.generalized_time(next_update)),
     )
-    responder_key_hash = hashlib.sha1(key.public_key.subject_public_key).digest()  # noqa: S324 - RFC 6960 KeyHash
+    # RFC 6960 fixes the responder's KeyHash as SHA-1 of the key bits: an identifier, not a security hash.
+    responder_key_hash = hashlib.sha1(key.public_key.subject_public_key).digest()  # noqa: S324
     extensions = b""
     if query.nonce is not None:
         nonce = x509.Extension(x509.OCSPNonce.oid, False, x509.OCSPNonce(query.nonce))
