@@ -177,6 +177,8 @@ def read_ca_bundle(bundle: object, backend: str | None) -> CaBundle:
     unexpected = sorted(
         {label.decode() for label, _ in blocks} - {"CERTIFICATE", *(k.decode() for k in _KEY_LABELS)}
     )
+    if "ENCRYPTED PRIVATE KEY" in unexpected:
+        raise InvalidArgument("the private key is encrypted; import it decrypted")
     if unexpected:
         raise InvalidArgument(
             f"a CA bundle holds a private key and certificates, not {', '.join(unexpected)}"
