@@ -669,7 +669,10 @@ class PkiEngine:
         return profiles.LeafContents(dns_names=dns_names, ip_addresses=addresses, uris=uri_names)
 
     def _check_common_name(self, role: str, policy: Role, common_name: str) -> None:
-        # A verbatim subject's common name is a host name or an address the role allows.
+        # A verbatim subject's common name is a host name or an address the role allows,
+        # or anything at all under allow_any_name (a person's name on an email certificate).
+        if policy.allow_any_name:
+            return
         try:
             address = check_ip(common_name)
         except InvalidArgument:

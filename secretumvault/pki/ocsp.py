@@ -8,8 +8,9 @@ otherwise -- an ML-DSA key known only in expanded form -- assembled here in
 DER and signed by the key itself, as certificates are.
 
 Requests carry one certificate ID (pyca/cryptography reads no more); a
-request that does not parse gets a ``malformedRequest`` response, and one
-for a CA this engine does not hold gets ``unauthorized``.
+request that does not parse, or asks about a serial number no certificate
+can have, gets a ``malformedRequest`` response, and one for a CA this engine
+does not hold gets ``unauthorized``.
 """
 
 from __future__ import annotations
@@ -70,6 +71,8 @@ def read_request(data: bytes) -> OcspQuery | None:
             nonce: bytes | None = request.extensions.get_extension_for_class(x509.OCSPNonce).value.nonce
         except x509.ExtensionNotFound:
             nonce = None
+        if not 0 < request.serial_number < 2**160:  # RFC 5280 4.1.2.2: positive, at most 20 octets
+            return None
         return OcspQuery(
             request.hash_algorithm,
             request.issuer_name_hash,

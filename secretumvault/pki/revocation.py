@@ -179,8 +179,6 @@ class Revocations:
         return None
 
     def _status(self, ca: str, serial: int) -> responses.CertificateStatus:
-        if not 0 < serial < 2**160:
-            return responses.CertificateStatus(pyca_ocsp.OCSPCertStatus.UNKNOWN)
         try:
             _, record = self._store.cert_entry(serial)
         except KeyNotFound:

@@ -185,6 +185,19 @@ def test_unauthorized_and_malformed(engine: PkiEngine) -> None:
             ocsp.load_der_ocsp_response(engine.ocsp(junk)).response_status
             == ocsp.OCSPResponseStatus.MALFORMED_REQUEST
         )
+    # A CertID whose serial no certificate can have (negative: RFC 5280 serials are positive).
+    cert_id = _der.sequence(
+        _der.sequence(_der.oid("1.3.14.3.2.26"), _der.null()),
+        _der.octet_string(b"\x01" * 20),
+        _der.octet_string(b"\x02" * 20),
+        _der.integer(-5),
+    )
+    negative = _der.sequence(_der.sequence(_der.sequence(_der.sequence(cert_id))))
+    assert ocsp.load_der_ocsp_request(negative).serial_number == -5  # pyca reads it; the responder refuses it
+    assert (
+        ocsp.load_der_ocsp_response(engine.ocsp(negative)).response_status
+        == ocsp.OCSPResponseStatus.MALFORMED_REQUEST
+    )
     with pytest.raises(InvalidType, match="DER bytes"):
         engine.ocsp("MEUwQzBBMD8wPTAJ")  # type: ignore[arg-type]
 
