@@ -30,28 +30,24 @@ from secretumvault.errors import (
     InvalidType,
     KeyNotFound,
     PolicyViolation,
-    UnsupportedAlgorithm,
 )
 from secretumvault.keystore import Keystore
-from secretumvault.pki import builders, profiles
+from secretumvault.pki import builders, leaves, profiles
 from secretumvault.pki._der_split import sequence_members
 from secretumvault.pki._store import ActiveCa, MountStore, check_name, later
 from secretumvault.pki.bundle import read_ca_bundle
 from secretumvault.pki.constraints import (
-    check_constrained_names,
     check_dns_domains,
     name_constraints_extension,
 )
 from secretumvault.pki.keys import PublicKey, SigningKey, generate_key, key_identifier
 from secretumvault.pki.names import check_dns_name
 from secretumvault.pki.records import CaRecord, CertRecord
-from secretumvault.pki.requests import SigningRequest, read_csr
+from secretumvault.pki.requests import read_csr
 from secretumvault.pki.revocation import Revocations
 from secretumvault.pki.roles import ANY_KEY_TYPE, Role
-from secretumvault.pki.sans import IPAddress, check_ip, check_uri
 from secretumvault.pki.serials import format_serial, new_serial, parse_serial, record_name
 from secretumvault.pki.settings import CrlSettings, DistributionUrls
-from secretumvault.pki.usages import check_eku_oids, eku_oid, ext_key_usage_names, key_usage_names
 from secretumvault.pki.verify import load_certificate
 
 __all__ = ["IssuedCertificate", "PkiEngine"]
@@ -72,26 +68,12 @@ def _pem(der: bytes, label: str = "CERTIFICATE") -> str:
     return x509.load_der_x509_csr(der).public_bytes(Encoding.PEM).decode("ascii")
 
 
-def _check_ttl(ttl: object) -> datetime.timedelta:
-    if not isinstance(ttl, datetime.timedelta):
-        raise InvalidType(f"ttl must be a datetime.timedelta, not {type(ttl).__name__}")
-    if ttl.total_seconds() < 1:
-        raise InvalidArgument("ttl must be at least one second")
-    return ttl
-
-
 def _subject(common_name: object) -> x509.Name:
     if not isinstance(common_name, str):
         raise InvalidType(f"common_name must be str, not {type(common_name).__name__}")
     if not 0 < len(common_name) <= 64:  # RFC 5280 ub-common-name
         raise InvalidArgument("common_name must be 1 to 64 characters")
     return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
-
-
-def _sequence(value: object, what: str) -> tuple[object, ...]:
-    if isinstance(value, (str, bytes)) or not isinstance(value, Sequence):
-        raise InvalidType(f"{what} must be a sequence (list or tuple), not {type(value).__name__}")
-    return tuple(value)
 
 
 @dataclass(frozen=True)
@@ -176,7 +158,7 @@ class PkiEngine:
         path = self._path("ca", check_name(name, "CA"))
         subject = _subject(common_name)
         now = self._store.now()
-        not_after = later(now, _check_ttl(ttl), "the CA's validity")
+        not_after = later(now, leaves.check_ttl(ttl), "the CA's validity")
         constraints = self._name_constraints(permitted_dns_domains, excluded_dns_domains)
         self._refuse_existing_ca(path, name)
         key = generate_key(key_type, self._backend)
@@ -249,7 +231,7 @@ class PkiEngine:
         else:
             subject = _subject(common_name if common_name is not None else request.common_name)
         constraints = self._name_constraints(permitted_dns_domains, excluded_dns_domains)
-        not_before, not_after = self._validity(ca, _check_ttl(ttl))
+        not_before, not_after = self._validity(ca, leaves.check_ttl(ttl))
         fields = builders.CertificateFields(
             serial_number=new_serial(),
             issuer=ca.certificate.subject,
@@ -315,7 +297,7 @@ class PkiEngine:
     ) -> str:
         """Generate, sign and install an intermediate under ``issuer`` in one call; its PEM."""
         # Refuse what would fail later before any key is made or stored.
-        self._validity(self._issuing_ca(issuer), _check_ttl(ttl))
+        self._validity(self._issuing_ca(issuer), leaves.check_ttl(ttl))
         self._name_constraints(permitted_dns_domains, excluded_dns_domains)
         csr = self.generate_intermediate(name, common_name=common_name, key_type=key_type)
         try:
@@ -415,11 +397,7 @@ class PkiEngine:
 
         ``{{issuer_id}}`` in a URL becomes the issuing CA's name.
         """
-        urls = DistributionUrls(
-            tuple(_sequence(issuing_certificates, "issuing_certificates")),  # type: ignore[arg-type]
-            tuple(_sequence(crl_distribution_points, "crl_distribution_points")),  # type: ignore[arg-type]
-            tuple(_sequence(ocsp_servers, "ocsp_servers")),  # type: ignore[arg-type]
-        )
+        urls = DistributionUrls.checked(issuing_certificates, crl_distribution_points, ocsp_servers)
         self._keystore.put(self._path("config", "urls"), urls.encode())
         return urls
 
@@ -490,7 +468,7 @@ class PkiEngine:
             raise InvalidArgument(f"role {role!r} accepts any key type, so it can only sign CSRs")
         ca = self._issuing_ca(policy.issuer)
         leaf = self._named_leaf(role, policy, ca, common_name, alt_names, ip_sans, uri_sans)
-        not_before, not_after = self._validity(ca, self._leaf_ttl(policy, ttl))
+        not_before, not_after = self._validity(ca, leaves.leaf_ttl(policy, ttl))
         key = generate_key(policy.key_type, self._backend)
         return self._issue(
             ca, self._leaf_fields(ca, leaf, key.public_key, not_before, not_after), private_key=key
@@ -515,7 +493,7 @@ class PkiEngine:
         """
         policy = self.get_role(role)
         ca = self._issuing_ca(policy.issuer)
-        request = self._role_request(role, policy, csr)
+        request = leaves.role_request(role, policy, csr, self._backend)
         cn = common_name if common_name is not None else request.common_name
         if cn is None:
             raise InvalidArgument("give a common_name: the CSR has none")
@@ -524,11 +502,11 @@ class PkiEngine:
             policy,
             ca,
             cn,
-            (*_sequence(alt_names, "alt_names"), *request.dns_names),  # type: ignore[arg-type]
-            (*_sequence(ip_sans, "ip_sans"), *request.ip_addresses),  # type: ignore[arg-type]
-            (*_sequence(uri_sans, "uri_sans"), *request.uris),  # type: ignore[arg-type]
+            (*leaves.sequence(alt_names, "alt_names"), *request.dns_names),
+            (*leaves.sequence(ip_sans, "ip_sans"), *request.ip_addresses),
+            (*leaves.sequence(uri_sans, "uri_sans"), *request.uris),
         )
-        not_before, not_after = self._validity(ca, self._leaf_ttl(policy, ttl))
+        not_before, not_after = self._validity(ca, leaves.leaf_ttl(policy, ttl))
         fields = self._leaf_fields(ca, leaf, request.public_key, not_before, not_after)
         return self._issue(ca, fields, private_key=None)
 
@@ -554,7 +532,7 @@ class PkiEngine:
         """
         policy = self.get_role(role)
         ca = self._issuing_ca(policy.issuer)
-        request = self._role_request(role, policy, csr)
+        request = leaves.role_request(role, policy, csr, self._backend)
         if request.asks_for_ca:
             raise PolicyViolation("the CSR asks to be a CA (basicConstraints cA=TRUE): use sign_intermediate")
         if request.other_san_types:
@@ -569,9 +547,9 @@ class PkiEngine:
             )
         if not request.subject and not (request.dns_names or request.ip_addresses or request.uris):
             raise InvalidArgument("the CSR names nothing: no subject and no subjectAltName")
-        usages = self._verbatim_key_usage(role, policy, request, key_usage)
-        ekus = self._verbatim_ext_key_usage(role, policy, request, ext_key_usage, ext_key_usage_oids)
-        names = self._checked_names(
+        usages = leaves.verbatim_key_usage(role, policy, request, key_usage)
+        ekus = leaves.verbatim_ext_key_usage(role, policy, request, ext_key_usage, ext_key_usage_oids)
+        names = leaves.checked_names(
             role, policy, ca, request.dns_names, request.ip_addresses, request.uris, request.common_name
         )
         leaf = _Leaf(
@@ -585,100 +563,9 @@ class PkiEngine:
                 subject_is_empty=not request.subject,
             ),
         )
-        not_before, not_after = self._validity(ca, self._leaf_ttl(policy, ttl))
+        not_before, not_after = self._validity(ca, leaves.leaf_ttl(policy, ttl))
         fields = self._leaf_fields(ca, leaf, request.public_key, not_before, not_after)
         return self._issue(ca, fields, private_key=None)
-
-    def _role_request(self, role: str, policy: Role, csr: str | bytes) -> SigningRequest:
-        request = read_csr(csr, self._backend)
-        found = request.public_key.key_type.name
-        if policy.key_type not in (ANY_KEY_TYPE, found):
-            raise UnsupportedAlgorithm(f"role {role!r} certifies {policy.key_type} keys; the CSR has {found}")
-        policy.check_key_usage_for(found)
-        return request
-
-    def _verbatim_key_usage(
-        self, role: str, policy: Role, request: SigningRequest, given: Sequence[str] | None
-    ) -> tuple[str, ...]:
-        if given is not None:
-            usages = key_usage_names(_sequence(given, "key_usage"))
-        elif request.key_usage is not None:
-            usages = request.key_usage
-        else:
-            return policy.key_usage
-        beyond = [u for u in usages if u not in policy.key_usage]
-        if beyond:
-            raise PolicyViolation(
-                f"role {role!r} does not allow the key usages {beyond} "
-                f"(rule key_usage={list(policy.key_usage)})"
-            )
-        policy.check_key_usage_for(request.public_key.key_type.name, usages)
-        return usages
-
-    def _verbatim_ext_key_usage(
-        self,
-        role: str,
-        policy: Role,
-        request: SigningRequest,
-        names: Sequence[str] | None,
-        oids: Sequence[str] | None,
-    ) -> tuple[x509.ObjectIdentifier, ...]:
-        if names is not None or oids is not None:
-            wanted = [eku_oid(n) for n in ext_key_usage_names(_sequence(names or (), "ext_key_usage"))]
-            wanted += [
-                x509.ObjectIdentifier(o) for o in check_eku_oids(_sequence(oids or (), "ext_key_usage_oids"))
-            ]
-        elif request.ext_key_usage is not None:
-            wanted = list(request.ext_key_usage)
-        else:
-            return policy.eku_oids()
-        granted = policy.eku_oids()
-        beyond = [o.dotted_string for o in wanted if o not in granted]
-        if beyond:
-            raise PolicyViolation(
-                f"role {role!r} does not allow the extended key usages {beyond} "
-                f"(rule ext_key_usage={list(policy.ext_key_usage)}, "
-                f"ext_key_usage_oids={list(policy.ext_key_usage_oids)}, "
-                f"server_flag={policy.server_flag}, client_flag={policy.client_flag})"
-            )
-        return tuple(dict.fromkeys(wanted))
-
-    def _checked_names(
-        self,
-        role: str,
-        policy: Role,
-        ca: ActiveCa,
-        dns: Sequence[object],
-        ips: Sequence[object],
-        uris: Sequence[object],
-        common_name: str | None,
-    ) -> profiles.LeafContents:
-        """Every name checked for syntax, by the role, and by the CA's name constraints."""
-        dns_names = tuple(dict.fromkeys(check_dns_name(n) for n in dns))
-        addresses: tuple[IPAddress, ...] = tuple(dict.fromkeys(check_ip(a) for a in ips))
-        uri_names = tuple(dict.fromkeys(check_uri(u) for u in uris))
-        if common_name is not None:
-            self._check_common_name(role, policy, common_name)
-        for name in dns_names:
-            policy.check_dns_name(role, name)
-        for address in addresses:
-            policy.check_ip(role, address)
-        for uri in uri_names:
-            policy.check_uri(role, uri)
-        check_constrained_names(ca.path_certificates(), ca.name, dns=dns_names, ips=addresses, uris=uri_names)
-        return profiles.LeafContents(dns_names=dns_names, ip_addresses=addresses, uris=uri_names)
-
-    def _check_common_name(self, role: str, policy: Role, common_name: str) -> None:
-        # A verbatim subject's common name is a host name or an address the role allows,
-        # or anything at all under allow_any_name (a person's name on an email certificate).
-        if policy.allow_any_name:
-            return
-        try:
-            address = check_ip(common_name)
-        except InvalidArgument:
-            policy.check_dns_name(role, check_dns_name(common_name))
-            return
-        policy.check_ip(role, address)
 
     def _named_leaf(
         self,
@@ -686,17 +573,17 @@ class PkiEngine:
         policy: Role,
         ca: ActiveCa,
         common_name: object,
-        alt_names: Sequence[str],
-        ip_sans: Sequence[str],
-        uri_sans: Sequence[str],
+        alt_names: Sequence[object],
+        ip_sans: Sequence[object],
+        uri_sans: Sequence[object],
     ) -> _Leaf:
-        names = self._checked_names(
+        names = leaves.checked_names(
             role,
             policy,
             ca,
-            (check_dns_name(common_name), *_sequence(alt_names, "alt_names")),
-            _sequence(ip_sans, "ip_sans"),
-            _sequence(uri_sans, "uri_sans"),
+            (check_dns_name(common_name), *leaves.sequence(alt_names, "alt_names")),
+            leaves.sequence(ip_sans, "ip_sans"),
+            leaves.sequence(uri_sans, "uri_sans"),
             None,
         )
         contents = profiles.LeafContents(
@@ -707,12 +594,6 @@ class PkiEngine:
             ext_key_usage=policy.eku_oids(),
         )
         return _Leaf(_subject(names.dns_names[0]), contents)
-
-    def _leaf_ttl(self, role: Role, ttl: datetime.timedelta | None) -> datetime.timedelta:
-        chosen = _check_ttl(ttl) if ttl is not None else (role.ttl or role.max_ttl)
-        if chosen > role.max_ttl:
-            raise PolicyViolation(f"ttl {chosen} exceeds the role's max_ttl {role.max_ttl}")
-        return chosen
 
     def _validity(self, ca: ActiveCa, ttl: datetime.timedelta) -> tuple[datetime.datetime, datetime.datetime]:
         now = self._store.now()

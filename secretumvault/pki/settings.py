@@ -37,8 +37,8 @@ Extensions = list[x509.Extension[x509.ExtensionType]]
 
 
 def _check_urls(value: object, what: str) -> tuple[str, ...]:
-    if isinstance(value, str) or not isinstance(value, (tuple, list)):
-        raise InvalidType(f"{what} must be a tuple or list of URLs")
+    if isinstance(value, (str, bytes)) or not isinstance(value, (tuple, list)):
+        raise InvalidType(f"{what} must be a sequence (list or tuple) of URLs")
     if len(value) > _MAX_URLS:
         raise InvalidArgument(f"{what}: at most {_MAX_URLS} URLs")
     for url in value:
@@ -63,6 +63,14 @@ class DistributionUrls:
     def __post_init__(self) -> None:
         for name in _URL_FIELDS:
             object.__setattr__(self, name, _check_urls(getattr(self, name), name))
+
+    @classmethod
+    def checked(
+        cls, issuing_certificates: object, crl_distribution_points: object, ocsp_servers: object
+    ) -> DistributionUrls:
+        """From caller values of any type: InvalidType/InvalidArgument naming the field otherwise."""
+        fields = (issuing_certificates, crl_distribution_points, ocsp_servers)
+        return cls(*(_check_urls(value, name) for value, name in zip(fields, _URL_FIELDS, strict=True)))
 
     def extensions(self, ca_name: str) -> Extensions:
         """The AIA and CRL Distribution Points extensions for a certificate that CA ``ca_name`` issues."""
