@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import threading
 from pathlib import Path
 
 import pytest
@@ -164,3 +165,24 @@ def test_openssl_checks_complete_and_delta_crls(
     with_delta = openssl_verify(tmp_path, at, root, [], leaf.certificate, both, extra=["-use_deltas"])
     assert with_delta.returncode != 0
     assert "certificate revoked" in with_delta.stdout + with_delta.stderr
+
+
+def test_concurrent_revocations_all_reach_the_crl(ready: PkiEngine) -> None:
+    # Each revocation is a compare-and-set on the CA's one CRL record; losers retry from a fresh read.
+    leaves = [ready.issue("web", f"h{i}.example.com") for i in range(8)]
+    errors: list[BaseException] = []
+
+    def revoke(serial: str) -> None:
+        try:
+            ready.revoke(serial)
+        except BaseException as exc:  # reported below, in the test's thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=revoke, args=(leaf.serial_number,)) for leaf in leaves]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not errors
+    listed = {e.serial_number for e in _load(ready, ready.crl("root"))}
+    assert listed == {_serial(leaf.certificate) for leaf in leaves}
