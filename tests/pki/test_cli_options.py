@@ -59,7 +59,7 @@ def test_issue_with_ip_and_uri_sans(
     assert ExtendedKeyUsageOID.CODE_SIGNING in eku
     capsys.readouterr()
     refused = sv("pki issue mtls api.svc.example.org --uri-sans spiffe://other.org/x", *outputs, *vault)
-    assert refused == 1
+    assert refused == 2  # a refused request is a usage error
     assert "allowed_uri_sans" in capsys.readouterr().err
 
 
