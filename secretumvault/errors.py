@@ -12,6 +12,7 @@ from __future__ import annotations
 __all__ = [
     "AlreadyInitialized",
     "BackendUnavailable",
+    "CertificateRevoked",
     "ConfigError",
     "ConflictError",
     "CorruptRecord",
@@ -23,6 +24,7 @@ __all__ = [
     "InvalidType",
     "KeyNotFound",
     "KeystoreError",
+    "NameNotAllowed",
     "NativeError",
     "NotInitialized",
     "PolicyViolation",
@@ -65,11 +67,26 @@ class PolicyViolation(InvalidArgument):
     trimmed; deletion, export or backup not allowed; undoing an irreversible setting)."""
 
 
+class NameNotAllowed(PolicyViolation):
+    """A PKI role (or its CA's name constraints) refuses a requested name; ``rule`` names the rule."""
+
+    def __init__(self, message: str, rule: str) -> None:
+        super().__init__(message)
+        self.rule = rule
+
+    def __reduce__(self) -> tuple[type[NameNotAllowed], tuple[str, str]]:  # keep ``rule`` when pickled
+        return type(self), (str(self), self.rule)
+
+
 # -- cryptographic outcomes -------------------------------------------------------
 
 
 class InvalidSignature(SecretumVaultError):
     """A signature did not verify under the given key, message and context."""
+
+
+class CertificateRevoked(InvalidSignature):
+    """A certificate in a chain is on its issuer's CRL, so the chain does not verify."""
 
 
 class DecryptionError(SecretumVaultError):

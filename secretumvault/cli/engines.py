@@ -489,6 +489,9 @@ def cmd_pki_role(args: argparse.Namespace, pki: PkiEngine) -> int:
         key_type=_pki_key_type(args.key_type),
         max_ttl=parse_ttl(args.max_ttl, "--max-ttl"),
         ttl=_optional_ttl(args.ttl, "--ttl"),
+        allow_ip_sans=args.allow_ip_sans,
+        allowed_uri_sans=_names(args.allowed_uri_sans, "--allowed-uri-sans") if args.allowed_uri_sans else (),
+        ext_key_usage=_names(args.ext_key_usage, "--ext-key-usage") if args.ext_key_usage else (),
     )
     pki.put_role(args.name, role)
     ttl = format_duration(role.max_ttl.total_seconds())
@@ -513,7 +516,16 @@ def cmd_pki_issue(args: argparse.Namespace, pki: PkiEngine) -> int:
     if os.path.realpath(args.cert_out) == os.path.realpath(args.key_out):
         raise UsageError("--cert-out and --key-out must be different files")
     alt_names = _names(args.alt_names, "--alt-names") if args.alt_names else ()
-    issued = pki.issue(args.role, args.common_name, alt_names=alt_names, ttl=_optional_ttl(args.ttl, "--ttl"))
+    ip_sans = _names(args.ip_sans, "--ip-sans") if args.ip_sans else ()
+    uri_sans = _names(args.uri_sans, "--uri-sans") if args.uri_sans else ()
+    issued = pki.issue(
+        args.role,
+        args.common_name,
+        alt_names=alt_names,
+        ip_sans=ip_sans,
+        uri_sans=uri_sans,
+        ttl=_optional_ttl(args.ttl, "--ttl"),
+    )
     if issued.private_key is None:
         raise UsageError(f"role {args.role!r} issued no private key")  # issue() always returns one
     try:
@@ -538,7 +550,8 @@ def cmd_pki_revoke(args: argparse.Namespace, pki: PkiEngine) -> int:
 
 @_with_pki
 def cmd_pki_crl(args: argparse.Namespace, pki: PkiEngine) -> int:
-    write_output(args.out, pki.crl(args.ca).encode("ascii"), "CRL", option="--out")
+    crl = pki.crl_rotate(args.ca) if args.rotate else pki.crl(args.ca)
+    write_output(args.out, crl.encode("ascii"), "CRL", option="--out")
     return EXIT_OK
 
 
@@ -687,19 +700,25 @@ def _add_pki_commands(sub: _Subparsers, unseal: _IntermixedParser) -> None:
     p.add_argument("--key-type", default="ML-DSA-65", help="leaf key type")
     p.add_argument("--max-ttl", default="720h", help="longest validity (default: 720h)")
     p.add_argument("--ttl", help="default validity (default: --max-ttl)")
+    p.add_argument("--allow-ip-sans", action="store_true", help="IP address subject alternative names")
+    p.add_argument("--allowed-uri-sans", metavar="A,B", help="URI SAN patterns, e.g. spiffe://example.org/*")
+    p.add_argument("--ext-key-usage", metavar="A,B", help="more EKUs, e.g. CodeSigning,EmailProtection")
 
     p = _add(commands, "issue", unseal, cmd_pki_issue, "issue a certificate and key; print the serial")
     p.add_argument("role")
     p.add_argument("common_name", metavar="COMMON_NAME")
     p.add_argument("--alt-names", metavar="A,B", help="more DNS names")
+    p.add_argument("--ip-sans", metavar="A,B", help="IP address names")
+    p.add_argument("--uri-sans", metavar="A,B", help="URI names")
     p.add_argument("--ttl", help="validity (default: the role's)")
     p.add_argument("--cert-out", required=True, metavar="FILE")
     p.add_argument("--key-out", required=True, metavar="FILE", help="private key (created mode 0600)")
 
     p = _add(commands, "revoke", unseal, cmd_pki_revoke, "revoke a certificate by serial")
     p.add_argument("serial", help="as printed by issue, e.g. 4f:0a:...")
-    p = _add(commands, "crl", unseal, cmd_pki_crl, "sign and print a fresh CRL of a CA")
+    p = _add(commands, "crl", unseal, cmd_pki_crl, "print a CA's current CRL (re-signed when it expires)")
     p.add_argument("ca")
+    p.add_argument("--rotate", action="store_true", help="sign a new complete CRL now")
     p.add_argument("--out", default="-", help="CRL output (default: stdout)")
     p = _add(commands, "chain", unseal, cmd_pki_chain, "print a CA's certificate and its issuers")
     p.add_argument("ca")

@@ -17,6 +17,8 @@ __all__ = [
     "context_explicit",
     "context_implicit_constructed",
     "context_implicit_primitive",
+    "enumerated",
+    "generalized_time",
     "integer",
     "null",
     "octet_string",
@@ -32,6 +34,7 @@ _TAG_BIT_STRING = 0x03
 _TAG_OCTET_STRING = 0x04
 _TAG_NULL = 0x05
 _TAG_OID = 0x06
+_TAG_ENUMERATED = 0x0A
 _TAG_UTC_TIME = 0x17
 _TAG_GENERALIZED_TIME = 0x18
 _TAG_SEQUENCE = 0x30
@@ -59,6 +62,11 @@ def integer(value: int) -> bytes:
     # Two's complement, minimal: one extra byte when the top bit would read as a sign.
     size = value.bit_length() // 8 + 1
     return _tlv(_TAG_INTEGER, value.to_bytes(size, "big", signed=True))
+
+
+def enumerated(value: int) -> bytes:
+    """A small non-negative ENUMERATED (OCSP's responseStatus)."""
+    return _tlv(_TAG_ENUMERATED, value.to_bytes(value.bit_length() // 8 + 1, "big"))
 
 
 def boolean(value: bool) -> bytes:
@@ -98,6 +106,12 @@ def time(moment: datetime.datetime) -> bytes:
     utc = moment.astimezone(datetime.UTC)
     if utc.year < 2050:
         return _tlv(_TAG_UTC_TIME, utc.strftime("%y%m%d%H%M%SZ").encode("ascii"))
+    return _tlv(_TAG_GENERALIZED_TIME, utc.strftime("%Y%m%d%H%M%SZ").encode("ascii"))
+
+
+def generalized_time(moment: datetime.datetime) -> bytes:
+    """GeneralizedTime in UTC, whole seconds, whatever the year (as OCSP always uses)."""
+    utc = moment.astimezone(datetime.UTC)
     return _tlv(_TAG_GENERALIZED_TIME, utc.strftime("%Y%m%d%H%M%SZ").encode("ascii"))
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from secretumvault.errors import InvalidArgument
 
-__all__ = ["sequence_members"]
+__all__ = ["element_content", "sequence_members"]
 
 _SEQUENCE = 0x30
 
@@ -46,3 +46,15 @@ def sequence_members(data: bytes, what: str) -> list[bytes]:
         members.append(data[position:end])
         position = end
     return members
+
+
+def element_content(data: bytes, what: str) -> tuple[int, bytes]:
+    """The tag and the contents of the single TLV that is all of ``data``."""
+    if not data:
+        raise InvalidArgument(f"{what}: empty DER")
+    end = _element_end(data, 0, what)
+    if end != len(data):
+        raise InvalidArgument(f"{what}: trailing bytes after the DER element")
+    first = data[1]
+    header = 2 + (first & 0x7F if first >= 0x80 else 0)
+    return data[0], data[header:end]

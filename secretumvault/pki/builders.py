@@ -23,7 +23,15 @@ from cryptography import x509
 from secretumvault.pki import _der
 from secretumvault.pki.keys import PublicKey, SigningKey
 
-__all__ = ["CertificateFields", "RevokedEntry", "build_certificate", "build_crl", "build_csr"]
+__all__ = [
+    "CertificateFields",
+    "RevokedEntry",
+    "build_certificate",
+    "build_crl",
+    "build_csr",
+    "extension_der",
+    "signed",
+]
 
 
 @dataclass(frozen=True)
@@ -45,14 +53,15 @@ class RevokedEntry:
     revocation_date: datetime.datetime
 
 
-def _extension(ext: x509.Extension[x509.ExtensionType]) -> bytes:
+def extension_der(ext: x509.Extension[x509.ExtensionType]) -> bytes:
     # Extension ::= SEQUENCE { extnID, critical BOOLEAN DEFAULT FALSE, extnValue OCTET STRING }
     # DER omits a DEFAULT value, so "critical" appears only when true.
     flag = (_der.boolean(True),) if ext.critical else ()
     return _der.sequence(_der.oid(ext.oid.dotted_string), *flag, _der.octet_string(ext.value.public_bytes()))
 
 
-def _signed(tbs: bytes, signer: SigningKey) -> bytes:
+def signed(tbs: bytes, signer: SigningKey) -> bytes:
+    """``SEQUENCE { tbs, signatureAlgorithm, signature }``, the signature checked before it is returned."""
     signature = signer.sign(tbs)
     signer.public_key.verify(signature, tbs)
     return _der.sequence(tbs, signer.key_type.signature_algorithm_der(), _der.bit_string(signature))
@@ -70,9 +79,9 @@ def build_certificate(fields: CertificateFields, issuer_key: SigningKey) -> byte
         _der.sequence(_der.time(fields.not_before), _der.time(fields.not_after)),
         fields.subject.public_bytes(),
         fields.subject_public_key.spki,
-        _der.context_explicit(3, _der.sequence(*(_extension(e) for e in fields.extensions))),
+        _der.context_explicit(3, _der.sequence(*(extension_der(e) for e in fields.extensions))),
     )
-    return _signed(tbs, issuer_key)
+    return signed(tbs, issuer_key)
 
 
 def build_csr(subject: x509.Name, key: SigningKey) -> bytes:
@@ -83,7 +92,7 @@ def build_csr(subject: x509.Name, key: SigningKey) -> bytes:
         key.public_key.spki,
         _der.context_implicit_constructed(0, b""),  # attributes: an empty SET
     )
-    return _signed(info, key)
+    return signed(info, key)
 
 
 def build_crl(
@@ -109,6 +118,6 @@ def build_crl(
         _der.time(this_update),
         _der.time(next_update),
         *revoked_field,
-        _der.context_explicit(0, _der.sequence(*(_extension(e) for e in extensions))),
+        _der.context_explicit(0, _der.sequence(*(extension_der(e) for e in extensions))),
     )
-    return _signed(tbs, issuer_key)
+    return signed(tbs, issuer_key)

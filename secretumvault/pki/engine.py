@@ -1,15 +1,20 @@
-"""The PKI engine: certificate authorities, roles, issuance, revocation, CRLs, tidy.
+"""The PKI engine: certificate authorities, roles, issuance, revocation, CRLs, OCSP, tidy.
 
 Every operation checks all of its inputs before it writes anything, and
 writes at most one record with a compare-and-set, so a refused or failed
-call leaves the keystore as it was.
+call leaves the keystore as it was. (``create_intermediate`` is three steps
+and undoes the first if the second fails; ``tidy`` deletes one record at a
+time.)
+
+Parameter names follow Vault's PKI engine (``ip_sans``, ``uri_sans``,
+``permitted_dns_domains``, ``issuing_certificates`` ...), so that an HTTP
+front end can pass Vault's requests through.
 """
 
 from __future__ import annotations
 
 import builtins
 import datetime
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -24,26 +29,33 @@ from secretumvault.errors import (
     InvalidSignature,
     InvalidType,
     KeyNotFound,
-    UnsupportedAlgorithm,
+    PolicyViolation,
 )
 from secretumvault.keystore import Keystore
-from secretumvault.pki import builders, profiles
+from secretumvault.pki import builders, leaves, profiles
 from secretumvault.pki._der_split import sequence_members
-from secretumvault.pki.keys import PublicKey, SigningKey, generate_key
-from secretumvault.pki.names import check_dns_name, is_allowed
-from secretumvault.pki.records import CaRecord, CertRecord, CrlState
+from secretumvault.pki._store import ActiveCa, MountStore, check_name, later
+from secretumvault.pki.bundle import read_ca_bundle
+from secretumvault.pki.constraints import (
+    check_dns_domains,
+    name_constraints_extension,
+)
+from secretumvault.pki.keys import PublicKey, SigningKey, generate_key, key_identifier
+from secretumvault.pki.names import check_dns_name
+from secretumvault.pki.records import CaRecord, CertRecord
 from secretumvault.pki.requests import read_csr
+from secretumvault.pki.revocation import Revocations
 from secretumvault.pki.roles import ANY_KEY_TYPE, Role
 from secretumvault.pki.serials import format_serial, new_serial, parse_serial, record_name
+from secretumvault.pki.settings import CrlSettings, DistributionUrls
 from secretumvault.pki.verify import load_certificate
 
 __all__ = ["IssuedCertificate", "PkiEngine"]
 
-_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,127}")
 #: Leaves are backdated this much, as Vault does, to absorb clock skew between machines.
 _BACKDATE = datetime.timedelta(seconds=30)
 _DEFAULT_CA_TTL = datetime.timedelta(days=3650)
-_DEFAULT_CRL_LIFETIME = datetime.timedelta(hours=72)
+_SPKI_FIELD = 6  # version, serial, signature, issuer, validity, subject, subjectPublicKeyInfo
 
 
 def _utc_now() -> datetime.datetime:
@@ -53,25 +65,7 @@ def _utc_now() -> datetime.datetime:
 def _pem(der: bytes, label: str = "CERTIFICATE") -> str:
     if label == "CERTIFICATE":
         return x509.load_der_x509_certificate(der).public_bytes(Encoding.PEM).decode("ascii")
-    if label == "CERTIFICATE REQUEST":
-        return x509.load_der_x509_csr(der).public_bytes(Encoding.PEM).decode("ascii")
-    return x509.load_der_x509_crl(der).public_bytes(Encoding.PEM).decode("ascii")
-
-
-def _check_name(name: object, what: str) -> str:
-    if not isinstance(name, str):
-        raise InvalidType(f"a {what} name must be str, not {type(name).__name__}")
-    if not _NAME.fullmatch(name):
-        raise InvalidArgument(f"a {what} name is 1-128 letters, digits, '_', '.', '-', starting alphanumeric")
-    return name
-
-
-def _check_ttl(ttl: object) -> datetime.timedelta:
-    if not isinstance(ttl, datetime.timedelta):
-        raise InvalidType(f"ttl must be a datetime.timedelta, not {type(ttl).__name__}")
-    if ttl.total_seconds() < 1:
-        raise InvalidArgument("ttl must be at least one second")
-    return ttl
+    return x509.load_der_x509_csr(der).public_bytes(Encoding.PEM).decode("ascii")
 
 
 def _subject(common_name: object) -> x509.Name:
@@ -86,7 +80,9 @@ def _subject(common_name: object) -> x509.Name:
 class IssuedCertificate:
     """A certificate as issued: PEM, its serial, the chain above it, and (for ``issue``) its key.
 
-    The private key is returned once and never stored; it is kept out of ``repr``.
+    The private key (RFC 5958 PKCS#8 PEM; for ML-DSA the RFC 9881 seed form
+    wherever the key has a seed) is returned once and never stored; it is
+    kept out of ``repr``.
     """
 
     serial_number: str
@@ -107,12 +103,11 @@ class IssuedCertificate:
 
 
 @dataclass(frozen=True)
-class _ActiveCa:
-    name: str
-    key: SigningKey
-    certificate: x509.Certificate
-    der: bytes
-    chain: tuple[bytes, ...]
+class _Leaf:
+    """A leaf's checked contents: its subject and what its extensions say."""
+
+    subject: x509.Name
+    contents: profiles.LeafContents
 
 
 class PkiEngine:
@@ -131,19 +126,17 @@ class PkiEngine:
         backend: str | None = None,
         clock: Callable[[], datetime.datetime] = _utc_now,
     ) -> None:
+        self._store = MountStore(keystore, mount, clock)
         self._keystore = keystore
-        self._mount = _check_name(mount, "mount")
+        self._mount = self._store.mount
         self._backend = backend
-        self._clock = clock
+        self._revocations = Revocations(self._store)
 
     def __repr__(self) -> str:
         return f"PkiEngine(mount={self._mount!r}, backend={self._backend!r})"
 
-    def _now(self) -> datetime.datetime:
-        return self._clock().astimezone(datetime.UTC).replace(microsecond=0)
-
     def _path(self, kind: str, name: str) -> str:
-        return f"{self._mount}/{kind}/{name}"
+        return self._store.path(kind, name)
 
     # -- certificate authorities -------------------------------------------------------------------
 
@@ -154,23 +147,31 @@ class PkiEngine:
         common_name: str,
         key_type: str = "ML-DSA-65",
         ttl: datetime.timedelta = _DEFAULT_CA_TTL,
+        permitted_dns_domains: Sequence[str] = (),
+        excluded_dns_domains: Sequence[str] = (),
     ) -> str:
-        """Create a self-signed root CA with a new key; return its certificate (PEM)."""
-        path = self._path("ca", _check_name(name, "CA"))
+        """Create a self-signed root CA with a new key; return its certificate (PEM).
+
+        ``permitted_dns_domains``/``excluded_dns_domains`` put critical name
+        constraints on the root itself.
+        """
+        path = self._path("ca", check_name(name, "CA"))
         subject = _subject(common_name)
-        lifetime = _check_ttl(ttl)
+        now = self._store.now()
+        not_after = later(now, leaves.check_ttl(ttl), "the CA's validity")
+        constraints = self._name_constraints(permitted_dns_domains, excluded_dns_domains)
         self._refuse_existing_ca(path, name)
         key = generate_key(key_type, self._backend)
-        now = self._now()
+        own_id = key_identifier(key.public_key.subject_public_key)
         der = builders.build_certificate(
             builders.CertificateFields(
                 serial_number=new_serial(),
                 issuer=subject,
                 subject=subject,
                 not_before=now,
-                not_after=now + lifetime,
+                not_after=not_after,
                 subject_public_key=key.public_key,
-                extensions=profiles.ca_extensions(key.public_key, key.public_key),
+                extensions=profiles.ca_extensions(key.public_key, own_id, name_constraints=constraints),
             ),
             key,
         )
@@ -182,13 +183,24 @@ class PkiEngine:
 
         The CA can issue once :meth:`set_signed_intermediate` gives it its certificate.
         """
-        path = self._path("ca", _check_name(name, "CA"))
+        path = self._path("ca", check_name(name, "CA"))
         subject = _subject(common_name)
         self._refuse_existing_ca(path, name)
         key = generate_key(key_type, self._backend)
         csr = builders.build_csr(subject, key)
         self._create_ca(path, name, CaRecord(key=key, certificate=None, chain=(), csr=csr))
         return _pem(csr, "CERTIFICATE REQUEST")
+
+    def generate_cross_sign_csr(self, name: str) -> str:
+        """A CSR (PEM) from the existing CA ``name``'s own key, with its exact subject.
+
+        Another root signs it with ``sign_intermediate(..., use_csr_values=True)``:
+        the result certifies the same CA (same subject, same key) under that
+        root, so certificates the CA issued validate up either root. This is
+        how a classical root vouches for an ML-DSA CA during a migration.
+        """
+        ca = self._store.active_ca(name)
+        return _pem(builders.build_csr(ca.certificate.subject, ca.key), "CERTIFICATE REQUEST")
 
     def sign_intermediate(
         self,
@@ -197,12 +209,29 @@ class PkiEngine:
         *,
         ttl: datetime.timedelta,
         common_name: str | None = None,
+        use_csr_values: bool = False,
+        permitted_dns_domains: Sequence[str] = (),
+        excluded_dns_domains: Sequence[str] = (),
     ) -> IssuedCertificate:
-        """Sign a CA certificate for ``csr`` with the CA ``issuer``; it is recorded (revocable)."""
-        ca = self._active_ca(issuer)
+        """Sign a CA certificate for ``csr`` with the CA ``issuer``; it is recorded (revocable).
+
+        The subject is ``CN=common_name`` (else the CSR's common name), or the
+        CSR's whole subject with ``use_csr_values`` (for cross-signing).
+        """
+        ca = self._issuing_ca(issuer)
         request = read_csr(csr, self._backend)
-        subject = _subject(common_name if common_name is not None else request.common_name)
-        not_before, not_after = self._validity(ca, _check_ttl(ttl))
+        if not isinstance(use_csr_values, bool):
+            raise InvalidType("use_csr_values must be bool")
+        if use_csr_values:
+            if common_name is not None:
+                raise InvalidArgument("give common_name or use_csr_values, not both")
+            if not request.subject:
+                raise InvalidArgument("the CSR's subject is empty")
+            subject = request.subject
+        else:
+            subject = _subject(common_name if common_name is not None else request.common_name)
+        constraints = self._name_constraints(permitted_dns_domains, excluded_dns_domains)
+        not_before, not_after = self._validity(ca, leaves.check_ttl(ttl))
         fields = builders.CertificateFields(
             serial_number=new_serial(),
             issuer=ca.certificate.subject,
@@ -210,7 +239,12 @@ class PkiEngine:
             not_before=not_before,
             not_after=not_after,
             subject_public_key=request.public_key,
-            extensions=profiles.ca_extensions(request.public_key, ca.key.public_key),
+            extensions=profiles.ca_extensions(
+                request.public_key,
+                ca.key_id,
+                name_constraints=constraints,
+                urls=self._store.urls().extensions(ca.name),
+            ),
         )
         return self._issue(ca, fields, private_key=None)
 
@@ -220,8 +254,8 @@ class PkiEngine:
         InvalidKey if the certificate is for another key; InvalidSignature if
         ``issuer`` did not sign it; InvalidArgument if it is not a CA certificate.
         """
-        path = self._path("ca", _check_name(name, "CA"))
-        parent = self._active_ca(issuer)
+        path = self._path("ca", check_name(name, "CA"))
+        parent = self._store.active_ca(issuer)
         entry = self._keystore.get_entry(path)
         record = CaRecord.decode(entry.value, path)
         if record.certificate is not None:
@@ -230,7 +264,7 @@ class PkiEngine:
         if cert.version is not x509.Version.v3:
             raise InvalidArgument("a CA certificate must be X.509 v3")
         tbs_fields = sequence_members(cert.tbs_certificate_bytes, "certificate")
-        if tbs_fields[6] != record.key.public_key.spki:
+        if tbs_fields[_SPKI_FIELD] != record.key.public_key.spki:
             raise InvalidKey(f"the certificate is not for the key of CA {name!r}")
         outer = sequence_members(cert.public_bytes(Encoding.DER), "certificate")
         if (
@@ -258,31 +292,64 @@ class PkiEngine:
         common_name: str,
         key_type: str = "ML-DSA-65",
         ttl: datetime.timedelta = _DEFAULT_CA_TTL,
+        permitted_dns_domains: Sequence[str] = (),
+        excluded_dns_domains: Sequence[str] = (),
     ) -> str:
         """Generate, sign and install an intermediate under ``issuer`` in one call; its PEM."""
         # Refuse what would fail later before any key is made or stored.
-        self._validity(self._active_ca(issuer), _check_ttl(ttl))
+        self._validity(self._issuing_ca(issuer), leaves.check_ttl(ttl))
+        self._name_constraints(permitted_dns_domains, excluded_dns_domains)
         csr = self.generate_intermediate(name, common_name=common_name, key_type=key_type)
         try:
-            signed = self.sign_intermediate(issuer, csr, ttl=ttl)
+            signed = self.sign_intermediate(
+                issuer,
+                csr,
+                ttl=ttl,
+                permitted_dns_domains=permitted_dns_domains,
+                excluded_dns_domains=excluded_dns_domains,
+            )
         except Exception:
             self._keystore.delete(self._path("ca", name))  # undo: nothing was signed
             raise
         self.set_signed_intermediate(name, signed.certificate, issuer=issuer)
         return signed.certificate
 
+    def import_ca(self, name: str, pem_bundle: str | bytes) -> str:
+        """Import an existing CA from a PEM bundle (its private key, certificate and chain); its PEM.
+
+        Vault's ``config/ca``: the migration path from another CA, classical
+        (RSA, ECDSA, Ed25519, e.g. an existing Vault's) or ML-DSA. See
+        :mod:`secretumvault.pki.bundle` for what the bundle must hold.
+        """
+        path = self._path("ca", check_name(name, "CA"))
+        bundle = read_ca_bundle(pem_bundle, self._backend)
+        if bundle.certificate.not_valid_after_utc <= self._store.now():
+            raise InvalidArgument("the CA certificate has expired")
+        self._refuse_existing_ca(path, name)
+        der = bundle.certificate.public_bytes(Encoding.DER)
+        chain = tuple(c.public_bytes(Encoding.DER) for c in bundle.chain)
+        self._create_ca(path, name, CaRecord(key=bundle.key, certificate=der, chain=chain, csr=None))
+        return _pem(der)
+
     def ca_certificate(self, name: str) -> str:
         """The CA's own certificate (PEM)."""
-        return _pem(self._active_ca(name).der)
+        return _pem(self._store.active_ca(name).der)
 
     def ca_chain(self, name: str) -> builtins.list[str]:
         """The CA's certificate followed by every issuer above it, up to the root (PEM)."""
-        ca = self._active_ca(name)
+        ca = self._store.active_ca(name)
         return [_pem(der) for der in (ca.der, *ca.chain)]
 
     def list_cas(self) -> builtins.list[str]:
-        prefix = self._path("ca", "")
-        return [p[len(prefix) :] for p in self._keystore.list(prefix)]
+        return self._store.names("ca")
+
+    def _name_constraints(
+        self, permitted: object, excluded: object
+    ) -> x509.Extension[x509.ExtensionType] | None:
+        return name_constraints_extension(
+            check_dns_domains(permitted, "permitted_dns_domains"),
+            check_dns_domains(excluded, "excluded_dns_domains"),
+        )
 
     def _refuse_existing_ca(self, path: str, name: str) -> None:
         if path in self._keystore.list(path):
@@ -294,18 +361,63 @@ class PkiEngine:
         except ConflictError:  # created concurrently since the check
             raise InvalidArgument(f"a CA named {name!r} already exists") from None
 
-    def _active_ca(self, name: str) -> _ActiveCa:
-        path = self._path("ca", _check_name(name, "CA"))
-        try:
-            record = CaRecord.decode(self._keystore.get(path), path)
-        except KeyNotFound:
-            raise KeyNotFound(f"no CA named {name!r}") from None
-        if record.certificate is None:
-            raise InvalidArgument(
-                f"CA {name!r} is waiting for its signed certificate (set_signed_intermediate)"
-            )
-        cert = x509.load_der_x509_certificate(record.certificate)
-        return _ActiveCa(name, record.key, cert, record.certificate, record.chain)
+    def _active_ca(self, name: str) -> ActiveCa:
+        return self._store.active_ca(name)
+
+    def _issuing_ca(self, name: str) -> ActiveCa:
+        """The CA, if it may sign: neither it nor any CA above it is revoked here."""
+        ca = self._store.active_ca(name)
+        for der in (ca.der, *ca.chain):
+            cert = x509.load_der_x509_certificate(der)
+            try:
+                _, record = self._store.cert_entry(cert.serial_number)
+            except KeyNotFound:  # a root, or a certificate issued elsewhere
+                continue
+            if record.certificate != der:
+                continue
+            when = self._revocations.revoked_at(record.issuer, cert.serial_number, record)
+            if when is not None:
+                raise PolicyViolation(
+                    f"CA {name!r} cannot sign: the certificate of {cert.subject.rfc4514_string()} "
+                    "was revoked "
+                    f"by CA {record.issuer!r} at {when.isoformat()}"
+                )
+        return ca
+
+    # -- settings ---------------------------------------------------------------------------------
+
+    def set_urls(
+        self,
+        *,
+        issuing_certificates: Sequence[str] = (),
+        crl_distribution_points: Sequence[str] = (),
+        ocsp_servers: Sequence[str] = (),
+    ) -> DistributionUrls:
+        """Vault's ``config/urls``: written into every certificate issued from now on.
+
+        ``{{issuer_id}}`` in a URL becomes the issuing CA's name.
+        """
+        urls = DistributionUrls.checked(issuing_certificates, crl_distribution_points, ocsp_servers)
+        self._keystore.put(self._path("config", "urls"), urls.encode())
+        return urls
+
+    def get_urls(self) -> DistributionUrls:
+        return self._store.urls()
+
+    def set_crl_config(
+        self,
+        *,
+        expiry: datetime.timedelta = datetime.timedelta(hours=72),
+        enable_delta: bool = False,
+        ocsp_expiry: datetime.timedelta = datetime.timedelta(hours=12),
+    ) -> CrlSettings:
+        """Vault's ``config/crl``: CRL lifetime, delta CRLs on or off, OCSP response lifetime."""
+        settings = CrlSettings(expiry=expiry, enable_delta=enable_delta, ocsp_expiry=ocsp_expiry)
+        self._keystore.put(self._path("config", "crl"), settings.encode())
+        return settings
+
+    def get_crl_config(self) -> CrlSettings:
+        return self._store.crl_settings()
 
     # -- roles ------------------------------------------------------------------------------------------
 
@@ -313,12 +425,12 @@ class PkiEngine:
         """Create or replace a role. Its issuer must be an existing, active CA."""
         if not isinstance(role, Role):
             raise InvalidType(f"role must be a Role, not {type(role).__name__}")
-        path = self._path("roles", _check_name(name, "role"))
-        self._active_ca(role.issuer)
+        path = self._path("roles", check_name(name, "role"))
+        self._store.active_ca(role.issuer)
         self._keystore.put(path, role.to_record())
 
     def get_role(self, name: str) -> Role:
-        path = self._path("roles", _check_name(name, "role"))
+        path = self._path("roles", check_name(name, "role"))
         try:
             return Role.from_record(self._keystore.get(path), path)
         except KeyNotFound:
@@ -326,13 +438,12 @@ class PkiEngine:
 
     def delete_role(self, name: str) -> None:
         try:
-            self._keystore.delete(self._path("roles", _check_name(name, "role")))
+            self._keystore.delete(self._path("roles", check_name(name, "role")))
         except KeyNotFound:
             raise KeyNotFound(f"no role named {name!r}") from None
 
     def list_roles(self) -> builtins.list[str]:
-        prefix = self._path("roles", "")
-        return [p[len(prefix) :] for p in self._keystore.list(prefix)]
+        return self._store.names("roles")
 
     # -- issuance -----------------------------------------------------------------------------------------
 
@@ -342,18 +453,26 @@ class PkiEngine:
         common_name: str,
         *,
         alt_names: Sequence[str] = (),
+        ip_sans: Sequence[str] = (),
+        uri_sans: Sequence[str] = (),
         ttl: datetime.timedelta | None = None,
     ) -> IssuedCertificate:
-        """A leaf certificate for a new key of the role's key type; the key is returned, not kept."""
+        """A leaf certificate for a new key of the role's key type; the key is returned, not kept.
+
+        Its names are ``common_name`` and ``alt_names`` (DNS), ``ip_sans`` and
+        ``uri_sans``; every one must be allowed by the role (NameNotAllowed
+        names the rule otherwise) and by the CA's name constraints.
+        """
         policy = self.get_role(role)
         if policy.key_type == ANY_KEY_TYPE:
             raise InvalidArgument(f"role {role!r} accepts any key type, so it can only sign CSRs")
-        ca = self._active_ca(policy.issuer)
-        names = self._allowed_names(policy, common_name, alt_names)
-        not_before, not_after = self._validity(ca, self._leaf_ttl(policy, ttl))
+        ca = self._issuing_ca(policy.issuer)
+        leaf = self._named_leaf(role, policy, ca, common_name, alt_names, ip_sans, uri_sans)
+        not_before, not_after = self._validity(ca, leaves.leaf_ttl(policy, ttl))
         key = generate_key(policy.key_type, self._backend)
-        fields = self._leaf_fields(ca, policy, names, key.public_key, not_before, not_after)
-        return self._issue(ca, fields, private_key=key)
+        return self._issue(
+            ca, self._leaf_fields(ca, leaf, key.public_key, not_before, not_after), private_key=key
+        )
 
     def sign_csr(
         self,
@@ -362,55 +481,123 @@ class PkiEngine:
         *,
         common_name: str | None = None,
         alt_names: Sequence[str] = (),
+        ip_sans: Sequence[str] = (),
+        uri_sans: Sequence[str] = (),
         ttl: datetime.timedelta | None = None,
     ) -> IssuedCertificate:
         """A leaf certificate for the key in ``csr``, which must verify and be of the role's key type.
 
-        The names are ``common_name`` (else the CSR's), ``alt_names`` and the
-        CSR's DNS subjectAltNames; every one must be allowed by the role.
+        The names are ``common_name`` (else the CSR's), the arguments, and the
+        CSR's DNS, IP and URI subjectAltNames; every one must be allowed by
+        the role. The CSR's other extensions are not copied (see sign_verbatim).
         """
         policy = self.get_role(role)
-        ca = self._active_ca(policy.issuer)
-        request = read_csr(csr, self._backend)
-        found = request.public_key.key_type.name
-        if policy.key_type not in (ANY_KEY_TYPE, found):
-            raise UnsupportedAlgorithm(f"role {role!r} certifies {policy.key_type} keys; the CSR has {found}")
-        policy.check_key_usage_for(found)
+        ca = self._issuing_ca(policy.issuer)
+        request = leaves.role_request(role, policy, csr, self._backend)
         cn = common_name if common_name is not None else request.common_name
         if cn is None:
             raise InvalidArgument("give a common_name: the CSR has none")
-        names = self._allowed_names(policy, cn, (*alt_names, *request.dns_names))
-        not_before, not_after = self._validity(ca, self._leaf_ttl(policy, ttl))
-        fields = self._leaf_fields(ca, policy, names, request.public_key, not_before, not_after)
+        leaf = self._named_leaf(
+            role,
+            policy,
+            ca,
+            cn,
+            (*leaves.sequence(alt_names, "alt_names"), *request.dns_names),
+            (*leaves.sequence(ip_sans, "ip_sans"), *request.ip_addresses),
+            (*leaves.sequence(uri_sans, "uri_sans"), *request.uris),
+        )
+        not_before, not_after = self._validity(ca, leaves.leaf_ttl(policy, ttl))
+        fields = self._leaf_fields(ca, leaf, request.public_key, not_before, not_after)
         return self._issue(ca, fields, private_key=None)
 
-    def _allowed_names(self, role: Role, common_name: object, alt_names: Sequence[str]) -> builtins.list[str]:
-        if isinstance(alt_names, str):
-            raise InvalidType("alt_names must be a sequence of names, not one str")
-        names = list(dict.fromkeys([check_dns_name(common_name), *map(check_dns_name, alt_names)]))
-        for name in names:
-            allowed = role.allow_any_name or is_allowed(
-                name,
-                role.allowed_domains,
-                allow_bare_domains=role.allow_bare_domains,
-                allow_subdomains=role.allow_subdomains,
-                allow_glob_domains=role.allow_glob_domains,
+    def sign_verbatim(
+        self,
+        role: str,
+        csr: str | bytes,
+        *,
+        ttl: datetime.timedelta | None = None,
+        key_usage: Sequence[str] | None = None,
+        ext_key_usage: Sequence[str] | None = None,
+        ext_key_usage_oids: Sequence[str] | None = None,
+    ) -> IssuedCertificate:
+        """A leaf certificate keeping the CSR's contents, within the role's limits.
+
+        Kept: the whole subject, every DNS, IP and URI subjectAltName, the
+        requested keyUsage and extendedKeyUsage (or, when given, the
+        ``key_usage``/``ext_key_usage``/``ext_key_usage_oids`` arguments;
+        else the role's). Each name must be allowed by the role, each key
+        usage be one of the role's, each extended key usage one the role
+        grants (PolicyViolation otherwise). Refused: a CSR asking to be a CA,
+        other subjectAltName types, other critical extensions.
+        """
+        policy = self.get_role(role)
+        ca = self._issuing_ca(policy.issuer)
+        request = leaves.role_request(role, policy, csr, self._backend)
+        if request.asks_for_ca:
+            raise PolicyViolation("the CSR asks to be a CA (basicConstraints cA=TRUE): use sign_intermediate")
+        if request.other_san_types:
+            raise InvalidArgument(
+                "sign_verbatim keeps DNS, IP and URI names only; the CSR also has "
+                + ", ".join(request.other_san_types)
             )
-            if not allowed:
-                raise InvalidArgument(f"the role does not allow the name {name!r}")
-        return names
+        if request.other_critical:
+            raise InvalidArgument(
+                "the CSR asks for critical extensions this engine does not issue: "
+                + ", ".join(request.other_critical)
+            )
+        if not request.subject and not (request.dns_names or request.ip_addresses or request.uris):
+            raise InvalidArgument("the CSR names nothing: no subject and no subjectAltName")
+        usages = leaves.verbatim_key_usage(role, policy, request, key_usage)
+        ekus = leaves.verbatim_ext_key_usage(role, policy, request, ext_key_usage, ext_key_usage_oids)
+        names = leaves.checked_names(
+            role, policy, ca, request.dns_names, request.ip_addresses, request.uris, request.common_name
+        )
+        leaf = _Leaf(
+            request.subject,
+            profiles.LeafContents(
+                dns_names=names.dns_names,
+                ip_addresses=names.ip_addresses,
+                uris=names.uris,
+                key_usage=usages,
+                ext_key_usage=ekus,
+                subject_is_empty=not request.subject,
+            ),
+        )
+        not_before, not_after = self._validity(ca, leaves.leaf_ttl(policy, ttl))
+        fields = self._leaf_fields(ca, leaf, request.public_key, not_before, not_after)
+        return self._issue(ca, fields, private_key=None)
 
-    def _leaf_ttl(self, role: Role, ttl: datetime.timedelta | None) -> datetime.timedelta:
-        chosen = _check_ttl(ttl) if ttl is not None else (role.ttl or role.max_ttl)
-        if chosen > role.max_ttl:
-            raise InvalidArgument(f"ttl {chosen} exceeds the role's max_ttl {role.max_ttl}")
-        return chosen
+    def _named_leaf(
+        self,
+        role: str,
+        policy: Role,
+        ca: ActiveCa,
+        common_name: object,
+        alt_names: Sequence[object],
+        ip_sans: Sequence[object],
+        uri_sans: Sequence[object],
+    ) -> _Leaf:
+        names = leaves.checked_names(
+            role,
+            policy,
+            ca,
+            (check_dns_name(common_name), *leaves.sequence(alt_names, "alt_names")),
+            leaves.sequence(ip_sans, "ip_sans"),
+            leaves.sequence(uri_sans, "uri_sans"),
+            None,
+        )
+        contents = profiles.LeafContents(
+            dns_names=names.dns_names,
+            ip_addresses=names.ip_addresses,
+            uris=names.uris,
+            key_usage=policy.key_usage,
+            ext_key_usage=policy.eku_oids(),
+        )
+        return _Leaf(_subject(names.dns_names[0]), contents)
 
-    def _validity(
-        self, ca: _ActiveCa, ttl: datetime.timedelta
-    ) -> tuple[datetime.datetime, datetime.datetime]:
-        now = self._now()
-        not_after = now + ttl
+    def _validity(self, ca: ActiveCa, ttl: datetime.timedelta) -> tuple[datetime.datetime, datetime.datetime]:
+        now = self._store.now()
+        not_after = later(now, ttl, "the certificate's validity")
         ca_expiry = ca.certificate.not_valid_after_utc
         if not_after > ca_expiry:
             raise InvalidArgument(
@@ -421,25 +608,27 @@ class PkiEngine:
 
     def _leaf_fields(
         self,
-        ca: _ActiveCa,
-        role: Role,
-        names: Sequence[str],
+        ca: ActiveCa,
+        leaf: _Leaf,
         subject_key: PublicKey,
         not_before: datetime.datetime,
         not_after: datetime.datetime,
     ) -> builders.CertificateFields:
+        extensions = profiles.leaf_extensions(
+            leaf.contents, subject_key, ca.key_id, self._store.urls().extensions(ca.name)
+        )
         return builders.CertificateFields(
             serial_number=new_serial(),
             issuer=ca.certificate.subject,
-            subject=_subject(names[0]),
+            subject=leaf.subject,
             not_before=not_before,
             not_after=not_after,
             subject_public_key=subject_key,
-            extensions=profiles.leaf_extensions(role, names, subject_key, ca.key.public_key),
+            extensions=extensions,
         )
 
     def _issue(
-        self, ca: _ActiveCa, fields: builders.CertificateFields, private_key: SigningKey | None
+        self, ca: ActiveCa, fields: builders.CertificateFields, private_key: SigningKey | None
     ) -> IssuedCertificate:
         der = builders.build_certificate(fields, ca.key)
         record = CertRecord(issuer=ca.name, certificate=der, not_after=fields.not_after)
@@ -457,100 +646,50 @@ class PkiEngine:
             private_key=None if private_key is None else private_key.pkcs8_pem(),
         )
 
-    # -- issued certificates, revocation, CRLs ------------------------------------------------------------
+    # -- issued certificates, revocation, CRLs, OCSP ------------------------------------------------------
 
     def get_certificate(self, serial: int | str) -> str:
         """The issued certificate with this serial (PEM); KeyNotFound if unknown."""
-        return _pem(self._cert_entry(parse_serial(serial))[1].certificate)
+        return _pem(self._store.cert_entry(parse_serial(serial))[1].certificate)
 
     def list_certificates(self) -> builtins.list[str]:
         """Serials of every stored certificate, as ``"4f:0a:..."``."""
-        prefix = self._path("certs", "")
-        return [format_serial(int(p[len(prefix) :], 16)) for p in self._keystore.list(prefix)]
-
-    def _cert_entry(self, serial: int) -> tuple[int, CertRecord]:
-        path = self._path("certs", record_name(serial))
-        try:
-            entry = self._keystore.get_entry(path)
-        except KeyNotFound:
-            raise KeyNotFound(f"no certificate with serial {format_serial(serial)}") from None
-        return entry.version, CertRecord.decode(entry.value, path)
+        return [format_serial(int(name, 16)) for name in self._store.names("certs")]
 
     def revoke(self, serial: int | str) -> datetime.datetime:
-        """Revoke an issued certificate; it appears on its CA's next CRL. Returns the revocation time.
+        """Revoke an issued certificate and re-sign its CA's CRL (or delta CRL); the revocation time.
 
-        KeyNotFound for an unknown serial, InvalidArgument if already revoked.
+        Revoking a serial again is not an error: it returns the first revocation's time.
+        KeyNotFound for an unknown serial.
         """
-        number = parse_serial(serial)
-        version, record = self._cert_entry(number)
-        if record.revoked_at is not None:
-            raise InvalidArgument(f"certificate {format_serial(number)} was already revoked")
-        now = self._now()
-        revoked = CertRecord(record.issuer, record.certificate, record.not_after, revoked_at=now)
-        self._keystore.cas(self._path("certs", record_name(number)), version, revoked.encode())
-        return now
+        return self._revocations.revoke(serial)
 
-    def crl(self, ca: str, *, lifetime: datetime.timedelta = _DEFAULT_CRL_LIFETIME) -> str:
-        """A freshly signed CRL (PEM) of the certificates ``ca`` issued and that were revoked."""
-        issuer = self._active_ca(ca)
-        next_update = _check_ttl(lifetime)
-        revoked = [
-            builders.RevokedEntry(cert.serial_number, record.revoked_at)
-            for record, cert in self._issued_records()
-            if record.issuer == ca and record.revoked_at is not None
-        ]
-        state_path = self._path("crl", ca)
-        try:
-            entry = self._keystore.get_entry(state_path)
-            version, number = entry.version, CrlState.decode(entry.value, state_path).number + 1
-        except KeyNotFound:
-            version, number = None, 1
-        now = self._now()
-        extensions: builtins.list[x509.Extension[x509.ExtensionType]] = [
-            x509.Extension(x509.CRLNumber.oid, False, x509.CRLNumber(number)),
-            *[
-                e
-                for e in profiles.ca_extensions(issuer.key.public_key, issuer.key.public_key)
-                if e.oid == x509.AuthorityKeyIdentifier.oid
-            ],
-        ]
-        der = builders.build_crl(
-            issuer.certificate.subject,
-            issuer.key,
-            this_update=now,
-            next_update=now + next_update,
-            revoked=revoked,
-            extensions=extensions,
-        )
-        self._keystore.cas(state_path, version, CrlState(number).encode())
-        return _pem(der, "X509 CRL")
+    def crl(self, ca: str) -> str:
+        """The CA's current complete CRL (PEM): the stored one, re-signed only once it has expired."""
+        return self._revocations.crl(ca)
 
-    def _issued_records(self) -> builtins.list[tuple[CertRecord, x509.Certificate]]:
-        prefix = self._path("certs", "")
-        found = []
-        for path in self._keystore.list(prefix):
-            try:
-                record = CertRecord.decode(self._keystore.get(path), path)
-            except KeyNotFound:  # removed by a concurrent tidy
-                continue
-            found.append((record, x509.load_der_x509_certificate(record.certificate)))
-        return found
+    def delta_crl(self, ca: str) -> str:
+        """The CA's current delta CRL (PEM); InvalidArgument unless ``set_crl_config(enable_delta=True)``."""
+        return self._revocations.delta_crl(ca)
+
+    def crl_rotate(self, ca: str) -> str:
+        """Vault's ``crl/rotate``: sign a new complete CRL (and delta) now; the complete CRL (PEM)."""
+        return self._revocations.crl(ca, rotate=True)
+
+    def ocsp(self, request: bytes) -> bytes:
+        """Answer a DER OCSP request (RFC 6960) with a DER response signed by the issuing CA.
+
+        Good, revoked or unknown for a CA of this mount; ``unauthorized`` for
+        another issuer; ``malformedRequest`` for a request that does not parse.
+        """
+        return self._revocations.ocsp(request)
 
     def tidy(self, *, safety_buffer: datetime.timedelta = datetime.timedelta(hours=72)) -> int:
         """Delete stored certificates (revoked or not) expired more than ``safety_buffer`` ago.
 
         An expired certificate needs no CRL entry (RFC 5280 3.3), so revoked
-        ones go too. Returns how many were removed.
+        ones go too, with their revocation entries. Returns how many were removed.
         """
         if not isinstance(safety_buffer, datetime.timedelta) or safety_buffer < datetime.timedelta(0):
             raise InvalidArgument("safety_buffer must be a non-negative datetime.timedelta")
-        cutoff = self._now() - safety_buffer
-        removed = 0
-        for record, cert in self._issued_records():
-            if record.not_after < cutoff:
-                try:
-                    self._keystore.delete(self._path("certs", record_name(cert.serial_number)))
-                except KeyNotFound:
-                    continue
-                removed += 1
-        return removed
+        return self._revocations.tidy(safety_buffer)

@@ -2,12 +2,18 @@
 
 ML-DSA keys are reached only through :mod:`secretumvault.pqc`, so a CA key
 created on the "oqs" backend signs with liboqs and one created on "openssl"
-with OpenSSL. Ed25519, ECDSA P-256 and RSA-3072 keys are pyca/cryptography's.
+with OpenSSL. Ed25519, ECDSA (P-256, P-384) and RSA keys are pyca/cryptography's.
 
 At rest a key is a tagged JSON record (format, version, key type, backend and
-encoding named): ML-DSA keys as the 32-byte FIPS 204 seed where the backend
-keeps it ("openssl"), else the expanded FIPS 204 secret key ("oqs");
-classical keys as PKCS#8 DER. The keystore encrypts the record.
+encoding named): ML-DSA keys as the 32-byte FIPS 204 seed wherever the key
+has one (every new key on "openssl", and on "oqs" where the native core
+keeps seeds), else the expanded FIPS 204 secret key (records written before,
+and keys loaded from expanded bytes); classical keys as PKCS#8 DER. The
+keystore encrypts the record.
+
+Private keys handed out (``pkcs8_der``) are RFC 9881 PKCS#8: the ``seed``
+form where there is a seed, which pyca/cryptography and OpenSSL 3.5 read,
+else the ``expandedKey`` form.
 """
 
 from __future__ import annotations
@@ -19,22 +25,52 @@ from typing import Any, Union
 from cryptography.exceptions import InvalidSignature as _CryptoInvalidSignature
 from cryptography.exceptions import UnsupportedAlgorithm as _CryptoUnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, mldsa, padding, rsa
 
 from secretumvault import pqc
-from secretumvault.errors import CorruptRecord, InvalidKey, InvalidSignature, UnsupportedAlgorithm
+from secretumvault.errors import (
+    BackendUnavailable,
+    CorruptRecord,
+    InvalidKey,
+    InvalidSignature,
+    UnsupportedAlgorithm,
+)
 from secretumvault.pki import _der, _json
 from secretumvault.pki.sig_algorithms import KEY_TYPES, KeyType, key_type
 from secretumvault.pqc.params import sig_params
 
-__all__ = ["PublicKey", "SigningKey", "generate_key", "key_from_record", "public_key_from_spki"]
+__all__ = [
+    "PublicKey",
+    "PycaPrivateKey",
+    "SigningKey",
+    "generate_key",
+    "key_from_record",
+    "ml_dsa_signing_key",
+    "public_key_from_spki",
+    "signing_key_from_pyca",
+]
 
 _KEY_FORMAT = "secretumvault-pki-key"
 _KEY_VERSION = 1
-_RSA_BITS = 3072
+_RSA_SIZES = (2048, 3072, 4096)
+_CURVES = {"secp256r1": "ECDSA-P256", "secp384r1": "ECDSA-P384"}
+_HASHES: dict[str, hashes.HashAlgorithm] = {"sha256": hashes.SHA256(), "sha384": hashes.SHA384()}
+_PYCA_ML_DSA: dict[str, type[mldsa.MLDSA44PrivateKey | mldsa.MLDSA65PrivateKey | mldsa.MLDSA87PrivateKey]] = {
+    "ML-DSA-44": mldsa.MLDSA44PrivateKey,
+    "ML-DSA-65": mldsa.MLDSA65PrivateKey,
+    "ML-DSA-87": mldsa.MLDSA87PrivateKey,
+}
 
 _ClassicalPrivate = Union[ed25519.Ed25519PrivateKey, ec.EllipticCurvePrivateKey, rsa.RSAPrivateKey]
 _ClassicalPublic = Union[ed25519.Ed25519PublicKey, ec.EllipticCurvePublicKey, rsa.RSAPublicKey]
+#: A private key pyca/cryptography can sign with (its OCSP builder, for one).
+PycaPrivateKey = Union[
+    _ClassicalPrivate, mldsa.MLDSA44PrivateKey, mldsa.MLDSA65PrivateKey, mldsa.MLDSA87PrivateKey
+]
+
+
+def _hash(kind: KeyType) -> hashes.HashAlgorithm:
+    return _HASHES[kind.hash_name or "sha256"]
 
 
 def _ml_dsa_spki(kind: KeyType, raw: bytes) -> bytes:
@@ -107,9 +143,9 @@ class _ClassicalPublicKey(PublicKey):
             if isinstance(self._key, ed25519.Ed25519PublicKey):
                 self._key.verify(signature, data)
             elif isinstance(self._key, ec.EllipticCurvePublicKey):
-                self._key.verify(signature, data, ec.ECDSA(hashes.SHA256()))
+                self._key.verify(signature, data, ec.ECDSA(_hash(self.key_type)))
             else:
-                self._key.verify(signature, data, padding.PKCS1v15(), hashes.SHA256())
+                self._key.verify(signature, data, padding.PKCS1v15(), _hash(self.key_type))
         except _CryptoInvalidSignature:
             raise InvalidSignature(f"the {self.key_type.name} signature does not verify") from None
 
@@ -144,13 +180,13 @@ def _classical_key_type(key: object) -> KeyType:
     if isinstance(key, (ed25519.Ed25519PublicKey, ed25519.Ed25519PrivateKey)):
         return KEY_TYPES["Ed25519"]
     if isinstance(key, (ec.EllipticCurvePublicKey, ec.EllipticCurvePrivateKey)):
-        if isinstance(key.curve, ec.SECP256R1):
-            return KEY_TYPES["ECDSA-P256"]
-        raise UnsupportedAlgorithm(f"ECDSA keys must be on P-256, not {key.curve.name}")
+        if key.curve.name in _CURVES:
+            return KEY_TYPES[_CURVES[key.curve.name]]
+        raise UnsupportedAlgorithm(f"ECDSA keys must be on P-256 or P-384, not {key.curve.name}")
     if isinstance(key, (rsa.RSAPublicKey, rsa.RSAPrivateKey)):
-        if key.key_size == _RSA_BITS:
-            return KEY_TYPES["RSA-3072"]
-        raise UnsupportedAlgorithm(f"RSA keys must be {_RSA_BITS} bits, not {key.key_size}")
+        if key.key_size in _RSA_SIZES:
+            return KEY_TYPES[f"RSA-{key.key_size}"]
+        raise UnsupportedAlgorithm(f"RSA keys must be 2048, 3072 or 4096 bits, not {key.key_size}")
     raise UnsupportedAlgorithm(
         f"unsupported public key type {type(key).__name__}; expected one of {', '.join(KEY_TYPES)}"
     )
@@ -175,6 +211,11 @@ class SigningKey(abc.ABC):
     @abc.abstractmethod
     def pkcs8_der(self) -> bytes:
         """The private key as unencrypted PKCS#8 (RFC 5958). Handle the result as a secret."""
+
+    @abc.abstractmethod
+    def pyca_private_key(self) -> PycaPrivateKey | None:
+        """The key as a pyca/cryptography object that can sign, or None where pyca cannot hold it
+        (an ML-DSA key known only in expanded form). Handle the result as a secret."""
 
     def pkcs8_pem(self) -> str:
         body = _json.b64encode(self.pkcs8_der())
@@ -204,13 +245,17 @@ class _MlDsaSigningKey(SigningKey):
     def sign(self, data: bytes) -> bytes:
         return self._secret.sign(data, b"")  # RFC 9881: pure ML-DSA, empty context string
 
-    def _keeps_seed(self) -> bool:
-        # "oqs" keys exist only in expanded form (liboqs has no seed API); "openssl" keys only as seeds.
-        return self._secret.backend != "oqs"
+    def _seed(self) -> bytes | None:
+        """The 32-byte FIPS 204 seed, or None for a key known only in expanded form."""
+        try:
+            return self._secret.seed_bytes()
+        except UnsupportedAlgorithm:  # loaded from expanded bytes, or a core that keeps no seeds
+            return None
 
     def _private_fields(self) -> dict[str, Any]:
-        if self._keeps_seed():
-            encoding, secret = "fips204-seed", self._secret.seed_bytes()
+        seed = self._seed()
+        if seed is not None:
+            encoding, secret = "fips204-seed", seed
         else:
             encoding, secret = "fips204-expanded", self._secret.to_bytes()
         return {
@@ -222,12 +267,17 @@ class _MlDsaSigningKey(SigningKey):
 
     def pkcs8_der(self) -> bytes:
         # RFC 9881 section 6: ML-DSA-PrivateKey is the seed ([0] IMPLICIT OCTET STRING) or expandedKey.
-        if self._keeps_seed():
-            inner = _der.context_implicit_primitive(0, self._secret.seed_bytes())
+        seed = self._seed()
+        if seed is not None:
+            inner = _der.context_implicit_primitive(0, seed)
         else:
             inner = _der.octet_string(self._secret.to_bytes())
         algorithm = _der.sequence(_der.oid(self.key_type.signature_oid))
         return _der.sequence(_der.integer(0), algorithm, _der.octet_string(inner))
+
+    def pyca_private_key(self) -> PycaPrivateKey | None:
+        seed = self._seed()
+        return None if seed is None else _PYCA_ML_DSA[self.key_type.name].from_seed_bytes(seed)
 
 
 class _ClassicalSigningKey(SigningKey):
@@ -240,8 +290,11 @@ class _ClassicalSigningKey(SigningKey):
         if isinstance(self._key, ed25519.Ed25519PrivateKey):
             return self._key.sign(data)
         if isinstance(self._key, ec.EllipticCurvePrivateKey):
-            return self._key.sign(data, ec.ECDSA(hashes.SHA256()))  # DER Ecdsa-Sig-Value, as X.509 wants
-        return self._key.sign(data, padding.PKCS1v15(), hashes.SHA256())
+            return self._key.sign(data, ec.ECDSA(_hash(self.key_type)))  # DER Ecdsa-Sig-Value, as X.509 wants
+        return self._key.sign(data, padding.PKCS1v15(), _hash(self.key_type))
+
+    def pyca_private_key(self) -> PycaPrivateKey | None:
+        return self._key
 
     def pkcs8_der(self) -> bytes:
         return self._key.private_bytes(
@@ -262,14 +315,63 @@ def generate_key(name: str, backend: str | None = None) -> SigningKey:
         return _ClassicalSigningKey(ed25519.Ed25519PrivateKey.generate())
     if kind.name == "ECDSA-P256":
         return _ClassicalSigningKey(ec.generate_private_key(ec.SECP256R1()))
-    return _ClassicalSigningKey(rsa.generate_private_key(public_exponent=65537, key_size=_RSA_BITS))
+    if kind.name == "ECDSA-P384":
+        return _ClassicalSigningKey(ec.generate_private_key(ec.SECP384R1()))
+    bits = int(kind.name.removeprefix("RSA-"))
+    return _ClassicalSigningKey(rsa.generate_private_key(public_exponent=65537, key_size=bits))
+
+
+def signing_key_from_pyca(key: object) -> SigningKey:
+    """A classical pyca/cryptography private key of a supported type; UnsupportedAlgorithm otherwise."""
+    if not isinstance(key, (ed25519.Ed25519PrivateKey, ec.EllipticCurvePrivateKey, rsa.RSAPrivateKey)):
+        raise UnsupportedAlgorithm(f"unsupported private key type {type(key).__name__}")
+    return _ClassicalSigningKey(key)
+
+
+def ml_dsa_signing_key(
+    name: str,
+    backend: str | None,
+    *,
+    seed: bytes | None = None,
+    expanded: bytes | None = None,
+    public: bytes | None = None,
+) -> SigningKey:
+    """An ML-DSA key from its FIPS 204 seed or, failing that, its expanded form and public key.
+
+    A seed is used on ``backend`` where that backend makes keys from seeds,
+    else on "openssl"; an expanded key needs a backend that loads one ("oqs").
+    Given with a seed, ``public`` must match it (InvalidKey otherwise).
+    """
+    kind = key_type(name)
+    if seed is not None:
+        pair = _keypair_from_seed(kind, seed, backend)
+        if public is not None and pair.public_key.to_bytes() != public:
+            raise InvalidKey(f"the {kind.name} seed does not give the expected public key")
+        return _MlDsaSigningKey(kind, pair.secret_key, pair.public_key)
+    if expanded is None or public is None:
+        raise InvalidKey(f"a {kind.name} key needs its seed, or its expanded form and public key")
+    algorithm = pqc.Signature(kind.name, backend=backend)
+    return _MlDsaSigningKey(
+        kind, algorithm.secret_key_from_bytes(expanded), algorithm.public_key_from_bytes(public)
+    )
+
+
+def _keypair_from_seed(kind: KeyType, seed: bytes, backend: str | None) -> pqc.SigKeyPair:
+    try:
+        return pqc.Signature(kind.name, backend=backend).keypair_from_seed(seed)
+    except (UnsupportedAlgorithm, BackendUnavailable):
+        if backend == "openssl":
+            raise
+        # This core cannot make keys from seeds (older native builds): the same key on "openssl".
+        return pqc.Signature(kind.name, backend="openssl").keypair_from_seed(seed)
 
 
 def key_from_record(record: bytes, where: str) -> SigningKey:
     """Load a key written by :meth:`SigningKey.to_record`. CorruptRecord if it is not one.
 
     An ML-DSA key is loaded on the backend that made it: an expanded "oqs" key
-    needs liboqs (BackendUnavailable otherwise), a seed loads on "openssl".
+    needs liboqs (BackendUnavailable otherwise); a seed loads on "openssl"
+    where its own backend cannot make keys from seeds.
     """
     obj = _json.loads(record, _KEY_FORMAT, _KEY_VERSION, where)
     kind = key_type(_json.require(obj, "key_type", str, where))
@@ -277,17 +379,14 @@ def key_from_record(record: bytes, where: str) -> SigningKey:
     backend = _json.require(obj, "backend", str, where)
     secret = _json.b64decode(_json.require(obj, "private", str, where), where)
     if kind.is_ml_dsa:
-        algorithm = pqc.Signature(kind.name, backend=backend)
-        public = algorithm.public_key_from_bytes(
-            _json.b64decode(_json.require(obj, "public", str, where), where)
-        )
+        public = _json.b64decode(_json.require(obj, "public", str, where), where)
         if encoding == "fips204-seed":
-            pair = algorithm.keypair_from_seed(secret)
-            if pair.public_key.to_bytes() != public.to_bytes():
-                raise CorruptRecord(f"{where}: the stored public key does not match the seed")
-            return _MlDsaSigningKey(kind, pair.secret_key, pair.public_key)
+            try:
+                return ml_dsa_signing_key(kind.name, backend, seed=secret, public=public)
+            except InvalidKey:
+                raise CorruptRecord(f"{where}: the stored public key does not match the seed") from None
         if encoding == "fips204-expanded":
-            return _MlDsaSigningKey(kind, algorithm.secret_key_from_bytes(secret), public)
+            return ml_dsa_signing_key(kind.name, backend, expanded=secret, public=public)
         raise CorruptRecord(f"{where}: unknown ML-DSA key encoding {encoding!r}")
     if encoding != "pkcs8-der":
         raise CorruptRecord(f"{where}: unknown {kind.name} key encoding {encoding!r}")

@@ -4,8 +4,11 @@ Layout under the engine's mount (default ``pki``)::
 
     <mount>/ca/<name>       a CA: its key, its certificate and chain (or a pending CSR)
     <mount>/roles/<name>    a role
-    <mount>/certs/<serial>  every certificate a CA issued, and its revocation time
-    <mount>/crl/<name>      the last CRL number a CA used
+    <mount>/certs/<serial>  every certificate a CA issued (and, in records of
+                            earlier releases, its revocation time)
+    <mount>/crl/<name>      a CA's revocations and its signed CRLs (see ``crls``)
+    <mount>/config/urls     distribution URLs written into certificates (see ``settings``)
+    <mount>/config/crl      CRL and OCSP lifetimes, delta CRLs on or off
 
 A CA's key and certificate share one record, so a CA is created, or not,
 in a single compare-and-set write.
@@ -19,11 +22,10 @@ from dataclasses import dataclass, replace
 from secretumvault.pki import _json
 from secretumvault.pki.keys import SigningKey, key_from_record
 
-__all__ = ["CaRecord", "CertRecord", "CrlState", "from_epoch", "to_epoch"]
+__all__ = ["CaRecord", "CertRecord", "from_epoch", "to_epoch"]
 
 _CA_FORMAT = "secretumvault-pki-ca"
 _CERT_FORMAT = "secretumvault-pki-cert"
-_CRL_FORMAT = "secretumvault-pki-crl-state"
 _VERSION = 1
 
 
@@ -106,17 +108,3 @@ class CertRecord:
             not_after=from_epoch(_json.require(obj, "not_after", int, where)),
             revoked_at=None if revoked is None else from_epoch(_json.require(obj, "revoked_at", int, where)),
         )
-
-
-@dataclass(frozen=True)
-class CrlState:
-    """The CRL number a CA used last (RFC 5280 5.2.3: it only ever increases)."""
-
-    number: int
-
-    def encode(self) -> bytes:
-        return _json.dumps(_CRL_FORMAT, _VERSION, {"number": self.number})
-
-    @classmethod
-    def decode(cls, data: bytes, where: str) -> CrlState:
-        return cls(_json.require(_json.loads(data, _CRL_FORMAT, _VERSION, where), "number", int, where))

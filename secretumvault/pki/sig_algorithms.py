@@ -7,9 +7,11 @@ Object identifiers:
   ABSENT in both, and the signature is pure ML-DSA over the DER TBS with an
   empty context string.
 * Ed25519: RFC 8410 (id-Ed25519, parameters absent).
-* ECDSA P-256: RFC 5758 ecdsa-with-SHA256 (parameters absent).
-* RSA-3072: RFC 4055 sha256WithRSAEncryption (parameters NULL), PKCS#1 v1.5,
-  the signature every X.509 verifier accepts.
+* ECDSA P-256 and P-384: RFC 5758 ecdsa-with-SHA256 and ecdsa-with-SHA384
+  (parameters absent), each curve with its matching hash.
+* RSA (2048, 3072, 4096 bits): RFC 4055 sha256WithRSAEncryption (parameters
+  NULL), PKCS#1 v1.5, the signature every X.509 verifier accepts. RSA-2048
+  and ECDSA-P384 are here for CAs imported from an existing Vault.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ __all__ = ["KEY_TYPES", "KeyType", "key_type"]
 #: Key usages RFC 9881 section 5 and RFC 8410 section 5 allow for signature-only keys.
 _SIGNATURE_ONLY_USAGES = frozenset({"digital_signature", "content_commitment", "key_cert_sign", "crl_sign"})
 _RSA_USAGES = _SIGNATURE_ONLY_USAGES | {"key_encipherment", "data_encipherment"}
-_ECDSA_USAGES = _SIGNATURE_ONLY_USAGES | {"key_agreement"}
+_ECDSA_USAGES = _SIGNATURE_ONLY_USAGES | {"key_agreement", "encipher_only", "decipher_only"}
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,8 @@ class KeyType:
     #: Whether the AlgorithmIdentifier carries an explicit NULL (RSA) or nothing.
     null_parameters: bool
     allowed_key_usages: frozenset[str]
+    #: The hash of ECDSA and RSA signatures (hashlib's name); None for ML-DSA and Ed25519.
+    hash_name: str | None = None
 
     @property
     def is_ml_dsa(self) -> bool:
@@ -55,8 +59,11 @@ KEY_TYPES: dict[str, KeyType] = {
         KeyType("ML-DSA-65", "2.16.840.1.101.3.4.3.18", False, _SIGNATURE_ONLY_USAGES),
         KeyType("ML-DSA-87", "2.16.840.1.101.3.4.3.19", False, _SIGNATURE_ONLY_USAGES),
         KeyType("Ed25519", "1.3.101.112", False, _SIGNATURE_ONLY_USAGES),
-        KeyType("ECDSA-P256", "1.2.840.10045.4.3.2", False, _ECDSA_USAGES),
-        KeyType("RSA-3072", "1.2.840.113549.1.1.11", True, _RSA_USAGES),
+        KeyType("ECDSA-P256", "1.2.840.10045.4.3.2", False, _ECDSA_USAGES, "sha256"),
+        KeyType("ECDSA-P384", "1.2.840.10045.4.3.3", False, _ECDSA_USAGES, "sha384"),
+        KeyType("RSA-2048", "1.2.840.113549.1.1.11", True, _RSA_USAGES, "sha256"),
+        KeyType("RSA-3072", "1.2.840.113549.1.1.11", True, _RSA_USAGES, "sha256"),
+        KeyType("RSA-4096", "1.2.840.113549.1.1.11", True, _RSA_USAGES, "sha256"),
     )
 }
 

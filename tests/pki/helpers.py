@@ -1,7 +1,113 @@
-"""Small helpers shared by the PKI tests."""
+"""Small helpers shared by the PKI tests: snapshots, pyca-made CSRs and CAs, OCSP requests."""
 
 from __future__ import annotations
 
+import datetime
+from collections.abc import Sequence
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, mldsa, rsa
+from cryptography.x509 import ocsp
+from cryptography.x509.oid import NameOID
+
 from tests.keystore.conftest import snapshot
 
-__all__ = ["snapshot"]
+__all__ = ["build_csr", "ca_bundle", "name", "ocsp_request", "self_signed_ca", "snapshot"]
+
+PrivateKey = (
+    ec.EllipticCurvePrivateKey
+    | rsa.RSAPrivateKey
+    | ed25519.Ed25519PrivateKey
+    | mldsa.MLDSA44PrivateKey
+    | mldsa.MLDSA65PrivateKey
+    | mldsa.MLDSA87PrivateKey
+)
+
+
+def name(cn: str, *more: x509.NameAttribute[str]) -> x509.Name:
+    return x509.Name([*more, x509.NameAttribute(NameOID.COMMON_NAME, cn)])
+
+
+def _hash(key: PrivateKey) -> hashes.HashAlgorithm | None:
+    if isinstance(key, ec.EllipticCurvePrivateKey):
+        return hashes.SHA384() if key.curve.name == "secp384r1" else hashes.SHA256()
+    if isinstance(key, rsa.RSAPrivateKey):
+        return hashes.SHA256()
+    return None
+
+
+def build_csr(
+    subject: x509.Name,
+    *,
+    key: PrivateKey | None = None,
+    sans: Sequence[x509.GeneralName] = (),
+    extensions: Sequence[tuple[x509.ExtensionType, bool]] = (),
+) -> bytes:
+    """A PEM CSR made by pyca/cryptography (an ECDSA P-256 key unless one is given)."""
+    key = key or ec.generate_private_key(ec.SECP256R1())
+    builder = x509.CertificateSigningRequestBuilder().subject_name(subject)
+    if sans:
+        builder = builder.add_extension(x509.SubjectAlternativeName(list(sans)), critical=False)
+    for ext, critical in extensions:
+        builder = builder.add_extension(ext, critical=critical)
+    return builder.sign(key, _hash(key)).public_bytes(serialization.Encoding.PEM)  # type: ignore[arg-type]
+
+
+def self_signed_ca(
+    key: PrivateKey,
+    subject: x509.Name,
+    now: datetime.datetime,
+    *,
+    issuer: tuple[x509.Certificate, PrivateKey] | None = None,
+    constraints: x509.NameConstraints | None = None,
+    ca: bool = True,
+    sans: Sequence[x509.GeneralName] = (),
+) -> x509.Certificate:
+    """A CA certificate made by pyca/cryptography: self-signed, or signed by ``issuer``."""
+    issuer_name = subject if issuer is None else issuer[0].subject
+    signer = key if issuer is None else issuer[1]
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(issuer_name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=3650))
+        .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+        .add_extension(x509.KeyUsage(True, False, False, False, False, ca, ca, False, False), critical=True)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(signer.public_key()),  # type: ignore[arg-type]
+            critical=False,
+        )
+    )
+    if constraints is not None:
+        builder = builder.add_extension(constraints, critical=True)
+    if sans:
+        builder = builder.add_extension(x509.SubjectAlternativeName(list(sans)), critical=False)
+    return builder.sign(signer, _hash(signer))  # type: ignore[arg-type]
+
+
+def ca_bundle(
+    key: PrivateKey,
+    *certificates: x509.Certificate,
+    key_format: serialization.PrivateFormat = serialization.PrivateFormat.PKCS8,
+) -> str:
+    """A PEM bundle as Vault's config/ca takes it: the key, then the certificates."""
+    pem = key.private_bytes(serialization.Encoding.PEM, key_format, serialization.NoEncryption())
+    return (pem + b"".join(c.public_bytes(serialization.Encoding.PEM) for c in certificates)).decode()
+
+
+def ocsp_request(
+    cert: x509.Certificate,
+    issuer: x509.Certificate,
+    *,
+    nonce: bytes | None = None,
+    algorithm: hashes.HashAlgorithm | None = None,
+) -> bytes:
+    builder = ocsp.OCSPRequestBuilder().add_certificate(cert, issuer, algorithm or hashes.SHA1())
+    if nonce is not None:
+        builder = builder.add_extension(x509.OCSPNonce(nonce), critical=False)
+    return builder.build().public_bytes(serialization.Encoding.DER)

@@ -15,7 +15,7 @@ from secretumvault.keystore import Keystore
 from secretumvault.pki import PkiEngine, Role, _der
 
 from .conftest import PASSPHRASE, START, Clock
-from .x509check import algorithm_identifier, assert_issued_by, der, load
+from .x509check import algorithm_identifier, assert_issued_by, der, keeps_seeds, load
 
 WEB = Role(issuer="root", allowed_domains=("example.com",), allow_subdomains=True)
 
@@ -89,12 +89,15 @@ def test_leaf_private_key_is_returned_once_and_matches(
     assert leaf.private_key is not None and leaf.private_key.startswith("-----BEGIN PRIVATE KEY-----")
     assert "PRIVATE" not in repr(leaf)
     cert = load(leaf.certificate)
-    if backend == "openssl":
+    if keeps_seeds(backend):
         # RFC 9881 seed form: pyca/cryptography loads it and it signs for the certified key.
         key = load_pem_private_key(leaf.private_key.encode(), password=None)
+        pkcs8 = _pem_body(leaf.private_key)
+        seed_form = _der.octet_string(_der.context_implicit_primitive(0, pkcs8[-32:]))
+        assert pkcs8 == _der.sequence(_der.integer(0), algorithm_identifier("ML-DSA-65"), seed_form)
         cert.public_key().verify(key.sign(b"proof"), b"proof")  # type: ignore[union-attr,call-arg]
     else:
-        # liboqs keeps no seed: the RFC 9881 expandedKey form, read back through liboqs.
+        # A core that keeps no seed: the RFC 9881 expandedKey form, read back through liboqs.
         pkcs8 = _pem_body(leaf.private_key)
         expanded = pkcs8[-4032:]
         assert pkcs8 == _der.sequence(

@@ -62,6 +62,19 @@ def x509_layer_supports_ml_dsa() -> bool:
     return True
 
 
+def keeps_seeds(backend: str) -> bool:
+    """Whether ML-DSA keys made on ``backend`` keep their 32-byte seed (always on "openssl";
+    on "oqs" where the native core binds mldsa-native's keygen from a seed)."""
+    from secretumvault import pqc
+    from secretumvault.errors import UnsupportedAlgorithm
+
+    try:
+        pqc.Signature("ML-DSA-44", backend=backend).generate_keypair().secret_key.seed_bytes()
+    except UnsupportedAlgorithm:
+        return False
+    return True
+
+
 def assert_issued_by(cert: x509.Certificate, issuer: x509.Certificate) -> None:
     """``issuer`` signed ``cert``: names chain, algorithms agree, the signature verifies."""
     assert cert.issuer == issuer.subject
@@ -143,6 +156,7 @@ def openssl_verify(
     untrusted: list[str],
     leaf_pem: str,
     crl_pem: str | None = None,
+    extra: list[str] | None = None,
 ) -> subprocess.CompletedProcess[str]:
     """``openssl verify`` of ``leaf_pem`` at the time ``at`` (the tests' clock, not the machine's)."""
     openssl = str(shutil.which("openssl"))
@@ -163,4 +177,5 @@ def openssl_verify(
     if crl_pem is not None:
         (tmp / "crl.pem").write_text(crl_pem)
         args += ["-crl_check", "-CRLfile", str(tmp / "crl.pem")]
+    args += extra or []
     return subprocess.run([*args, str(tmp / "leaf.pem")], capture_output=True, text=True, check=False)

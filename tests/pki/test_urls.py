@@ -1,0 +1,95 @@
+"""config/urls: AIA (caIssuers, OCSP) and CRL distribution points written into issued certificates."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+from cryptography import x509
+from cryptography.x509.oid import AuthorityInformationAccessOID
+
+from secretumvault.errors import InvalidArgument, InvalidType
+from secretumvault.keystore import SQLiteStorage
+from secretumvault.pki import PkiEngine, Role, verify_chain
+
+from .conftest import START
+from .helpers import snapshot
+from .x509check import load
+
+BASE = "http://pki.example.com/v1/pki"
+
+
+@pytest.fixture
+def ready(engine: PkiEngine) -> PkiEngine:
+    engine.create_root("root", common_name="Root")
+    engine.set_urls(
+        issuing_certificates=[BASE + "/issuer/{{issuer_id}}/der"],
+        crl_distribution_points=[BASE + "/issuer/{{issuer_id}}/crl/der", "ldap://ldap.example.com/cn=crl"],
+        ocsp_servers=[BASE + "/ocsp"],
+    )
+    engine.create_intermediate("int", issuer="root", common_name="Issuing", ttl=datetime.timedelta(days=90))
+    engine.put_role("web", Role(issuer="int", allow_any_name=True))
+    return engine
+
+
+def _urls(cert: x509.Certificate) -> tuple[list[str], list[str], list[str]]:
+    aia = cert.extensions.get_extension_for_class(x509.AuthorityInformationAccess)
+    cdp = cert.extensions.get_extension_for_class(x509.CRLDistributionPoints)
+    assert not aia.critical and not cdp.critical
+    ocsp = [
+        d.access_location.value for d in aia.value if d.access_method == AuthorityInformationAccessOID.OCSP
+    ]
+    issuers = [
+        d.access_location.value
+        for d in aia.value
+        if d.access_method == AuthorityInformationAccessOID.CA_ISSUERS
+    ]
+    crls = [name.value for point in cdp.value for name in point.full_name or ()]
+    return issuers, crls, ocsp
+
+
+def test_urls_are_written_into_issued_certificates(ready: PkiEngine) -> None:
+    leaf = load(ready.issue("web", "www.example.com").certificate)
+    assert _urls(leaf) == (
+        [BASE + "/issuer/int/der"],
+        [BASE + "/issuer/int/crl/der", "ldap://ldap.example.com/cn=crl"],
+        [BASE + "/ocsp"],
+    )
+    # The intermediate, signed by the root after the setting, names the root's.
+    assert _urls(load(ready.ca_certificate("int")))[0] == [BASE + "/issuer/root/der"]
+    # A root names nobody above it.
+    with pytest.raises(x509.ExtensionNotFound):
+        load(ready.ca_certificate("root")).extensions.get_extension_for_class(x509.AuthorityInformationAccess)
+    issued = ready.issue("web", "www.example.com")
+    verify_chain(
+        [issued.certificate, issued.issuing_ca], issued.ca_chain[-1], at=START + datetime.timedelta(hours=1)
+    )
+
+
+def test_get_and_clear(ready: PkiEngine) -> None:
+    assert ready.get_urls().ocsp_servers == (BASE + "/ocsp",)
+    ready.set_urls()
+    leaf = load(ready.issue("web", "www.example.com").certificate)
+    for kind in (x509.AuthorityInformationAccess, x509.CRLDistributionPoints):
+        with pytest.raises(x509.ExtensionNotFound):
+            leaf.extensions.get_extension_for_class(kind)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "message"),
+    [
+        ({"ocsp_servers": ["ocsp.example.com"]}, InvalidArgument, "not an absolute URI"),
+        ({"ocsp_servers": ["urn:ocsp"]}, InvalidArgument, "no host"),
+        ({"issuing_certificates": ["http://a b/"]}, InvalidArgument, "not a URI"),
+        ({"crl_distribution_points": "http://x/crl"}, InvalidType, "sequence"),
+        ({"crl_distribution_points": [b"http://x/crl"]}, InvalidType, "str"),
+        ({"ocsp_servers": ["http://o.example/"] * 17}, InvalidArgument, "at most 16"),
+    ],
+)
+def test_bad_urls_are_refused(
+    ready: PkiEngine, storage: SQLiteStorage, kwargs: dict[str, object], error: type[Exception], message: str
+) -> None:
+    before = snapshot(storage)
+    with pytest.raises(error, match=message):
+        ready.set_urls(**kwargs)  # type: ignore[arg-type]
+    assert snapshot(storage) == before
