@@ -6,13 +6,27 @@ import re
 
 from secretumvault.errors import InvalidArgument, InvalidType
 
-__all__ = ["KEY_PREFIX", "check_key_name", "key_path"]
+__all__ = ["DEFAULT_MOUNT", "KEY_PREFIX", "check_key_name", "check_mount", "key_prefix"]
 
-KEY_PREFIX = "transit/keys/"
+#: Where keys live unless a Transit is given another mount: ``transit/keys/<name>``.
+DEFAULT_MOUNT = "transit"
+KEY_PREFIX = DEFAULT_MOUNT + "/keys/"
 
 # Letters, digits, '.', '_' and '-', starting with a letter or digit: no '/',
 # so one key's path is never a prefix of another's, and no '..' tricks.
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
+
+
+def check_mount(mount: object) -> str:
+    """A mount is a name of the same form as a key name: no '/', so mounts never nest."""
+    if not isinstance(mount, str):
+        raise InvalidType(f"a transit mount must be str, not {type(mount).__name__}")
+    if _NAME.fullmatch(mount) is None:
+        raise InvalidArgument(
+            "a transit mount is 1 to 128 characters from A-Z, a-z, 0-9, '.', '_' and '-', "
+            "starting with a letter or digit"
+        )
+    return mount
 
 
 def check_key_name(name: object) -> str:
@@ -27,6 +41,6 @@ def check_key_name(name: object) -> str:
     return name
 
 
-def key_path(name: str) -> str:
-    """The keystore path of the key's record."""
-    return KEY_PREFIX + check_key_name(name)
+def key_prefix(mount: str) -> str:
+    """The keystore prefix under which the keys of ``mount`` live."""
+    return f"{mount}/keys/"

@@ -31,7 +31,7 @@ from secretumvault.errors import (
 from secretumvault.keystore import Entry, Keystore
 from secretumvault.transit._kem_cipher import KemCipher
 from secretumvault.transit._mac import HmacKey
-from secretumvault.transit._names import KEY_PREFIX, key_path
+from secretumvault.transit._names import check_key_name, key_prefix
 from secretumvault.transit._operators import Operator, build_operator
 from secretumvault.transit._record import KeyRecord
 from secretumvault.transit._signers import EcdsaP256Signer, Ed25519Signer, PqcSigner, Signer
@@ -98,8 +98,9 @@ def _wrong_purpose(record: KeyRecord, operation: str) -> UnsupportedAlgorithm:
 class RecordStore:
     """Transit key records in a keystore, with the cache described in the module docstring."""
 
-    def __init__(self, keystore: Keystore, backend: str | None, cache_ttl: float) -> None:
+    def __init__(self, keystore: Keystore, backend: str | None, cache_ttl: float, mount: str) -> None:
         self._keystore = keystore
+        self._prefix = key_prefix(mount)
         self._backend = backend
         self._cache_ttl = cache_ttl
         self._cache: dict[str, LoadedKey] = {}
@@ -107,7 +108,7 @@ class RecordStore:
 
     def load(self, name: str) -> LoadedKey:
         """The key's current record; KeyNotFound if there is no such key."""
-        path = key_path(name)
+        path = self._key_path(name)
         self._require_unsealed()
         cached = self._cache.get(name)
         if (
@@ -127,7 +128,7 @@ class RecordStore:
 
     def create(self, record: KeyRecord, *, replace: bool = False) -> None:
         """Write a new key; ConflictError if one of that name exists (unless ``replace``)."""
-        path = key_path(record.name)
+        path = self._key_path(record.name)
         encoded = record.encode()
         if replace:
             self._keystore.put(path, encoded)
@@ -143,7 +144,7 @@ class RecordStore:
 
         If ``change`` raises, nothing is written. Retried while other writers interfere.
         """
-        path = key_path(name)
+        path = self._key_path(name)
         for _ in range(_UPDATE_ATTEMPTS):
             entry = self._get_entry(name, path)
             record = change(self._decode(name, entry.value))
@@ -158,7 +159,7 @@ class RecordStore:
 
     def delete(self, name: str, check: Callable[[KeyRecord], None]) -> None:
         """Delete the key after ``check`` accepts its current record."""
-        path = key_path(name)
+        path = self._key_path(name)
         entry = self._get_entry(name, path)
         check(self._decode(name, entry.value))
         # Compare-and-delete: a change made after the check (say, deletion
@@ -170,9 +171,12 @@ class RecordStore:
             raise KeyNotFound(f"transit key {name!r} does not exist") from None
 
     def names(self) -> list[str]:
-        return [path[len(KEY_PREFIX) :] for path in self._keystore.list(KEY_PREFIX)]
+        return [path[len(self._prefix) :] for path in self._keystore.list(self._prefix)]
 
     # -- helpers ------------------------------------------------------------------------------
+
+    def _key_path(self, name: str) -> str:
+        return self._prefix + check_key_name(name)
 
     def _require_unsealed(self) -> None:
         if self._keystore.sealed:

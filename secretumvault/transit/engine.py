@@ -15,7 +15,7 @@ from secretumvault.keystore import Keystore
 from secretumvault.pqc._buffers import as_bytes
 from secretumvault.transit import _encryption, _portability, _signing
 from secretumvault.transit._material import generate_material
-from secretumvault.transit._names import check_key_name
+from secretumvault.transit._names import DEFAULT_MOUNT, check_key_name, check_mount
 from secretumvault.transit._policy import check_key_version_argument
 from secretumvault.transit._record import KeyRecord
 from secretumvault.transit._store import RecordStore
@@ -33,10 +33,19 @@ class Transit:
     ``backend`` picks the post-quantum backend ("oqs", "openssl" or None for
     the configured default). ``cache_ttl``: see :mod:`secretumvault.transit._store`;
     the default 0 reads the key's record on every call, so several processes
-    sharing one store always agree on a key's versions and policy.
+    sharing one store always agree on a key's versions and policy. ``mount``
+    names where the keys live (``<mount>/keys/<name>``), so that several
+    independent Transit engines can share one keystore, as Vault's mounts do.
     """
 
-    def __init__(self, keystore: Keystore, *, backend: str | None = None, cache_ttl: float = 0.0) -> None:
+    def __init__(
+        self,
+        keystore: Keystore,
+        *,
+        backend: str | None = None,
+        cache_ttl: float = 0.0,
+        mount: str = DEFAULT_MOUNT,
+    ) -> None:
         if not isinstance(keystore, Keystore):
             raise InvalidType(f"keystore must be a Keystore, not {type(keystore).__name__}")
         if isinstance(cache_ttl, bool) or not isinstance(cache_ttl, (int, float)):
@@ -44,10 +53,11 @@ class Transit:
         if not (math.isfinite(cache_ttl) and cache_ttl >= 0):
             raise InvalidArgument("cache_ttl must be a finite number of seconds >= 0")
         self._backend = backend
-        self._store = RecordStore(keystore, backend, float(cache_ttl))
+        self._mount = check_mount(mount)
+        self._store = RecordStore(keystore, backend, float(cache_ttl), self._mount)
 
     def __repr__(self) -> str:
-        return f"Transit(backend={self._backend!r})"
+        return f"Transit(mount={self._mount!r}, backend={self._backend!r})"
 
     # -- key lifecycle ---------------------------------------------------------------------
 
