@@ -11,6 +11,8 @@
     backend = "sqlite"          # "sqlite" | "postgresql"
     path = "secretumvault.db"   # sqlite only
     dsn = "postgresql://..."    # postgresql only
+    [server]                    # read by `secretumvault server` (see secretumvault.server.config)
+    address = "127.0.0.1:8200"
 
 Every key changes what the library does; a key that would be silently
 ignored (an unknown key, ``dsn`` with sqlite, or a quoted ``["crypto.oqs"]``
@@ -45,6 +47,13 @@ _SCHEMA: dict[str, dict[str, type]] = {
     "vault": {"crypto_backend": str},
     "crypto.oqs": {"enable_pqc": bool, "hybrid_mode": bool},
     "storage": {"backend": str, "path": str, "dsn": str},
+    # Type-checked here; what the values mean is checked by secretumvault.server.config.
+    "server": {
+        "address": str,
+        "tls_cert_file": str,
+        "tls_key_file": str,
+        "max_request_size": int,
+    },
 }
 
 
@@ -76,6 +85,8 @@ class Settings:
     enable_pqc: bool = True
     hybrid_mode: bool = True
     storage: StorageSettings = field(default_factory=StorageSettings)
+    #: The ``[server]`` table as written (types checked); ``secretumvault.server.config`` reads it.
+    server: Mapping[str, Any] = field(default_factory=dict)
 
     # -- construction ------------------------------------------------------------
 
@@ -119,6 +130,7 @@ class Settings:
             enable_pqc=_get(values, "crypto.oqs", "enable_pqc", True),
             hybrid_mode=_get(values, "crypto.oqs", "hybrid_mode", True),
             storage=_storage(values, source),
+            server=dict(values.get("server", {})),
         )
         settings._check_backend(source)
         return settings
@@ -234,7 +246,7 @@ def _type_name(kind: type) -> str:
 
 
 def _example(kind: type) -> str:
-    return '"text" in double quotes' if kind is str else "true or false"
+    return {str: '"text" in double quotes', int: "8 (no quotes)"}.get(kind, "true or false")
 
 
 def _get(values: dict[str, dict[str, Any]], section: str, key: str, default: Any) -> Any:

@@ -80,6 +80,10 @@ _GROUPS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
         "secretumvault.cli.operator:add_operator_commands",
         (("operator", "store administration: rekey"),),
     ),
+    (
+        "secretumvault.server.command:add_server_command",
+        (("server", "the Vault-compatible HTTP server (needs the 'server' extra)"),),
+    ),
 )
 
 # The top-level options; ``-c FILE`` and ``--backend`` also work after the command.

@@ -1,0 +1,290 @@
+"""The ASGI application: Vault's ``/v1/<path>`` API on Starlette.
+
+Every request goes through the same steps: size-limited body, JSON object
+parsing, routing (``sys/``, ``auth/token/`` or a mount), the seal check, the
+token and its ACL, the audit devices, the handler, and Vault's envelope. Any
+failure at any step is one ``{"errors": [...]}`` body with Vault's status.
+
+Cheap handlers (transit encryption, HMAC, status) run on the event loop when
+storage is local (SQLite), which saves a thread hop per request; everything
+else, and everything over PostgreSQL, runs in the thread pool.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route as StarletteRoute
+
+from ..keystore import SQLiteStorage
+from . import audit, kv_routes, pki_routes, sys_routes, token_routes, transit_routes
+from .core import ServerCore
+from .envelope import Reply, envelope
+from .errors import HttpError, bad_request, from_exception, not_found, permission_denied, sealed
+from .params import Params
+from .routing import Call, Handler, Route, Router
+
+__all__ = ["create_app"]
+
+log = logging.getLogger("secretumvault.server")
+
+_METHODS = ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "LIST"]
+_OPERATIONS = {
+    "GET": "read",
+    "HEAD": "read",
+    "POST": "update",
+    "PUT": "update",
+    "DELETE": "delete",
+    "PATCH": "patch",
+    "LIST": "list",
+}
+_CAPABILITY = {"read": "read", "list": "list", "update": "update", "delete": "delete", "patch": "patch"}
+_ENGINE_ROUTERS: dict[str, Router] = {
+    "transit": transit_routes.router,
+    "pki": pki_routes.router,
+    "kv": kv_routes.router,
+}
+_HEADERS = {"Cache-Control": "no-store"}
+
+
+@dataclass
+class _Target:
+    route: Route
+    handler: Handler
+    call: Call
+    mount_type: str
+
+
+class Dispatcher:
+    def __init__(self, core: ServerCore, max_request_size: int, inline_ok: bool) -> None:
+        self.core = core
+        self.max_request_size = max_request_size
+        self.inline_ok = inline_ok
+
+    async def handle(self, request: Request) -> Response:
+        request_id = str(uuid.uuid4())
+        try:
+            body = await self._body(request)
+            target = self._route(request, body)
+            if self.inline_ok and target.route.inline:
+                status, content, media_type = self._serve(target, request_id)
+            else:
+                status, content, media_type = await run_in_threadpool(self._serve, target, request_id)
+        except HttpError as exc:
+            status, content, media_type = _error(exc)
+        except Exception as exc:  # never a traceback or detail to the client; the log names the type only
+            log.error("request %s failed before its handler ran: %s", request_id, type(exc).__name__)
+            status, content, media_type = _error(from_exception(exc))
+        if status == 204:
+            return Response(status_code=204, headers=_HEADERS)
+        return Response(content, status_code=status, media_type=media_type, headers=_HEADERS)
+
+    # -- steps on the event loop ----------------------------------------------------------------
+
+    async def _body(self, request: Request) -> bytes:
+        if request.method in ("GET", "HEAD", "LIST"):
+            return b""
+        declared = request.headers.get("content-length")
+        if declared is not None:
+            if not declared.isdigit():
+                raise bad_request("malformed Content-Length")
+            if int(declared) > self.max_request_size:
+                raise HttpError(413, "http: request body too large")
+        received = bytearray()
+        async for chunk in request.stream():
+            received += chunk
+            if len(received) > self.max_request_size:
+                raise HttpError(413, "http: request body too large")
+        return bytes(received)
+
+    def _route(self, request: Request, body: bytes) -> _Target:
+        method = request.method
+        operation = _OPERATIONS[method]
+        query = dict(request.query_params)
+        if method == "GET" and query.pop("list", "").lower() in ("true", "1"):
+            operation = "list"
+        path = request.path_params["path"].lstrip("/")
+        if any(segment in (".", "..") for segment in path.split("/")):
+            raise not_found()
+        params = Params({**query, **_json_object(body)})
+        call = Call(self.core, operation, path, {}, params, _client(request))
+        call.token_id = _token(request)
+        mount_type = "system"
+        if path.startswith("sys/") or path == "sys":
+            router, relative = sys_routes.router, path
+        elif path.startswith("auth/token/"):
+            router, relative, mount_type = token_routes.router, path, "token"
+        else:
+            if self.core.sealed:
+                raise sealed()
+            resolved = self.core.mounts.resolve(path)
+            if resolved is None:
+                self._refuse_without_token(call)
+                raise not_found(f'no handler for route "{path}". route entry not found.')
+            call.mount, relative = resolved
+            mount_type = call.mount.type
+            router = _ENGINE_ROUTERS[mount_type]
+            call.engine = self.core.mounts.engine(call.mount)
+        try:
+            route, handler, groups = router.match(relative, operation)
+        except HttpError:
+            self._refuse_without_token(call)  # as Vault: no token, no hint of which paths exist
+            raise
+        if self.core.sealed and not route.sealed_ok:
+            raise sealed()
+        call.groups = groups
+        return _Target(route, handler, call, mount_type)
+
+    def _refuse_without_token(self, call: Call) -> None:
+        if self.core.sealed:
+            raise sealed()
+        self.core.authenticate(call.token_id)
+
+    # -- steps that may block (run inline or in a worker thread) -------------------------------
+
+    def _serve(self, target: _Target, request_id: str) -> tuple[int, bytes, str]:
+        call, route = target.call, target.route
+        if not route.unauthenticated:
+            self._authorize(target)
+        table = None if self.core.sealed else self.core.audit_table.get()[0]
+        audited = table is not None and bool(table.devices)
+        if audited:
+            assert table is not None and table.salt is not None
+            self.core.audit.log(table, self._audit_entry(target, request_id, table.salt, "request"))
+        try:
+            reply = target.handler(call)
+        except Exception as exc:
+            error = from_exception(exc)
+            if error.status == 500 and not isinstance(exc, HttpError):
+                log.error("request %s: %s in %s", request_id, type(exc).__name__, call.path)
+            if audited:
+                assert table is not None and table.salt is not None
+                entry = self._audit_entry(
+                    target, request_id, table.salt, "response", error="; ".join(error.messages)
+                )
+                self.core.audit.log(table, entry)
+            return _error(error)
+        unused = call.params.unused()
+        if unused and reply.body is None:
+            reply.warnings.append(f"Endpoint ignored these unrecognized parameters: {unused}")
+        if audited:
+            assert table is not None and table.salt is not None
+            response = {"data": reply.data, "auth": reply.auth}
+            self.core.audit.log(
+                table, self._audit_entry(target, request_id, table.salt, "response", response=response)
+            )
+        return _render(reply, request_id, target.mount_type)
+
+    def _authorize(self, target: _Target) -> None:
+        call, route = target.call, target.route
+        entry = self.core.authenticate(call.token_id)
+        call.token = entry
+        acl = self.core.acl(entry)
+        acl_path = call.path.rstrip("/") + "/" if call.operation == "list" else call.path
+        capability = _CAPABILITY[call.operation]
+        if call.operation == "update" and route.exists is not None:
+            caps = acl.capabilities(acl_path)
+            if acl.root or {"create", "update"} <= caps:
+                call.may_create = True
+            elif not route.exists(call):
+                capability, call.may_create = "create", True
+        if not acl.allows(acl_path, capability, sudo=route.sudo):
+            raise permission_denied()
+
+    def _audit_entry(
+        self,
+        target: _Target,
+        request_id: str,
+        salt: bytes,
+        kind: str,
+        response: dict[str, Any] | None = None,
+        error: str | None = None,
+    ) -> dict[str, Any]:
+        call = target.call
+        token = call.token
+        auth = (
+            None
+            if token is None
+            else {
+                "accessor": token.accessor,
+                "display_name": token.display_name,
+                "policies": list(token.policies),
+                "token_type": "service",
+            }
+        )
+        return audit.request_entry(
+            salt,
+            kind=kind,
+            request_id=request_id,
+            operation=call.operation,
+            path=call.path,
+            mount_type=target.mount_type,
+            remote_address=call.remote_address,
+            token=call.token_id if token is not None else None,
+            auth=auth,
+            data=call.params.as_dict(),
+            response=response,
+            error=error,
+        )
+
+
+def _json_object(body: bytes) -> dict[str, Any]:
+    if not body.strip():
+        return {}
+    try:
+        document = json.loads(body)
+    except (ValueError, RecursionError):
+        raise bad_request("failed to parse JSON input: the body is not valid JSON") from None
+    if not isinstance(document, dict):
+        raise bad_request("failed to parse JSON input: the body must be a JSON object")
+    return document
+
+
+def _token(request: Request) -> str | None:
+    token = request.headers.get("x-vault-token")
+    if token:
+        return token
+    authorization = request.headers.get("authorization", "")
+    scheme, _, value = authorization.partition(" ")
+    return value.strip() if scheme.lower() == "bearer" and value.strip() else None
+
+
+def _client(request: Request) -> str:
+    return request.client.host if request.client is not None else ""
+
+
+def _error(error: HttpError) -> tuple[int, bytes, str]:
+    return error.status, json.dumps({"errors": error.messages}).encode("utf-8"), "application/json"
+
+
+def _render(reply: Reply, request_id: str, mount_type: str) -> tuple[int, bytes, str]:
+    if reply.body is not None:
+        return reply.status, reply.body, reply.content_type
+    if reply.empty and reply.status == 200:
+        return 204, b"", "application/json"
+    document = envelope(reply, request_id, mount_type)
+    return reply.status, json.dumps(document, separators=(",", ":")).encode("utf-8"), "application/json"
+
+
+async def _unknown(request: Request) -> Response:
+    return Response(b'{"errors":[]}', status_code=404, media_type="application/json", headers=_HEADERS)
+
+
+def create_app(core: ServerCore, *, max_request_size: int) -> Starlette:
+    """The application serving ``core``; Vault's API lives under ``/v1/``."""
+    inline_ok = isinstance(core.storage, SQLiteStorage)
+    dispatcher = Dispatcher(core, max_request_size, inline_ok)
+    return Starlette(
+        routes=[
+            StarletteRoute("/v1/{path:path}", dispatcher.handle, methods=_METHODS),
+            StarletteRoute("/{path:path}", _unknown, methods=_METHODS),
+        ],
+    )

@@ -1,0 +1,107 @@
+"""``secretumvault server``: the command-line entry of the HTTP server.
+
+The whole wiring into the command line is :func:`add_server_command`; the
+server package itself is imported only when the command runs.
+
+::
+
+    secretumvault server --dev [--address 127.0.0.1:8200] [--dev-root-token TOKEN] [--workers N]
+    secretumvault server -c config.toml      # [server] and [storage]; starts sealed
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+from typing import Any
+
+from ..errors import ConfigError
+
+__all__ = ["add_server_command", "run"]
+
+
+def add_server_command(subparsers: Any, common: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """Add ``server`` to a command line's subparsers; ``common`` gives ``-c/--config`` and ``--backend``."""
+    parser: argparse.ArgumentParser = subparsers.add_parser(
+        "server",
+        parents=[common],
+        help="the Vault-compatible HTTP server (needs the 'server' extra)",
+        description="-c FILE: a configuration with [server] and [storage]; the server starts sealed.",
+    )
+    parser.add_argument("--dev", action="store_true", help="temporary store, initialised and unsealed")
+    parser.add_argument("--address", help="host:port to listen on (default 127.0.0.1:8200)")
+    parser.add_argument("--dev-root-token", help="the dev server's root token (default: random)")
+    parser.add_argument("--workers", type=int, default=1, help="dev mode: server processes (default 1)")
+    parser.set_defaults(func=run)
+    return parser
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        import starlette  # noqa: F401
+        import uvicorn  # noqa: F401
+    except ImportError:
+        raise ConfigError(
+            "the server needs the 'server' extra: pip install 'secretumvault[server]'"
+        ) from None
+    from ..config import Settings
+    from ..keystore import open_storage
+    from .config import ServerSettings, parse_address
+    from .run import make_dev_store, serve
+
+    config = getattr(args, "config", None)  # the common options are absent when not given
+    backend = getattr(args, "backend", None)
+    if args.dev == bool(config):
+        raise ConfigError("give either --dev or -c CONFIG (not both, not neither)")
+    if args.dev_root_token and not args.dev:
+        raise ConfigError("--dev-root-token goes with --dev")
+    if args.workers != 1 and not args.dev:
+        raise ConfigError(
+            "--workers goes with --dev: each worker is sealed on its own, and only dev unseals itself"
+        )
+    if not 1 <= args.workers <= 64:
+        raise ConfigError("--workers must be from 1 to 64")
+    settings = Settings.load(config) if config else Settings.defaults()
+    settings.apply()
+    server = ServerSettings.from_table(settings.server, config or "--dev")
+    if args.address:
+        host, port = parse_address(args.address, "--address")
+        server = dataclasses.replace(server, host=host, port=port)
+
+    if args.dev:
+        dev = make_dev_store(args.dev_root_token, backend)
+
+        def announce(where: str) -> None:
+            print(
+                "WARNING! dev mode is enabled! The store is temporary, already unsealed, and gone "
+                "when the server stops. Never use it for real secrets.\n\n"
+                f"Listening on: {where}\n"
+                f"    $ export VAULT_ADDR='{where}'\n\n"
+                f"Unseal Key: {dev.unseal_key}\n"
+                f"Root Token: {dev.root_token}\n\n"
+                "Mounted: transit/ (transit), pki/ (pki), secret/ (kv version 2)",
+                flush=True,
+            )
+
+        return serve(
+            server,
+            lambda: open_storage(path=dev.path),
+            workers=args.workers,
+            dev=dev,
+            backend=backend,
+            announce=announce,
+        )
+
+    storage_settings = settings.storage
+
+    def make_storage() -> Any:
+        if storage_settings.backend == "postgresql":
+            return open_storage("postgresql", dsn=storage_settings.dsn)
+        return open_storage("sqlite", path=storage_settings.path)
+
+    def announce_sealed(where: str) -> None:
+        print(
+            f"secretumvault server listening on {where}; it starts sealed (sys/init, sys/unseal)", flush=True
+        )
+
+    return serve(server, make_storage, backend=backend, announce=announce_sealed)

@@ -1,0 +1,227 @@
+"""The state of one server process: its keystore (sealed or not), tokens, policies, mounts, audit.
+
+Seal state is per process, as the keystore's is: several processes sharing
+one store are each sealed and unsealed on their own.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import threading
+from typing import Any
+
+from .. import __version__
+from ..errors import KeyNotFound, NotInitialized, UnsealError
+from ..keystore import Keystore, Storage
+from . import records
+from .audit import AUDIT_PATH, AuditBroker, AuditTable, parse_audit_table
+from .cached import CachedRecord
+from .errors import bad_request, permission_denied
+from .mounts import MountTable
+from .policy import Acl, PathRule, parse_policy
+from .tokens import TokenEntry, TokenStore
+
+__all__ = ["DEFAULT_POLICY", "ServerCore"]
+
+_SHARE_PREFIX = "svs1-"  # the keystore's share text (keystore/shamir.py)
+_POLICY_PREFIX = "sys/policy/"
+
+#: Vault's default policy, cut to the paths this server has: a token may look after itself.
+DEFAULT_POLICY = """{
+  "path": {
+    "auth/token/lookup-self": {"capabilities": ["read"]},
+    "auth/token/renew-self": {"capabilities": ["update"]},
+    "auth/token/revoke-self": {"capabilities": ["update"]},
+    "sys/capabilities-self": {"capabilities": ["update"]}
+  }
+}"""
+
+
+def share_to_vault_key(share: str) -> bytes:
+    """The raw bytes of a keystore share, which Vault clients see as hex and base64 "keys"."""
+    body = share[len(_SHARE_PREFIX) :]
+    return base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))
+
+
+def vault_key_to_share(key: str) -> str:
+    """A share given as Vault gives keys (hex or base64), or as the keystore's own text."""
+    text = key.strip()
+    if text.startswith(_SHARE_PREFIX):
+        return text
+    try:
+        raw = bytes.fromhex(text)
+    except ValueError:
+        try:
+            raw = base64.b64decode(text, validate=True)
+        except (binascii.Error, ValueError):
+            raise UnsealError("the unseal key is neither hex nor base64") from None
+    return _SHARE_PREFIX + base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
+
+
+class ServerCore:
+    def __init__(
+        self, storage: Storage, *, backend: str | None = None, table_ttl: float = 1.0, dev: bool = False
+    ) -> None:
+        self.storage = storage
+        self.keystore = Keystore(storage)
+        self.backend = backend
+        self.dev = dev
+        self.tokens = TokenStore(self.keystore)
+        self.mounts = MountTable(self.keystore, backend, table_ttl)
+        self.audit_table: CachedRecord[AuditTable] = CachedRecord(
+            self.keystore, AUDIT_PATH, parse_audit_table, table_ttl
+        )
+        self.audit = AuditBroker()
+        self._policies: dict[str, CachedRecord[tuple[PathRule, ...]]] = {}
+        self._seal_lock = threading.Lock()
+        self._unseal_kind: str | None = None
+
+    # -- seal ----------------------------------------------------------------------------------
+
+    @property
+    def sealed(self) -> bool:
+        return self.keystore.sealed
+
+    def seal_status(self, progress: int = 0) -> dict[str, Any]:
+        initialized = self.keystore.initialized
+        kind, shares, threshold = "shamir", 0, 0
+        if initialized:
+            kind, shares, threshold = self._seal_config()
+        return {
+            "type": kind,
+            "initialized": initialized,
+            "sealed": self.sealed,
+            "t": threshold,
+            "n": shares,
+            "progress": progress if self.sealed else 0,
+            "nonce": "",
+            "version": __version__,
+            "build_date": "",
+            "migration": False,
+            "recovery_seal": False,
+            "storage_type": type(self.storage).__name__.removesuffix("Storage").lower(),
+        }
+
+    def _seal_config(self) -> tuple[str, int, int]:
+        # The seal configuration is stored in clear beside the wrapped root key.
+        from ..keystore.core import CORE_PATH, CoreRecord
+        from ..keystore.seal import ShamirSeal
+
+        stored = self.storage.get(CORE_PATH)
+        if stored is None:
+            raise NotInitialized("the store is not initialised")
+        seal = CoreRecord.decode(stored.value).seal
+        if isinstance(seal, ShamirSeal):
+            return "shamir", seal.shares, seal.threshold
+        return "passphrase", 1, 1
+
+    def initialize(self, shares: int, threshold: int, root_token: str | None = None) -> dict[str, Any]:
+        """Vault's ``sys/init``: Shamir shares (as hex and base64) and a root token. Stays sealed."""
+        with self._seal_lock:
+            created = self.keystore.initialize_with_shares(shares=shares, threshold=threshold)
+            for share in created[:threshold]:
+                self.keystore.unseal_share(share)
+            try:
+                token = self.bootstrap(root_token)
+            finally:
+                self.keystore.seal()
+        raw = [share_to_vault_key(share) for share in created]
+        return {
+            "keys": [key.hex() for key in raw],
+            "keys_base64": [base64.b64encode(key).decode("ascii") for key in raw],
+            "root_token": token,
+        }
+
+    def bootstrap(self, root_token: str | None) -> str:
+        """In a fresh, unsealed store: the default policy and a root token (returned once)."""
+        self.keystore.put(_POLICY_PREFIX + "default", records.dump("policy", {"policy": DEFAULT_POLICY}))
+        token, _ = self.tokens.create(
+            policies=("root",), ttl=0, renewable=False, display_name="root", parent=None, token_id=root_token
+        )
+        return token
+
+    def unseal(self, key: str) -> dict[str, Any]:
+        """One share (or, for a passphrase-sealed store, the passphrase); the seal status after it."""
+        with self._seal_lock:
+            if not self.sealed:
+                return self.seal_status()
+            kind = self._seal_config()[0]
+            if kind == "passphrase":
+                self.keystore.unseal(key)
+                return self.seal_status()
+            progress = self.keystore.unseal_share(vault_key_to_share(key))
+            return self.seal_status(progress.provided)
+
+    def reset_unseal(self) -> dict[str, Any]:
+        with self._seal_lock:
+            if self.sealed:
+                self.keystore.seal()  # sealed already: this only forgets the shares given so far
+            return self.seal_status()
+
+    def seal(self) -> None:
+        with self._seal_lock:
+            self.keystore.seal()
+            self.mounts.clear()
+            self.audit_table.clear()
+            self._policies.clear()
+
+    # -- tokens and policies -------------------------------------------------------------------
+
+    def authenticate(self, token: str | None) -> TokenEntry:
+        if not token:
+            raise permission_denied()
+        entry = self.tokens.lookup(token)
+        if entry is None:
+            raise permission_denied()
+        return entry
+
+    def acl(self, entry: TokenEntry) -> Acl:
+        if entry.is_root:
+            return Acl((), root=True)
+        rules: list[PathRule] = []
+        for name in entry.policies:
+            rules.extend(self.policy_rules(name))
+        return Acl(rules)
+
+    def policy_rules(self, name: str) -> tuple[PathRule, ...]:
+        cached = self._policies.get(name)
+        if cached is None:
+            cached = CachedRecord(self.keystore, _POLICY_PREFIX + name, _parse_stored_policy, 0.0)
+            self._policies[name] = cached
+        return cached.get()[0]
+
+    def read_policy(self, name: str) -> str:
+        if name == "root":
+            return ""
+        try:
+            return str(records.load(self.keystore.get(_POLICY_PREFIX + name), "policy", name)["policy"])
+        except KeyNotFound:
+            raise KeyNotFound(f"no policy named {name!r}") from None
+
+    def write_policy(self, name: str, text: str) -> None:
+        if name == "root":
+            raise bad_request("cannot update the root policy")
+        parse_policy(text)
+        self.keystore.put(_POLICY_PREFIX + name, records.dump("policy", {"policy": text}))
+
+    def delete_policy(self, name: str) -> None:
+        if name in ("root", "default"):
+            raise bad_request(f"cannot delete the {name} policy")
+        try:
+            self.keystore.delete(_POLICY_PREFIX + name)
+        except KeyNotFound:
+            pass  # Vault: deleting a missing policy succeeds
+
+    def list_policies(self) -> list[str]:
+        return sorted({"root", *(p[len(_POLICY_PREFIX) :] for p in self.keystore.list(_POLICY_PREFIX))})
+
+    def close(self) -> None:
+        self.audit.close()
+        self.storage.close()
+
+
+def _parse_stored_policy(raw: bytes | None) -> tuple[PathRule, ...]:
+    if raw is None:
+        return ()  # an unknown policy grants nothing
+    return parse_policy(records.load(raw, "policy", "policy")["policy"])

@@ -1,0 +1,48 @@
+"""What a handler returns, and Vault's JSON envelope around it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from .errors import not_found
+
+__all__ = ["Reply", "envelope", "list_reply"]
+
+
+@dataclass
+class Reply:
+    """A handler's answer. With no data, auth or warnings it is Vault's empty 204."""
+
+    data: dict[str, Any] | None = None
+    status: int = 200
+    warnings: list[str] = field(default_factory=list)
+    auth: dict[str, Any] | None = None
+    #: A non-JSON body (PEM certificates, CRLs), sent as it is with ``content_type``.
+    body: bytes | None = None
+    content_type: str = "application/json"
+
+    @property
+    def empty(self) -> bool:
+        return self.body is None and self.data is None and self.auth is None and not self.warnings
+
+
+def list_reply(keys: list[str]) -> Reply:
+    """A LIST answer; Vault answers an empty list with 404."""
+    if not keys:
+        raise not_found()
+    return Reply(data={"keys": keys})
+
+
+def envelope(reply: Reply, request_id: str, mount_type: str) -> dict[str, Any]:
+    return {
+        "request_id": request_id,
+        "lease_id": "",
+        "renewable": False,
+        "lease_duration": 0,
+        "data": reply.data,
+        "wrap_info": None,
+        "warnings": reply.warnings or None,
+        "auth": reply.auth,
+        "mount_type": mount_type,
+    }

@@ -1,0 +1,92 @@
+"""Key type names as clients spell them: the library's, and Vault's and OpenBao's aliases.
+
+Transit: the library's names (``ml-kem-768``, ``ml-dsa-65``,
+``hybrid-x25519-ml-kem-768`` ...); OpenBao's ``mldsa-44|65|87`` (and, by
+the same pattern, ``mlkem-768|1024``); Vault Enterprise's ``type=ml-dsa``
+with ``parameter_set=44|65|87`` and ``type=hybrid`` with
+``hybrid_key_type_pqc=ml-dsa``, ``parameter_set=65``, ``hybrid_key_type_ec=ed25519``.
+
+PKI: the library's (``ML-DSA-65``, ``Ed25519``, ``ECDSA-P256``,
+``RSA-3072``), OpenBao 2.7's ``key_type=mldsa`` with ``key_bits=44|65|87``
+(0 means 65), and Vault's ``ec`` (256), ``ed25519`` and ``rsa`` (3072).
+"""
+
+from __future__ import annotations
+
+from .errors import bad_request
+from .params import Params
+
+__all__ = ["pki_key_type", "transit_key_type"]
+
+_TRANSIT_ALIASES = {
+    "mldsa-44": "ml-dsa-44",
+    "mldsa-65": "ml-dsa-65",
+    "mldsa-87": "ml-dsa-87",
+    "mlkem-768": "ml-kem-768",
+    "mlkem-1024": "ml-kem-1024",
+}
+_PARAMETER_SETS = ("44", "65", "87")
+
+
+def transit_key_type(params: Params) -> str:
+    """The library's transit key type for the request's ``type`` (and companions)."""
+    name = params.string("type", "aes256-gcm96").lower()
+    parameter_set = params.string("parameter_set")
+    if name == "ml-dsa":
+        if parameter_set not in _PARAMETER_SETS:
+            raise bad_request("type ml-dsa needs parameter_set 44, 65 or 87")
+        return f"ml-dsa-{parameter_set}"
+    if name == "hybrid":
+        pqc = params.string("hybrid_key_type_pqc")
+        classical = params.string("hybrid_key_type_ec")
+        if (pqc, parameter_set or "65", classical) != ("ml-dsa", "65", "ed25519"):
+            raise bad_request(
+                "type hybrid is available as hybrid_key_type_pqc=ml-dsa, parameter_set=65, "
+                "hybrid_key_type_ec=ed25519 (hybrid-ed25519-ml-dsa-65)"
+            )
+        return "hybrid-ed25519-ml-dsa-65"
+    if parameter_set:
+        raise bad_request("parameter_set goes with type ml-dsa or hybrid")
+    return _TRANSIT_ALIASES.get(name, name)
+
+
+_PKI_NAMES = {
+    "ml-dsa-44": "ML-DSA-44",
+    "ml-dsa-65": "ML-DSA-65",
+    "ml-dsa-87": "ML-DSA-87",
+    "ed25519": "Ed25519",
+    "ecdsa-p256": "ECDSA-P256",
+    "rsa-3072": "RSA-3072",
+    "any": "any",
+}
+
+
+def pki_key_type(params: Params, default: str = "ML-DSA-65") -> str:
+    """The library's PKI key type for the request's ``key_type`` and ``key_bits``."""
+    raw = params.string("key_type")
+    bits = params.integer("key_bits", 0)
+    if not raw:
+        if bits:
+            raise bad_request("key_bits needs a key_type")
+        return default
+    name = raw.lower()
+    if name == "mldsa":
+        if bits not in (0, 44, 65, 87):
+            raise bad_request("key_type mldsa takes key_bits 44, 65 or 87 (0: 65)")
+        return f"ML-DSA-{bits or 65}"
+    if name == "ec":
+        if bits not in (0, 256):
+            raise bad_request("key_type ec is available with key_bits 256 (P-256)")
+        return "ECDSA-P256"
+    if name == "rsa":
+        if bits not in (0, 3072):
+            raise bad_request("key_type rsa is available with key_bits 3072")
+        return "RSA-3072"
+    found = _PKI_NAMES.get(name)
+    if found is None:
+        raise bad_request(
+            f"unknown key_type {raw!r}; use mldsa (key_bits 44|65|87), ml-dsa-65, ed25519, ec, rsa or any"
+        )
+    if bits and not (name.endswith(str(bits)) or name == "any"):
+        raise bad_request(f"key_bits {bits} does not go with key_type {raw!r}")
+    return found

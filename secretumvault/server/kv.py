@@ -1,0 +1,301 @@
+"""Key/value secrets, version 2 (Vault's kv-v2), on the keystore.
+
+One record per secret holds its metadata and every kept version, so each
+write, delete, undelete or destroy is a single compare-and-set: a failed or
+racing call never leaves half a change behind. ``max_versions`` (default 10)
+bounds the record; the oldest versions are dropped beyond it.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime
+import re
+from typing import Any
+
+from ..errors import ConflictError, KeyNotFound
+from ..keystore import Keystore
+from . import records
+from .errors import HttpError, bad_request, not_found
+
+__all__ = ["KvStore"]
+
+_DEFAULT_MAX_VERSIONS = 10
+_SEGMENT = re.compile(r"[^/\x00-\x1f\x7f]{1,255}")
+_MAX_PATH = 512
+_UPDATE_ATTEMPTS = 16
+
+
+def _now() -> str:
+    return datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def check_secret_path(path: str, *, directory: bool = False) -> str:
+    """A secret path: segments without control characters, no '.' or '..', no empty segment."""
+    trimmed = path.strip("/") if directory else path
+    if directory and not trimmed:
+        return ""
+    if len(trimmed) > _MAX_PATH or not trimmed:
+        raise bad_request(f"a secret path is 1 to {_MAX_PATH} characters")
+    for segment in trimmed.split("/"):
+        if not _SEGMENT.fullmatch(segment) or segment in (".", ".."):
+            raise bad_request("a secret path has non-empty segments without control characters, '.' or '..'")
+    return trimmed + ("/" if directory else "")
+
+
+class KvStore:
+    def __init__(self, keystore: Keystore, storage: str) -> None:
+        self._keystore = keystore
+        self._prefix = f"{storage}/kv/"
+        self._config_path = f"{storage}/config"
+
+    # -- mount configuration ---------------------------------------------------------------
+
+    def config(self) -> dict[str, Any]:
+        try:
+            obj = records.load(self._keystore.get(self._config_path), "kv-config", self._config_path)
+        except KeyNotFound:
+            obj = {}
+        return {
+            "max_versions": int(obj.get("max_versions", 0)),
+            "cas_required": bool(obj.get("cas_required", False)),
+            "delete_version_after": "0s",
+        }
+
+    def set_config(self, max_versions: int | None, cas_required: bool | None) -> None:
+        current = self.config()
+        if max_versions is not None:
+            current["max_versions"] = max_versions
+        if cas_required is not None:
+            current["cas_required"] = cas_required
+        self._keystore.put(
+            self._config_path,
+            records.dump(
+                "kv-config",
+                {"max_versions": current["max_versions"], "cas_required": current["cas_required"]},
+            ),
+        )
+
+    # -- records -------------------------------------------------------------------------------
+
+    def _load(self, path: str) -> tuple[dict[str, Any] | None, int | None]:
+        try:
+            entry = self._keystore.get_entry(self._prefix + path)
+        except KeyNotFound:
+            return None, None
+        return records.load(entry.value, "kv-secret", self._prefix + path)["secret"], entry.version
+
+    def _update(self, path: str, change: Any) -> dict[str, Any]:
+        """Apply ``change(secret or None) -> secret`` with compare-and-set; return the new secret."""
+        for _ in range(_UPDATE_ATTEMPTS):
+            current, version = self._load(path)
+            updated = change(copy.deepcopy(current))
+            try:
+                self._keystore.cas(
+                    self._prefix + path, version, records.dump("kv-secret", {"secret": updated})
+                )
+            except ConflictError:
+                continue
+            return updated  # type: ignore[no-any-return]
+        raise ConflictError("the secret kept changing under other writers; try again")
+
+    def _require(self, path: str) -> dict[str, Any]:
+        secret, _ = self._load(path)
+        if secret is None:
+            raise not_found()
+        return secret
+
+    # -- data --------------------------------------------------------------------------------------
+
+    def read(self, path: str, version: int) -> tuple[int, dict[str, Any]]:
+        """(status, Vault's data) of ``version`` (0: the current one). 404 with metadata if deleted."""
+        secret = self._require(check_secret_path(path))
+        number = version or secret["meta"]["current_version"]
+        stored = secret["versions"].get(str(number))
+        if stored is None:
+            raise not_found()
+        metadata = _version_metadata(secret, number)
+        if stored["deletion_time"] or stored["destroyed"]:
+            return 404, {"data": None, "metadata": metadata}
+        return 200, {"data": stored["data"], "metadata": metadata}
+
+    def write(self, path: str, data: dict[str, Any], cas: int | None) -> dict[str, Any]:
+        checked = check_secret_path(path)
+        config = self.config()
+
+        def change(secret: dict[str, Any] | None) -> dict[str, Any]:
+            now = _now()
+            if secret is None:
+                secret = {"meta": _new_meta(now), "versions": {}}
+            meta = secret["meta"]
+            current = meta["current_version"]
+            if cas is None and (config["cas_required"] or meta["cas_required"]):
+                raise bad_request("check-and-set parameter required for this call")
+            if cas is not None and cas != current:
+                raise bad_request("check-and-set parameter did not match the current version")
+            number = current + 1
+            secret["versions"][str(number)] = {
+                "data": data,
+                "created_time": now,
+                "deletion_time": "",
+                "destroyed": False,
+            }
+            meta["current_version"] = number
+            meta["updated_time"] = now
+            _trim(secret, meta["max_versions"] or config["max_versions"] or _DEFAULT_MAX_VERSIONS)
+            return secret
+
+        secret = self._update(checked, change)
+        return _version_metadata(secret, secret["meta"]["current_version"])
+
+    def patch(self, path: str, patch: dict[str, Any], cas: int | None) -> dict[str, Any]:
+        """JSON merge patch (RFC 7386) of the current version into a new version."""
+        status, current = self.read(path, 0)
+        if status != 200:
+            raise not_found()
+        merged = _merge_patch(current["data"], patch)
+        if not isinstance(merged, dict):
+            raise bad_request("the patched secret must stay a JSON object")
+        return self.write(path, merged, cas if cas is not None else current["metadata"]["version"])
+
+    def _change_versions(self, path: str, versions: list[int], action: str) -> None:
+        checked = check_secret_path(path)
+
+        def change(secret: dict[str, Any] | None) -> dict[str, Any]:
+            if secret is None:
+                raise not_found()
+            targets = versions or [secret["meta"]["current_version"]]
+            for number in targets:
+                stored = secret["versions"].get(str(number))
+                if stored is None:
+                    continue
+                if action == "delete" and not stored["deletion_time"]:
+                    stored["deletion_time"] = _now()
+                elif action == "undelete" and not stored["destroyed"]:
+                    stored["deletion_time"] = ""
+                elif action == "destroy":
+                    stored["destroyed"], stored["data"] = True, None
+            secret["meta"]["updated_time"] = _now()
+            return secret
+
+        try:
+            self._update(checked, change)
+        except HttpError as exc:
+            if exc.status == 404 and action == "delete" and not versions:
+                return  # Vault: deleting the latest version of nothing is not an error
+            raise
+
+    def delete(self, path: str, versions: list[int]) -> None:
+        self._change_versions(path, versions, "delete")
+
+    def undelete(self, path: str, versions: list[int]) -> None:
+        if not versions:
+            raise bad_request("no versions provided")
+        self._change_versions(path, versions, "undelete")
+
+    def destroy(self, path: str, versions: list[int]) -> None:
+        if not versions:
+            raise bad_request("no versions provided")
+        self._change_versions(path, versions, "destroy")
+
+    # -- metadata ---------------------------------------------------------------------------------
+
+    def read_metadata(self, path: str) -> dict[str, Any]:
+        secret = self._require(check_secret_path(path))
+        meta = secret["meta"]
+        return {
+            **{k: meta[k] for k in ("created_time", "updated_time", "current_version", "max_versions")},
+            "oldest_version": min((int(v) for v in secret["versions"]), default=0),
+            "cas_required": meta["cas_required"],
+            "delete_version_after": "0s",
+            "custom_metadata": meta["custom_metadata"] or None,
+            "versions": {
+                number: {k: v[k] for k in ("created_time", "deletion_time", "destroyed")}
+                for number, v in secret["versions"].items()
+            },
+        }
+
+    def write_metadata(
+        self,
+        path: str,
+        *,
+        max_versions: int | None,
+        cas_required: bool | None,
+        custom_metadata: dict[str, str] | None,
+    ) -> None:
+        checked = check_secret_path(path)
+
+        def change(secret: dict[str, Any] | None) -> dict[str, Any]:
+            now = _now()
+            if secret is None:
+                secret = {"meta": _new_meta(now), "versions": {}}
+            meta = secret["meta"]
+            if max_versions is not None:
+                meta["max_versions"] = max_versions
+            if cas_required is not None:
+                meta["cas_required"] = cas_required
+            if custom_metadata is not None:
+                meta["custom_metadata"] = custom_metadata
+            meta["updated_time"] = now
+            if meta["max_versions"]:
+                _trim(secret, meta["max_versions"])
+            return secret
+
+        self._update(checked, change)
+
+    def delete_metadata(self, path: str) -> None:
+        """Every version and the metadata, for good. Vault: no error if absent."""
+        try:
+            self._keystore.delete(self._prefix + check_secret_path(path))
+        except KeyNotFound:
+            pass
+
+    def list(self, directory: str) -> list[str]:
+        """The names directly under ``directory``; sub-directories end with '/'."""
+        prefix = self._prefix + check_secret_path(directory, directory=True)
+        children: dict[str, None] = {}
+        for record in self._keystore.list(prefix):
+            rest = record[len(prefix) :]
+            head, slash, _ = rest.partition("/")
+            children[head + slash] = None
+        return list(children)
+
+
+def _new_meta(now: str) -> dict[str, Any]:
+    return {
+        "created_time": now,
+        "updated_time": now,
+        "current_version": 0,
+        "max_versions": 0,
+        "cas_required": False,
+        "custom_metadata": {},
+    }
+
+
+def _version_metadata(secret: dict[str, Any], number: int) -> dict[str, Any]:
+    stored = secret["versions"][str(number)]
+    return {
+        "created_time": stored["created_time"],
+        "deletion_time": stored["deletion_time"],
+        "destroyed": stored["destroyed"],
+        "version": number,
+        "custom_metadata": secret["meta"]["custom_metadata"] or None,
+    }
+
+
+def _trim(secret: dict[str, Any], keep: int) -> None:
+    numbers = sorted(int(n) for n in secret["versions"])
+    for number in numbers[: max(0, len(numbers) - keep)]:
+        del secret["versions"][str(number)]
+
+
+def _merge_patch(target: Any, patch: Any) -> Any:
+    if not isinstance(patch, dict):
+        return patch
+    result = dict(target) if isinstance(target, dict) else {}
+    for key, value in patch.items():
+        if value is None:
+            result.pop(key, None)
+        else:
+            result[key] = _merge_patch(result.get(key), value)
+    return result

@@ -1,0 +1,224 @@
+"""The mount table: which secrets engine serves which path prefix.
+
+The table is one keystore record (``sys/mounts``), changed only by
+compare-and-set, so server processes sharing a store agree on it. Each mount
+keeps its data under its own storage name; disabling a mount deletes that
+data, so enabling the path again starts empty, as in Vault.
+
+A mount at ``transit/`` or ``pki/`` stores under ``transit`` or ``pki``: the
+names the command line's ``secretumvault transit|pki`` use, so keys and CAs
+made there are served here and the other way round.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import threading
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..errors import ConflictError, KeyNotFound
+from ..keystore import Keystore
+from . import records
+from .cached import CachedRecord
+from .errors import bad_request
+
+__all__ = ["ENGINE_TYPES", "MOUNTS_PATH", "Mount", "MountTable"]
+
+MOUNTS_PATH = "sys/mounts"
+ENGINE_TYPES = ("transit", "pki", "kv")
+_RESERVED = ("sys/", "auth/", "cubbyhole/", "identity/")
+_MOUNT_PATH = re.compile(r"(?:[A-Za-z0-9][A-Za-z0-9._-]{0,63}/){1,8}")
+_STORAGE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
+_UPDATE_ATTEMPTS = 16
+
+
+@dataclass(frozen=True)
+class Mount:
+    path: str  # with the trailing '/'
+    type: str
+    storage: str
+    accessor: str
+    uuid: str
+    description: str = ""
+    options: dict[str, str] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "type": self.type,
+            "storage": self.storage,
+            "accessor": self.accessor,
+            "uuid": self.uuid,
+            "description": self.description,
+            "options": self.options,
+        }
+
+    def describe(self) -> dict[str, Any]:
+        """As ``GET sys/mounts`` shows a mount."""
+        return {
+            "type": self.type,
+            "description": self.description,
+            "accessor": self.accessor,
+            "uuid": self.uuid,
+            "config": {"default_lease_ttl": 0, "max_lease_ttl": 0, "force_no_cache": False},
+            "options": self.options or None,
+            "local": False,
+            "seal_wrap": False,
+            "external_entropy_access": False,
+        }
+
+
+def check_mount_path(path: object) -> str:
+    """``"transit"`` or ``"transit/"`` -> ``"transit/"``; 400 for anything else."""
+    if not isinstance(path, str):
+        raise bad_request("a mount path must be a string")
+    normalized = path.strip("/") + "/"
+    if not _MOUNT_PATH.fullmatch(normalized):
+        raise bad_request(
+            "a mount path is 1 to 8 segments of letters, digits, '.', '_' and '-', each starting "
+            "with a letter or digit"
+        )
+    if normalized.startswith(_RESERVED):
+        raise bad_request(f"cannot mount at {normalized!r}: the prefix is reserved")
+    return normalized
+
+
+def _parse_table(raw: bytes | None) -> dict[str, Mount]:
+    if raw is None:
+        return {}
+    obj = records.load(raw, "mounts", MOUNTS_PATH)
+    return {
+        path: Mount(
+            path=path,
+            type=m["type"],
+            storage=m["storage"],
+            accessor=m["accessor"],
+            uuid=m["uuid"],
+            description=m.get("description", ""),
+            options=dict(m.get("options") or {}),
+        )
+        for path, m in obj["mounts"].items()
+    }
+
+
+def _encode_table(mounts: dict[str, Mount]) -> bytes:
+    return records.dump("mounts", {"mounts": {path: m.to_dict() for path, m in mounts.items()}})
+
+
+class MountTable:
+    def __init__(self, keystore: Keystore, backend: str | None, ttl: float) -> None:
+        self._keystore = keystore
+        self._backend = backend
+        self._table = CachedRecord(keystore, MOUNTS_PATH, _parse_table, ttl)
+        self._engines: dict[str, Any] = {}
+        self._lock = threading.Lock()
+
+    def mounts(self) -> dict[str, Mount]:
+        return self._table.get()[0]
+
+    def resolve(self, path: str) -> tuple[Mount, str] | None:
+        """The mount serving ``path`` (longest prefix) and the path inside it."""
+        table = self.mounts()
+        best: Mount | None = None
+        for mount_path, mount in table.items():
+            if (path + "/").startswith(mount_path) and (best is None or len(mount_path) > len(best.path)):
+                best = mount
+        if best is None:
+            return None
+        return best, path[len(best.path) :]
+
+    def engine(self, mount: Mount) -> Any:
+        """The engine object of ``mount``, made once per process (engines keep key caches)."""
+        with self._lock:
+            found = self._engines.get(mount.uuid)
+            if found is None:
+                found = self._make_engine(mount)
+                self._engines[mount.uuid] = found
+            return found
+
+    def _make_engine(self, mount: Mount) -> Any:
+        if mount.type == "transit":
+            from ..transit import Transit
+
+            return Transit(self._keystore, backend=self._backend, mount=mount.storage)
+        if mount.type == "pki":
+            from ..pki import PkiEngine
+
+            return PkiEngine(self._keystore, backend=self._backend, mount=mount.storage)
+        from .kv import KvStore
+
+        return KvStore(self._keystore, mount.storage)
+
+    def enable(self, path: str, engine_type: str, description: str, options: dict[str, str]) -> Mount:
+        normalized = check_mount_path(path)
+        if engine_type == "kv-v2":
+            engine_type, options = "kv", {**options, "version": "2"}
+        if engine_type not in ENGINE_TYPES:
+            raise bad_request(
+                f"unknown secrets engine type {engine_type!r}; use one of {', '.join(ENGINE_TYPES)}"
+            )
+        if engine_type == "kv" and options.get("version") != "2":
+            raise bad_request('only kv version 2 is served: give options {"version": "2"} (or type kv-v2)')
+        for _ in range(_UPDATE_ATTEMPTS):
+            table, version = self._table.get()
+            for existing in table:
+                if existing.startswith(normalized) or normalized.startswith(existing):
+                    raise bad_request(f"path is already in use at {existing}")
+            storage = self._storage_name(normalized, table)
+            mount = Mount(
+                path=normalized,
+                type=engine_type,
+                storage=storage,
+                accessor=f"{engine_type}_{secrets.token_hex(4)}",
+                uuid=str(uuid.uuid4()),
+                description=description,
+                options=options,
+            )
+            try:
+                self._keystore.cas(MOUNTS_PATH, version, _encode_table({**table, normalized: mount}))
+            except ConflictError:
+                self._table.invalidate()
+                continue
+            self._table.invalidate()
+            return mount
+        raise ConflictError("the mount table kept changing; try again")
+
+    def disable(self, path: str) -> None:
+        """Remove the mount and delete everything its engine stored. Vault: no error if absent."""
+        normalized = check_mount_path(path)
+        for _ in range(_UPDATE_ATTEMPTS):
+            table, version = self._table.get()
+            mount = table.get(normalized)
+            if mount is None:
+                return
+            remaining = {p: m for p, m in table.items() if p != normalized}
+            try:
+                self._keystore.cas(MOUNTS_PATH, version, _encode_table(remaining))
+            except ConflictError:
+                self._table.invalidate()
+                continue
+            self._table.invalidate()
+            with self._lock:
+                self._engines.pop(mount.uuid, None)
+            for record in self._keystore.list(mount.storage + "/"):
+                try:
+                    self._keystore.delete(record)
+                except KeyNotFound:
+                    continue
+            return
+        raise ConflictError("the mount table kept changing; try again")
+
+    @staticmethod
+    def _storage_name(path: str, table: dict[str, Mount]) -> str:
+        used = {m.storage for m in table.values()}
+        simple = path.rstrip("/")
+        if _STORAGE_NAME.fullmatch(simple) and simple not in used and simple != "sys":
+            return simple
+        return f"mount-{uuid.uuid4().hex}"
+
+    def clear(self) -> None:
+        with self._lock:
+            self._engines.clear()
+        self._table.clear()

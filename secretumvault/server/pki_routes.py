@@ -1,0 +1,430 @@
+"""A PKI mount: Vault's PKI API over :class:`secretumvault.pki.PkiEngine`.
+
+One mount holds several CAs (Vault's issuers), named by ``issuer_name``;
+the first one made becomes the default issuer, which ``ca/pem``, ``crl/pem``
+and roles without ``issuer_ref`` use. An intermediate's CSR, its signing
+(``root/sign-intermediate``) and its installation (``intermediate/set-signed``)
+happen in the same mount: the engine checks the signature against its parent
+CA, which must be one of the mount's own CAs.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+import secrets
+from typing import Any
+
+from cryptography import x509
+from cryptography.hazmat.primitives.serialization import Encoding
+
+from ..errors import InvalidArgument, InvalidKey, KeyNotFound
+from ..pki import IssuedCertificate, PkiEngine
+from ..pki.records import CaRecord, CertRecord
+from ..pki.serials import format_serial, parse_serial, record_name
+from . import records
+from .envelope import Reply, list_reply
+from .errors import bad_request, not_found
+from .key_types import pki_key_type
+from .params import Params
+from .pki_params import engine_kwargs, role_from_params, role_to_data
+from .routing import Call, Router, name_pattern
+
+__all__ = ["router"]
+
+_DEFAULT_CA_TTL = 3650 * 86400
+_DEFAULT_INTERMEDIATE_TTL = 365 * 86400
+_PEM_CERT = re.compile(rb"-----BEGIN CERTIFICATE-----.+?-----END CERTIFICATE-----\s*", re.S)
+
+
+def _engine(call: Call) -> PkiEngine:
+    engine: PkiEngine = call.engine
+    return engine
+
+
+def _config_path(call: Call) -> str:
+    assert call.mount is not None
+    return f"{call.mount.storage}/config/default-issuer"
+
+
+def _default_issuer(call: Call) -> str:
+    try:
+        raw = call.core.keystore.get(_config_path(call))
+    except KeyNotFound:
+        raise bad_request("this mount has no default issuer yet: generate or import a CA first") from None
+    return str(records.load(raw, "pki-default-issuer", _config_path(call))["default"])
+
+
+def _set_default_if_none(call: Call, name: str) -> None:
+    try:
+        call.core.keystore.cas(
+            _config_path(call), None, records.dump("pki-default-issuer", {"default": name})
+        )
+    except Exception:  # one is set already (ConflictError): keep it
+        return
+
+
+def _issuer(call: Call, params: Params) -> str:
+    ref = params.string("issuer_ref", "default")
+    return _default_issuer(call) if ref == "default" else ref
+
+
+def _ttl(params: Params, default: int) -> datetime.timedelta:
+    return datetime.timedelta(seconds=params.duration("ttl", default) or default)
+
+
+def _new_ca_name(params: Params, prefix: str) -> str:
+    return params.string("issuer_name") or f"{prefix}-{secrets.token_hex(4)}"
+
+
+def _expiration(pem: str) -> int:
+    return int(x509.load_pem_x509_certificate(pem.encode("ascii")).not_valid_after_utc.timestamp())
+
+
+def _serial(pem: str) -> str:
+    return format_serial(x509.load_pem_x509_certificate(pem.encode("ascii")).serial_number)
+
+
+def _exported_key(call: Call, name: str) -> str:
+    """The CA's private key, for the "exported" forms; read once, right after it was made."""
+    assert call.mount is not None
+    path = f"{call.mount.storage}/ca/{name}"
+    return CaRecord.decode(call.core.keystore.get(path), path).key.pkcs8_pem()
+
+
+def _check_kind(call: Call) -> bool:
+    kind = call.group("kind")
+    if kind not in ("internal", "exported"):
+        raise bad_request("type must be internal or exported (kms and existing keys are not available)")
+    return kind == "exported"
+
+
+def _refuse_ca_extras(params: Params) -> None:
+    for name in ("alt_names", "ip_sans", "uri_sans", "other_sans", "permitted_dns_domains", "key_ref"):
+        if params.string_list(name):
+            raise bad_request(f"{name} is not supported for CA certificates by this server yet")
+    if params.string("format", "pem") != "pem":
+        raise bad_request("only format pem is available")
+
+
+# -- CAs -----------------------------------------------------------------------------------------------
+
+
+def generate_root(call: Call) -> Reply:
+    exported = _check_kind(call)
+    p = call.params
+    _refuse_ca_extras(p)
+    name = _new_ca_name(p, "root")
+    key_type = pki_key_type(p)
+    certificate = _engine(call).create_root(
+        name,
+        common_name=p.string("common_name", required=True),
+        key_type=key_type,
+        ttl=_ttl(p, _DEFAULT_CA_TTL),
+    )
+    _set_default_if_none(call, name)
+    data: dict[str, Any] = {
+        "certificate": certificate,
+        "issuing_ca": certificate,
+        "serial_number": _serial(certificate),
+        "expiration": _expiration(certificate),
+        "issuer_id": name,
+        "issuer_name": name,
+        "key_id": name,
+        "key_name": name,
+    }
+    if exported:
+        data |= {"private_key": _exported_key(call, name), "private_key_type": key_type.lower()}
+    return Reply(data=data)
+
+
+def generate_intermediate(call: Call) -> Reply:
+    exported = _check_kind(call)
+    p = call.params
+    _refuse_ca_extras(p)
+    name = _new_ca_name(p, "intermediate")
+    key_type = pki_key_type(p)
+    csr = _engine(call).generate_intermediate(
+        name, common_name=p.string("common_name", required=True), key_type=key_type
+    )
+    data: dict[str, Any] = {"csr": csr, "key_id": name, "issuer_name": name}
+    if exported:
+        data |= {"private_key": _exported_key(call, name), "private_key_type": key_type.lower()}
+    return Reply(data=data)
+
+
+def _issued(issued: IssuedCertificate) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "certificate": issued.certificate,
+        "issuing_ca": issued.issuing_ca,
+        "ca_chain": list(issued.ca_chain),
+        "serial_number": issued.serial_number,
+        "expiration": int(issued.not_after.timestamp()),
+    }
+    if issued.private_key is not None:
+        data["private_key"] = issued.private_key
+        data["private_key_type"] = issued.key_type.lower()
+    return data
+
+
+def sign_intermediate(call: Call) -> Reply:
+    p = call.params
+    if p.string("format", "pem") != "pem":
+        raise bad_request("only format pem is available")
+    issued = _engine(call).sign_intermediate(
+        _issuer(call, p),
+        p.string("csr", required=True),
+        ttl=_ttl(p, _DEFAULT_INTERMEDIATE_TTL),
+        common_name=p.string("common_name") or None,
+    )
+    return Reply(data=_issued(issued))
+
+
+def set_signed(call: Call) -> Reply:
+    bundle = call.params.string("certificate", required=True).encode("ascii", "replace")
+    found = _PEM_CERT.search(bundle)
+    if found is None:
+        raise bad_request("certificate must hold a PEM certificate")
+    pem = found.group(0)
+    try:
+        cert = x509.load_pem_x509_certificate(pem)
+    except ValueError:
+        raise bad_request("certificate is not a well-formed PEM certificate") from None
+    engine = _engine(call)
+    parent = _ca_with_subject(engine, cert.issuer)
+    for name in engine.list_cas():
+        if _is_active(engine, name):
+            continue
+        try:
+            engine.set_signed_intermediate(name, pem, issuer=parent)
+        except InvalidKey:
+            continue  # the certificate is for another pending CA's key
+        _set_default_if_none(call, name)
+        return Reply(data={"imported_issuers": [name], "imported_keys": [name], "mapping": {name: name}})
+    raise bad_request("no pending intermediate in this mount has the key of this certificate")
+
+
+def _is_active(engine: PkiEngine, name: str) -> bool:
+    try:
+        engine.ca_certificate(name)
+    except InvalidArgument:
+        return False  # waiting for its certificate
+    return True
+
+
+def _ca_with_subject(engine: PkiEngine, subject: x509.Name) -> str:
+    for name in engine.list_cas():
+        if not _is_active(engine, name):
+            continue
+        cert = x509.load_pem_x509_certificate(engine.ca_certificate(name).encode("ascii"))
+        if cert.subject == subject:
+            return name
+    raise bad_request(
+        "the certificate's issuer is not a CA of this mount: sign the intermediate in the mount "
+        "that holds its parent CA"
+    )
+
+
+def list_issuers(call: Call) -> Reply:
+    engine = _engine(call)
+    names = [name for name in engine.list_cas() if _is_active(engine, name)]
+    return list_reply(names)
+
+
+def read_issuer_config(call: Call) -> Reply:
+    return Reply(data={"default": _default_issuer(call), "default_follows_latest_issuer": False})
+
+
+def write_issuer_config(call: Call) -> Reply:
+    name = call.params.string("default", required=True)
+    _engine(call).ca_certificate(name)  # must be an active CA of this mount
+    call.core.keystore.put(_config_path(call), records.dump("pki-default-issuer", {"default": name}))
+    return Reply(data={"default": name, "default_follows_latest_issuer": False})
+
+
+# -- roles ------------------------------------------------------------------------------------------------
+
+
+def write_role(call: Call) -> Reply:
+    engine, name = _engine(call), call.group("name")
+    try:
+        existing = engine.get_role(name)
+    except KeyNotFound:
+        existing = None
+    issuer = (
+        _issuer(call, call.params) if existing is None or "issuer_ref" in call.params else existing.issuer
+    )
+    role = role_from_params(call.params, issuer, existing)
+    engine.put_role(name, role)
+    return Reply(data=role_to_data(role))
+
+
+def read_role(call: Call) -> Reply:
+    return Reply(data=role_to_data(_engine(call).get_role(call.group("name"))))
+
+
+def delete_role(call: Call) -> Reply:
+    _engine(call).delete_role(call.group("name"))
+    return Reply()
+
+
+def list_roles(call: Call) -> Reply:
+    return list_reply(_engine(call).list_roles())
+
+
+# -- issuance and revocation -----------------------------------------------------------------------------
+
+
+def _check_issue_format(p: Params) -> None:
+    if p.string("format", "pem") != "pem":
+        raise bad_request("only format pem is available")
+    if p.string("private_key_format", "der") not in ("der", "pkcs8", ""):
+        raise bad_request("private_key_format must be der or pkcs8 (both give a PKCS#8 PEM key)")
+    if p.boolean("exclude_cn_from_sans"):
+        raise bad_request("exclude_cn_from_sans is not supported: the common name is always a SAN")
+
+
+def issue(call: Call) -> Reply:
+    p = call.params
+    _check_issue_format(p)
+    engine = _engine(call)
+    ttl = p.duration("ttl", 0)
+    issued = engine.issue(
+        call.group("role"),
+        p.string("common_name", required=True),
+        ttl=datetime.timedelta(seconds=ttl) if ttl else None,
+        **engine_kwargs(engine.issue, p),
+    )
+    return Reply(data=_issued(issued))
+
+
+def sign(call: Call) -> Reply:
+    p = call.params
+    _check_issue_format(p)
+    engine = _engine(call)
+    ttl = p.duration("ttl", 0)
+    issued = engine.sign_csr(
+        call.group("role"),
+        p.string("csr", required=True),
+        common_name=p.string("common_name") or None,
+        ttl=datetime.timedelta(seconds=ttl) if ttl else None,
+        **engine_kwargs(engine.sign_csr, p),
+    )
+    return Reply(data=_issued(issued))
+
+
+def revoke(call: Call) -> Reply:
+    serial = call.params.string("serial_number", required=True).replace("-", ":")
+    revoked_at = _engine(call).revoke(serial)
+    return Reply(
+        data={
+            "revocation_time": int(revoked_at.timestamp()),
+            "revocation_time_rfc3339": revoked_at.isoformat().replace("+00:00", "Z"),
+        }
+    )
+
+
+def _cert_record(call: Call, serial: str) -> CertRecord:
+    assert call.mount is not None
+    path = f"{call.mount.storage}/certs/{record_name(parse_serial(serial))}"
+    try:
+        return CertRecord.decode(call.core.keystore.get(path), path)
+    except KeyNotFound:
+        raise not_found(f"no certificate with serial {serial}") from None
+
+
+def read_cert(call: Call) -> Reply:
+    serial = call.group("serial").replace("-", ":")
+    engine = _engine(call)
+    if serial == "ca":
+        return Reply(data={"certificate": engine.ca_certificate(_default_issuer(call)), "revocation_time": 0})
+    if serial == "ca_chain":
+        chain = "".join(engine.ca_chain(_default_issuer(call)))
+        return Reply(data={"certificate": chain, "ca_chain": chain, "revocation_time": 0})
+    if serial == "crl":
+        return Reply(data={"certificate": engine.crl(_default_issuer(call)), "revocation_time": 0})
+    record = _cert_record(call, serial)
+    pem = x509.load_der_x509_certificate(record.certificate).public_bytes(Encoding.PEM).decode("ascii")
+    revoked = record.revoked_at
+    return Reply(
+        data={
+            "certificate": pem,
+            "revocation_time": 0 if revoked is None else int(revoked.timestamp()),
+            "revocation_time_rfc3339": "" if revoked is None else revoked.isoformat().replace("+00:00", "Z"),
+            "issuer_id": record.issuer,
+        }
+    )
+
+
+def list_certs(call: Call) -> Reply:
+    return list_reply(_engine(call).list_certificates())
+
+
+def tidy(call: Call) -> Reply:
+    p = call.params
+    p.boolean("tidy_cert_store", True)
+    p.boolean("tidy_revoked_certs", True)
+    buffer = p.duration("safety_buffer", 72 * 3600)
+    removed = _engine(call).tidy(safety_buffer=datetime.timedelta(seconds=buffer))
+    return Reply(
+        status=202,
+        data={"removed_certificates": removed},
+        warnings=["Tidy operation successfully started; it has already finished on this server."],
+    )
+
+
+# -- unauthenticated CA material -----------------------------------------------------------------------------
+
+
+def _pem_reply(text: str, content_type: str) -> Reply:
+    return Reply(body=text.encode("ascii"), content_type=content_type)
+
+
+def ca_pem(call: Call) -> Reply:
+    return _pem_reply(
+        _engine(call).ca_certificate(_default_issuer(call)), "application/pem-certificate-chain"
+    )
+
+
+def ca_der(call: Call) -> Reply:
+    pem = _engine(call).ca_certificate(_default_issuer(call))
+    der = x509.load_pem_x509_certificate(pem.encode("ascii")).public_bytes(Encoding.DER)
+    return Reply(body=der, content_type="application/pkix-cert")
+
+
+def ca_chain(call: Call) -> Reply:
+    chain = _engine(call).ca_chain(_default_issuer(call))
+    return _pem_reply("".join(chain), "application/pem-certificate-chain")
+
+
+def crl_pem(call: Call) -> Reply:
+    return _pem_reply(_engine(call).crl(_default_issuer(call)), "application/x-pem-file")
+
+
+def crl_der(call: Call) -> Reply:
+    pem = _engine(call).crl(_default_issuer(call))
+    der = x509.load_pem_x509_crl(pem.encode("ascii")).public_bytes(Encoding.DER)
+    return Reply(body=der, content_type="application/pkix-crl")
+
+
+router = Router()
+_PUBLIC = {"unauthenticated": True}
+router.add("root/generate/(?P<kind>[^/]+)", {"update": generate_root})
+router.add("intermediate/generate/(?P<kind>[^/]+)", {"update": generate_intermediate})
+router.add("root/sign-intermediate", {"update": sign_intermediate})
+router.add("intermediate/set-signed", {"update": set_signed})
+router.add("issuers/?", {"list": list_issuers})
+router.add("config/issuers", {"read": read_issuer_config, "update": write_issuer_config})
+router.add("roles/?", {"list": list_roles})
+router.add("roles/" + name_pattern("name"), {"read": read_role, "update": write_role, "delete": delete_role})
+router.add("issue/" + name_pattern("role"), {"update": issue})
+router.add("sign/" + name_pattern("role"), {"update": sign})
+router.add("revoke", {"update": revoke})
+router.add("cert/" + name_pattern("serial"), {"read": read_cert}, **_PUBLIC)
+router.add("certs/?", {"list": list_certs})
+router.add("tidy", {"update": tidy})
+router.add("ca/pem", {"read": ca_pem}, **_PUBLIC)
+router.add("ca", {"read": ca_der}, **_PUBLIC)
+router.add("ca_chain", {"read": ca_chain}, **_PUBLIC)
+router.add("crl/pem", {"read": crl_pem}, **_PUBLIC)
+router.add("crl", {"read": crl_der}, **_PUBLIC)

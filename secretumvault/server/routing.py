@@ -1,0 +1,90 @@
+"""Routes: a path pattern, its handlers by operation, and what the request needs to reach them.
+
+Operations are Vault's: ``read`` (GET), ``list`` (LIST, or GET with
+``?list=true``), ``update`` (POST and PUT), ``delete`` (DELETE), ``patch``
+(PATCH). A write to a route with an existence check that finds nothing is a
+``create`` and needs that capability instead of ``update``, as in Vault.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from .envelope import Reply
+from .errors import not_found, unsupported_operation
+from .params import Params
+
+if TYPE_CHECKING:
+    from .core import ServerCore
+    from .mounts import Mount
+    from .tokens import TokenEntry
+
+__all__ = ["Call", "Handler", "Route", "Router"]
+
+
+@dataclass
+class Call:
+    """Everything a handler may use about one request."""
+
+    core: ServerCore
+    operation: str
+    path: str  # the full request path, e.g. "transit/encrypt/orders"
+    groups: dict[str, str]
+    params: Params
+    remote_address: str
+    token: TokenEntry | None = None
+    token_id: str | None = field(default=None, repr=False)
+    mount: Mount | None = None
+    engine: Any = None
+    #: A write may create its target (the token holds "create"), e.g. encrypt's key upsert.
+    may_create: bool = False
+
+    def group(self, name: str) -> str:
+        return self.groups[name]
+
+
+Handler = Callable[[Call], Reply]
+
+
+@dataclass(frozen=True)
+class Route:
+    pattern: re.Pattern[str]
+    operations: Mapping[str, Handler]
+    #: No token needed (sys/health, sys/init, a CA's certificate ...).
+    unauthenticated: bool = False
+    #: Served while sealed (only unauthenticated sys routes are).
+    sealed_ok: bool = False
+    #: The token's policy must also grant "sudo" on the path.
+    sudo: bool = False
+    #: Cheap enough to run on the event loop instead of a worker thread.
+    inline: bool = False
+    #: Whether the target exists; if it does not, a write needs "create" instead of "update".
+    exists: Callable[[Call], bool] | None = None
+
+
+class Router:
+    def __init__(self) -> None:
+        self._routes: list[Route] = []
+
+    def add(self, pattern: str, operations: Mapping[str, Handler], **options: Any) -> None:
+        self._routes.append(Route(re.compile(pattern), operations, **options))
+
+    def match(self, path: str, operation: str) -> tuple[Route, Handler, dict[str, str]]:
+        """The route for ``path`` and its handler for ``operation``: 404 or 405 otherwise."""
+        for route in self._routes:
+            found = route.pattern.fullmatch(path)
+            if found is None:
+                continue
+            handler = route.operations.get(operation)
+            if handler is None:
+                raise unsupported_operation()
+            return route, handler, found.groupdict()
+        raise not_found(f'no handler for route "{path}". route entry not found.')
+
+
+def name_pattern(name: str) -> str:
+    """A named group for one path segment."""
+    return f"(?P<{name}>[^/]+)"

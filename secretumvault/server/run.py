@@ -1,0 +1,170 @@
+"""Starting the server: the listening socket, uvicorn, worker processes, dev mode.
+
+With ``workers`` > 1 the parent binds the socket and forks; each worker
+opens its own storage and keystore (seal state is per process) and serves
+the shared socket with uvicorn. Only dev mode may run several workers, since
+a dev worker unseals itself at start with the material the parent made.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import sys
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..keystore import Storage, open_storage
+from .app import create_app
+from .config import ServerSettings
+from .core import ServerCore
+
+__all__ = ["DevStore", "make_dev_store", "serve"]
+
+_BACKLOG = 2048
+
+
+@dataclass
+class DevStore:
+    """A temporary, initialised store, and what unseals it (kept in memory only)."""
+
+    directory: str
+    path: str
+    root_token: str = field(repr=False)
+    unseal_key: str = field(repr=False)
+
+
+def make_dev_store(root_token: str | None, backend: str | None) -> DevStore:
+    """A fresh SQLite store in a private temporary directory, with transit/, pki/ and secret/ mounted."""
+    directory = tempfile.mkdtemp(prefix="secretumvault-dev-")  # 0700
+    path = os.path.join(directory, "dev.db")
+    core = ServerCore(open_storage(path=path), backend=backend)
+    try:
+        init = core.initialize(1, 1, root_token=root_token)
+        core.unseal(init["keys_base64"][0])
+        core.mounts.enable("transit", "transit", "transit (dev)", {})
+        core.mounts.enable("pki", "pki", "pki (dev)", {})
+        core.mounts.enable("secret", "kv", "key/value secrets (dev)", {"version": "2"})
+    finally:
+        core.close()
+    return DevStore(directory, path, init["root_token"], init["keys_base64"][0])
+
+
+def _bind(settings: ServerSettings) -> socket.socket:
+    family = socket.AF_INET6 if ":" in settings.host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((settings.host, settings.port))
+    sock.listen(_BACKLOG)
+    sock.set_inheritable(True)
+    return sock
+
+
+def _uvicorn_config(app: Any, settings: ServerSettings) -> Any:
+    import uvicorn
+
+    return uvicorn.Config(
+        app,
+        # h11, not httptools: llhttp rejects the LIST method, which hvac and other Vault clients send.
+        http="h11",
+        lifespan="off",
+        access_log=False,  # request lines may carry names or query strings; nothing of a request is logged
+        log_level="warning",
+        server_header=False,
+        ssl_certfile=settings.tls_cert_file,
+        ssl_keyfile=settings.tls_key_file,
+        timeout_keep_alive=65,
+    )
+
+
+def _serve_one(
+    sock: socket.socket,
+    settings: ServerSettings,
+    make_storage: Callable[[], Storage],
+    dev: DevStore | None,
+    backend: str | None,
+) -> None:
+    import uvicorn
+
+    core = ServerCore(make_storage(), backend=backend, dev=dev is not None)
+    try:
+        if dev is not None:
+            core.unseal(dev.unseal_key)
+        app = create_app(core, max_request_size=settings.max_request_size)
+        uvicorn.Server(_uvicorn_config(app, settings)).run(sockets=[sock])
+    finally:
+        core.close()
+
+
+def serve(
+    settings: ServerSettings,
+    make_storage: Callable[[], Storage],
+    *,
+    workers: int = 1,
+    dev: DevStore | None = None,
+    backend: str | None = None,
+    announce: Callable[[str], None] | None = None,
+) -> int:
+    """Serve until interrupted; the exit status."""
+    sock = _bind(settings)
+    if announce is not None:
+        announce(settings.url(sock.getsockname()[1]))
+    try:
+        if workers == 1:
+            _serve_one(sock, settings, make_storage, dev, backend)
+            return 0
+        return _serve_forked(sock, settings, make_storage, dev, backend, workers)
+    finally:
+        sock.close()
+        if dev is not None:
+            shutil.rmtree(dev.directory, ignore_errors=True)
+
+
+def _serve_forked(
+    sock: socket.socket,
+    settings: ServerSettings,
+    make_storage: Callable[[], Storage],
+    dev: DevStore | None,
+    backend: str | None,
+    workers: int,
+) -> int:
+    children: list[int] = []
+    for _ in range(workers):
+        pid = os.fork()
+        if pid == 0:  # the worker
+            status = 0
+            try:
+                signal.signal(signal.SIGINT, signal.SIG_DFL)
+                signal.signal(signal.SIGTERM, signal.SIG_DFL)
+                _serve_one(sock, settings, make_storage, dev, backend)
+            except BaseException:
+                status = 1
+            finally:
+                sys.stdout.flush()
+                sys.stderr.flush()
+                os._exit(status)
+        children.append(pid)
+
+    def forward(signum: int, _frame: Any) -> None:
+        for child in children:
+            try:
+                os.kill(child, signum)
+            except ProcessLookupError:
+                continue
+
+    signal.signal(signal.SIGINT, forward)
+    signal.signal(signal.SIGTERM, forward)
+    status = 0
+    for child in children:
+        while True:
+            try:
+                _, code = os.waitpid(child, 0)
+                break
+            except InterruptedError:
+                continue
+        status = status or (os.waitstatus_to_exitcode(code) != 0)
+    return int(status)

@@ -1,0 +1,321 @@
+"""``sys/``: init, unseal, seal, status and health; mounts; policies; audit devices; key rotation.
+
+Health, seal status, init, unseal and leader answer while sealed and need no
+token, as in Vault; like Vault, they answer with bare JSON, not the envelope.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from typing import Any
+
+from ..errors import ConflictError
+from .audit import AUDIT_PATH, DeviceConfig, hash_value
+from .envelope import Reply, list_reply
+from .errors import bad_request, not_found, sealed
+from .mounts import check_mount_path
+from .policy import Acl
+from .routing import Call, Router, name_pattern
+
+__all__ = ["router"]
+
+_POLICY_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
+_MAX_SHARES = 255
+
+
+def _bare(obj: dict[str, Any], status: int = 200) -> Reply:
+    return Reply(status=status, body=json.dumps(obj).encode("utf-8"))
+
+
+# -- seal, init, health -------------------------------------------------------------------------
+
+
+def health(call: Call) -> Reply:
+    core = call.core
+    initialized = core.keystore.initialized
+    status = 200
+    if not initialized:
+        status = call.params.integer("uninitcode", 501)
+    elif core.sealed:
+        status = call.params.integer("sealedcode", 503)
+    else:
+        status = call.params.integer("activecode", 200)
+    for name in ("standbyok", "perfstandbyok", "standbycode", "drsecondarycode", "performancestandbycode"):
+        call.params.raw(name)  # accepted: this server is never a standby
+    return _bare(
+        {
+            "initialized": initialized,
+            "sealed": core.sealed,
+            "standby": False,
+            "performance_standby": False,
+            "replication_performance_mode": "disabled",
+            "replication_dr_mode": "disabled",
+            "server_time_utc": int(time.time()),
+            "version": core.seal_status()["version"],
+            "cluster_name": "secretumvault",
+            "cluster_id": "",
+        },
+        status if 100 <= status <= 599 else 200,
+    )
+
+
+def seal_status(call: Call) -> Reply:
+    return _bare(call.core.seal_status())
+
+
+def init_status(call: Call) -> Reply:
+    return _bare({"initialized": call.core.keystore.initialized})
+
+
+def initialize(call: Call) -> Reply:
+    p = call.params
+    for unsupported in ("pgp_keys", "root_token_pgp_key", "recovery_shares", "stored_shares"):
+        if p.raw(unsupported):
+            raise bad_request(f"{unsupported} is not supported by this server")
+    shares = p.integer("secret_shares", 0)
+    threshold = p.integer("secret_threshold", 0)
+    if not 1 <= shares <= _MAX_SHARES or not 1 <= threshold <= shares:
+        raise bad_request(
+            f"secret_shares must be from 1 to {_MAX_SHARES}, and secret_threshold from 1 to secret_shares"
+        )
+    return _bare(call.core.initialize(shares, threshold))
+
+
+def unseal(call: Call) -> Reply:
+    p = call.params
+    p.raw("migrate")
+    if p.boolean("reset"):
+        return _bare(call.core.reset_unseal())
+    key = p.string("key")
+    if not key:
+        raise bad_request("missing key: give one unseal key share (hex or base64), or reset=true")
+    if not call.core.keystore.initialized:
+        raise bad_request("Vault is not initialized")
+    return _bare(call.core.unseal(key))
+
+
+def seal(call: Call) -> Reply:
+    call.core.seal()
+    return Reply()
+
+
+def leader(call: Call) -> Reply:
+    if call.core.sealed:
+        raise sealed()
+    return _bare({"ha_enabled": False, "is_self": True, "leader_address": "", "leader_cluster_address": ""})
+
+
+def key_status(call: Call) -> Reply:
+    terms = call.core.keystore.key_terms
+    return Reply(data={"term": terms[-1], "terms": len(terms), "encryptions": 0, "install_time": ""})
+
+
+def rotate(call: Call) -> Reply:
+    call.core.keystore.rotate()
+    return Reply()
+
+
+# -- mounts ---------------------------------------------------------------------------------------
+
+
+def _system_mount() -> dict[str, Any]:
+    return {"type": "system", "description": "system endpoints", "accessor": "system", "options": None}
+
+
+def list_mounts(call: Call) -> Reply:
+    table = {path: mount.describe() for path, mount in sorted(call.core.mounts.mounts().items())}
+    table["sys/"] = _system_mount()
+    return Reply(data=table)
+
+
+def read_mount(call: Call) -> Reply:
+    path = check_mount_path(call.group("path"))
+    mount = call.core.mounts.mounts().get(path)
+    if mount is None:
+        raise not_found(f"no mount at {path}")
+    return Reply(data=mount.describe())
+
+
+def enable_mount(call: Call) -> Reply:
+    p = call.params
+    engine_type = p.string("type", required=True)
+    options = p.mapping("options")
+    if not all(isinstance(v, str) for v in options.values()):
+        raise bad_request("options must map names to strings")
+    p.mapping("config")  # lease settings: accepted, not used (no leases here)
+    p.raw("local")
+    p.raw("seal_wrap")
+    call.core.mounts.enable(call.group("path"), engine_type, p.string("description"), dict(options))
+    return Reply()
+
+
+def disable_mount(call: Call) -> Reply:
+    call.core.mounts.disable(call.group("path"))
+    return Reply()
+
+
+# -- policies -------------------------------------------------------------------------------------
+
+
+def _policy_name(call: Call) -> str:
+    name = call.group("name").lower()
+    if not _POLICY_NAME.fullmatch(name):
+        raise bad_request("a policy name is 1-128 letters, digits, '.', '_' and '-'")
+    return name
+
+
+def list_policies(call: Call) -> Reply:
+    names = call.core.list_policies()
+    return Reply(data={"keys": names, "policies": names})
+
+
+def read_policy(call: Call) -> Reply:
+    name = _policy_name(call)
+    text = call.core.read_policy(name)
+    return Reply(data={"name": name, "rules": text, "policy": text})
+
+
+def write_policy(call: Call) -> Reply:
+    text = call.params.raw("policy")
+    if text is None:
+        text = call.params.raw("rules")
+    if isinstance(text, dict):  # a JSON policy sent as an object rather than a string
+        text = json.dumps(text)
+    if not isinstance(text, str):
+        raise bad_request("missing policy: give the policy text (JSON or HCL) as a string")
+    call.core.write_policy(_policy_name(call), text)
+    return Reply()
+
+
+def delete_policy(call: Call) -> Reply:
+    call.core.delete_policy(_policy_name(call))
+    return Reply()
+
+
+def capabilities_self(call: Call) -> Reply:
+    assert call.token is not None
+    return _capabilities(call, call.core.acl(call.token))
+
+
+def capabilities(call: Call) -> Reply:
+    entry = call.core.tokens.lookup(call.params.string("token", required=True))
+    if entry is None:
+        raise bad_request("invalid token")
+    return _capabilities(call, call.core.acl(entry))
+
+
+def _capabilities(call: Call, acl: Acl) -> Reply:
+    paths = call.params.string_list("paths") or call.params.string_list("path")
+    if not paths:
+        raise bad_request("missing paths")
+    result: dict[str, Any] = {}
+    for path in paths:
+        if acl.root:
+            result[path] = ["root"]
+            continue
+        caps = acl.capabilities(path.lstrip("/"))
+        result[path] = ["deny"] if not caps or "deny" in caps else sorted(caps)
+    if len(paths) == 1:
+        result["capabilities"] = result[paths[0]]
+    return Reply(data=result)
+
+
+# -- audit devices --------------------------------------------------------------------------------
+
+
+def list_audit(call: Call) -> Reply:
+    table, _ = call.core.audit_table.get()
+    return Reply(
+        data={
+            d.path: {
+                "type": d.type,
+                "description": d.description,
+                "options": {"file_path": d.file_path},
+                "path": d.path,
+                "local": False,
+            }
+            for d in table.devices
+        }
+    )
+
+
+def enable_audit(call: Call) -> Reply:
+    p = call.params
+    path = check_mount_path(call.group("path"))
+    if p.string("type", required=True) != "file":
+        raise bad_request('only the "file" audit device type is available')
+    options = p.mapping("options")
+    file_path = options.get("file_path") or options.get("path")
+    if not isinstance(file_path, str) or not file_path.startswith("/"):
+        raise bad_request("options.file_path must be an absolute path")
+    call.core.audit.check_writable(file_path)
+    for _ in range(8):
+        table, version = call.core.audit_table.get()
+        if any(d.path == path for d in table.devices):
+            raise bad_request(f"an audit device is already enabled at {path}")
+        updated = table.with_device(DeviceConfig(path, "file", file_path, p.string("description")))
+        try:
+            call.core.keystore.cas(AUDIT_PATH, version, updated.encode())
+        except ConflictError:
+            call.core.audit_table.invalidate()
+            continue
+        call.core.audit_table.invalidate()
+        return Reply()
+    raise ConflictError("the audit table kept changing; try again")
+
+
+def disable_audit(call: Call) -> Reply:
+    path = check_mount_path(call.group("path"))
+    for _ in range(8):
+        table, version = call.core.audit_table.get()
+        if version is None or not any(d.path == path for d in table.devices):
+            return Reply()
+        try:
+            call.core.keystore.cas(AUDIT_PATH, version, table.without(path).encode())
+        except ConflictError:
+            call.core.audit_table.invalidate()
+            continue
+        call.core.audit_table.invalidate()
+        return Reply()
+    raise ConflictError("the audit table kept changing; try again")
+
+
+def audit_hash(call: Call) -> Reply:
+    path = check_mount_path(call.group("path"))
+    table, _ = call.core.audit_table.get()
+    if table.salt is None or not any(d.path == path for d in table.devices):
+        raise bad_request(f"no audit device at {path}")
+    return Reply(data={"hash": hash_value(table.salt, call.params.string("input", required=True))})
+
+
+# -- the routes ---------------------------------------------------------------------------------------
+
+router = Router()
+_UNSEALED_INFO = {"unauthenticated": True, "sealed_ok": True, "inline": True}
+router.add("sys/health", {"read": health}, **_UNSEALED_INFO)
+router.add("sys/seal-status", {"read": seal_status}, **_UNSEALED_INFO)
+router.add("sys/init", {"read": init_status, "update": initialize}, unauthenticated=True, sealed_ok=True)
+router.add("sys/unseal", {"update": unseal}, unauthenticated=True, sealed_ok=True)
+router.add("sys/leader", {"read": leader}, **_UNSEALED_INFO)
+router.add("sys/seal", {"update": seal}, sudo=True)
+router.add("sys/key-status", {"read": key_status})
+router.add("sys/rotate", {"update": rotate}, sudo=True)
+router.add("sys/mounts", {"read": list_mounts})
+router.add("sys/mounts/(?P<path>.+)", {"read": read_mount, "update": enable_mount, "delete": disable_mount})
+router.add("sys/policy", {"read": list_policies, "list": list_policies})
+router.add(
+    "sys/policy/" + name_pattern("name"),
+    {"read": read_policy, "update": write_policy, "delete": delete_policy},
+)
+router.add("sys/policies/acl", {"list": lambda call: list_reply(call.core.list_policies())})
+router.add(
+    "sys/policies/acl/" + name_pattern("name"),
+    {"read": read_policy, "update": write_policy, "delete": delete_policy},
+)
+router.add("sys/capabilities-self", {"update": capabilities_self})
+router.add("sys/capabilities", {"update": capabilities})
+router.add("sys/audit", {"read": list_audit}, sudo=True)
+router.add("sys/audit/(?P<path>.+)", {"update": enable_audit, "delete": disable_audit}, sudo=True)
+router.add("sys/audit-hash/(?P<path>.+)", {"update": audit_hash})

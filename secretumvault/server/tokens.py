@@ -1,0 +1,240 @@
+"""Tokens: random bearer secrets, stored only as their SHA-256 in the keystore.
+
+A token carries policies, a time to live and whether it may be renewed. Each
+token but the root token has a parent; revoking a token revokes every token
+made from it, as in Vault. Expired tokens are refused and removed on sight.
+Tokens have at least 192 random bits, so an unsalted hash cannot be reversed
+by guessing; the hash is still domain-separated and stored under the
+keystore's encryption.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from ..errors import ConflictError, CorruptRecord, KeyNotFound
+from ..keystore import Keystore
+from . import records
+from .errors import bad_request
+
+__all__ = ["MAX_TTL", "TokenEntry", "TokenStore", "new_token_id"]
+
+#: Vault's default system max TTL: 32 days.
+MAX_TTL = 32 * 86400
+_ID_PREFIX = "sys/token/id/"
+_PARENT_PREFIX = "sys/token/parent/"
+_HASH_DOMAIN = b"secretumvault.server.token.v1\x00"
+_MAX_TOKEN_LENGTH = 256
+_UPDATE_ATTEMPTS = 8
+
+
+def new_token_id() -> str:
+    """``hvs.`` and 32 url-safe characters (192 random bits), shaped like Vault's service tokens."""
+    return "hvs." + secrets.token_urlsafe(24)
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(_HASH_DOMAIN + token.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class TokenEntry:
+    hash: str = field(repr=False)
+    accessor: str
+    policies: tuple[str, ...]
+    display_name: str
+    creation_time: int
+    ttl: int  # seconds; 0: never expires (root tokens)
+    explicit_max_ttl: int
+    expire_time: int | None
+    renewable: bool
+    parent: str | None = field(repr=False)
+    meta: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def is_root(self) -> bool:
+        return "root" in self.policies
+
+    def encode(self) -> bytes:
+        return records.dump(
+            "token",
+            {
+                "accessor": self.accessor,
+                "policies": list(self.policies),
+                "display_name": self.display_name,
+                "creation_time": self.creation_time,
+                "ttl": self.ttl,
+                "explicit_max_ttl": self.explicit_max_ttl,
+                "expire_time": self.expire_time,
+                "renewable": self.renewable,
+                "parent": self.parent,
+                "meta": self.meta,
+            },
+        )
+
+    @classmethod
+    def decode(cls, hashed: str, data: bytes) -> TokenEntry:
+        where = _ID_PREFIX + hashed
+        obj: dict[str, Any] = records.load(data, "token", where)
+        try:
+            return cls._from_fields(hashed, obj)
+        except (KeyError, TypeError, ValueError):
+            raise CorruptRecord(f"the server record {where!r} is corrupt: a field is missing") from None
+
+    @classmethod
+    def _from_fields(cls, hashed: str, obj: dict[str, Any]) -> TokenEntry:
+        return cls(
+            hash=hashed,
+            accessor=str(obj["accessor"]),
+            policies=tuple(obj["policies"]),
+            display_name=str(obj["display_name"]),
+            creation_time=int(obj["creation_time"]),
+            ttl=int(obj["ttl"]),
+            explicit_max_ttl=int(obj["explicit_max_ttl"]),
+            expire_time=None if obj["expire_time"] is None else int(obj["expire_time"]),
+            renewable=bool(obj["renewable"]),
+            parent=obj["parent"],
+            meta=dict(obj["meta"]),
+        )
+
+    def lookup_data(self, now: int, token_id: str | None = None) -> dict[str, Any]:
+        """What ``auth/token/lookup*`` shows (the token id only to its own holder)."""
+        return {
+            "id": token_id if token_id is not None else "",
+            "accessor": self.accessor,
+            "policies": list(self.policies),
+            "display_name": self.display_name,
+            "creation_time": self.creation_time,
+            "creation_ttl": self.ttl,
+            "ttl": 0 if self.expire_time is None else max(0, self.expire_time - now),
+            "expire_time": None if self.expire_time is None else _iso(self.expire_time),
+            "explicit_max_ttl": self.explicit_max_ttl,
+            "renewable": self.renewable,
+            "orphan": self.parent is None,
+            "path": "auth/token/create",
+            "meta": self.meta or None,
+            "num_uses": 0,
+            "type": "service",
+            "entity_id": "",
+        }
+
+
+def _iso(epoch: int) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch))
+
+
+class TokenStore:
+    def __init__(self, keystore: Keystore, clock: Callable[[], float] = time.time) -> None:
+        self._keystore = keystore
+        self._clock = clock
+
+    def now(self) -> int:
+        return int(self._clock())
+
+    def create(
+        self,
+        *,
+        policies: tuple[str, ...],
+        ttl: int,
+        renewable: bool,
+        display_name: str,
+        parent: TokenEntry | None,
+        explicit_max_ttl: int = 0,
+        meta: dict[str, str] | None = None,
+        token_id: str | None = None,
+    ) -> tuple[str, TokenEntry]:
+        """A new token and its entry; the token string is returned once and never stored."""
+        token = token_id if token_id is not None else new_token_id()
+        if not 1 <= len(token) <= _MAX_TOKEN_LENGTH or not token.isprintable():
+            raise bad_request("a token id must be 1 to 256 printable characters")
+        now = self.now()
+        entry = TokenEntry(
+            hash=token_hash(token),
+            accessor=secrets.token_urlsafe(18),
+            policies=policies,
+            display_name=display_name,
+            creation_time=now,
+            ttl=ttl,
+            explicit_max_ttl=explicit_max_ttl,
+            expire_time=None if ttl == 0 else now + ttl,
+            renewable=renewable,
+            parent=None if parent is None else parent.hash,
+            meta=meta or {},
+        )
+        try:
+            self._keystore.cas(_ID_PREFIX + entry.hash, None, entry.encode())
+        except ConflictError:
+            raise bad_request("a token with this id already exists") from None
+        if parent is not None:
+            self._keystore.put(f"{_PARENT_PREFIX}{parent.hash}/{entry.hash}", b"")
+        return token, entry
+
+    def lookup(self, token: str) -> TokenEntry | None:
+        """The live entry of ``token``, or None (unknown, or expired: then it is removed)."""
+        if not 1 <= len(token) <= _MAX_TOKEN_LENGTH:
+            return None
+        return self.lookup_hash(token_hash(token))
+
+    def lookup_hash(self, hashed: str) -> TokenEntry | None:
+        try:
+            entry = TokenEntry.decode(hashed, self._keystore.get(_ID_PREFIX + hashed))
+        except KeyNotFound:
+            return None
+        if entry.expire_time is not None and entry.expire_time <= self.now():
+            self.revoke(entry)
+            return None
+        return entry
+
+    def renew(self, entry: TokenEntry, increment: int | None) -> TokenEntry:
+        """Extend the token's life by ``increment`` (default: its ttl), within its max TTL."""
+        if not entry.renewable or entry.expire_time is None:
+            raise bad_request("this token is not renewable")
+        path = _ID_PREFIX + entry.hash
+        for _ in range(_UPDATE_ATTEMPTS):
+            try:
+                stored = self._keystore.get_entry(path)
+            except KeyNotFound:
+                raise bad_request("the token was revoked") from None
+            current = TokenEntry.decode(entry.hash, stored.value)
+            now = self.now()
+            limit = current.creation_time + (current.explicit_max_ttl or MAX_TTL)
+            wanted = now + (increment if increment else current.ttl)
+            renewed = replace(current, expire_time=min(wanted, limit))
+            try:
+                self._keystore.cas(path, stored.version, renewed.encode())
+            except ConflictError:
+                continue
+            return renewed
+        raise ConflictError("the token kept changing; try again")
+
+    def revoke(self, entry: TokenEntry) -> None:
+        """Revoke the token and, first, every token made from it."""
+        for child in self._children(entry.hash):
+            child_entry = self._entry_or_none(child)
+            if child_entry is not None:
+                self.revoke(child_entry)
+            self._delete(f"{_PARENT_PREFIX}{entry.hash}/{child}")
+        self._delete(_ID_PREFIX + entry.hash)
+        if entry.parent is not None:
+            self._delete(f"{_PARENT_PREFIX}{entry.parent}/{entry.hash}")
+
+    def _children(self, hashed: str) -> list[str]:
+        prefix = f"{_PARENT_PREFIX}{hashed}/"
+        return [path[len(prefix) :] for path in self._keystore.list(prefix)]
+
+    def _entry_or_none(self, hashed: str) -> TokenEntry | None:
+        try:
+            return TokenEntry.decode(hashed, self._keystore.get(_ID_PREFIX + hashed))
+        except KeyNotFound:
+            return None
+
+    def _delete(self, path: str) -> None:
+        try:
+            self._keystore.delete(path)
+        except KeyNotFound:
+            pass  # revoked concurrently: the goal is reached
