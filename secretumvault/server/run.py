@@ -78,6 +78,8 @@ def _uvicorn_config(app: Any, settings: ServerSettings) -> Any:
         ssl_certfile=settings.tls_cert_file,
         ssl_keyfile=settings.tls_key_file,
         timeout_keep_alive=65,
+        # On stop, wait this long for open connections (a TLS close can otherwise take 30 s).
+        timeout_graceful_shutdown=5,
     )
 
 

@@ -92,6 +92,8 @@ def _wait_until_answering(server: Server, verify: str | None) -> None:
         try:
             requests.get(f"{server.url}/v1/sys/seal-status", timeout=5, verify=verify or True)
             return
+        except requests.exceptions.SSLError:
+            return  # it answers; the name in its certificate is not the address (checked by the test)
         except requests.ConnectionError:
             time.sleep(0.05)
     raise RuntimeError("server never answered")

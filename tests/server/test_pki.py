@@ -66,7 +66,10 @@ def test_ml_dsa_leaf_passes_pyca_path_validation(client: hvac.Client, ml_dsa_pki
     )["data"]
     leaf = _cert(issued["certificate"])
     assert "BEGIN PRIVATE KEY" in issued["private_key"] and issued["private_key_type"] == "ml-dsa-44"
-    assert [_cert(p) for p in issued["ca_chain"]][0] == _cert(ml_dsa_pki["intermediate"])
+    assert [_cert(p) for p in issued["ca_chain"]] == [
+        _cert(ml_dsa_pki["intermediate"]),
+        _cert(ml_dsa_pki["root"]),
+    ]
     chain = verify_server_chain(
         leaf,
         [_cert(ml_dsa_pki["intermediate"])],

@@ -1,0 +1,177 @@
+"""In-process checks of the server's pure parts: ACL matching, parameters, [server] settings, key names."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from secretumvault.config import Settings
+from secretumvault.errors import ConfigError
+from secretumvault.server.config import ServerSettings
+from secretumvault.server.errors import HttpError
+from secretumvault.server.key_types import pki_key_type, transit_key_type
+from secretumvault.server.params import Params, parse_duration
+from secretumvault.server.policy import Acl, parse_policy
+
+POLICY = """{"path": {
+  "secret/*": {"capabilities": ["read", "list"]},
+  "secret/super-secret": {"capabilities": ["deny"]},
+  "secret/team/+/config": {"capabilities": ["update"]},
+  "secret/team/*": {"capabilities": ["create"]},
+  "transit/encrypt/app-*": {"capabilities": ["update"]}
+}}"""
+
+
+@pytest.mark.parametrize(
+    ("path", "capability", "allowed"),
+    [
+        ("secret/foo", "read", True),
+        ("secret/foo", "update", False),
+        ("secret", "read", False),  # "secret/*" needs the slash
+        ("secret/super-secret", "read", False),  # exact deny
+        ("secret/team/a/config", "update", True),  # + beats the shorter * glob
+        ("secret/team/a/config", "create", False),  # ... and decides alone
+        ("secret/team/a/other", "create", True),
+        ("secret/team/a/other", "read", False),  # the longer glob wins over secret/*
+        ("transit/encrypt/app-orders", "update", True),
+        ("transit/encrypt/other", "update", False),
+        ("sys/mounts", "read", False),  # deny by default
+    ],
+)
+def test_acl_matching_follows_vault_priorities(path: str, capability: str, allowed: bool) -> None:
+    assert Acl(parse_policy(POLICY)).allows(path, capability) is allowed
+
+
+def test_acl_merges_policies_and_deny_wins() -> None:
+    one = parse_policy('{"path": {"a/b": {"capabilities": ["read"]}}}')
+    two = parse_policy('{"path": {"a/b": {"capabilities": ["update"]}}}')
+    three = parse_policy('{"path": {"a/b": {"capabilities": ["deny"]}}}')
+    assert Acl(one + two).capabilities("a/b") == {"read", "update"}
+    assert not Acl(one + two + three).allows("a/b", "read")
+    assert Acl((), root=True).allows("anything/at/all", "sudo", sudo=True)
+    assert not Acl(one).allows("a/b", "read", sudo=True)
+
+
+def test_hcl_policy_equals_json() -> None:
+    hcl = 'path "secret/*" {\n  capabilities = ["read", "list"]\n}\n# comment\n'
+    hcl += 'path "x" { capabilities = ["deny"] }\n'
+    assert set(parse_policy(hcl)) == set(
+        parse_policy(
+            '{"path": {"secret/*": {"capabilities": ["read", "list"]}, "x": {"capabilities": ["deny"]}}}'
+        )
+    )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "[]",
+        '{"path": {"a": {"capabilities": ["read"], "allowed_parameters": {}}}}',
+        '{"path": {"a*b": {"capabilities": ["read"]}}}',
+        '{"path": {"a": {"capabilities": "read"}}}',
+        '{"rules": {}}',
+        "path {",
+    ],
+)
+def test_malformed_policies_are_refused(text: str) -> None:
+    with pytest.raises(HttpError) as caught:
+        parse_policy(text)
+    assert caught.value.status == 400
+
+
+def test_params_weak_types_as_vault() -> None:
+    p = Params({"n": "10", "b": "true", "f": 0, "l": "a, b,,c", "d": "1h30m", "s": 5})
+    assert p.integer("n") == 10 and p.boolean("b") is True and p.boolean("f") is False
+    assert p.string_list("l") == ["a", "b", "c"] and p.duration("d") == 5400 and p.string("s") == "5"
+    assert p.unused() == []
+    for bad in (
+        lambda: p.integer("b"),
+        lambda: Params({"x": [1]}).string("x"),
+        lambda: Params({"x": 5}).base64("x"),
+    ):
+        with pytest.raises(HttpError):
+            bad()
+    assert Params({"extra": 1}).unused() == ["extra"]
+    with pytest.raises(HttpError):
+        parse_duration("forever", "ttl")
+    with pytest.raises(HttpError):
+        parse_duration(10**12, "ttl")
+
+
+def test_server_settings_from_config() -> None:
+    settings = Settings.loads('[server]\naddress = "127.0.0.1:8300"\nmax_request_size = 4096\n')
+    server = ServerSettings.from_table(settings.server)
+    assert (server.host, server.port, server.max_request_size, server.tls) == ("127.0.0.1", 8300, 4096, False)
+    assert server.url() == "http://127.0.0.1:8300"
+    for bad in ('address = "nowhere"', 'address = "example.com:80"', 'tls_cert_file = "/nonexistent"'):
+        with pytest.raises(ConfigError):
+            ServerSettings.from_table(Settings.loads(f"[server]\n{bad}\n").server)
+    with pytest.raises(ConfigError):
+        Settings.loads("[server]\nunknown = 1\n")
+    with pytest.raises(ConfigError):
+        Settings.loads('[server]\nmax_request_size = "big"\n')
+
+
+@pytest.mark.parametrize(
+    ("params", "expected"),
+    [
+        ({}, "aes256-gcm96"),
+        ({"type": "ml-kem-768"}, "ml-kem-768"),
+        ({"type": "mldsa-87"}, "ml-dsa-87"),
+        ({"type": "ml-dsa", "parameter_set": "44"}, "ml-dsa-44"),
+    ],
+)
+def test_transit_key_type_spellings(params: dict[str, str], expected: str) -> None:
+    assert transit_key_type(Params(params)) == expected
+
+
+@pytest.mark.parametrize(
+    ("params", "expected"),
+    [
+        ({}, "ML-DSA-65"),
+        ({"key_type": "mldsa"}, "ML-DSA-65"),
+        ({"key_type": "mldsa", "key_bits": 44}, "ML-DSA-44"),
+        ({"key_type": "ec", "key_bits": 256}, "ECDSA-P256"),
+        ({"key_type": "rsa"}, "RSA-3072"),
+        ({"key_type": "ed25519"}, "Ed25519"),
+        ({"key_type": "ml-dsa-87"}, "ML-DSA-87"),
+    ],
+)
+def test_pki_key_type_spellings(params: dict[str, object], expected: str) -> None:
+    assert pki_key_type(Params(params)) == expected
+
+
+@pytest.mark.parametrize(
+    "params",
+    [{"key_type": "mldsa", "key_bits": 99}, {"key_type": "rsa", "key_bits": 2048}, {"key_type": "dsa"}],
+)
+def test_pki_key_type_refusals(params: dict[str, object]) -> None:
+    with pytest.raises(HttpError):
+        pki_key_type(Params(params))
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["server"],
+        ["server", "--dev", "-c", "x.toml"],
+        ["server", "-c", "x.toml", "--workers", "2"],
+        ["server", "-c", "x.toml", "--dev-root-token", "t"],
+    ],
+)
+def test_command_refuses_contradictory_options(argv: list[str]) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "secretumvault", *argv], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 1
+    assert result.stderr.startswith("secretumvault: error:") and "Traceback" not in result.stderr
+
+
+def test_package_import_stays_cheap() -> None:
+    loaded = "any(m.startswith(('starlette', 'uvicorn', 'secretumvault.server')) for m in sys.modules)"
+    code = f"import secretumvault, sys; print({loaded})"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert result.stdout.strip() == "False"
