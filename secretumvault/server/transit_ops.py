@@ -11,7 +11,7 @@ import hashlib
 import secrets
 from typing import Any
 
-from ..errors import InvalidSignature, KeyNotFound
+from ..errors import ConflictError, InvalidSignature, KeyNotFound
 from ..transit import Transit
 from .batch import run_batch
 from .envelope import Reply
@@ -61,35 +61,34 @@ def _key_version(p: Params) -> int | None:
 
 def encrypt(call: Call) -> Reply:
     engine, name = _engine(call), call.group("name")
-    created = _upsert(call)
 
     def one(item: Params) -> dict[str, Any]:
         plaintext = item.base64("plaintext", required=True)
         ciphertext = engine.encrypt(name, plaintext, _associated_data(item), key_version=_key_version(item))
         return {"ciphertext": ciphertext, "key_version": _version_of(ciphertext)}
 
+    try:
+        return _single_or_batch(call, one, "encryption", vault_status_rules=True, reraise_missing=True)
+    except KeyNotFound as exc:
+        if not call.may_create:
+            raise _key_not_found(exc, "encryption") from None
+    created = _create_for_encrypt(call)
     reply = _single_or_batch(call, one, "encryption", vault_status_rules=True)
-    if created:
-        reply.warnings.append(f"key {name} was created for this request (type {created})")
+    reply.warnings.append(f"key {name} was created for this request (type {created})")
     return reply
 
 
-def _upsert(call: Call) -> str | None:
-    """Vault creates a missing key on encrypt when the token may create it; the type created, or None."""
-    if not call.may_create:
-        return None
-    engine, name = _engine(call), call.group("name")
-    try:
-        engine.read_key(name)
-        return None
-    except KeyNotFound:
-        pass
+def _create_for_encrypt(call: Call) -> str:
+    """Vault creates a missing key on encrypt when the token may create it; the type created."""
     from .key_types import transit_key_type
     from .transit_routes import refuse_unsupported
 
     refuse_unsupported(call)
     key_type = transit_key_type(call.params)
-    engine.create_key(name, type=key_type)
+    try:
+        _engine(call).create_key(call.group("name"), type=key_type)
+    except ConflictError:
+        pass  # created meanwhile by another request: use it
     return key_type
 
 
@@ -248,15 +247,17 @@ def _version_of(vault_string: str) -> int:
     return int(vault_string.split(":", 2)[1][1:])
 
 
-def _single_or_batch(call: Call, one: Any, what: str, *, vault_status_rules: bool) -> Reply:
+def _single_or_batch(
+    call: Call, one: Any, what: str, *, vault_status_rules: bool, reraise_missing: bool = False
+) -> Reply:
+    """One item or a batch. A missing key is a 400 (or, with ``reraise_missing``, KeyNotFound)."""
     items = call.params.items("batch_input")
-    if items is None:
-        try:
-            return Reply(data=one(call.params))
-        except KeyNotFound as exc:
-            raise _key_not_found(exc, what) from None
     try:
+        if items is None:
+            return Reply(data=one(call.params))
         _engine(call).read_key(call.group("name"))  # a missing key fails the whole batch, as in Vault
     except KeyNotFound as exc:
+        if reraise_missing:
+            raise
         raise _key_not_found(exc, what) from None
     return run_batch(items, one).reply(call.params, vault_status_rules=vault_status_rules)

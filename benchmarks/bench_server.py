@@ -1,0 +1,226 @@
+"""HTTP server load: transit encrypt of 1 KiB with ml-kem-768, over keep-alive connections on loopback.
+
+    python benchmarks/bench_server.py [--requests 6000] [--json]
+
+Starts ``secretumvault server --dev`` with 1 and then 2 worker processes, and
+drives each with 1, 8 and 32 concurrent clients. Each client holds one
+keep-alive connection and sends a fixed number of requests one after
+another (bounded loops: the run always ends), so the load generator's own
+cost stays small: it is asyncio with pre-built HTTP/1.1 requests, on the
+same machine, and so shares its cores with the server. Reported: requests
+per second, and the p50 and p99 latency each client saw. The in-process
+line is the same encryption called directly on a Transit (no HTTP).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import json
+import os
+import platform
+import secrets
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+PLAINTEXT = os.urandom(1024)
+KEY = "bench"
+CLIENT_COUNTS = (1, 8, 32)
+WORKER_COUNTS = (1, 2)
+
+
+@dataclass
+class Result:
+    label: str
+    workers: int
+    clients: int
+    requests: int
+    seconds: float
+    latencies_ms: list[float]
+
+    @property
+    def rate(self) -> float:
+        return self.requests / self.seconds
+
+    def percentile(self, p: float) -> float:
+        ordered = sorted(self.latencies_ms)
+        return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))]
+
+
+def _start(workers: int, token: str) -> tuple[subprocess.Popen[str], str, int]:
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "secretumvault",
+            "server",
+            "--dev",
+            "--address",
+            "127.0.0.1:0",
+            "--dev-root-token",
+            token,
+            "--workers",
+            str(workers),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    assert process.stdout is not None
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        if line.startswith("Listening on: "):
+            url = line.split(": ", 1)[1].strip()
+            return process, url.rsplit(":", 1)[0].split("//")[1], int(url.rsplit(":", 1)[1])
+        if not line:
+            break
+    process.kill()
+    raise RuntimeError("the server did not start")
+
+
+def _request(method: str, path: str, host: str, port: int, token: str, body: bytes) -> bytes:
+    return (
+        f"{method} {path} HTTP/1.1\r\nHost: {host}:{port}\r\nX-Vault-Token: {token}\r\n"
+        f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+    ).encode("ascii") + body
+
+
+async def _read_response(reader: asyncio.StreamReader) -> int:
+    head = await reader.readuntil(b"\r\n\r\n")
+    status = int(head.split(b" ", 2)[1])
+    length = 0
+    for line in head.split(b"\r\n"):
+        if line.lower().startswith(b"content-length:"):
+            length = int(line.split(b":", 1)[1])
+    if length:
+        await reader.readexactly(length)
+    return status
+
+
+async def _client(host: str, port: int, payload: bytes, count: int, latencies: list[float]) -> None:
+    reader, writer = await asyncio.open_connection(host, port)
+    try:
+        for _ in range(count):
+            started = time.perf_counter()
+            writer.write(payload)
+            status = await _read_response(reader)
+            latencies.append((time.perf_counter() - started) * 1000)
+            if status != 200:
+                raise RuntimeError(f"the server answered {status}")
+    finally:
+        writer.close()
+
+
+async def _load(host: str, port: int, payload: bytes, clients: int, total: int) -> tuple[float, list[float]]:
+    per_client = max(1, total // clients)
+    latencies: list[float] = []
+    # Warm every connection and worker first (key caches, first-request imports).
+    await asyncio.gather(*(_client(host, port, payload, 20, []) for _ in range(clients)))
+    started = time.perf_counter()
+    await asyncio.gather(*(_client(host, port, payload, per_client, latencies) for _ in range(clients)))
+    return time.perf_counter() - started, latencies
+
+
+def _create_key(host: str, port: int, token: str) -> None:
+    async def run() -> None:
+        reader, writer = await asyncio.open_connection(host, port)
+        writer.write(_request("POST", f"/v1/transit/keys/{KEY}", host, port, token, b'{"type":"ml-kem-768"}'))
+        if await _read_response(reader) != 200:
+            raise RuntimeError("could not create the key")
+        writer.close()
+
+    asyncio.run(run())
+
+
+def bench_http(workers: int, total: int) -> list[Result]:
+    token = "hvs." + secrets.token_urlsafe(24)
+    process, host, port = _start(workers, token)
+    results = []
+    try:
+        _create_key(host, port, token)
+        body = json.dumps({"plaintext": base64.b64encode(PLAINTEXT).decode()}).encode()
+        payload = _request("POST", f"/v1/transit/encrypt/{KEY}", host, port, token, body)
+        for clients in CLIENT_COUNTS:
+            seconds, latencies = asyncio.run(_load(host, port, payload, clients, total))
+            results.append(Result("HTTP", workers, clients, len(latencies), seconds, latencies))
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+    return results
+
+
+def bench_in_process(total: int) -> Result:
+    from secretumvault.keystore import Keystore, ScryptParams, SQLiteStorage
+    from secretumvault.transit import Transit
+
+    with tempfile.TemporaryDirectory() as directory:
+        storage = SQLiteStorage(Path(directory) / "bench.db")
+        keystore = Keystore(storage)
+        keystore.initialize_with_passphrase("bench", scrypt=ScryptParams(n=2**14))
+        keystore.unseal("bench")
+        transit = Transit(keystore)
+        transit.create_key(KEY, type="ml-kem-768")
+        for _ in range(50):
+            transit.encrypt(KEY, PLAINTEXT)
+        latencies = []
+        started = time.perf_counter()
+        for _ in range(total):
+            t = time.perf_counter()
+            transit.encrypt(KEY, PLAINTEXT)
+            latencies.append((time.perf_counter() - t) * 1000)
+        seconds = time.perf_counter() - started
+        storage.close()
+    return Result("in-process Transit.encrypt", 0, 1, total, seconds, latencies)
+
+
+def _table(results: list[Result]) -> str:
+    lines = [
+        "| path | server workers | clients | req/s | p50 ms | p99 ms |",
+        "| --- | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for r in results:
+        workers = "-" if r.workers == 0 else str(r.workers)
+        lines.append(
+            f"| {r.label} | {workers} | {r.clients} | {r.rate:,.0f} "
+            f"| {r.percentile(50):.2f} | {r.percentile(99):.2f} |"
+        )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=6000, help="requests per measurement (default 6000)")
+    parser.add_argument("--json", action="store_true", help="results as JSON")
+    args = parser.parse_args(argv)
+    if not 100 <= args.requests <= 1_000_000:
+        parser.error("--requests must be from 100 to 1,000,000")
+    results = [bench_in_process(args.requests)]
+    for workers in WORKER_COUNTS:
+        results.extend(bench_http(workers, args.requests))
+    if args.json:
+        print(
+            json.dumps(
+                [
+                    r.__dict__ | {"rate": r.rate, "p50": r.percentile(50), "p99": r.percentile(99)}
+                    for r in results
+                ],
+                default=str,
+            )
+        )
+    else:
+        print(
+            f"transit encrypt, 1 KiB, ml-kem-768 - {platform.machine()}, {os.cpu_count()} CPUs, "
+            f"Python {platform.python_version()}"
+        )
+        print(_table(results))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
