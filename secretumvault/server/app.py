@@ -152,10 +152,19 @@ class Dispatcher:
 
     def _serve(self, target: _Target, request_id: str) -> tuple[int, bytes, str]:
         call, route = target.call, target.route
-        if not route.unauthenticated:
-            self._authorize(target)
         table = None if self.core.sealed else self.core.audit_table.get()[0]
         audited = table is not None and bool(table.devices)
+        if not route.unauthenticated:
+            try:
+                self._authorize(target)
+            except HttpError as refused:
+                if audited:  # refusals are logged too
+                    assert table is not None and table.salt is not None
+                    entry = self._audit_entry(
+                        target, request_id, table.salt, "request", error=refused.messages[0]
+                    )
+                    self.core.audit.log(table, entry)
+                raise
         if audited:
             assert table is not None and table.salt is not None
             self.core.audit.log(table, self._audit_entry(target, request_id, table.salt, "request"))

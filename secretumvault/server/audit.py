@@ -17,6 +17,7 @@ import hmac
 import json
 import os
 import secrets
+import stat
 import threading
 import time
 from collections.abc import Mapping
@@ -100,9 +101,17 @@ class FileDevice:
     def __init__(self, file_path: str) -> None:
         flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC
         try:
-            self._fd = os.open(file_path, flags, 0o600)
+            fd = os.open(file_path, flags, 0o600)
         except OSError as exc:
             raise bad_request(f"cannot open audit file {file_path!r}: {exc.strerror}") from None
+        info = os.fstat(fd)
+        # Append only to a private regular file of our own: never to a device, or someone else's file.
+        if not stat.S_ISREG(info.st_mode) or info.st_uid != os.getuid() or info.st_mode & 0o077:
+            os.close(fd)
+            raise bad_request(
+                f"audit file {file_path!r} must be a regular file owned by the server, mode 0600"
+            )
+        self._fd = fd
         self.file_path = file_path
         self._lock = threading.Lock()
 

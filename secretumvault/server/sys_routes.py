@@ -57,7 +57,7 @@ def health(call: Call) -> Reply:
             "cluster_name": "secretumvault",
             "cluster_id": "",
         },
-        status if 100 <= status <= 599 else 200,
+        status if 200 <= status <= 599 else 200,
     )
 
 

@@ -166,12 +166,15 @@ class TokenStore:
             parent=None if parent is None else parent.hash,
             meta=meta or {},
         )
+        if self._keystore.list(_ID_PREFIX + entry.hash):
+            raise bad_request("a token with this id already exists")
+        # The tree link first: a token never exists that revoking its parent would miss.
+        if parent is not None:
+            self._keystore.put(f"{_PARENT_PREFIX}{parent.hash}/{entry.hash}", b"")
         try:
             self._keystore.cas(_ID_PREFIX + entry.hash, None, entry.encode())
         except ConflictError:
             raise bad_request("a token with this id already exists") from None
-        if parent is not None:
-            self._keystore.put(f"{_PARENT_PREFIX}{parent.hash}/{entry.hash}", b"")
         return token, entry
 
     def lookup(self, token: str) -> TokenEntry | None:
@@ -213,25 +216,26 @@ class TokenStore:
         raise ConflictError("the token kept changing; try again")
 
     def revoke(self, entry: TokenEntry) -> None:
-        """Revoke the token and, first, every token made from it."""
-        for child in self._children(entry.hash):
-            child_entry = self._entry_or_none(child)
-            if child_entry is not None:
-                self.revoke(child_entry)
-            self._delete(f"{_PARENT_PREFIX}{entry.hash}/{child}")
-        self._delete(_ID_PREFIX + entry.hash)
+        """Revoke the token and every token made from it, children before parents.
+
+        Iterative, so a long chain of tokens cannot exhaust the stack.
+        """
+        order: list[str] = []
+        pending = [entry.hash]
+        while pending:
+            hashed = pending.pop()
+            order.append(hashed)
+            pending.extend(self._children(hashed))
+        for hashed in reversed(order):
+            for child in self._children(hashed):
+                self._delete(f"{_PARENT_PREFIX}{hashed}/{child}")
+            self._delete(_ID_PREFIX + hashed)
         if entry.parent is not None:
             self._delete(f"{_PARENT_PREFIX}{entry.parent}/{entry.hash}")
 
     def _children(self, hashed: str) -> list[str]:
         prefix = f"{_PARENT_PREFIX}{hashed}/"
         return [path[len(prefix) :] for path in self._keystore.list(prefix)]
-
-    def _entry_or_none(self, hashed: str) -> TokenEntry | None:
-        try:
-            return TokenEntry.decode(hashed, self._keystore.get(_ID_PREFIX + hashed))
-        except KeyNotFound:
-            return None
 
     def _delete(self, path: str) -> None:
         try:

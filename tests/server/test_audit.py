@@ -32,6 +32,8 @@ def test_audit_lines_hash_every_secret(dev_server: Server, client: hvac.Client, 
     assert base64.b64decode(decrypted) == SECRET
     new_token = client.auth.token.create(policies=["default"], ttl="1h")["auth"]["client_token"]
     client.secrets.kv.v2.create_or_update_secret("audit/x", secret={"password": "kv-SECRET-value"})
+    refused = dev_server.request("GET", "transit/keys/audited", token="hvs.a-wrong-SECRET-token")
+    assert refused.status_code == 403
     client.sys.disable_audit_device("file")
 
     text = log_path.read_text()
@@ -83,5 +85,8 @@ def test_audit_device_refuses_a_symlink_and_relative_paths(client: hvac.Client, 
         client.sys.enable_audit_device("file", path="evil", options={"file_path": str(link)})
     with pytest.raises(InvalidRequest):
         client.sys.enable_audit_device("file", path="rel", options={"file_path": "relative.log"})
+    with pytest.raises(InvalidRequest):  # an existing file others can read: refused, left as it was
+        target.chmod(0o644)
+        client.sys.enable_audit_device("file", path="shared", options={"file_path": str(target)})
     assert target.read_text() == "keep me\n"
     assert "evil/" not in client.sys.list_enabled_audit_devices()["data"]
