@@ -81,8 +81,11 @@ def start_server(
         process.kill()
         raise RuntimeError(f"server did not start: {''.join(lines)} {log_path.read_text()}")
     server = Server(process, url, root_token, log_path)
-    # The rest of stdout (dev banner) is not needed; drain it so the pipe never fills.
-    _wait_until_answering(server, verify)
+    try:
+        _wait_until_answering(server, verify)
+    except BaseException:
+        server.stop(signal.SIGKILL)  # never leave a server behind
+        raise
     return server
 
 
