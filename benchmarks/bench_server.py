@@ -8,7 +8,9 @@ keep-alive connection and sends a fixed number of requests one after
 another (bounded loops: the run always ends), so the load generator's own
 cost stays small: it is asyncio with pre-built HTTP/1.1 requests, on the
 same machine, and so shares its cores with the server. Reported: requests
-per second, and the p50 and p99 latency each client saw. The in-process
+per second, the p50 and p99 latency each client saw, and the CPU time the
+server processes spent per request (from /proc: a measure of the server's
+cost that other load on the machine does not inflate much). The in-process
 line is the same encryption called directly on a Transit (no HTTP).
 """
 
@@ -42,6 +44,8 @@ class Result:
     requests: int
     seconds: float
     latencies_ms: list[float]
+    #: CPU time the server processes spent per request (Linux /proc), or None where unknown.
+    server_cpu_us: float | None = None
 
     @property
     def rate(self) -> float:
@@ -82,6 +86,25 @@ def _start(workers: int, token: str) -> tuple[subprocess.Popen[str], str, int]:
             break
     process.kill()
     raise RuntimeError("the server did not start")
+
+
+def _server_cpu_seconds(pid: int) -> float | None:
+    """User + system CPU of the server process and its live workers, from /proc (Linux)."""
+    ticks = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+    total = 0.0
+    try:
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit():
+                continue
+            try:
+                fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(entry) == pid or int(fields[1]) == pid:  # fields[1] is the parent pid
+                total += (int(fields[11]) + int(fields[12])) / ticks
+    except OSError:
+        return None
+    return total
 
 
 def _request(method: str, path: str, host: str, port: int, token: str, body: bytes) -> bytes:
@@ -147,8 +170,14 @@ def bench_http(workers: int, total: int) -> list[Result]:
         body = json.dumps({"plaintext": base64.b64encode(PLAINTEXT).decode()}).encode()
         payload = _request("POST", f"/v1/transit/encrypt/{KEY}", host, port, token, body)
         for clients in CLIENT_COUNTS:
+            cpu_before = _server_cpu_seconds(process.pid)
             seconds, latencies = asyncio.run(_load(host, port, payload, clients, total))
-            results.append(Result("HTTP", workers, clients, len(latencies), seconds, latencies))
+            cpu_after = _server_cpu_seconds(process.pid)
+            cpu = None
+            if cpu_before is not None and cpu_after is not None:
+                warmup = 20 * clients  # _load's warm-up requests are included in the CPU reading
+                cpu = (cpu_after - cpu_before) / (len(latencies) + warmup) * 1e6
+            results.append(Result("HTTP", workers, clients, len(latencies), seconds, latencies, cpu))
     finally:
         process.terminate()
         process.wait(timeout=30)
@@ -176,19 +205,20 @@ def bench_in_process(total: int) -> Result:
             latencies.append((time.perf_counter() - t) * 1000)
         seconds = time.perf_counter() - started
         storage.close()
-    return Result("in-process Transit.encrypt", 0, 1, total, seconds, latencies)
+    return Result("in-process Transit.encrypt", 0, 1, total, seconds, latencies, seconds / total * 1e6)
 
 
 def _table(results: list[Result]) -> str:
     lines = [
-        "| path | server workers | clients | req/s | p50 ms | p99 ms |",
-        "| --- | ---: | ---: | ---: | ---: | ---: |",
+        "| path | server workers | clients | req/s | p50 ms | p99 ms | server CPU µs/req |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for r in results:
         workers = "-" if r.workers == 0 else str(r.workers)
         lines.append(
             f"| {r.label} | {workers} | {r.clients} | {r.rate:,.0f} "
-            f"| {r.percentile(50):.2f} | {r.percentile(99):.2f} |"
+            f"| {r.percentile(50):.2f} | {r.percentile(99):.2f} "
+            f"| {'-' if r.server_cpu_us is None else f'{r.server_cpu_us:,.0f}'} |"
         )
     return "\n".join(lines)
 
