@@ -33,7 +33,8 @@ DEFAULT_POLICY = """{
     "auth/token/lookup-self": {"capabilities": ["read"]},
     "auth/token/renew-self": {"capabilities": ["update"]},
     "auth/token/revoke-self": {"capabilities": ["update"]},
-    "sys/capabilities-self": {"capabilities": ["update"]}
+    "sys/capabilities-self": {"capabilities": ["update"]},
+    "sys/internal/ui/mounts/*": {"capabilities": ["read"]}
   }
 }"""
 

@@ -138,6 +138,15 @@ def read_mount(call: Call) -> Reply:
     return Reply(data=mount.describe())
 
 
+def ui_mount(call: Call) -> Reply:
+    """``sys/internal/ui/mounts/<path>``: the mount serving a path (the ``vault kv`` CLI asks first)."""
+    resolved = call.core.mounts.resolve(call.group("path").strip("/"))
+    if resolved is None:
+        raise not_found()
+    mount = resolved[0]
+    return Reply(data={**mount.describe(), "path": mount.path})
+
+
 def enable_mount(call: Call) -> Reply:
     p = call.params
     engine_type = p.string("type", required=True)
@@ -304,6 +313,7 @@ router.add("sys/key-status", {"read": key_status})
 router.add("sys/rotate", {"update": rotate}, sudo=True)
 router.add("sys/mounts", {"read": list_mounts})
 router.add("sys/mounts/(?P<path>.+)", {"read": read_mount, "update": enable_mount, "delete": disable_mount})
+router.add("sys/internal/ui/mounts/(?P<path>.+)", {"read": ui_mount})
 router.add("sys/policy", {"read": list_policies, "list": list_policies})
 router.add(
     "sys/policy/" + name_pattern("name"),

@@ -53,6 +53,13 @@ def test_delete_undelete_destroy_metadata(dev_server: Server, client: hvac.Clien
         kv.read_secret_metadata("svc/api")
 
 
+def test_the_vault_cli_preflight_finds_kv_version_2(dev_server: Server) -> None:
+    # `vault kv put secret/x ...` first asks which engine and version serve the path.
+    found = dev_server.request("GET", "sys/internal/ui/mounts/secret/team/db").json()["data"]
+    assert found["type"] == "kv" and found["options"] == {"version": "2"} and found["path"] == "secret/"
+    assert dev_server.request("GET", "sys/internal/ui/mounts/nowhere/x").status_code == 404
+
+
 def test_kv_mount_enable_and_disable(dev_server: Server, client: hvac.Client) -> None:
     client.sys.enable_secrets_engine("kv", path="team-kv", options={"version": "2"})
     client.secrets.kv.v2.create_or_update_secret("a", secret={"b": "c"}, mount_point="team-kv")
