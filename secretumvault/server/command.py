@@ -74,7 +74,8 @@ def run(args: argparse.Namespace) -> int:
         def announce(where: str) -> None:
             print(
                 "WARNING! dev mode is enabled! The store is temporary, already unsealed, and gone "
-                "when the server stops. Never use it for real secrets.\n\n"
+                "when the server stops. Never use it for real secrets.\n"
+                f"Store: {dev.directory} (deleted when the server stops)\n\n"
                 f"Listening on: {where}\n"
                 f"    $ export VAULT_ADDR='{where}'\n\n"
                 f"Unseal Key: {dev.unseal_key}\n"

@@ -1,13 +1,15 @@
 """Starting the server: the listening socket, uvicorn, worker processes, dev mode.
 
-With ``workers`` > 1 the parent binds the socket and forks; each worker
-opens its own storage and keystore (seal state is per process) and serves
-the shared socket with uvicorn. Only dev mode may run several workers, since
+With ``workers`` > 1 the parent reserves the port and forks; each worker
+opens its own storage and keystore (seal state is per process) and its own
+SO_REUSEPORT socket on that port, served with uvicorn. Only dev mode may run several workers, since
 a dev worker unseals itself at start with the material the parent made.
 """
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import gc
 import os
 import shutil
@@ -55,13 +57,15 @@ def make_dev_store(root_token: str | None, backend: str | None) -> DevStore:
     return DevStore(directory, path, init["root_token"], init["keys_base64"][0])
 
 
-def _bind(settings: ServerSettings) -> socket.socket:
-    family = socket.AF_INET6 if ":" in settings.host else socket.AF_INET
+def _bind(host: str, port: int, *, listen: bool = True, reuse_port: bool = False) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((settings.host, settings.port))
-    sock.listen(_BACKLOG)
-    sock.set_inheritable(True)
+    if reuse_port:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    sock.bind((host, port))
+    if listen:
+        sock.listen(_BACKLOG)
     return sock
 
 
@@ -85,24 +89,39 @@ def _uvicorn_config(app: Any, settings: ServerSettings) -> Any:
     )
 
 
+def _stopped(_signum: int, _frame: Any) -> None:
+    """The stop signal, re-raised by uvicorn after a graceful shutdown: nothing left to do."""
+
+
 def _serve_one(
-    sock: socket.socket,
+    sock: socket.socket | None,
     settings: ServerSettings,
     make_storage: Callable[[], Storage],
     dev: DevStore | None,
     backend: str | None,
+    ready_fd: int | None = None,
 ) -> None:
     import uvicorn
 
+    if sock is None:  # a forked worker: its own socket on the shared port, balanced by the kernel
+        sock = _bind(settings.host, settings.port, reuse_port=True)
     core = ServerCore(make_storage(), backend=backend, dev=dev is not None)
     try:
         if dev is not None:
             core.unseal(dev.unseal_key)
         app = create_app(core, max_request_size=settings.max_request_size)
+        if ready_fd is not None:  # listening and unsealed: connections queue until uvicorn accepts them
+            os.write(ready_fd, b"1")
+            os.close(ready_fd)
         # Everything made so far lives as long as the process: keep it out of every
         # later garbage collection, which shortens the pauses requests wait behind.
         gc.collect()
         gc.freeze()
+        # uvicorn re-raises the SIGINT/SIGTERM that stopped it once it has shut down; with the
+        # default handlers that would kill the process before the cleanup below (and the dev
+        # store's removal) runs. These handlers let the shutdown finish normally.
+        signal.signal(signal.SIGINT, _stopped)
+        signal.signal(signal.SIGTERM, _stopped)
         uvicorn.Server(_uvicorn_config(app, settings)).run(sockets=[sock])
     finally:
         core.close()
@@ -117,15 +136,27 @@ def serve(
     backend: str | None = None,
     announce: Callable[[str], None] | None = None,
 ) -> int:
-    """Serve until interrupted; the exit status."""
-    sock = _bind(settings)
-    if announce is not None:
-        announce(settings.url(sock.getsockname()[1]))
+    """Serve until interrupted; the exit status.
+
+    Several workers each listen on their own SO_REUSEPORT socket, so the kernel
+    spreads connections between them (one shared socket would let whichever
+    worker wakes first take every connection of a burst). The parent holds the
+    port with a bound socket that does not listen, so it gets no connections.
+    """
+    sock = _bind(settings.host, settings.port, listen=workers == 1, reuse_port=workers > 1)
+    port = sock.getsockname()[1]
+
+    def ready() -> None:
+        if announce is not None:
+            announce(settings.url(port))
+
     try:
         if workers == 1:
+            ready()
             _serve_one(sock, settings, make_storage, dev, backend)
             return 0
-        return _serve_forked(sock, settings, make_storage, dev, backend, workers)
+        forked = dataclasses.replace(settings, port=port)
+        return _serve_forked(forked, make_storage, dev, backend, workers, ready)
     finally:
         sock.close()
         if dev is not None:
@@ -133,22 +164,24 @@ def serve(
 
 
 def _serve_forked(
-    sock: socket.socket,
     settings: ServerSettings,
     make_storage: Callable[[], Storage],
     dev: DevStore | None,
     backend: str | None,
     workers: int,
+    ready: Callable[[], None],
 ) -> int:
     children: list[int] = []
+    ready_read, ready_write = os.pipe()
     for _ in range(workers):
         pid = os.fork()
         if pid == 0:  # the worker
             status = 0
             try:
-                signal.signal(signal.SIGINT, signal.SIG_DFL)
+                os.close(ready_read)
+                signal.signal(signal.SIGINT, signal.SIG_DFL)  # until uvicorn takes them over
                 signal.signal(signal.SIGTERM, signal.SIG_DFL)
-                _serve_one(sock, settings, make_storage, dev, backend)
+                _serve_one(None, settings, make_storage, dev, backend, ready_write)
             except BaseException:
                 status = 1
             finally:
@@ -156,6 +189,20 @@ def _serve_forked(
                 sys.stderr.flush()
                 os._exit(status)
         children.append(pid)
+    os.close(ready_write)
+    started = 0
+    while started < workers:  # announce only once every worker listens
+        signals = os.read(ready_read, workers)
+        if not signals:
+            break  # a worker died before it was ready; waitpid below reports it
+        started += len(signals)
+    os.close(ready_read)
+    if started == workers:
+        ready()
+    else:  # not all came up: stop the others rather than serve half-started
+        for child in children:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(child, signal.SIGTERM)
 
     def forward(signum: int, _frame: Any) -> None:
         for child in children:

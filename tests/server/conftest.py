@@ -30,6 +30,8 @@ class Server:
     url: str
     root_token: str = field(repr=False)
     log_path: Path
+    #: What the server printed up to the line with its address.
+    banner: list[str] = field(default_factory=list)
 
     def client(self, token: str | None = None, **kwargs: object) -> hvac.Client:
         return hvac.Client(url=self.url, token=self.root_token if token is None else token, **kwargs)
@@ -80,7 +82,7 @@ def start_server(
     if not url:
         process.kill()
         raise RuntimeError(f"server did not start: {''.join(lines)} {log_path.read_text()}")
-    server = Server(process, url, root_token, log_path)
+    server = Server(process, url, root_token, log_path, lines)
     try:
         _wait_until_answering(server, verify)
     except BaseException:

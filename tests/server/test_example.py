@@ -24,3 +24,7 @@ def test_hvac_quickstart_runs_against_the_dev_server(tmp_path: Path) -> None:
         assert lines[0].startswith("vault:v1:") and lines[1].startswith("vault:v1:") and ":" in lines[2]
     finally:
         server.stop()
+    # A stopped dev server exits cleanly and removes its temporary store.
+    assert server.process.returncode == 0
+    store = next(line for line in server.banner if line.startswith("Store: ")).split()[1]
+    assert Path(store).name.startswith("secretumvault-dev-") and not Path(store).exists()
