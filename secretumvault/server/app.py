@@ -24,13 +24,20 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route as StarletteRoute
 
-from ..keystore import SQLiteStorage
-from . import audit, kv_routes, pki_routes, sys_routes, token_routes, transit_routes
-from .core import ServerCore
-from .envelope import Reply, envelope
-from .errors import HttpError, bad_request, from_exception, not_found, permission_denied, sealed
-from .params import Params
-from .routing import Call, Handler, Route, Router
+from secretumvault.keystore import SQLiteStorage
+from secretumvault.server import audit, kv_routes, pki_routes, sys_routes, token_routes, transit_routes
+from secretumvault.server.core import ServerCore
+from secretumvault.server.envelope import Reply, envelope
+from secretumvault.server.errors import (
+    HttpError,
+    bad_request,
+    from_exception,
+    not_found,
+    permission_denied,
+    sealed,
+)
+from secretumvault.server.params import Params
+from secretumvault.server.routing import Call, Handler, Route, Router
 
 __all__ = ["create_app"]
 

@@ -24,10 +24,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .. import _tagged_json as tagged
-from ..keystore import Keystore
-from . import records
-from .errors import HttpError, bad_request
+from secretumvault.encoding import tagged_json as tagged
+from secretumvault.keystore import Keystore
+from secretumvault.server import records
+from secretumvault.server.errors import HttpError, bad_request
 
 __all__ = ["AUDIT_PATH", "AuditBroker", "AuditTable", "FileDevice", "hash_value", "parse_audit_table"]
 
@@ -220,7 +220,7 @@ def _hash_response(salt: bytes, response: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def load_table(keystore: Keystore) -> AuditTable:
-    from ..errors import KeyNotFound
+    from secretumvault.errors import KeyNotFound
 
     try:
         return parse_audit_table(keystore.get(AUDIT_PATH))

@@ -13,9 +13,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .envelope import Reply
-from .errors import bad_request, from_exception
-from .params import Params
+from secretumvault.server.envelope import Reply
+from secretumvault.server.errors import bad_request, from_exception
+from secretumvault.server.params import Params
 
 __all__ = ["BatchOutcome", "run_batch"]
 

@@ -12,8 +12,8 @@ import time
 from collections.abc import Callable
 from typing import Generic, TypeVar
 
-from ..errors import KeyNotFound
-from ..keystore import Keystore
+from secretumvault.errors import KeyNotFound
+from secretumvault.keystore import Keystore
 
 __all__ = ["CachedRecord"]
 

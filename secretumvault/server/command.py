@@ -15,7 +15,7 @@ import argparse
 import dataclasses
 from typing import Any
 
-from ..errors import ConfigError
+from secretumvault.errors import ConfigError
 
 __all__ = ["add_server_command", "run"]
 
@@ -44,10 +44,10 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError(
             "the server needs the 'server' extra: pip install 'secretumvault[server]'"
         ) from None
-    from ..config import Settings
-    from ..keystore import open_storage
-    from .config import ServerSettings, parse_address
-    from .run import make_dev_store, serve
+    from secretumvault.config import Settings
+    from secretumvault.keystore import open_storage
+    from secretumvault.server.config import ServerSettings, parse_address
+    from secretumvault.server.run import make_dev_store, serve
 
     config = getattr(args, "config", None)  # the common options are absent when not given
     backend = getattr(args, "backend", None)

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..errors import ConfigError
+from secretumvault.errors import ConfigError
 
 __all__ = ["DEFAULT_ADDRESS", "DEFAULT_MAX_REQUEST_SIZE", "ServerSettings", "parse_address"]
 

@@ -11,16 +11,16 @@ import binascii
 import threading
 from typing import Any
 
-from .. import __version__
-from ..errors import KeyNotFound, NotInitialized, UnsealError
-from ..keystore import Keystore, Storage
-from . import records
-from .audit import AUDIT_PATH, AuditBroker, AuditTable, parse_audit_table
-from .cached import CachedRecord
-from .errors import bad_request, permission_denied
-from .mounts import MountTable
-from .policy import Acl, PathRule, parse_policy
-from .tokens import TokenEntry, TokenStore
+from secretumvault import __version__
+from secretumvault.errors import KeyNotFound, NotInitialized, UnsealError
+from secretumvault.keystore import Keystore, Storage
+from secretumvault.server import records
+from secretumvault.server.audit import AUDIT_PATH, AuditBroker, AuditTable, parse_audit_table
+from secretumvault.server.cached import CachedRecord
+from secretumvault.server.errors import bad_request, permission_denied
+from secretumvault.server.mounts import MountTable
+from secretumvault.server.policy import Acl, PathRule, parse_policy
+from secretumvault.server.tokens import TokenEntry, TokenStore
 
 __all__ = ["DEFAULT_POLICY", "ServerCore"]
 
@@ -106,8 +106,8 @@ class ServerCore:
 
     def _seal_config(self) -> tuple[str, int, int]:
         # The seal configuration is stored in clear beside the wrapped root key.
-        from ..keystore.core import CORE_PATH, CoreRecord
-        from ..keystore.seal import ShamirSeal
+        from secretumvault.keystore.core import CORE_PATH, CoreRecord
+        from secretumvault.keystore.seal import ShamirSeal
 
         stored = self.storage.get(CORE_PATH)
         if stored is None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from .errors import not_found
+from secretumvault.server.errors import not_found
 
 __all__ = ["Reply", "envelope", "list_reply"]
 

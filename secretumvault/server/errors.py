@@ -8,7 +8,7 @@ not a library error becomes a bare 500, so no stray detail reaches a client.
 
 from __future__ import annotations
 
-from .. import errors as lib
+from secretumvault import errors as lib
 
 __all__ = [
     "HttpError",

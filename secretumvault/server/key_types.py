@@ -13,8 +13,8 @@ PKI: the library's (``ML-DSA-65``, ``Ed25519``, ``ECDSA-P256``,
 
 from __future__ import annotations
 
-from .errors import bad_request
-from .params import Params
+from secretumvault.server.errors import bad_request
+from secretumvault.server.params import Params
 
 __all__ = ["pki_key_type", "transit_key_type"]
 

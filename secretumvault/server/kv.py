@@ -13,10 +13,10 @@ import datetime
 import re
 from typing import Any
 
-from ..errors import ConflictError, KeyNotFound
-from ..keystore import Keystore
-from . import records
-from .errors import HttpError, bad_request, not_found
+from secretumvault.errors import ConflictError, KeyNotFound
+from secretumvault.keystore import Keystore
+from secretumvault.server import records
+from secretumvault.server.errors import HttpError, bad_request, not_found
 
 __all__ = ["KvStore"]
 

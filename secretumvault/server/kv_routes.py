@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from .envelope import Reply, list_reply
-from .errors import bad_request
-from .kv import KvStore
-from .params import Params
-from .routing import Call, Router
+from secretumvault.server.envelope import Reply, list_reply
+from secretumvault.server.errors import bad_request
+from secretumvault.server.kv import KvStore
+from secretumvault.server.params import Params
+from secretumvault.server.routing import Call, Router
 
 __all__ = ["router"]
 

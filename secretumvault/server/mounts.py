@@ -19,11 +19,11 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..errors import ConflictError, KeyNotFound
-from ..keystore import Keystore
-from . import records
-from .cached import CachedRecord
-from .errors import bad_request
+from secretumvault.errors import ConflictError, KeyNotFound
+from secretumvault.keystore import Keystore
+from secretumvault.server import records
+from secretumvault.server.cached import CachedRecord
+from secretumvault.server.errors import bad_request
 
 __all__ = ["ENGINE_TYPES", "MOUNTS_PATH", "Mount", "MountTable"]
 
@@ -140,14 +140,14 @@ class MountTable:
 
     def _make_engine(self, mount: Mount) -> Any:
         if mount.type == "transit":
-            from ..transit import Transit
+            from secretumvault.transit import Transit
 
             return Transit(self._keystore, backend=self._backend, mount=mount.storage)
         if mount.type == "pki":
-            from ..pki import PkiEngine
+            from secretumvault.pki import PkiEngine
 
             return PkiEngine(self._keystore, backend=self._backend, mount=mount.storage)
-        from .kv import KvStore
+        from secretumvault.server.kv import KvStore
 
         return KvStore(self._keystore, mount.storage)
 

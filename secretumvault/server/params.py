@@ -15,7 +15,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from .errors import bad_request
+from secretumvault.server.errors import bad_request
 
 __all__ = ["Params", "parse_duration"]
 

@@ -20,10 +20,10 @@ import typing
 from collections.abc import Callable
 from typing import Any
 
-from ..pki import Role
-from .errors import bad_request
-from .key_types import pki_key_type
-from .params import Params
+from secretumvault.pki import Role
+from secretumvault.server.errors import bad_request
+from secretumvault.server.key_types import pki_key_type
+from secretumvault.server.params import Params
 
 __all__ = ["ISSUE_PARAMETERS", "engine_kwargs", "key_usage_names", "role_from_params", "role_to_data"]
 

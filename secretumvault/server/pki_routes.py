@@ -18,17 +18,17 @@ from typing import Any
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 
-from ..errors import InvalidArgument, InvalidKey, KeyNotFound
-from ..pki import IssuedCertificate, PkiEngine
-from ..pki.records import CaRecord, CertRecord
-from ..pki.serials import format_serial, parse_serial, record_name
-from . import records
-from .envelope import Reply, list_reply
-from .errors import bad_request, not_found
-from .key_types import pki_key_type
-from .params import Params
-from .pki_params import engine_kwargs, role_from_params, role_to_data
-from .routing import Call, Router, name_pattern
+from secretumvault.errors import InvalidArgument, InvalidKey, KeyNotFound
+from secretumvault.pki import IssuedCertificate, PkiEngine
+from secretumvault.pki.records import CaRecord
+from secretumvault.pki.serials import format_serial
+from secretumvault.server import records
+from secretumvault.server.envelope import Reply, list_reply
+from secretumvault.server.errors import bad_request
+from secretumvault.server.key_types import pki_key_type
+from secretumvault.server.params import Params
+from secretumvault.server.pki_params import engine_kwargs, role_from_params, role_to_data
+from secretumvault.server.routing import Call, Router, name_pattern
 
 __all__ = ["router"]
 
@@ -324,13 +324,27 @@ def revoke(call: Call) -> Reply:
     )
 
 
-def _cert_record(call: Call, serial: str) -> CertRecord:
-    assert call.mount is not None
-    path = f"{call.mount.storage}/certs/{record_name(parse_serial(serial))}"
-    try:
-        return CertRecord.decode(call.core.keystore.get(path), path)
-    except KeyNotFound:
-        raise not_found(f"no certificate with serial {serial}") from None
+def _revocation_time(engine: PkiEngine, cert: x509.Certificate) -> datetime.datetime | None:
+    """When ``cert`` was revoked, from its CA's current CRL and delta CRL (the engine's public view)."""
+    for name in engine.list_cas():
+        if not _is_active(engine, name) or _cert(engine.ca_certificate(name)).subject != cert.issuer:
+            continue
+        crls = [engine.crl(name)]
+        try:
+            crls.append(engine.delta_crl(name))
+        except InvalidArgument:
+            pass  # delta CRLs are off for this CA
+        for pem in crls:
+            entry = x509.load_pem_x509_crl(pem.encode("ascii")).get_revoked_certificate_by_serial_number(
+                cert.serial_number
+            )
+            if entry is not None:
+                return entry.revocation_date_utc
+    return None
+
+
+def _cert(pem: str) -> x509.Certificate:
+    return x509.load_pem_x509_certificate(pem.encode("ascii"))
 
 
 def read_cert(call: Call) -> Reply:
@@ -343,15 +357,13 @@ def read_cert(call: Call) -> Reply:
         return Reply(data={"certificate": chain, "ca_chain": chain, "revocation_time": 0})
     if serial == "crl":
         return Reply(data={"certificate": engine.crl(_default_issuer(call)), "revocation_time": 0})
-    record = _cert_record(call, serial)
-    pem = x509.load_der_x509_certificate(record.certificate).public_bytes(Encoding.PEM).decode("ascii")
-    revoked = record.revoked_at
+    pem = engine.get_certificate(serial)
+    revoked = _revocation_time(engine, _cert(pem))
     return Reply(
         data={
             "certificate": pem,
             "revocation_time": 0 if revoked is None else int(revoked.timestamp()),
             "revocation_time_rfc3339": "" if revoked is None else revoked.isoformat().replace("+00:00", "Z"),
-            "issuer_id": record.issuer,
         }
     )
 

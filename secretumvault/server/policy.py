@@ -19,7 +19,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from .errors import bad_request
+from secretumvault.server.errors import bad_request
 
 __all__ = ["CAPABILITIES", "Acl", "PathRule", "parse_policy"]
 

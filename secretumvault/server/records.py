@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from .. import _tagged_json as tagged
-from ..errors import CorruptRecord
+from secretumvault.encoding import tagged_json as tagged
+from secretumvault.errors import CorruptRecord
 
 __all__ = ["dump", "load"]
 

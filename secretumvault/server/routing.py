@@ -13,14 +13,14 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from .envelope import Reply
-from .errors import not_found, unsupported_operation
-from .params import Params
+from secretumvault.server.envelope import Reply
+from secretumvault.server.errors import not_found, unsupported_operation
+from secretumvault.server.params import Params
 
 if TYPE_CHECKING:
-    from .core import ServerCore
-    from .mounts import Mount
-    from .tokens import TokenEntry
+    from secretumvault.server.core import ServerCore
+    from secretumvault.server.mounts import Mount
+    from secretumvault.server.tokens import TokenEntry
 
 __all__ = ["Call", "Handler", "Route", "Router"]
 

@@ -21,10 +21,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..keystore import Storage, open_storage
-from .app import create_app
-from .config import ServerSettings
-from .core import ServerCore
+from secretumvault.keystore import Storage, open_storage
+from secretumvault.server.app import create_app
+from secretumvault.server.config import ServerSettings
+from secretumvault.server.core import ServerCore
 
 __all__ = ["DevStore", "make_dev_store", "serve"]
 

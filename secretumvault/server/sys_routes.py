@@ -11,13 +11,13 @@ import re
 import time
 from typing import Any
 
-from ..errors import ConflictError
-from .audit import AUDIT_PATH, DeviceConfig, hash_value
-from .envelope import Reply, list_reply
-from .errors import bad_request, not_found, sealed
-from .mounts import check_mount_path
-from .policy import Acl
-from .routing import Call, Router, name_pattern
+from secretumvault.errors import ConflictError
+from secretumvault.server.audit import AUDIT_PATH, DeviceConfig, hash_value
+from secretumvault.server.envelope import Reply, list_reply
+from secretumvault.server.errors import bad_request, not_found, sealed
+from secretumvault.server.mounts import check_mount_path
+from secretumvault.server.policy import Acl
+from secretumvault.server.routing import Call, Router, name_pattern
 
 __all__ = ["router"]
 

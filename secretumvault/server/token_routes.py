@@ -9,10 +9,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from .envelope import Reply
-from .errors import HttpError, bad_request, permission_denied
-from .routing import Call, Router
-from .tokens import MAX_TTL, TokenEntry
+from secretumvault.server.envelope import Reply
+from secretumvault.server.errors import HttpError, bad_request, permission_denied
+from secretumvault.server.routing import Call, Router
+from secretumvault.server.tokens import MAX_TTL, TokenEntry
 
 __all__ = ["router"]
 

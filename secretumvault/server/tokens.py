@@ -17,10 +17,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from ..errors import ConflictError, CorruptRecord, KeyNotFound
-from ..keystore import Keystore
-from . import records
-from .errors import bad_request
+from secretumvault.errors import ConflictError, CorruptRecord, KeyNotFound
+from secretumvault.keystore import Keystore
+from secretumvault.server import records
+from secretumvault.server.errors import bad_request
 
 __all__ = ["MAX_TTL", "TokenEntry", "TokenStore", "new_token_id"]
 

@@ -11,13 +11,13 @@ import hashlib
 import secrets
 from typing import Any
 
-from ..errors import ConflictError, InvalidSignature, KeyNotFound
-from ..transit import Transit
-from .batch import run_batch
-from .envelope import Reply
-from .errors import HttpError, bad_request
-from .params import Params
-from .routing import Call
+from secretumvault.errors import ConflictError, InvalidSignature, KeyNotFound
+from secretumvault.server.batch import run_batch
+from secretumvault.server.envelope import Reply
+from secretumvault.server.errors import HttpError, bad_request
+from secretumvault.server.params import Params
+from secretumvault.server.routing import Call
+from secretumvault.transit import Transit
 
 __all__ = ["datakey", "decrypt", "encrypt", "hash_data", "hmac", "random", "rewrap", "sign", "verify"]
 
@@ -80,8 +80,8 @@ def encrypt(call: Call) -> Reply:
 
 def _create_for_encrypt(call: Call) -> str:
     """Vault creates a missing key on encrypt when the token may create it; the type created."""
-    from .key_types import transit_key_type
-    from .transit_routes import refuse_unsupported
+    from secretumvault.server.key_types import transit_key_type
+    from secretumvault.server.transit_routes import refuse_unsupported
 
     refuse_unsupported(call)
     key_type = transit_key_type(call.params)

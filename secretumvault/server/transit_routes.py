@@ -13,13 +13,13 @@ import datetime
 import json
 from typing import Any
 
-from ..errors import ConflictError, KeyNotFound
-from ..transit import KeyInfo, Transit
-from . import transit_ops as ops
-from .envelope import Reply, list_reply
-from .errors import bad_request
-from .key_types import transit_key_type
-from .routing import Call, Router, name_pattern
+from secretumvault.errors import ConflictError, KeyNotFound
+from secretumvault.server import transit_ops as ops
+from secretumvault.server.envelope import Reply, list_reply
+from secretumvault.server.errors import bad_request
+from secretumvault.server.key_types import transit_key_type
+from secretumvault.server.routing import Call, Router, name_pattern
+from secretumvault.transit import KeyInfo, Transit
 
 __all__ = ["key_data", "router"]
 

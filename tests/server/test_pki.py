@@ -88,14 +88,48 @@ def test_role_refuses_names_and_unsupported_parameters(
     pki = client.secrets.pki
     with pytest.raises(InvalidRequest):
         pki.generate_certificate("web", "www.example.org")
-    with pytest.raises(InvalidRequest):  # not in the engine yet: refused, never ignored
+    with pytest.raises(InvalidRequest):  # the role does not allow IP SANs
         pki.generate_certificate("web", "www.example.com", extra_params={"ip_sans": "10.0.0.1"})
+    with pytest.raises(InvalidRequest):  # not in the engine: refused, never ignored
+        pki.generate_certificate("web", "www.example.com", extra_params={"other_sans": "1.2.3.4;UTF8:x"})
     with pytest.raises(InvalidRequest):
         pki.generate_certificate("web", "www.example.com", extra_params={"ttl": "9999h"})  # over max_ttl
     role = pki.read_role("web")["data"]
     assert role["key_type"] == "ml-dsa-44" and role["key_bits"] == 44 and role["issuer_ref"] == "int"
     assert role["allowed_domains"] == ["example.com"] and role["key_usage"] == ["DigitalSignature"]
     assert "web" in pki.list_roles()["data"]["keys"]
+
+
+def test_ip_and_uri_sans_pass_through_to_the_engine(client: hvac.Client, ml_dsa_pki: dict[str, str]) -> None:
+    pki = client.secrets.pki
+    pki.create_or_update_role(
+        "mtls",
+        extra_params={
+            "issuer_ref": "int",
+            "allowed_domains": "svc.example.com",
+            "allow_subdomains": True,
+            "allow_ip_sans": True,
+            "allowed_uri_sans": "spiffe://example.com/*",
+            "ext_key_usage": ["ClientAuth"],
+            "server_flag": False,
+            "client_flag": False,
+        },
+    )
+    issued = pki.generate_certificate(
+        "mtls",
+        "api.svc.example.com",
+        extra_params={"ip_sans": "10.1.2.3", "uri_sans": "spiffe://example.com/api"},
+    )["data"]
+    leaf = _cert(issued["certificate"])
+    sans = leaf.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    assert [str(ip) for ip in sans.get_values_for_type(x509.IPAddress)] == ["10.1.2.3"]
+    assert sans.get_values_for_type(x509.UniformResourceIdentifier) == ["spiffe://example.com/api"]
+    usages = leaf.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
+    assert list(usages) == [x509.oid.ExtendedKeyUsageOID.CLIENT_AUTH]
+    role = pki.read_role("mtls")["data"]
+    assert role["allow_ip_sans"] is True and role["allowed_uri_sans"] == ["spiffe://example.com/*"]
+    with pytest.raises(InvalidRequest):
+        pki.generate_certificate("mtls", "api.svc.example.com", extra_params={"uri_sans": "spiffe://other/x"})
 
 
 def test_sign_csr_revoke_crl_cert_list_tidy(

@@ -166,7 +166,7 @@ def test_command_refuses_contradictory_options(argv: list[str]) -> None:
     result = subprocess.run(
         [sys.executable, "-m", "secretumvault", *argv], capture_output=True, text=True, timeout=60
     )
-    assert result.returncode == 1
+    assert result.returncode == 2  # the command line's exit code for usage errors
     assert result.stderr.startswith("secretumvault: error:") and "Traceback" not in result.stderr
 
 
