@@ -20,6 +20,7 @@ from secretumvault.server.cached import CachedRecord
 from secretumvault.server.errors import bad_request, permission_denied
 from secretumvault.server.mounts import MountTable
 from secretumvault.server.policy import Acl, PathRule, parse_policy
+from secretumvault.server.rekey import Rekeying
 from secretumvault.server.tokens import TokenEntry, TokenStore
 
 __all__ = ["DEFAULT_POLICY", "ServerCore"]
@@ -76,6 +77,7 @@ class ServerCore:
         self.audit = AuditBroker()
         self._policies: dict[str, CachedRecord[tuple[PathRule, ...]]] = {}
         self._seal_lock = threading.Lock()
+        self.rekeying = Rekeying(self)
         self._unseal_kind: str | None = None
 
     # -- seal ----------------------------------------------------------------------------------
@@ -88,7 +90,7 @@ class ServerCore:
         initialized = self.keystore.initialized
         kind, shares, threshold = "shamir", 0, 0
         if initialized:
-            kind, shares, threshold = self._seal_config()
+            kind, shares, threshold = self.seal_config()
         return {
             "type": kind,
             "initialized": initialized,
@@ -104,7 +106,8 @@ class ServerCore:
             "storage_type": type(self.storage).__name__.removesuffix("Storage").lower(),
         }
 
-    def _seal_config(self) -> tuple[str, int, int]:
+    def seal_config(self) -> tuple[str, int, int]:
+        """The store's seal: its kind, number of shares and threshold (1, 1 for a passphrase)."""
         # The seal configuration is stored in clear beside the wrapped root key.
         from secretumvault.keystore.core import CORE_PATH, CoreRecord
         from secretumvault.keystore.seal import ShamirSeal
@@ -147,7 +150,7 @@ class ServerCore:
         with self._seal_lock:
             if not self.sealed:
                 return self.seal_status()
-            kind = self._seal_config()[0]
+            kind = self.seal_config()[0]
             if kind == "passphrase":
                 self.keystore.unseal(key)
                 return self.seal_status()

@@ -1,4 +1,4 @@
-"""``sys/``: init, unseal, seal, status and health; mounts; policies; audit devices; key rotation.
+"""``sys/``: init, unseal, seal, rekey, status and health; mounts; policies; audit devices; key rotation.
 
 Health, seal status, init, unseal and leader answer while sealed and need no
 token, as in Vault; like Vault, they answer with bare JSON, not the envelope.
@@ -115,6 +115,32 @@ def key_status(call: Call) -> Reply:
 def rotate(call: Call) -> Reply:
     call.core.keystore.rotate()
     return Reply()
+
+
+# -- rekey ---------------------------------------------------------------------------------------------
+
+
+def rekey_status(call: Call) -> Reply:
+    return _bare(call.core.rekeying.status())
+
+
+def rekey_start(call: Call) -> Reply:
+    p = call.params
+    for unsupported in ("pgp_keys", "backup", "require_verification"):
+        if p.raw(unsupported):
+            raise bad_request(f"{unsupported} is not supported by this server")
+    return _bare(call.core.rekeying.start(p.integer("secret_shares", 0), p.integer("secret_threshold", 0)))
+
+
+def rekey_cancel(call: Call) -> Reply:
+    call.core.rekeying.cancel()
+    return Reply()
+
+
+def rekey_update(call: Call) -> Reply:
+    p = call.params
+    key = p.string("key", required=True)
+    return _bare(call.core.rekeying.update(key, p.string("nonce", required=True)))
 
 
 # -- mounts ---------------------------------------------------------------------------------------
@@ -309,6 +335,13 @@ router.add("sys/init", {"read": init_status, "update": initialize}, unauthentica
 router.add("sys/unseal", {"update": unseal}, unauthenticated=True, sealed_ok=True)
 router.add("sys/leader", {"read": leader}, **_UNSEALED_INFO)
 router.add("sys/seal", {"update": seal}, sudo=True)
+# As in Vault, rekeying needs no token: the current unseal shares are the authority.
+router.add(
+    "sys/rekey/init",
+    {"read": rekey_status, "update": rekey_start, "delete": rekey_cancel},
+    unauthenticated=True,
+)
+router.add("sys/rekey/update", {"update": rekey_update}, unauthenticated=True)
 router.add("sys/key-status", {"read": key_status})
 router.add("sys/rotate", {"update": rotate}, sudo=True)
 router.add("sys/mounts", {"read": list_mounts})
