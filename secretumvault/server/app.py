@@ -121,8 +121,7 @@ class Dispatcher:
         path = request.path_params["path"].lstrip("/")
         if any(segment in (".", "..") for segment in path.split("/")):
             raise not_found()
-        params = Params({**query, **_json_object(body)})
-        call = Call(self.core, operation, path, {}, params, _client(request))
+        call = Call(self.core, operation, path, {}, Params(query), _client(request))
         call.token_id = _token(request)
         mount_type = "system"
         if path.startswith("sys/") or path == "sys":
@@ -148,6 +147,10 @@ class Dispatcher:
         if self.core.sealed and not route.sealed_ok:
             raise sealed()
         call.groups = groups
+        if route.raw_body:  # a non-JSON body (an OCSP request): the handler reads it as it is
+            call.body = body
+        else:
+            call.params = Params({**query, **_json_object(body)})
         return _Target(route, handler, call, mount_type)
 
     def _refuse_without_token(self, call: Call) -> None:

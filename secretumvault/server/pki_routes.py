@@ -22,7 +22,7 @@ from secretumvault.errors import InvalidArgument, InvalidKey, KeyNotFound
 from secretumvault.pki import IssuedCertificate, PkiEngine
 from secretumvault.pki.records import CaRecord
 from secretumvault.pki.serials import format_serial
-from secretumvault.server import records
+from secretumvault.server import pki_settings_routes, records
 from secretumvault.server.envelope import Reply, list_reply
 from secretumvault.server.errors import bad_request
 from secretumvault.server.key_types import pki_key_type
@@ -30,7 +30,7 @@ from secretumvault.server.params import Params
 from secretumvault.server.pki_params import engine_kwargs, role_from_params, role_to_data
 from secretumvault.server.routing import Call, Router, name_pattern
 
-__all__ = ["router"]
+__all__ = ["issued_data", "router"]
 
 _DEFAULT_CA_TTL = 3650 * 86400
 _DEFAULT_INTERMEDIATE_TTL = 365 * 86400
@@ -153,7 +153,8 @@ def generate_intermediate(call: Call) -> Reply:
     return Reply(data=data)
 
 
-def _issued(issued: IssuedCertificate) -> dict[str, Any]:
+def issued_data(issued: IssuedCertificate) -> dict[str, Any]:
+    """An issued certificate as Vault's issue/sign endpoints answer."""
     data: dict[str, Any] = {
         "certificate": issued.certificate,
         "issuing_ca": issued.issuing_ca,
@@ -176,8 +177,11 @@ def sign_intermediate(call: Call) -> Reply:
         p.string("csr", required=True),
         ttl=_ttl(p, _DEFAULT_INTERMEDIATE_TTL),
         common_name=p.string("common_name") or None,
+        use_csr_values=p.boolean("use_csr_values"),
+        permitted_dns_domains=tuple(p.string_list("permitted_dns_domains")),
+        excluded_dns_domains=tuple(p.string_list("excluded_dns_domains")),
     )
-    return Reply(data=_issued(issued))
+    return Reply(data=issued_data(issued))
 
 
 def set_signed(call: Call) -> Reply:
@@ -295,7 +299,7 @@ def issue(call: Call) -> Reply:
         ttl=datetime.timedelta(seconds=ttl) if ttl else None,
         **engine_kwargs(engine.issue, p),
     )
-    return Reply(data=_issued(issued))
+    return Reply(data=issued_data(issued))
 
 
 def sign(call: Call) -> Reply:
@@ -310,7 +314,7 @@ def sign(call: Call) -> Reply:
         ttl=datetime.timedelta(seconds=ttl) if ttl else None,
         **engine_kwargs(engine.sign_csr, p),
     )
-    return Reply(data=_issued(issued))
+    return Reply(data=issued_data(issued))
 
 
 def revoke(call: Call) -> Reply:
@@ -440,3 +444,4 @@ router.add("ca", {"read": ca_der}, **_PUBLIC)
 router.add("ca_chain", {"read": ca_chain}, **_PUBLIC)
 router.add("crl/pem", {"read": crl_pem}, **_PUBLIC)
 router.add("crl", {"read": crl_der}, **_PUBLIC)
+pki_settings_routes.register(router, default_issuer=_default_issuer, set_default=_set_default_if_none)

@@ -41,6 +41,8 @@ class Call:
     engine: Any = None
     #: A write may create its target (the token holds "create"), e.g. encrypt's key upsert.
     may_create: bool = False
+    #: The request body as sent, for routes with ``raw_body`` (otherwise it is in ``params``).
+    body: bytes = field(default=b"", repr=False)
 
     def group(self, name: str) -> str:
         return self.groups[name]
@@ -63,6 +65,8 @@ class Route:
     inline: bool = False
     #: Whether the target exists; if it does not, a write needs "create" instead of "update".
     exists: Callable[[Call], bool] | None = None
+    #: The body is not JSON: the handler gets it as bytes in ``Call.body``.
+    raw_body: bool = False
 
 
 class Router:
