@@ -127,4 +127,6 @@ def test_helper_p256_rules() -> None:
     assert not scheme.is_valid(public_key, raw[:-1], MESSAGE)
     assert not scheme.is_valid_der(public_key, b"\x30\x00", MESSAGE)
     assert scheme.is_valid_der(public_key, scheme.sign_der(key, MESSAGE), MESSAGE)
-    assert scheme.private_bytes(scheme.private_from_bytes(scheme.private_bytes(key))) == scheme.private_bytes(key)
+    assert scheme.private_bytes(scheme.private_from_bytes(scheme.private_bytes(key))) == scheme.private_bytes(
+        key
+    )
