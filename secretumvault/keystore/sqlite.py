@@ -59,6 +59,7 @@ class SQLiteStorage:
         self._connections: builtins.list[sqlite3.Connection] = []
         self._lock = threading.Lock()
         self._closed = False
+        self._changes = 0  # see change_counter()
         self._create_schema()
 
     def __repr__(self) -> str:
@@ -114,6 +115,8 @@ class SQLiteStorage:
         except BaseException:
             _rollback(conn)
             raise
+        finally:
+            self._count_change()
 
     def _read(self, query: str, params: tuple[object, ...]) -> builtins.list[tuple[Any, ...]]:
         try:
@@ -203,6 +206,33 @@ class SQLiteStorage:
             conn.execute("DELETE FROM records WHERE path = ?", (write.path,))
             return None
         return self._write(conn, write.path, write.value)
+
+    # -- change tracking (ChangeTracking), for caches --------------------------------
+
+    def revision(self, path: str) -> int | None:
+        rows = self._read("SELECT revision FROM records WHERE path = ?", (path,))
+        return None if not rows else int(rows[0][0])
+
+    def change_counter(self) -> int:
+        """Changes whenever a write may have been committed since the previous call, by anyone.
+
+        ``PRAGMA data_version`` changes when *another* connection commits; this
+        object's own writes bump the counter directly. data_version values are
+        per connection (one per thread here), so each thread remembers the last
+        value it saw and any change bumps the one shared counter.
+        """
+        try:
+            (version,) = self._connection().execute("PRAGMA data_version").fetchone()
+        except sqlite3.Error as exc:
+            raise KeystoreError(f"SQLite read failed: {exc}") from exc
+        if getattr(self._local, "data_version", None) != version:
+            self._local.data_version = version
+            self._count_change()
+        return self._changes
+
+    def _count_change(self) -> None:
+        with self._lock:
+            self._changes += 1
 
     def close(self) -> None:
         with self._lock:

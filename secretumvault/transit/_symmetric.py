@@ -11,7 +11,7 @@ import os
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM, ChaCha20Poly1305
 
-from secretumvault.errors import DecryptionError, InvalidCiphertext
+from secretumvault.errors import DecryptionError, InvalidCiphertext, SecretumVaultError
 
 __all__ = ["NONCE_SIZE", "TAG_SIZE", "SymmetricCipher"]
 
@@ -45,6 +45,18 @@ class SymmetricCipher:
                 f"ciphertext does not authenticate under {self._label}: it was altered, made with "
                 "another key, or the associated data differs"
             ) from None
+
+    def open_many(
+        self, bodies: list[bytes], associated_data: list[bytes]
+    ) -> list[bytes | SecretumVaultError]:
+        """One outcome per body, in order: the plaintext, or the error that body raised."""
+        outcomes: list[bytes | SecretumVaultError] = []
+        for body, ad in zip(bodies, associated_data, strict=True):
+            try:
+                outcomes.append(self.open(body, ad))
+            except SecretumVaultError as exc:
+                outcomes.append(exc)
+        return outcomes
 
     def __repr__(self) -> str:
         return f"<SymmetricCipher {self._label}>"

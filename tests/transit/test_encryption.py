@@ -178,6 +178,7 @@ def test_generate_data_key(transit: Transit, key_type: str) -> None:
     wrapped_only = transit.generate_data_key("k", include_plaintext=False)
     assert wrapped_only.plaintext is None
     assert len(transit.decrypt("k", wrapped_only.ciphertext)) == 32
+    assert data_key.plaintext is not None
     assert data_key.plaintext.hex() not in repr(data_key) and str(data_key.plaintext) not in repr(data_key)
     for bad_bits in (0, 192, True, "256"):
         with pytest.raises(InvalidArgument):
