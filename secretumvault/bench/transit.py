@@ -256,3 +256,41 @@ def run(quick: bool = False, backend: str | None = None) -> list[TransitResult]:
             per_item, floor_per_item, ratio = _compare(transit_op, floor_op, items, quick)
             results.append(TransitResult(key_type, operation, items, per_item, floor_per_item, ratio, what))
     return results
+
+
+def sections(quick: bool) -> dict[str, Any]:
+    """What ``secretumvault bench`` adds for issue 15: transit against its floor, busy-thread slowdown."""
+    from secretumvault.bench import load
+
+    return {
+        "transit": [result.as_dict() for result in run(quick)],
+        "busy_thread": [result.as_dict() for result in load.run(quick)],
+    }
+
+
+def render_table(data: dict[str, Any]) -> Any:
+    """A rich table of :func:`sections` output."""
+    from rich.table import Table
+
+    table = Table(title="transit against its floor (µs per item), and busy-thread slowdown")
+    for column in ("key type", "operation", "transit", "floor", "ratio", "floor is"):
+        table.add_column(column, justify="right" if column in ("transit", "floor", "ratio") else "left")
+    for row in data["transit"]:
+        table.add_row(
+            row["key_type"],
+            row["operation"] + (f" x{row['items']}" if row["items"] > 1 else ""),
+            f"{row['transit_ns_per_item'] / 1000:.2f}",
+            f"{row['floor_ns_per_item'] / 1000:.2f}",
+            f"{row['ratio']:.2f}x",
+            row["floor"],
+        )
+    for row in data["busy_thread"]:
+        table.add_row(
+            "busy thread",
+            row["operation"],
+            f"{row['busy_median_ns'] / 1000:.1f}",
+            f"{row['idle_median_ns'] / 1000:.1f}",
+            f"{row['slowdown']:.1f}x",
+            "median beside a busy Python thread / idle",
+        )
+    return table
