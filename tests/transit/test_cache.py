@@ -125,7 +125,7 @@ def test_two_keystores_in_one_process_see_each_others_writes(tmp_path: Path) -> 
         second_keystore.unseal(PASSPHRASE)
         second = Transit(second_keystore)
         first.create_key("k")
-        for version in range(1, 6):
+        for version in range(1, 21):
             assert first.encrypt("k", b"x").startswith(f"vault:v{version}:")
             assert second.encrypt("k", b"x").startswith(f"vault:v{version}:")
             (first if version % 2 else second).rotate_key("k")
@@ -173,6 +173,8 @@ def test_storage_change_counter_and_revision(storage_spec: dict[str, Any]) -> No
         if storage_spec["backend"] == "postgresql":
             assert counter is None  # PostgreSQL checks the record's revision instead
         else:
+            for _ in range(3):  # it may count a change that did not happen, then settles
+                counter = first.change_counter()
             assert first.change_counter() == counter  # nothing changed
             second.put("b", b"2")  # written through another connection
             after_other = first.change_counter()
@@ -184,3 +186,56 @@ def test_storage_change_counter_and_revision(storage_spec: dict[str, Any]) -> No
     finally:
         first.close()
         second.close()
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the inotify fast path is Linux only")
+def test_sqlite_fast_path_waits_out_a_writer_mid_commit(tmp_path: Path) -> None:
+    """Frames written by an open write transaction (a cache spill) are events, but not yet a
+    commit: until that writer is done, every call must count a change, so the caller checks
+    the record itself; once it is done, the count settles again."""
+    import sqlite3
+
+    path = tmp_path / "v.db"
+    storage = SQLiteStorage(path)
+    writer = sqlite3.connect(path, isolation_level=None, timeout=30)
+    try:
+        storage.put("a", b"1")
+        for _ in range(3):
+            settled = storage.change_counter()
+        assert storage._watch is not None  # the fast path is on
+        assert storage.change_counter() == settled
+        writer.execute("PRAGMA cache_size = 1")  # spill to the WAL before commit
+        writer.execute("BEGIN IMMEDIATE")
+        writer.execute("INSERT INTO records VALUES ('data/b', zeroblob(200000), 1000000000)")
+        seen = [storage.change_counter() for _ in range(4)]
+        assert len(set(seen)) == 4 and settled not in seen  # never "unchanged" while it writes
+        assert storage.get("data/b") is None  # and indeed not committed yet
+        writer.execute("COMMIT")
+        after_commit = storage.change_counter()
+        assert after_commit not in seen
+        assert storage.get("data/b") is not None
+        assert storage.change_counter() == after_commit  # settled again
+    finally:
+        writer.close()
+        storage.close()
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork()")
+def test_forked_child_never_reads_the_parents_watch(tmp_path: Path) -> None:
+    storage = SQLiteStorage(tmp_path / "v.db")
+    try:
+        for _ in range(3):
+            storage.change_counter()
+        pid = os.fork()
+        if pid == 0:  # child: must not drain the queue the parent relies on
+            code = 0 if storage._watch is None or storage._watch.lost else 1
+            os._exit(code)
+        _, status = os.waitpid(pid, 0)
+        assert os.waitstatus_to_exitcode(status) == 0
+        before = storage.change_counter()
+        other = SQLiteStorage(tmp_path / "v.db")
+        other.put("x", b"1")
+        other.close()
+        assert storage.change_counter() != before
+    finally:
+        storage.close()
