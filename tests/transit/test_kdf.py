@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import hmac
 import os
 
 import pytest
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from secretumvault.transit._kdf import Hkdf, hkdf_sha256
+from secretumvault.transit._kdf import Hkdf, HmacSha256, hkdf_sha256
 from tests.wycheproof.loader import Case, MissingVectorFile, cases
 
 
@@ -48,3 +49,17 @@ def test_reused_object_gives_the_same_as_fresh_ones() -> None:
 def test_refuses_impossible_lengths(length: int) -> None:
     with pytest.raises(ValueError):
         Hkdf(b"", b"", length)
+
+
+@pytest.mark.parametrize("key_size", [0, 1, 32, 63, 64, 65, 131])
+def test_hmac_sha256_matches_the_standard_library(key_size: int) -> None:
+    key = os.urandom(key_size)
+    mac = HmacSha256(key)
+    for size in (0, 1, 55, 56, 64, 1000):
+        message = os.urandom(size)
+        assert mac.digest(message) == hmac.digest(key, message, "sha256")
+
+
+def test_hmac_sha256_rfc4231_case_2() -> None:
+    expected = "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
+    assert HmacSha256(b"Jefe").digest(b"what do ya want for nothing?").hex() == expected
