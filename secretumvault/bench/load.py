@@ -7,8 +7,11 @@ releases the GIL must wait for the busy thread's switch interval (5 ms) to get
 it back, so a short call can become hundreds of times slower (issue 15).
 
 Operations: ``encapsulate()`` (one short native call) and ``transit.encrypt``
-of 1 KiB under an ml-kem-768 key. Bounded: a fixed number of calls, each
-phase capped in time, and the busy thread always stopped.
+of 1 KiB under an ml-kem-768 key. Also the two-thread throughput of
+``transit.encrypt`` (two threads each calling it, against one thread doing the
+same number of calls alone): below 1.0 means two threads get less done than one.
+Bounded: a fixed number of calls, each phase capped in time, and the busy
+thread always stopped.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
-__all__ = ["LoadResult", "busy_slowdown", "run"]
+__all__ = ["LoadResult", "busy_slowdown", "run", "two_thread_speedup"]
 
 _CALLS = 400
 _CALLS_QUICK = 100
@@ -29,10 +32,13 @@ _PHASE_LIMIT_S = 10.0
 
 @dataclass(frozen=True)
 class LoadResult:
+    """Busy-thread rows: median latencies idle and busy. "two threads" rows: mean time per call
+    with one thread (``idle_median_ns``) and with two (``busy_median_ns``), and the speedup."""
+
     operation: str
     idle_median_ns: float
     busy_median_ns: float
-    slowdown: float  # busy / idle
+    slowdown: float  # busy / idle; for "two threads" rows: throughput of two threads / of one
     calls: int
 
     def as_dict(self) -> dict[str, Any]:
@@ -72,6 +78,28 @@ def busy_slowdown(name: str, op: Callable[[], object], calls: int) -> LoadResult
     return LoadResult(name, idle, loaded, loaded / idle, done)
 
 
+def two_thread_speedup(name: str, op: Callable[[], object], calls: int) -> LoadResult:
+    """Calls per second with two threads each calling ``op``, over one thread alone."""
+
+    def work() -> None:
+        for _ in range(calls):
+            op()
+
+    op()
+    start = time.perf_counter_ns()
+    work()
+    work()
+    one = time.perf_counter_ns() - start
+    threads = [threading.Thread(target=work) for _ in range(2)]
+    start = time.perf_counter_ns()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    two = time.perf_counter_ns() - start
+    return LoadResult(f"two threads: {name}", one / (2 * calls), two / (2 * calls), one / two, 2 * calls)
+
+
 def run(quick: bool = False, backend: str | None = None) -> list[LoadResult]:
     from secretumvault import pqc
     from secretumvault.bench.transit import PLAINTEXT_SIZE, open_transit
@@ -82,9 +110,10 @@ def run(quick: bool = False, backend: str | None = None) -> list[LoadResult]:
     with open_transit(backend) as transit:
         transit.create_key("bench-load", "ml-kem-768")
         plaintext = bytes(PLAINTEXT_SIZE)
-        results.append(
-            busy_slowdown(
-                "transit.encrypt ml-kem-768 1 KiB", lambda: transit.encrypt("bench-load", plaintext), calls
-            )
-        )
+
+        def encrypt() -> object:
+            return transit.encrypt("bench-load", plaintext)
+
+        results.append(busy_slowdown("transit.encrypt ml-kem-768 1 KiB", encrypt, calls))
+        results.append(two_thread_speedup("transit.encrypt ml-kem-768 1 KiB", encrypt, calls * 5))
     return results

@@ -285,12 +285,13 @@ def render_table(data: dict[str, Any]) -> Any:
             row["floor"],
         )
     for row in data["busy_thread"]:
+        two_threads = row["operation"].startswith("two threads")
         table.add_row(
-            "busy thread",
+            "threads",
             row["operation"],
             f"{row['busy_median_ns'] / 1000:.1f}",
             f"{row['idle_median_ns'] / 1000:.1f}",
-            f"{row['slowdown']:.1f}x",
-            "median beside a busy Python thread / idle",
+            f"{row['slowdown']:.2f}x",
+            "throughput of two threads / one" if two_threads else "median beside a busy Python thread / idle",
         )
     return table
