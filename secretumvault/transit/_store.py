@@ -46,7 +46,7 @@ from secretumvault.keystore import Entry, Keystore
 from secretumvault.transit._binding import ad_prefix
 from secretumvault.transit._kem_cipher import KemCipher
 from secretumvault.transit._mac import HmacKey
-from secretumvault.transit._names import KEY_PREFIX, key_path
+from secretumvault.transit._names import KEY_PREFIX, check_key_name
 from secretumvault.transit._operators import Operator, build_operator
 from secretumvault.transit._record import KeyRecord
 from secretumvault.transit._signers import EcdsaP256Signer, Ed25519Signer, PqcSigner, Signer
@@ -145,6 +145,7 @@ class RecordStore:
 
     def __init__(self, keystore: Keystore, backend: str | None, cache_ttl: float) -> None:
         self._keystore = keystore
+        self._prefix = KEY_PREFIX
         self._backend = backend
         self._cache_ttl = cache_ttl
         self._cache: dict[str, LoadedKey] = {}
@@ -166,14 +167,14 @@ class RecordStore:
             raise SealedError("the keystore is sealed: unseal it with unseal() or unseal_share() first")
         cached = self._cache.get(name)  # only names that passed check_key_name are ever cached
         if cached is None:
-            return self._read(name, key_path(name))
+            return self._read(name, self._key_path(name))
         try:
             if self._cache_ttl > 0 and time.monotonic() - cached.checked < self._cache_ttl:
                 return cached
             counter = keystore.change_counter()
             if counter is not None and counter == cached.counter:
                 return cached
-            path = key_path(name)
+            path = self._key_path(name)
             revision = keystore.record_version(path)
         except SealedError:
             self.keystore_sealed()
@@ -189,7 +190,7 @@ class RecordStore:
 
     def create(self, record: KeyRecord, *, replace: bool = False) -> None:
         """Write a new key; ConflictError if one of that name exists (unless ``replace``)."""
-        path = key_path(record.name)
+        path = self._key_path(record.name)
         encoded = record.encode()
         seals = self._seals
         if replace:
@@ -206,7 +207,7 @@ class RecordStore:
 
         If ``change`` raises, nothing is written. Retried while other writers interfere.
         """
-        path = key_path(name)
+        path = self._key_path(name)
         for _ in range(_UPDATE_ATTEMPTS):
             seals = self._seals
             entry = self._get_entry(name, path)
@@ -221,7 +222,7 @@ class RecordStore:
 
     def delete(self, name: str, check: Callable[[KeyRecord], None]) -> None:
         """Delete the key after ``check`` accepts its current record."""
-        path = key_path(name)
+        path = self._key_path(name)
         entry = self._get_entry(name, path)
         check(self._decode(name, entry.value))
         # Compare-and-delete: a change made after the check (say, deletion
@@ -233,9 +234,12 @@ class RecordStore:
             raise KeyNotFound(f"transit key {name!r} does not exist") from None
 
     def names(self) -> list[str]:
-        return [path[len(KEY_PREFIX) :] for path in self._keystore.list(KEY_PREFIX)]
+        return [path[len(self._prefix) :] for path in self._keystore.list(self._prefix)]
 
     # -- helpers ------------------------------------------------------------------------------
+
+    def _key_path(self, name: str) -> str:
+        return self._prefix + check_key_name(name)
 
     def _read(self, name: str, path: str, counter: int | None = None) -> LoadedKey:
         """Read and decode the record, and cache it. ``counter`` must be read before the record."""
