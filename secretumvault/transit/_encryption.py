@@ -7,7 +7,6 @@ from collections.abc import Sequence
 from secretumvault.errors import DecryptionError, InvalidCiphertext, InvalidType, SecretumVaultError
 from secretumvault.pqc._buffers import as_bytes
 from secretumvault.transit._binding import user_data_field
-from secretumvault.transit._kem_cipher import KemCipher
 from secretumvault.transit._policy import require_support, usable_for_reading, usable_for_writing
 from secretumvault.transit._store import LoadedKey
 from secretumvault.transit._vault_string import format_vault_string, format_vault_strings, parse_vault_string
@@ -50,12 +49,7 @@ def encrypt_many(
     cipher = loaded.cipher(version)
     prefix = loaded.ad_prefix(version)
     ads = [prefix + user_data_field(data) for data in user_data]
-    if isinstance(cipher, KemCipher):
-        bodies = cipher.seal_many(plaintexts, ads)
-    else:
-        seal = cipher.seal
-        bodies = [seal(pt, ad) for pt, ad in zip(plaintexts, ads, strict=True)]
-    return format_vault_strings(version, bodies)
+    return format_vault_strings(version, cipher.seal_many(plaintexts, ads))
 
 
 def _parse(loaded: LoadedKey, ciphertext: object) -> tuple[int, bytes]:

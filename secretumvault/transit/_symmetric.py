@@ -7,6 +7,7 @@ Nonces are random. With 96-bit random nonces a key should encrypt at most
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM, ChaCha20Poly1305
@@ -31,6 +32,16 @@ class SymmetricCipher:
     def seal(self, plaintext: bytes, associated_data: bytes) -> bytes:
         nonce = os.urandom(NONCE_SIZE)
         return nonce + self._aead.encrypt(nonce, plaintext, associated_data)
+
+    def seal_many(self, plaintexts: Sequence[bytes], associated_data: Sequence[bytes]) -> list[bytes]:
+        """:meth:`seal` for each item; the random nonces come from one OS call."""
+        randomness = os.urandom(NONCE_SIZE * len(plaintexts))
+        encrypt = self._aead.encrypt
+        bodies = []
+        for index, (plaintext, ad) in enumerate(zip(plaintexts, associated_data, strict=True)):
+            nonce = randomness[index * NONCE_SIZE : (index + 1) * NONCE_SIZE]
+            bodies.append(nonce + encrypt(nonce, plaintext, ad))
+        return bodies
 
     def open(self, body: bytes, associated_data: bytes) -> bytes:
         if len(body) < NONCE_SIZE + TAG_SIZE:

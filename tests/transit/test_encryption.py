@@ -219,3 +219,13 @@ def test_batch_reports_the_failing_item(transit: Transit, key_type: str) -> None
         transit.encrypt_batch("k", b"abc")  # type: ignore[arg-type]
     with pytest.raises(InvalidType):
         transit.encrypt_batch("k", [b"a", "b"])  # type: ignore[list-item]
+
+
+@pytest.mark.parametrize("key_type", ["aes256-gcm96", "chacha20-poly1305"])
+def test_batch_nonces_are_all_distinct(transit: Transit, key_type: str) -> None:
+    """Batch nonces come from one OS call, sliced: each item must still get its own."""
+    transit.create_key("k", key_type)
+    ciphertexts = transit.encrypt_batch("k", [b"same"] * 500)
+    nonces = {base64.b64decode(c.split(":")[2])[:12] for c in ciphertexts}
+    assert len(nonces) == 500
+    assert transit.decrypt_batch("k", ciphertexts) == [b"same"] * 500
