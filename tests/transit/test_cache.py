@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from secretumvault.errors import DecryptionError, KeyNotFound, PolicyViolation, SealedError
+from secretumvault.errors import CorruptRecord, DecryptionError, KeyNotFound, PolicyViolation, SealedError
 from secretumvault.keystore import Keystore, SQLiteStorage, open_storage
 from secretumvault.keystore.storage import ChangeTracking
 from secretumvault.transit import Transit
@@ -239,3 +239,16 @@ def test_forked_child_never_reads_the_parents_watch(tmp_path: Path) -> None:
         assert storage.change_counter() != before
     finally:
         storage.close()
+
+
+def test_record_deleted_outside_the_keystore_is_corrupt_even_when_cached(
+    keystore: Keystore, storage: SQLiteStorage
+) -> None:
+    """The cache does not turn the keystore's rollback/deletion check into a plain KeyNotFound."""
+    transit = Transit(keystore)
+    transit.create_key("k")
+    transit.encrypt("k", b"x")
+    assert "k" in transit._store._cache
+    assert storage.delete("data/transit/keys/k")  # behind the keystore's back
+    with pytest.raises(CorruptRecord, match="deleted outside the keystore"):
+        transit.encrypt("k", b"x")
