@@ -18,6 +18,7 @@ from rich.table import Table
 
 from secretumvault import bench
 from secretumvault.bench import cli_start
+from secretumvault.bench import transit as bench_transit
 from secretumvault.errors import UnsupportedAlgorithm
 
 __all__ = ["render_table", "run", "save_plot"]
@@ -35,14 +36,15 @@ def run(*, quick: bool, as_json: bool, plot: str | None) -> int:
             progress.update(task, advance=1, description=f"{result.algorithm} {result.operation}")
     ratios = bench.ratios_to_floor(results)
     start = cli_start.measure(quick=quick)
+    extra = bench_transit.sections(quick)  # transit vs its floor, busy-thread slowdown (issue 15)
     if as_json:
         rows = [r.as_dict() | {"ratio_to_floor": ratios.get(_key(r))} for r in results]
-        print(
-            json.dumps({"machine": _machine(), "quick": quick, "results": rows, "cli_start": start}, indent=2)
-        )
+        document = {"machine": _machine(), "quick": quick, "results": rows, "cli_start": start}
+        print(json.dumps(document | extra, indent=2))
     else:
         Console().print(render_table(results, ratios))
         Console().print(escape(cli_start.summary(start)))
+        Console().print(bench_transit.render_table(extra))
         for r in results:
             if r.ns_per_op is None and (r.algorithm, r.operation) == bench.OPERATIONS[0]:
                 Console().print(f"[dim]{escape(r.contender)}: {escape(r.note)}[/dim]")

@@ -22,23 +22,15 @@ own context. Consequences:
   context of their own); every field is length-prefixed, so no two
   ``(label, ctx, message)`` triples give the same ``M'``.
 
-ECDSA P-256 signatures are carried as fixed-size ``r || s`` (64 bytes) with
-``s`` normalised to the lower half of the group order, and verification
-refuses high ``s``: without that, ``(r, n - s)`` would be a second valid
-signature anyone can make from a given one.
+The classical halves follow :mod:`secretumvault.hybrid.classical` (shared with
+transit): ECDSA P-256 signatures are carried as fixed-size ``r || s`` (64 bytes)
+with low ``s``, verification refuses high ``s``, and only uncompressed points load.
 """
 
 from __future__ import annotations
 
-import abc
 from dataclasses import dataclass
 from typing import Any, NoReturn
-
-from cryptography.exceptions import InvalidSignature as _CryptoInvalidSignature
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import ec, ed25519
-from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature, encode_dss_signature
-from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from secretumvault import pqc
 from secretumvault.encoding import envelope
@@ -50,6 +42,7 @@ from secretumvault.errors import (
     InvalidType,
     UnsupportedAlgorithm,
 )
+from secretumvault.hybrid.classical import ECDSA_P256, ED25519, ClassicalSignature
 from secretumvault.pqc._buffers import as_bytes
 from secretumvault.pqc.keys import Buffer, SigKeyPair, SigPublicKey, SigSecretKey
 
@@ -77,135 +70,13 @@ def bound_message(label: bytes, context: bytes, message: bytes) -> bytes:
     return b"".join((SIGNATURE_DOMAIN, bytes((len(label),)), label, bytes((len(context),)), context, message))
 
 
-# -- classical halves -----------------------------------------------------------
-
-
-class _Classical(abc.ABC):
-    """One classical signature scheme, reduced to fixed-size raw encodings."""
-
-    name: str
-    public_key_size: int
-    private_key_size: int
-    signature_size: int
-
-    @abc.abstractmethod
-    def generate(self) -> Any: ...
-
-    @abc.abstractmethod
-    def private_from_bytes(self, data: bytes) -> Any: ...
-
-    @abc.abstractmethod
-    def private_bytes(self, key: Any) -> bytes: ...
-
-    @abc.abstractmethod
-    def public_from_private(self, key: Any) -> Any: ...
-
-    @abc.abstractmethod
-    def public_from_bytes(self, data: bytes) -> Any: ...
-
-    @abc.abstractmethod
-    def public_bytes(self, key: Any) -> bytes: ...
-
-    @abc.abstractmethod
-    def sign(self, key: Any, message: bytes) -> bytes: ...
-
-    @abc.abstractmethod
-    def is_valid(self, key: Any, signature: bytes, message: bytes) -> bool: ...
-
-
-class _Ed25519(_Classical):
-    name = "Ed25519"
-    public_key_size = 32
-    private_key_size = 32
-    signature_size = 64
-
-    def generate(self) -> ed25519.Ed25519PrivateKey:
-        return ed25519.Ed25519PrivateKey.generate()
-
-    def private_from_bytes(self, data: bytes) -> ed25519.Ed25519PrivateKey:
-        return ed25519.Ed25519PrivateKey.from_private_bytes(data)
-
-    def private_bytes(self, key: ed25519.Ed25519PrivateKey) -> bytes:
-        return key.private_bytes_raw()
-
-    def public_from_private(self, key: ed25519.Ed25519PrivateKey) -> ed25519.Ed25519PublicKey:
-        return key.public_key()
-
-    def public_from_bytes(self, data: bytes) -> ed25519.Ed25519PublicKey:
-        return ed25519.Ed25519PublicKey.from_public_bytes(data)
-
-    def public_bytes(self, key: ed25519.Ed25519PublicKey) -> bytes:
-        return key.public_bytes_raw()
-
-    def sign(self, key: ed25519.Ed25519PrivateKey, message: bytes) -> bytes:
-        return key.sign(message)
-
-    def is_valid(self, key: ed25519.Ed25519PublicKey, signature: bytes, message: bytes) -> bool:
-        try:
-            key.verify(signature, message)
-        except _CryptoInvalidSignature:
-            return False
-        return True
-
-
-class _EcdsaP256(_Classical):
-    name = "ECDSA-P256"
-    public_key_size = 65  # SEC 1 uncompressed point
-    private_key_size = 32
-    signature_size = 64  # r || s, 32 bytes each
-    _CURVE = ec.SECP256R1()
-    _ORDER = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
-    _SIGN = ec.ECDSA(hashes.SHA256(), deterministic_signing=True)  # RFC 6979: no RNG at sign time
-    _VERIFY = ec.ECDSA(hashes.SHA256())
-
-    def generate(self) -> ec.EllipticCurvePrivateKey:
-        return ec.generate_private_key(self._CURVE)
-
-    def private_from_bytes(self, data: bytes) -> ec.EllipticCurvePrivateKey:
-        scalar = int.from_bytes(data, "big")
-        if not 0 < scalar < self._ORDER:
-            raise ValueError("P-256 private scalar out of range")
-        return ec.derive_private_key(scalar, self._CURVE)
-
-    def private_bytes(self, key: ec.EllipticCurvePrivateKey) -> bytes:
-        return key.private_numbers().private_value.to_bytes(self.private_key_size, "big")
-
-    def public_from_private(self, key: ec.EllipticCurvePrivateKey) -> ec.EllipticCurvePublicKey:
-        return key.public_key()
-
-    def public_from_bytes(self, data: bytes) -> ec.EllipticCurvePublicKey:
-        if data[:1] != b"\x04":  # only the uncompressed form, so each key has one encoding
-            raise ValueError("expected an uncompressed SEC 1 point")
-        return ec.EllipticCurvePublicKey.from_encoded_point(self._CURVE, data)
-
-    def public_bytes(self, key: ec.EllipticCurvePublicKey) -> bytes:
-        return key.public_bytes(Encoding.X962, PublicFormat.UncompressedPoint)
-
-    def sign(self, key: ec.EllipticCurvePrivateKey, message: bytes) -> bytes:
-        r, s = decode_dss_signature(key.sign(message, self._SIGN))
-        if s > self._ORDER // 2:
-            s = self._ORDER - s
-        return r.to_bytes(32, "big") + s.to_bytes(32, "big")
-
-    def is_valid(self, key: ec.EllipticCurvePublicKey, signature: bytes, message: bytes) -> bool:
-        r = int.from_bytes(signature[:32], "big")
-        s = int.from_bytes(signature[32:], "big")
-        if not (0 < r < self._ORDER and 0 < s <= self._ORDER // 2):
-            return False
-        try:
-            key.verify(encode_dss_signature(r, s), message, self._VERIFY)
-        except _CryptoInvalidSignature:
-            return False
-        return True
-
-
 # -- algorithms -----------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class _SigSpec:
     name: str
-    classical: _Classical
+    classical: ClassicalSignature
     pqc_name: str
 
     @property
@@ -216,9 +87,9 @@ class _SigSpec:
 _SPECS = {
     spec.name: spec
     for spec in (
-        _SigSpec("Ed25519-ML-DSA-44", _Ed25519(), "ML-DSA-44"),
-        _SigSpec("Ed25519-ML-DSA-65", _Ed25519(), "ML-DSA-65"),
-        _SigSpec("ECDSA-P256-ML-DSA-65", _EcdsaP256(), "ML-DSA-65"),
+        _SigSpec("Ed25519-ML-DSA-44", ED25519, "ML-DSA-44"),
+        _SigSpec("Ed25519-ML-DSA-65", ED25519, "ML-DSA-65"),
+        _SigSpec("ECDSA-P256-ML-DSA-65", ECDSA_P256, "ML-DSA-65"),
     )
 }
 

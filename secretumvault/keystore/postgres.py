@@ -180,6 +180,21 @@ class PostgresStorage:
             )
         return None if write.value is None else int(rows[0][0])
 
+    # -- change tracking (ChangeTracking), for caches --------------------------------
+
+    def revision(self, path: str) -> int | None:
+        rows = self._execute(self._sql.select_revision, (path,))
+        return None if not rows else int(rows[0][0])
+
+    def change_counter(self) -> None:
+        """None: the revision of the one record is the cheapest exact check here (one round trip).
+
+        A sequence's last value moves before the writing transaction commits,
+        and LISTEN/NOTIFY arrives some time after it, so neither can promise
+        that the next read sees a write another process has finished.
+        """
+        return None
+
     def close(self) -> None:
         with self._lock:
             self._closed = True
@@ -223,6 +238,7 @@ class _Statements:
             "value BYTEA NOT NULL, revision BIGINT NOT NULL)"
         ).format(t)
         self.select = sql.SQL("SELECT value, revision FROM {} WHERE path = %s").format(t)
+        self.select_revision = sql.SQL("SELECT revision FROM {} WHERE path = %s").format(t)
         self.upsert = sql.SQL(
             "INSERT INTO {t} AS r (path, value, revision) VALUES (%s, %s, nextval({s})) "
             "ON CONFLICT (path) DO UPDATE SET value = EXCLUDED.value, revision = EXCLUDED.revision "

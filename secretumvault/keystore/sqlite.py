@@ -23,6 +23,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from secretumvault.errors import ConflictError, KeystoreError
+from secretumvault.keystore._file_watch import FileWatch, open_watch
 from secretumvault.keystore._files import prepare_store_files
 from secretumvault.keystore.storage import StoredValue, Write, check_writes
 
@@ -30,6 +31,8 @@ __all__ = ["SQLiteStorage"]
 
 _SCHEMA_VERSION = 1
 _BUSY_TIMEOUT_MS = 30_000
+# change_counter()'s file watch: set up on the second call, tried once.
+_WATCH_NOT_YET, _WATCH_ON_NEXT_CALL, _WATCH_TRIED = range(3)
 _PATHS_PER_SELECT = 500  # below SQLite's smallest limit on bound parameters (999)
 
 _SCHEMA = """
@@ -59,6 +62,12 @@ class SQLiteStorage:
         self._connections: builtins.list[sqlite3.Connection] = []
         self._lock = threading.Lock()
         self._closed = False
+        self._changes = 0  # see change_counter()
+        self._watch_lock = threading.Lock()
+        self._watch: FileWatch | None = None
+        self._watch_state = _WATCH_NOT_YET
+        self._settled = False
+        self._probe: sqlite3.Connection | None = None
         self._create_schema()
 
     def __repr__(self) -> str:
@@ -114,6 +123,8 @@ class SQLiteStorage:
         except BaseException:
             _rollback(conn)
             raise
+        finally:
+            self._count_change()
 
     def _read(self, query: str, params: tuple[object, ...]) -> builtins.list[tuple[Any, ...]]:
         try:
@@ -204,10 +215,114 @@ class SQLiteStorage:
             return None
         return self._write(conn, write.path, write.value)
 
+    # -- change tracking (ChangeTracking), for caches --------------------------------
+
+    def revision(self, path: str) -> int | None:
+        rows = self._read("SELECT revision FROM records WHERE path = ?", (path,))
+        return None if not rows else int(rows[0][0])
+
+    def change_counter(self) -> int:
+        """Changes whenever a write may have been committed since the previous call, by anyone.
+
+        Fast path (Linux): an inotify watch on the database and its ``-wal``.
+        No event since the last look, and no writer was mid-commit then, means
+        nothing was committed since. An event means a writer wrote; but its
+        commit becomes visible a moment later, without another event, so after
+        draining events the count goes up and the state is *settled* again only
+        once the write lock can be taken at once (``BEGIN IMMEDIATE`` on a
+        connection that never waits): every writer that held it, and so every
+        write just drained, has then finished. Until then every call counts a
+        change, and the caller checks the record itself.
+
+        Otherwise ``PRAGMA data_version``, which changes when *another* connection
+        commits; this object's own writes bump the counter directly. Values are
+        per connection (one per thread here), so each thread remembers the last
+        value it saw and any change bumps the one shared counter.
+        """
+        with self._watch_lock:
+            if self._closed:
+                raise KeystoreError("this SQLiteStorage was closed; open a new one")
+            watch = self._watch
+            if watch is not None:
+                if self._settled and watch.quiet():
+                    return self._changes
+                return self._resettle(watch)
+            if self._watch_state == _WATCH_NOT_YET:
+                self._watch_state = _WATCH_ON_NEXT_CALL  # not on the first: one-shot processes never pay
+            elif self._watch_state == _WATCH_ON_NEXT_CALL:
+                self._watch_state = _WATCH_TRIED
+                # Commits go through the -wal file only in WAL mode (which _connect asks for).
+                if self._journal_mode() == "wal":
+                    self._watch = open_watch([self._path, self._path + "-wal"])
+                if self._watch is not None:
+                    return self._resettle(self._watch)
+        return self._data_version_counter()
+
+    def _journal_mode(self) -> str:
+        try:
+            (mode,) = self._connection().execute("PRAGMA journal_mode").fetchone()
+        except sqlite3.Error as exc:
+            raise KeystoreError(f"SQLite read failed: {exc}") from exc
+        return str(mode).lower()
+
+    def _resettle(self, watch: FileWatch) -> int:
+        """Count a change, then settle if no writer is active. Holds ``_watch_lock``."""
+        self._settled = False
+        watch.drain()
+        self._count_change()
+        if watch.lost:  # the file was replaced or events were lost: ask SQLite from now on
+            self._drop_watch()
+            return self._data_version_counter()
+        self._settled = self._no_writer_active()
+        return self._changes
+
+    def _no_writer_active(self) -> bool:
+        if self._probe is None:
+            try:
+                self._probe = sqlite3.connect(
+                    self._path, isolation_level=None, timeout=0, check_same_thread=False
+                )
+            except sqlite3.Error:
+                self._drop_watch()
+                return False
+        try:
+            self._probe.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as exc:
+            if getattr(exc, "sqlite_errorcode", None) != sqlite3.SQLITE_BUSY:
+                self._drop_watch()  # e.g. a read-only store: the probe can never succeed
+            return False
+        self._probe.execute("ROLLBACK")
+        return True
+
+    def _drop_watch(self) -> None:
+        if self._watch is not None:
+            self._watch.close()
+            self._watch = None
+        self._settled = False
+
+    def _data_version_counter(self) -> int:
+        try:
+            (version,) = self._connection().execute("PRAGMA data_version").fetchone()
+        except sqlite3.Error as exc:
+            raise KeystoreError(f"SQLite read failed: {exc}") from exc
+        if getattr(self._local, "data_version", None) != version:
+            self._local.data_version = version
+            self._count_change()
+        return self._changes
+
+    def _count_change(self) -> None:
+        with self._lock:
+            self._changes += 1
+
     def close(self) -> None:
+        with self._watch_lock:
+            self._drop_watch()
+            probe, self._probe = self._probe, None
         with self._lock:
             self._closed = True
             connections, self._connections = self._connections, []
+        if probe is not None:
+            connections.append(probe)
         for conn in connections:
             conn.close()
 

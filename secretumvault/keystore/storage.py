@@ -22,7 +22,7 @@ from typing import Protocol, runtime_checkable
 
 from secretumvault.errors import InvalidArgument
 
-__all__ = ["Storage", "StoredValue", "Write", "check_writes"]
+__all__ = ["ChangeTracking", "Storage", "StoredValue", "Write", "check_writes"]
 
 
 @dataclass(frozen=True)
@@ -114,4 +114,23 @@ class Storage(Protocol):
         revision, raises :class:`~secretumvault.errors.ConflictError` and
         changes nothing.
         """
+        ...
+
+
+@runtime_checkable
+class ChangeTracking(Protocol):
+    """Optional, for caches: cheap ways to tell that a record read earlier is still current.
+
+    Both answers must reflect every write committed before the call, by any
+    process; a cache may then keep a record while they say it did not change.
+    """
+
+    def revision(self, path: str) -> int | None:
+        """The revision of the record at ``path`` (None if there is none), without reading its value."""
+        ...
+
+    def change_counter(self) -> int | None:
+        """A number that changes whenever any record may have changed; None if this backend cannot
+        tell more cheaply than :meth:`revision`. Equal numbers from two calls mean no write was
+        committed in between (so a value read after the first call is still current)."""
         ...

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import builtins
 import threading
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from secretumvault.errors import AlreadyInitialized, ConflictError, InvalidType, SealedError, UnsealError
 from secretumvault.keystore import rekey as _rekey
@@ -24,7 +26,7 @@ from secretumvault.keystore.index import ROOT_PATH, IndexKeys, RootIndex
 from secretumvault.keystore.keyring import Keyring
 from secretumvault.keystore.rekey import PendingRekey
 from secretumvault.keystore.seal import PassphraseSeal, ScryptParams, ShamirSeal, check_scrypt_limit
-from secretumvault.keystore.storage import Storage, Write
+from secretumvault.keystore.storage import ChangeTracking, Storage, Write
 from secretumvault.pqc._buffers import as_bytes
 
 __all__ = ["Entry", "Keystore", "UnsealProgress"]
@@ -76,6 +78,9 @@ class Keystore:
         self._lock = threading.Lock()
         self._unlocked: Unlocked | None = None
         self._pending_shares: dict[int, shamir.Share] = {}
+        self._seal_listeners: weakref.WeakSet[_SealListener] = weakref.WeakSet()
+        # Checked once: isinstance() against a runtime Protocol is slow for a per-call path.
+        self._tracking = storage if isinstance(storage, ChangeTracking) else None
 
     def __repr__(self) -> str:
         return f"Keystore({self._storage!r}, sealed={self.sealed})"
@@ -189,6 +194,14 @@ class Keystore:
         with self._lock:
             self._unlocked = None
             self._pending_shares = {}
+            listeners = list(self._seal_listeners)
+        for listener in listeners:
+            listener.keystore_sealed()
+
+    def add_seal_listener(self, listener: _SealListener) -> None:
+        """Call ``listener.keystore_sealed()`` on every :meth:`seal`, so caches of what was
+        read while unsealed (transit keys) are dropped with the keys. Held weakly."""
+        self._seal_listeners.add(listener)
 
     def _require_unsealed(self) -> Unlocked:
         unlocked = self._unlocked
@@ -321,6 +334,23 @@ class Keystore:
         )
         return Entry(plaintext, revision)
 
+    def record_version(self, path: str) -> int | None:
+        """The version of the record at ``path`` (as :meth:`get_entry` gives it), or None if
+        there is none; cheaper than reading it. For caches of records: an unchanged
+        version means an unchanged record (versions are never reused, store-wide)."""
+        self._require_unsealed()
+        physical = DATA_PREFIX + check_path(path)
+        if self._tracking is not None:
+            return self._tracking.revision(physical)
+        stored = self._storage.get(physical)
+        return None if stored is None else stored.revision
+
+    def change_counter(self) -> int | None:
+        """A number that changes whenever any record may have changed (by any process), or None
+        if the storage cannot tell this more cheaply than :meth:`record_version`."""
+        self._require_unsealed()
+        return None if self._tracking is None else self._tracking.change_counter()
+
     def put(self, path: str, value: bytes | bytearray | memoryview) -> int:
         """Store ``value`` at ``path`` (replacing any record); return its new version."""
         unlocked = self._require_unsealed()
@@ -362,3 +392,7 @@ class Keystore:
         self._require_unsealed()
         physical = DATA_PREFIX + check_prefix(prefix)
         return [p[len(DATA_PREFIX) :] for p in self._storage.list(physical)]
+
+
+class _SealListener(Protocol):
+    def keystore_sealed(self) -> None: ...

@@ -6,10 +6,9 @@ encode to the same bytes.
 
 from __future__ import annotations
 
-import functools
 import struct
 
-__all__ = ["associated_data", "kem_kdf_info"]
+__all__ = ["ad_prefix", "associated_data", "kem_kdf_info", "user_data_field"]
 
 _AD_DOMAIN = b"secretumvault.transit.ciphertext.v1\x00"
 _KDF_DOMAIN = b"secretumvault.transit.kem-aead-key.v1\x00"
@@ -25,13 +24,20 @@ def _key_identity(name: str, version: int, key_type: str) -> bytes:
 
 
 def associated_data(name: str, version: int, key_type: str, user_data: bytes) -> bytes:
-    """AEAD associated data: a ciphertext opens only under the key, version and data it was made for."""
-    return _ad_prefix(name, version, key_type) + _field(user_data)
+    """AEAD associated data: a ciphertext opens only under the key, version and data it was made for.
+
+    ``ad_prefix(name, version, key_type) + user_data_field(user_data)``; callers
+    that use one key version many times keep the prefix.
+    """
+    return ad_prefix(name, version, key_type) + _field(user_data)
 
 
-@functools.lru_cache(maxsize=4096)  # the same few keys are used over and over
-def _ad_prefix(name: str, version: int, key_type: str) -> bytes:
+def ad_prefix(name: str, version: int, key_type: str) -> bytes:
     return _AD_DOMAIN + _key_identity(name, version, key_type)
+
+
+def user_data_field(user_data: bytes) -> bytes:
+    return _U32.pack(len(user_data)) + user_data
 
 
 def kem_kdf_info(name: str, version: int, key_type: str) -> bytes:

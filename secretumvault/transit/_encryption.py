@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 
 from secretumvault.errors import DecryptionError, InvalidCiphertext, InvalidType, SecretumVaultError
 from secretumvault.pqc._buffers import as_bytes
-from secretumvault.transit._binding import associated_data
-from secretumvault.transit._kem_cipher import KemCipher
+from secretumvault.transit._binding import user_data_field
 from secretumvault.transit._policy import require_support, usable_for_reading, usable_for_writing
 from secretumvault.transit._store import LoadedKey
-from secretumvault.transit._symmetric import SymmetricCipher
-from secretumvault.transit._vault_string import format_vault_string, parse_vault_string
+from secretumvault.transit._vault_string import format_vault_string, format_vault_strings, parse_vault_string
 
-__all__ = ["check_associated_data", "decrypt", "decrypt_many", "encrypt", "encrypt_many"]
+__all__ = ["check_associated_data", "decrypt", "decrypt_many", "encrypt", "encrypt_many", "item_error"]
 
 
 def check_associated_data(value: object) -> bytes:
@@ -29,8 +26,7 @@ def check_items(values: object, what: str) -> list[object]:
 
 
 def _ad(loaded: LoadedKey, version: int, user_data: bytes) -> bytes:
-    record = loaded.record
-    return associated_data(record.name, version, record.spec.name, user_data)
+    return loaded.ad_prefix(version) + user_data_field(user_data)
 
 
 def encrypt(
@@ -51,12 +47,9 @@ def encrypt_many(
     require_support(record, record.spec.supports_encryption, "encryption")
     version = usable_for_writing(record, key_version)
     cipher = loaded.cipher(version)
-    ads = [_ad(loaded, version, data) for data in user_data]
-    if isinstance(cipher, KemCipher):
-        bodies = cipher.seal_many(plaintexts, ads)
-    else:
-        bodies = [cipher.seal(pt, ad) for pt, ad in zip(plaintexts, ads, strict=True)]
-    return [format_vault_string(version, body) for body in bodies]
+    prefix = loaded.ad_prefix(version)
+    ads = [prefix + user_data_field(data) for data in user_data]
+    return format_vault_strings(version, cipher.seal_many(plaintexts, ads))
 
 
 def _parse(loaded: LoadedKey, ciphertext: object) -> tuple[int, bytes]:
@@ -77,41 +70,31 @@ def decrypt_many(loaded: LoadedKey, ciphertexts: Sequence[object], user_data: Se
     record = loaded.record
     require_support(record, record.spec.supports_encryption, "decryption")
     parsed: list[tuple[int, bytes]] = []
-    for index, ciphertext in enumerate(ciphertexts):
-        with batch_item(index):
+    try:
+        for ciphertext in ciphertexts:
             parsed.append(_parse(loaded, ciphertext))
-    outcomes: dict[int, bytes | SecretumVaultError] = {}
-    for version in sorted({version for version, _ in parsed}):
-        indices = [i for i, (v, _) in enumerate(parsed) if v == version]
+    except SecretumVaultError as exc:
+        raise item_error(len(parsed), exc) from None
+    by_version: dict[int, list[int]] = {}
+    for index, (version, _) in enumerate(parsed):
+        by_version.setdefault(version, []).append(index)
+    outcomes: list[bytes | SecretumVaultError] = [b""] * len(parsed)
+    for version, indices in sorted(by_version.items()):
+        prefix = loaded.ad_prefix(version)
         bodies = [parsed[i][1] for i in indices]
-        ads = [_ad(loaded, version, user_data[i]) for i in indices]
+        ads = [prefix + user_data_field(user_data[i]) for i in indices]
         cipher = loaded.cipher(version)
-        if isinstance(cipher, KemCipher):
-            opened = cipher.open_many(bodies, ads)  # batched KEM work on "oqs"
-        else:
-            opened = [_try_open(cipher, body, ad) for body, ad in zip(bodies, ads, strict=True)]
-        outcomes.update(zip(indices, opened, strict=True))
+        opened = cipher.open_many(bodies, ads)  # KEM work in one native call on "oqs"
+        for index, outcome in zip(indices, opened, strict=True):
+            outcomes[index] = outcome
     plaintexts: list[bytes] = []
-    for index in range(len(parsed)):
-        outcome = outcomes[index]
+    for index, outcome in enumerate(outcomes):
         if isinstance(outcome, SecretumVaultError):
-            with batch_item(index):
-                raise outcome
+            raise item_error(index, outcome) from None
         plaintexts.append(outcome)
     return plaintexts
 
 
-def _try_open(cipher: SymmetricCipher, body: bytes, ad: bytes) -> bytes | SecretumVaultError:
-    try:
-        return cipher.open(body, ad)
-    except SecretumVaultError as exc:
-        return exc
-
-
-@contextlib.contextmanager
-def batch_item(index: int) -> Iterator[None]:
-    """Re-raise a library error from one batch item as the same type, naming the item."""
-    try:
-        yield
-    except SecretumVaultError as exc:
-        raise type(exc)(f"batch item {index}: {exc}") from None
+def item_error(index: int, exc: SecretumVaultError) -> SecretumVaultError:
+    """A library error from one batch item, as the same type, naming the item."""
+    return type(exc)(f"batch item {index}: {exc}")

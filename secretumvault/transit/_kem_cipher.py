@@ -4,9 +4,10 @@ Body (docs/design.md, "Transit KEM ciphertext body")::
 
     u32be(len(kem_ct)) | kem_ct | aead_ct
 
-The KEM shared secret goes through HKDF-SHA256 (info binds key name, version
-and type) to a 32-byte AES-256-GCM key. That key is fresh for every message
-and encrypts exactly one, so a fixed all-zero nonce is safe (as in age and
+The KEM shared secret goes through HKDF-SHA256 (empty salt; info binds key
+name, version and type) to a 32-byte AES-256-GCM key. HKDF runs on hashlib
+with the salt's HMAC states precomputed (``_kdf``), byte-identical to pyca's.
+That key is fresh for every message and encrypts exactly one, so a fixed all-zero nonce is safe (as in age and
 single-shot sealed boxes) and the body carries none. ``aead_ct`` is the
 AES-256-GCM ciphertext and tag; its associated data binds name, version,
 type and the caller's associated data (``_binding``).
@@ -23,20 +24,18 @@ import threading
 from collections.abc import Callable, Sequence
 
 from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from secretumvault import pqc
 from secretumvault.errors import DecryptionError, InvalidCiphertext, SecretumVaultError
 from secretumvault.hybrid import KemAlgorithm
 from secretumvault.pqc.keys import KemPublicKey, KemSecretKey
+from secretumvault.transit._kdf import Hkdf
 
 __all__ = ["KemCipher"]
 
 _LENGTH = struct.Struct(">I")
 _KEY_SIZE = 32
-_SHA256 = hashes.SHA256()
 _SINGLE_USE_NONCE = bytes(12)  # see the module docstring: one message per derived key
 _TAG_SIZE = 16
 
@@ -44,7 +43,17 @@ _TAG_SIZE = 16
 class KemCipher:
     """One version of a KEM transit key. The secret key is loaded on first decryption."""
 
-    __slots__ = ("_info", "_kem", "_label", "_load_secret", "_lock", "_public_key", "_secret_key")
+    __slots__ = (
+        "_encapsulate",
+        "_kdf",
+        "_kem",
+        "_label",
+        "_length_field",
+        "_load_secret",
+        "_lock",
+        "_public_key",
+        "_secret_key",
+    )
 
     def __init__(
         self,
@@ -59,14 +68,17 @@ class KemCipher:
         self._load_secret = load_secret
         self._secret_key: KemSecretKey | None = None
         self._lock = threading.Lock()
-        self._info = kdf_info
+        self._kdf = Hkdf(b"", kdf_info, _KEY_SIZE)
         self._label = label
+        self._encapsulate = public_key.encapsulate
+        self._length_field = _LENGTH.pack(kem.ciphertext_size)
 
     # -- encryption ------------------------------------------------------------------
 
     def seal(self, plaintext: bytes, associated_data: bytes) -> bytes:
-        ciphertext, shared_secret = self._public_key.encapsulate()
-        return self._seal_with(ciphertext, shared_secret, plaintext, associated_data)
+        kem_ct, shared_secret = self._encapsulate()
+        aead = AESGCM(self._kdf.derive(shared_secret))
+        return self._length_field + kem_ct + aead.encrypt(_SINGLE_USE_NONCE, plaintext, associated_data)
 
     def seal_many(self, plaintexts: Sequence[bytes], associated_data: Sequence[bytes]) -> list[bytes]:
         if isinstance(self._kem, pqc.Kem):  # one native call for all encapsulations on "oqs"
@@ -80,7 +92,7 @@ class KemCipher:
 
     def _seal_with(self, kem_ct: bytes, shared_secret: bytes, plaintext: bytes, ad: bytes) -> bytes:
         aead_ct = self._message_key(shared_secret).encrypt(_SINGLE_USE_NONCE, plaintext, ad)
-        return _LENGTH.pack(len(kem_ct)) + kem_ct + aead_ct
+        return self._length_field + kem_ct + aead_ct
 
     # -- decryption ------------------------------------------------------------------
 
@@ -122,10 +134,10 @@ class KemCipher:
 
     def _split(self, body: bytes) -> tuple[bytes, bytes]:
         expected = self._kem.ciphertext_size
-        if len(body) < _LENGTH.size:
-            raise InvalidCiphertext(f"ciphertext for {self._label} is truncated")
-        (declared,) = _LENGTH.unpack_from(body)
-        if declared != expected:
+        if body[: _LENGTH.size] != self._length_field:
+            if len(body) < _LENGTH.size:
+                raise InvalidCiphertext(f"ciphertext for {self._label} is truncated")
+            (declared,) = _LENGTH.unpack_from(body)
             raise InvalidCiphertext(
                 f"ciphertext for {self._label} declares a {declared}-byte KEM ciphertext, "
                 f"expected {expected} (altered, or made for another key type?)"
@@ -145,13 +157,16 @@ class KemCipher:
             ) from None
 
     def _secret(self) -> KemSecretKey:
+        secret = self._secret_key
+        if secret is not None:
+            return secret
         with self._lock:
             if self._secret_key is None:
                 self._secret_key = self._load_secret()
             return self._secret_key
 
     def _message_key(self, shared_secret: bytes) -> AESGCM:
-        return AESGCM(HKDF(_SHA256, _KEY_SIZE, salt=None, info=self._info).derive(shared_secret))
+        return AESGCM(self._kdf.derive(shared_secret))
 
     def __repr__(self) -> str:
         return f"<KemCipher {self._label}>"

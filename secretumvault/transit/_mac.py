@@ -1,24 +1,24 @@
-"""HMAC keys: HMAC-SHA256 over the data, compared in constant time."""
+"""HMAC keys: HMAC-SHA256 over the data (RFC 2104, on hashlib), compared in constant time."""
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 
 from secretumvault.errors import InvalidSignature
+from secretumvault.transit._kdf import HmacSha256
 
 __all__ = ["HmacKey"]
 
 
 class HmacKey:
-    __slots__ = ("_key", "_label")
+    __slots__ = ("_label", "_mac")
 
     def __init__(self, key: bytes, label: str) -> None:
-        self._key = key
+        self._mac = HmacSha256(key)  # the key's HMAC states, made once per key version
         self._label = label
 
     def compute(self, data: bytes) -> bytes:
-        return hmac.digest(self._key, data, hashlib.sha256)
+        return self._mac.digest(data)
 
     def verify(self, tag: bytes, data: bytes) -> None:
         if not hmac.compare_digest(self.compute(data), tag):

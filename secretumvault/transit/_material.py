@@ -18,12 +18,10 @@ import secrets
 from dataclasses import dataclass, field
 from typing import Any
 
-from cryptography.hazmat.primitives.asymmetric import ec, ed25519
-from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
-
 from secretumvault import hybrid, pqc
 from secretumvault.encoding import tagged_json as _json
 from secretumvault.errors import UnsupportedAlgorithm
+from secretumvault.hybrid.classical import ECDSA_P256, ED25519, ClassicalSignature
 from secretumvault.transit.key_types import KeyTypeSpec, Purpose
 
 __all__ = ["ENCODINGS", "SYMMETRIC_KEY_SIZE", "Material", "generate_material"]
@@ -52,6 +50,11 @@ ENCODINGS: dict[str, frozenset[str]] = {
     "ml-dsa-65": frozenset({ML_DSA_SEED, ML_DSA_EXPANDED}),
     "ml-dsa-87": frozenset({ML_DSA_SEED, ML_DSA_EXPANDED}),
     "hybrid-ed25519-ml-dsa-65": frozenset({TAGGED_HYBRID}),
+}
+
+_CLASSICAL: dict[str, tuple[str, ClassicalSignature]] = {
+    "ed25519": (ED25519_RAW, ED25519),
+    "ecdsa-p256": (P256_SCALAR, ECDSA_P256),
 }
 
 
@@ -95,14 +98,11 @@ def generate_material(spec: KeyTypeSpec, backend: str | None) -> Material:
     """Fresh key material for one version of a ``spec`` key, from the OS CSPRNG."""
     if spec.purpose in (Purpose.SYMMETRIC_ENCRYPTION, Purpose.HMAC):
         return Material(RAW_256, secrets.token_bytes(SYMMETRIC_KEY_SIZE), None)
-    if spec.name == "ed25519":
-        ed_key = ed25519.Ed25519PrivateKey.generate()
-        return Material(ED25519_RAW, ed_key.private_bytes_raw(), ed_key.public_key().public_bytes_raw())
-    if spec.name == "ecdsa-p256":
-        ec_key = ec.generate_private_key(ec.SECP256R1())
-        scalar = ec_key.private_numbers().private_value.to_bytes(32, "big")
-        point = ec_key.public_key().public_bytes(Encoding.X962, PublicFormat.UncompressedPoint)
-        return Material(P256_SCALAR, scalar, point)
+    if spec.name in _CLASSICAL:
+        encoding, scheme = _CLASSICAL[spec.name]
+        private = scheme.generate()
+        public = scheme.public_from_private(private)
+        return Material(encoding, scheme.private_bytes(private), scheme.public_bytes(public))
     if spec.name.startswith("ml-kem-"):
         kem_pair = pqc.Kem(spec.algorithm, backend).generate_keypair()
         return Material(ML_KEM_SEED, kem_pair.secret_key.seed_bytes(), kem_pair.public_key.to_bytes())

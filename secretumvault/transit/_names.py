@@ -6,11 +6,10 @@ import re
 
 from secretumvault.errors import InvalidArgument, InvalidType
 
-__all__ = ["DEFAULT_MOUNT", "KEY_PREFIX", "check_key_name", "check_mount", "key_prefix"]
+__all__ = ["DEFAULT_MOUNT", "check_key_name", "check_mount", "key_prefix"]
 
 #: Where keys live unless a Transit is given another mount: ``transit/keys/<name>``.
 DEFAULT_MOUNT = "transit"
-KEY_PREFIX = DEFAULT_MOUNT + "/keys/"
 
 # Letters, digits, '.', '_' and '-', starting with a letter or digit: no '/',
 # so one key's path is never a prefix of another's, and no '..' tricks.

@@ -101,6 +101,8 @@ def restore(text: object, backend: str | None) -> KeyRecord:
         record = KeyRecord.from_dict(key)
     except (binascii.Error, UnicodeEncodeError, _json.FormatError, InvalidArgument) as exc:
         raise InvalidArgument(f"not a transit key backup: {exc}") from None
+    except ValueError:  # e.g. an integer of more digits than Python converts (CVE-2020-10735 limit)
+        raise InvalidArgument("not a transit key backup: a number in it is out of range") from None
     for number in record.versions:
         _check_version_works(record, number, backend)
     return record

@@ -179,6 +179,10 @@ class KeyRecord:
             return cls.from_dict(_json.loads(data, _FORMAT, _FORMAT_VERSION))
         except (_json.FormatError, InvalidArgument) as exc:
             raise CorruptRecord(f"{where} is not a valid transit key record: {exc}") from None
+        except ValueError:  # e.g. an integer of more digits than Python converts
+            raise CorruptRecord(
+                f"{where} is not a valid transit key record: a number is out of range"
+            ) from None
 
     @classmethod
     def from_dict(cls, obj: dict[str, Any]) -> KeyRecord:

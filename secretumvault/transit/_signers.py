@@ -6,7 +6,10 @@ private key only when they first sign (loading may need another backend, see
 
 - Ed25519: RFC 8032 pure Ed25519 over the data.
 - ECDSA P-256: SHA-256, DER-encoded signature (as Vault's default "asn1"
-  marshaling), deterministic nonces (RFC 6979).
+  marshaling), deterministic nonces (RFC 6979), low ``s`` only: a high-``s``
+  twin of a valid signature, or another DER spelling of it, does not verify.
+  Keys load only with an uncompressed public point. Both classical types use
+  the shared :mod:`secretumvault.hybrid.classical` helper.
 - ML-DSA and the hybrid: FIPS 204 pure signing with the caller's context
   string (the hybrid binds it into both halves, see ``hybrid``).
 
@@ -20,11 +23,8 @@ import threading
 from collections.abc import Callable
 from typing import Protocol
 
-from cryptography.exceptions import InvalidSignature as _CryptoInvalidSignature
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import ec, ed25519
-
 from secretumvault.errors import InvalidArgument, InvalidKey, InvalidSignature
+from secretumvault.hybrid.classical import ECDSA_P256, ED25519, ClassicalSignature
 from secretumvault.pqc.keys import SigPublicKey, SigSecretKey
 
 __all__ = ["EcdsaP256Signer", "Ed25519Signer", "PqcSigner", "Signer"]
@@ -40,62 +40,59 @@ def _refuse_context(context: bytes, algorithm: str) -> None:
         raise InvalidArgument(f"{algorithm} keys take no context string; pass context=b''")
 
 
-class Ed25519Signer:
+class _ClassicalSigner:
+    """Ed25519 or ECDSA P-256 through the one shared helper (:mod:`secretumvault.hybrid.classical`)."""
+
     __slots__ = ("_label", "_private", "_public")
+
+    _SCHEME: ClassicalSignature
 
     def __init__(self, private_raw: bytes, public_raw: bytes, label: str) -> None:
         self._label = label
+        scheme = self._SCHEME
         try:
-            self._private = ed25519.Ed25519PrivateKey.from_private_bytes(private_raw)
-            self._public = ed25519.Ed25519PublicKey.from_public_bytes(public_raw)
+            self._private = scheme.private_from_bytes(private_raw)
+            self._public = scheme.public_from_bytes(public_raw)
         except ValueError:
-            raise InvalidKey(f"{label}: stored Ed25519 key is malformed") from None
+            raise InvalidKey(f"{label}: stored {scheme.name} key is malformed") from None
+        if scheme.public_bytes(scheme.public_from_private(self._private)) != public_raw:
+            raise InvalidKey(f"{label}: stored {scheme.name} public key does not match its private key")
 
     def sign(self, data: bytes, context: bytes) -> bytes:
-        _refuse_context(context, "Ed25519")
-        return self._private.sign(data)
+        _refuse_context(context, self._SCHEME.name)
+        return self._sign(data)
 
     def verify(self, signature: bytes, data: bytes, context: bytes) -> None:
-        _refuse_context(context, "Ed25519")
-        try:
-            self._public.verify(signature, data)
-        except _CryptoInvalidSignature:
-            raise InvalidSignature(f"signature does not verify under {self._label}") from None
+        _refuse_context(context, self._SCHEME.name)
+        if not self._is_valid(signature, data):
+            raise InvalidSignature(f"signature does not verify under {self._label}")
+
+    def _sign(self, data: bytes) -> bytes:
+        return self._SCHEME.sign(self._private, data)
+
+    def _is_valid(self, signature: bytes, data: bytes) -> bool:
+        return self._SCHEME.is_valid(self._public, signature, data)
 
     def __repr__(self) -> str:
-        return f"<Ed25519Signer {self._label}>"
+        return f"<{type(self).__name__} {self._label}>"
 
 
-class EcdsaP256Signer:
-    __slots__ = ("_label", "_private", "_public")
+class Ed25519Signer(_ClassicalSigner):
+    __slots__ = ()
+    _SCHEME = ED25519
 
-    _CURVE = ec.SECP256R1()
-    _SIGN = ec.ECDSA(hashes.SHA256(), deterministic_signing=True)
-    _VERIFY = ec.ECDSA(hashes.SHA256())
 
-    def __init__(self, private_scalar: bytes, public_point: bytes, label: str) -> None:
-        self._label = label
-        try:
-            if len(private_scalar) != 32:
-                raise ValueError("wrong scalar length")
-            self._private = ec.derive_private_key(int.from_bytes(private_scalar, "big"), self._CURVE)
-            self._public = ec.EllipticCurvePublicKey.from_encoded_point(self._CURVE, public_point)
-        except ValueError:
-            raise InvalidKey(f"{label}: stored ECDSA P-256 key is malformed") from None
+class EcdsaP256Signer(_ClassicalSigner):
+    """DER signatures (Vault's "asn1" marshaling), low ``s`` only."""
 
-    def sign(self, data: bytes, context: bytes) -> bytes:
-        _refuse_context(context, "ECDSA P-256")
-        return self._private.sign(data, self._SIGN)
+    __slots__ = ()
+    _SCHEME = ECDSA_P256
 
-    def verify(self, signature: bytes, data: bytes, context: bytes) -> None:
-        _refuse_context(context, "ECDSA P-256")
-        try:
-            self._public.verify(signature, data, self._VERIFY)
-        except _CryptoInvalidSignature:
-            raise InvalidSignature(f"signature does not verify under {self._label}") from None
+    def _sign(self, data: bytes) -> bytes:
+        return ECDSA_P256.sign_der(self._private, data)
 
-    def __repr__(self) -> str:
-        return f"<EcdsaP256Signer {self._label}>"
+    def _is_valid(self, signature: bytes, data: bytes) -> bool:
+        return ECDSA_P256.is_valid_der(self._public, signature, data)
 
 
 class PqcSigner:

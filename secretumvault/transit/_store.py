@@ -1,16 +1,31 @@
-"""Reading and writing transit key records through the keystore.
+"""Reading and writing transit key records through the keystore, and the key cache.
 
 Every change is read -> new record -> compare-and-set, retried when another
 writer got there first, so concurrent rotations never lose one another and a
 call that fails before its write leaves the stored record exactly as it was.
 
-Parsed records, and the key objects built from them, are cached per key and
-reused while the stored record is byte-for-byte the one they came from. With
-``cache_ttl=0`` (the default) every operation reads the record, so changes
-made by other processes take effect at once. With ``cache_ttl > 0`` a cached
-record is used for up to that many seconds without reading storage: faster,
-but another process's rotation, reconfiguration, trim or deletion is seen
-only after the TTL (this process's own changes are seen at once).
+The cache. Parsed records, and the key objects built from them, are kept per
+key (as Vault keeps transit keys in memory) and used only while the stored
+record is provably the one they came from. Before each use:
+
+1. the storage's change counter (``Keystore.change_counter``: SQLite's
+   ``PRAGMA data_version`` plus this process's own writes) is compared with
+   the one read before the record was; equal means nothing was committed
+   since, by any process, so the cached key is current;
+2. otherwise the record's version alone is read (``Keystore.record_version``:
+   one indexed ``SELECT revision``, on PostgreSQL the only check); equal means
+   the record is unchanged (versions are never reused, store-wide);
+3. otherwise the record is read and decrypted again; gone means KeyNotFound.
+
+So a rotation, policy change, trim or deletion made by another process is
+seen by the next call here, as without a cache. The cache holds only parsed
+records and the operators built on demand, at most ``MAX_CACHED_KEYS`` keys,
+and it is emptied when the keystore is sealed (``Keystore.add_seal_listener``)
+and whenever a call finds it sealed.
+
+``cache_ttl > 0`` skips those checks for that many seconds after a record was
+last read or confirmed: faster still, but another process's change is then
+seen only after the TTL (this process's own changes are seen at once).
 """
 
 from __future__ import annotations
@@ -18,7 +33,6 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
 from secretumvault.errors import (
     ConflictError,
@@ -29,6 +43,7 @@ from secretumvault.errors import (
     UnsupportedAlgorithm,
 )
 from secretumvault.keystore import Entry, Keystore
+from secretumvault.transit._binding import ad_prefix
 from secretumvault.transit._kem_cipher import KemCipher
 from secretumvault.transit._mac import HmacKey
 from secretumvault.transit._names import check_key_name, key_prefix
@@ -37,23 +52,45 @@ from secretumvault.transit._record import KeyRecord
 from secretumvault.transit._signers import EcdsaP256Signer, Ed25519Signer, PqcSigner, Signer
 from secretumvault.transit._symmetric import SymmetricCipher
 
-__all__ = ["LoadedKey", "RecordStore"]
+__all__ = ["MAX_CACHED_KEYS", "LoadedKey", "RecordStore"]
 
 _UPDATE_ATTEMPTS = 16
+#: How many keys the cache keeps; the oldest loaded is dropped first.
+MAX_CACHED_KEYS = 256
 
 
-@dataclass
 class LoadedKey:
-    """A record as read, and the operation objects built from it on demand."""
+    """A record as read, and the operation objects built from it on demand (per version)."""
 
-    record: KeyRecord
-    raw: bytes = field(repr=False)
-    backend: str | None
-    loaded_at: float
-    _operators: dict[int, Operator] = field(default_factory=dict, repr=False)
-    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    __slots__ = (
+        "__weakref__",
+        "_ad_prefixes",
+        "_lock",
+        "_operators",
+        "backend",
+        "checked",
+        "counter",
+        "record",
+        "revision",
+    )
+
+    def __init__(self, record: KeyRecord, revision: int, counter: int | None, backend: str | None) -> None:
+        self.record = record
+        self.revision = revision  # the keystore version of the record this came from
+        self.counter = counter  # the storage change counter read before the record, or None
+        self.checked = time.monotonic()  # when the record was last read or confirmed current
+        self.backend = backend
+        self._operators: dict[int, Operator] = {}
+        self._ad_prefixes: dict[int, bytes] = {}
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"<LoadedKey {self.record.name!r} revision={self.revision}>"
 
     def operator(self, version: int) -> Operator:
+        found = self._operators.get(version)
+        if found is not None:
+            return found
         with self._lock:
             found = self._operators.get(version)
             if found is None:
@@ -69,6 +106,14 @@ class LoadedKey:
                     ) from None
                 self._operators[version] = found
             return found
+
+    def ad_prefix(self, version: int) -> bytes:
+        """What every ciphertext of ``version`` is bound to before the caller's data (``_binding``)."""
+        found = self._ad_prefixes.get(version)
+        if found is None:
+            record = self.record
+            found = self._ad_prefixes[version] = ad_prefix(record.name, version, record.spec.name)
+        return found
 
     def cipher(self, version: int) -> SymmetricCipher | KemCipher:
         found = self.operator(version)
@@ -105,39 +150,57 @@ class RecordStore:
         self._cache_ttl = cache_ttl
         self._cache: dict[str, LoadedKey] = {}
         self._lock = threading.Lock()
+        self._seals = 0  # bumped by every seal: a load that began before one must not cache
+        keystore.add_seal_listener(self)
+
+    def keystore_sealed(self) -> None:
+        """The keystore was sealed: drop every cached key now, not at the next call."""
+        with self._lock:
+            self._seals += 1
+            self._cache.clear()
 
     def load(self, name: str) -> LoadedKey:
         """The key's current record; KeyNotFound if there is no such key."""
-        path = self._key_path(name)
-        self._require_unsealed()
-        cached = self._cache.get(name)
-        if (
-            cached is not None
-            and self._cache_ttl > 0
-            and time.monotonic() - cached.loaded_at < self._cache_ttl
-        ):
+        keystore = self._keystore
+        if keystore.sealed:
+            self.keystore_sealed()
+            raise SealedError("the keystore is sealed: unseal it with unseal() or unseal_share() first")
+        cached = self._cache.get(name)  # only names that passed check_key_name are ever cached
+        if cached is None:
+            return self._read(name, self._key_path(name))
+        try:
+            if self._cache_ttl > 0 and time.monotonic() - cached.checked < self._cache_ttl:
+                return cached
+            counter = keystore.change_counter()
+            if counter is not None and counter == cached.counter:
+                return cached
+            path = self._key_path(name)
+            revision = keystore.record_version(path)
+        except SealedError:
+            self.keystore_sealed()
+            raise
+        if revision is None:  # deleted: get_entry tells a delete from damage (CorruptRecord)
+            self._forget(name)
+            return self._read(name, path, counter)
+        if revision == cached.revision:
+            cached.counter = counter
+            cached.checked = time.monotonic()
             return cached
-        entry = self._get_entry(name, path)
-        if cached is not None and cached.raw == entry.value:
-            cached.loaded_at = time.monotonic()
-            return cached
-        loaded = LoadedKey(self._decode(name, entry.value), entry.value, self._backend, time.monotonic())
-        with self._lock:
-            self._cache[name] = loaded
-        return loaded
+        return self._read(name, path, counter)
 
     def create(self, record: KeyRecord, *, replace: bool = False) -> None:
         """Write a new key; ConflictError if one of that name exists (unless ``replace``)."""
         path = self._key_path(record.name)
         encoded = record.encode()
+        seals = self._seals
         if replace:
-            self._keystore.put(path, encoded)
+            revision = self._keystore.put(path, encoded)
         else:
             try:
-                self._keystore.cas(path, None, encoded)
+                revision = self._keystore.cas(path, None, encoded)
             except ConflictError:
                 raise ConflictError(f"a transit key named {record.name!r} already exists") from None
-        self._remember(record, encoded)
+        self._remember(LoadedKey(record, revision, None, self._backend), seals)
 
     def update(self, name: str, change: Callable[[KeyRecord], KeyRecord]) -> KeyRecord:
         """Apply ``change`` to the current record and write it back with compare-and-set.
@@ -146,14 +209,14 @@ class RecordStore:
         """
         path = self._key_path(name)
         for _ in range(_UPDATE_ATTEMPTS):
+            seals = self._seals
             entry = self._get_entry(name, path)
             record = change(self._decode(name, entry.value))
-            encoded = record.encode()
             try:
-                self._keystore.cas(path, entry.version, encoded)
+                revision = self._keystore.cas(path, entry.version, record.encode())
             except ConflictError:
                 continue
-            self._remember(record, encoded)
+            self._remember(LoadedKey(record, revision, None, self._backend), seals)
             return record
         raise ConflictError(f"transit key {name!r} kept changing under other writers; try again")
 
@@ -178,12 +241,22 @@ class RecordStore:
     def _key_path(self, name: str) -> str:
         return self._prefix + check_key_name(name)
 
-    def _require_unsealed(self) -> None:
-        if self._keystore.sealed:
-            # Sealing must also end access through cached key objects.
-            with self._lock:
-                self._cache.clear()
-            raise SealedError("the keystore is sealed: unseal it with unseal() or unseal_share() first")
+    def _read(self, name: str, path: str, counter: int | None = None) -> LoadedKey:
+        """Read and decode the record, and cache it. ``counter`` must be read before the record."""
+        seals = self._seals
+        if counter is None:
+            counter = self._counter()
+        entry = self._get_entry(name, path)
+        loaded = LoadedKey(self._decode(name, entry.value), entry.version, counter, self._backend)
+        self._remember(loaded, seals)
+        return loaded
+
+    def _counter(self) -> int | None:
+        try:
+            return self._keystore.change_counter()
+        except SealedError:
+            self.keystore_sealed()
+            raise
 
     def _get_entry(self, name: str, path: str) -> Entry:
         try:
@@ -192,8 +265,7 @@ class RecordStore:
             self._forget(name)
             raise KeyNotFound(f"transit key {name!r} does not exist") from None
         except SealedError:
-            with self._lock:
-                self._cache.clear()
+            self.keystore_sealed()
             raise
 
     def _decode(self, name: str, raw: bytes) -> KeyRecord:
@@ -202,10 +274,16 @@ class RecordStore:
             raise CorruptRecord(f"the record of transit key {name!r} names another key")
         return record
 
-    def _remember(self, record: KeyRecord, encoded: bytes) -> None:
-        loaded = LoadedKey(record, encoded, self._backend, time.monotonic())
+    def _remember(self, loaded: LoadedKey, seals: int) -> None:
+        name = loaded.record.name
         with self._lock:
-            self._cache[record.name] = loaded
+            if seals != self._seals or self._keystore.sealed:
+                return  # sealed while this was read: keep nothing of it
+            cache = self._cache
+            cache.pop(name, None)
+            while len(cache) >= MAX_CACHED_KEYS:
+                del cache[next(iter(cache))]
+            cache[name] = loaded
 
     def _forget(self, name: str) -> None:
         with self._lock:

@@ -7,11 +7,12 @@ Nonces are random. With 96-bit random nonces a key should encrypt at most
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM, ChaCha20Poly1305
 
-from secretumvault.errors import DecryptionError, InvalidCiphertext
+from secretumvault.errors import DecryptionError, InvalidCiphertext, SecretumVaultError
 
 __all__ = ["NONCE_SIZE", "TAG_SIZE", "SymmetricCipher"]
 
@@ -32,6 +33,16 @@ class SymmetricCipher:
         nonce = os.urandom(NONCE_SIZE)
         return nonce + self._aead.encrypt(nonce, plaintext, associated_data)
 
+    def seal_many(self, plaintexts: Sequence[bytes], associated_data: Sequence[bytes]) -> list[bytes]:
+        """:meth:`seal` for each item; the random nonces come from one OS call."""
+        randomness = os.urandom(NONCE_SIZE * len(plaintexts))
+        encrypt = self._aead.encrypt
+        bodies = []
+        for index, (plaintext, ad) in enumerate(zip(plaintexts, associated_data, strict=True)):
+            nonce = randomness[index * NONCE_SIZE : (index + 1) * NONCE_SIZE]
+            bodies.append(nonce + encrypt(nonce, plaintext, ad))
+        return bodies
+
     def open(self, body: bytes, associated_data: bytes) -> bytes:
         if len(body) < NONCE_SIZE + TAG_SIZE:
             raise InvalidCiphertext(
@@ -45,6 +56,18 @@ class SymmetricCipher:
                 f"ciphertext does not authenticate under {self._label}: it was altered, made with "
                 "another key, or the associated data differs"
             ) from None
+
+    def open_many(
+        self, bodies: list[bytes], associated_data: list[bytes]
+    ) -> list[bytes | SecretumVaultError]:
+        """One outcome per body, in order: the plaintext, or the error that body raised."""
+        outcomes: list[bytes | SecretumVaultError] = []
+        for body, ad in zip(bodies, associated_data, strict=True):
+            try:
+                outcomes.append(self.open(body, ad))
+            except SecretumVaultError as exc:
+                outcomes.append(exc)
+        return outcomes
 
     def __repr__(self) -> str:
         return f"<SymmetricCipher {self._label}>"

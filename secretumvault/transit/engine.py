@@ -31,10 +31,12 @@ class Transit:
     """Transit keys stored in ``keystore`` (which must be unsealed to use them).
 
     ``backend`` picks the post-quantum backend ("oqs", "openssl" or None for
-    the configured default). ``cache_ttl``: see :mod:`secretumvault.transit._store`;
-    the default 0 reads the key's record on every call, so several processes
-    sharing one store always agree on a key's versions and policy. ``mount``
-    names where the keys live (``<mount>/keys/<name>``), so that several
+    the configured default). Keys are cached in memory and checked against the
+    store before every use (see :mod:`secretumvault.transit._store`), so several
+    processes sharing one store always agree on a key's versions and policy;
+    sealing the keystore drops the cache. ``cache_ttl`` > 0 skips that check for
+    up to that many seconds (another process's change is then seen only after it).
+    ``mount`` names where the keys live (``<mount>/keys/<name>``), so that several
     independent Transit engines can share one keystore, as Vault's mounts do.
     """
 

@@ -178,6 +178,7 @@ def test_generate_data_key(transit: Transit, key_type: str) -> None:
     wrapped_only = transit.generate_data_key("k", include_plaintext=False)
     assert wrapped_only.plaintext is None
     assert len(transit.decrypt("k", wrapped_only.ciphertext)) == 32
+    assert data_key.plaintext is not None
     assert data_key.plaintext.hex() not in repr(data_key) and str(data_key.plaintext) not in repr(data_key)
     for bad_bits in (0, 192, True, "256"):
         with pytest.raises(InvalidArgument):
@@ -218,3 +219,13 @@ def test_batch_reports_the_failing_item(transit: Transit, key_type: str) -> None
         transit.encrypt_batch("k", b"abc")  # type: ignore[arg-type]
     with pytest.raises(InvalidType):
         transit.encrypt_batch("k", [b"a", "b"])  # type: ignore[list-item]
+
+
+@pytest.mark.parametrize("key_type", ["aes256-gcm96", "chacha20-poly1305"])
+def test_batch_nonces_are_all_distinct(transit: Transit, key_type: str) -> None:
+    """Batch nonces come from one OS call, sliced: each item must still get its own."""
+    transit.create_key("k", key_type)
+    ciphertexts = transit.encrypt_batch("k", [b"same"] * 500)
+    nonces = {base64.b64decode(c.split(":")[2])[:12] for c in ciphertexts}
+    assert len(nonces) == 500
+    assert transit.decrypt_batch("k", ciphertexts) == [b"same"] * 500

@@ -135,7 +135,7 @@ def test_config_rules(transit: Transit, unchanged: Unchanged) -> None:
         {"min_decryption_version": True},
     ):
         with pytest.raises((InvalidArgument, InvalidType)):
-            transit.update_key_config("k", **kwargs)  # type: ignore[arg-type]
+            transit.update_key_config("k", **kwargs)
     check()
     info = transit.update_key_config("k", min_decryption_version=2, min_encryption_version=3)
     assert (info.min_decryption_version, info.min_encryption_version) == (2, 3)

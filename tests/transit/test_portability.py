@@ -9,12 +9,14 @@ import pytest
 
 from secretumvault.errors import (
     ConflictError,
+    CorruptRecord,
     InvalidArgument,
     InvalidType,
     KeyNotFound,
     PolicyViolation,
     UnsupportedAlgorithm,
 )
+from secretumvault.keystore import Keystore
 from secretumvault.transit import KEY_TYPES, Transit
 from tests.transit.conftest import Unchanged
 
@@ -104,3 +106,25 @@ def test_restore_refuses_damaged_backups(transit: Transit, unchanged: Unchanged)
         transit.restore_key(backup.encode())  # type: ignore[arg-type]
     check()
     assert transit.list_keys() == []
+
+
+def test_restore_refuses_a_5000_digit_integer(transit: Transit, unchanged: Unchanged) -> None:
+    """Issue 13 item 7: Python's int-digit limit raised a bare ValueError out of restore_key."""
+    transit.create_key("k", exportable=True, allow_plaintext_backup=True)
+    text = base64.b64decode(transit.backup_key("k")).decode()
+    huge = text.replace('"latest_version":1', '"latest_version":1' + "0" * 5000)
+    assert huge != text
+    check = unchanged()
+    with pytest.raises(InvalidArgument, match="out of range"):
+        transit.restore_key(base64.b64encode(huge.encode()).decode(), force=True)
+    check()
+
+
+def test_stored_record_with_a_5000_digit_integer_is_corrupt(transit: Transit, keystore: Keystore) -> None:
+    transit.create_key("k")
+    text = keystore.get("transit/keys/k").decode()
+    keystore.put(
+        "transit/keys/k", text.replace('"latest_version":1', '"latest_version":1' + "0" * 5000).encode()
+    )
+    with pytest.raises(CorruptRecord, match="out of range"):
+        transit.encrypt("k", b"x")

@@ -1,0 +1,119 @@
+"""Busy-thread slowdown: the latency of one call while another thread runs plain Python.
+
+Two threads: one loops over pure-Python work, the other calls the library.
+For each operation the median latency of single calls is measured idle and
+then beside the busy thread; the slowdown is busy / idle. A native call that
+releases the GIL must wait for the busy thread's switch interval (5 ms) to get
+it back, so a short call can become hundreds of times slower (issue 15).
+
+Operations: ``encapsulate()`` (one short native call) and ``transit.encrypt``
+of 1 KiB under an ml-kem-768 key. Also the two-thread throughput of
+``transit.encrypt`` (two threads each calling it, against one thread doing the
+same number of calls alone): below 1.0 means two threads get less done than one.
+Bounded: a fixed number of calls, each phase capped in time, and the busy
+thread always stopped.
+"""
+
+from __future__ import annotations
+
+import statistics
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from typing import Any
+
+__all__ = ["LoadResult", "busy_slowdown", "run", "two_thread_speedup"]
+
+_CALLS = 400
+_CALLS_QUICK = 100
+_PHASE_LIMIT_S = 10.0
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    """Busy-thread rows: median latencies idle and busy. "two threads" rows: mean time per call
+    with one thread (``idle_median_ns``) and with two (``busy_median_ns``), and the speedup."""
+
+    operation: str
+    idle_median_ns: float
+    busy_median_ns: float
+    slowdown: float  # busy / idle; for "two threads" rows: throughput of two threads / of one
+    calls: int
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _median_latency(op: Callable[[], object], calls: int) -> tuple[float, int]:
+    samples: list[float] = []
+    deadline = time.perf_counter() + _PHASE_LIMIT_S
+    while len(samples) < calls and time.perf_counter() < deadline:
+        start = time.perf_counter_ns()
+        op()
+        samples.append(time.perf_counter_ns() - start)
+    return statistics.median(samples), len(samples)
+
+
+def _busy_python(stop: threading.Event) -> None:
+    while not stop.is_set():
+        total = 0
+        for value in range(1000):  # pure Python: holds the GIL except at switch points
+            total += value * value
+
+
+def busy_slowdown(name: str, op: Callable[[], object], calls: int) -> LoadResult:
+    """Median latency of ``op`` idle and beside a busy pure-Python thread."""
+    op()  # warm up
+    idle, _ = _median_latency(op, calls)
+    stop = threading.Event()
+    busy = threading.Thread(target=_busy_python, args=(stop,), daemon=True)
+    busy.start()
+    try:
+        time.sleep(0.01)  # let it get going
+        loaded, done = _median_latency(op, calls)
+    finally:
+        stop.set()
+        busy.join()
+    return LoadResult(name, idle, loaded, loaded / idle, done)
+
+
+def two_thread_speedup(name: str, op: Callable[[], object], calls: int) -> LoadResult:
+    """Calls per second with two threads each calling ``op``, over one thread alone."""
+
+    def work() -> None:
+        for _ in range(calls):
+            op()
+
+    op()
+    start = time.perf_counter_ns()
+    work()
+    work()
+    one = time.perf_counter_ns() - start
+    threads = [threading.Thread(target=work) for _ in range(2)]
+    start = time.perf_counter_ns()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    two = time.perf_counter_ns() - start
+    return LoadResult(f"two threads: {name}", one / (2 * calls), two / (2 * calls), one / two, 2 * calls)
+
+
+def run(quick: bool = False, backend: str | None = None) -> list[LoadResult]:
+    from secretumvault import pqc
+    from secretumvault.bench.transit import PLAINTEXT_SIZE, open_transit
+
+    calls = _CALLS_QUICK if quick else _CALLS
+    public_key = pqc.Kem("ML-KEM-768", backend=backend).generate_keypair().public_key
+    results = [busy_slowdown("ML-KEM-768 encapsulate", public_key.encapsulate, calls)]
+    with open_transit(backend) as transit:
+        transit.create_key("bench-load", "ml-kem-768")
+        plaintext = bytes(PLAINTEXT_SIZE)
+
+        def encrypt() -> object:
+            return transit.encrypt("bench-load", plaintext)
+
+        results.append(busy_slowdown("transit.encrypt ml-kem-768 1 KiB", encrypt, calls))
+        results.append(two_thread_speedup("transit.encrypt ml-kem-768 1 KiB", encrypt, calls * 5))
+    return results
