@@ -177,14 +177,20 @@ check_wheel() {  # WHEEL ARCH BUILD_LOG: refuse a wrong tag, a wrong ELF, or an 
 
 # -- build -------------------------------------------------------------------------
 echo '{ global: PyInit_*; local: *; };' >"$work/exports.map"
+build_requires=$("$work/tools/bin/python" -c 'import sys, tomllib
+print(" ".join(tomllib.load(open(sys.argv[1], "rb"))["build-system"]["requires"]))' "$repo/pyproject.toml")
 built=()
 for arch in $archs; do
     make_toolchain "$arch"
     tc="$work/toolchain-$arch"
     for v in $pythons; do
         py=${python_for[$v]}
+        # A build venv per version holding pyproject.toml's build requirements: the build runs
+        # without isolation, since an isolated one would fetch them for the target platform.
         [ -x "$work/build-$v/bin/python" ] || {
-            "$py" -m venv "$work/build-$v" && "$work/build-$v/bin/pip" install -q build >"$work/tools.log" 2>&1
+            "$py" -m venv "$work/build-$v"
+            "$work/build-$v/bin/pip" install -q build $build_requires >"$work/tools.log" 2>&1 \
+                || { cat "$work/tools.log"; die "cannot install the build requirements for $v"; }
         }
         src="$work/src-$arch-$v"
         rm -rf "$src" && mkdir -p "$src"
@@ -204,13 +210,15 @@ for arch in $archs; do
             LDSHARED="$tc/cc -shared -Wl,--version-script=$work/exports.map -Wl,--strip-debug -lpthread" \
             _PYTHON_HOST_PLATFORM="linux-$arch" \
             SETUPTOOLS_EXT_SUFFIX=".cpython-${v/./}-$arch-linux-gnu.so" \
-            "$work/build-$v/bin/python" -m build --wheel --outdir "$work/raw-$arch-$v" . \
+            "$work/build-$v/bin/python" -m build --wheel --no-isolation --outdir "$work/raw-$arch-$v" . \
             >"$work/build-$arch-$v.log" 2>&1); then
             tail -40 "$work/build-$arch-$v.log"
             die "build of cp${v/./} $arch failed"
         fi
         raw=$(ls "$work/raw-$arch-$v"/*.whl)
-        "$work/tools/bin/auditwheel" repair --plat "manylinux_2_17_$arch" -w "$work/repaired-$arch-$v" "$raw" \
+        # auto: the most compatible tag the wheel qualifies for (auditwheel names only the
+        # host's architecture otherwise); check_wheel then insists on manylinux_2_17.
+        "$work/tools/bin/auditwheel" repair --plat auto -w "$work/repaired-$arch-$v" "$raw" \
             >"$work/repair-$arch-$v.log" 2>&1 || { cat "$work/repair-$arch-$v.log"; die "auditwheel repair refused $(basename "$raw")"; }
         wheel=$(ls "$work/repaired-$arch-$v"/*.whl)
         check_wheel "$wheel" "$arch" "$work/build-$arch-$v.log" || die "refusing $(basename "$wheel")"
