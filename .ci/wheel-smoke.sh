@@ -20,10 +20,10 @@
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 
-mode=ci
+mode="ci"
 case ${1:-} in
-    --test) mode=test; wheel=$2; python=$3; shift 3 ;;
-    --emulate) mode=emulate; root=$2; wheel=$3; shift 3 ;;
+    --test) mode="test"; wheel="$2"; python="$3"; shift 3 ;;
+    --emulate) mode="emulate"; root=$2; wheel=$3; shift 3 ;;
 esac
 vectors="$repo/tests/vectors/wycheproof"
 while [ $# -gt 0 ]; do
@@ -211,7 +211,7 @@ run_emulated() {  # ROOT WHEEL: deps as aarch64 wheels from PyPI, python3 from R
     local root=$1 wheel=$2 python version tag site
     command -v qemu-aarch64-static >/dev/null \
         || { echo "wheel-smoke: qemu-aarch64-static not found (Debian package qemu-user-static)" >&2; return 1; }
-    python=$(ls "$root"/usr/bin/python3.[0-9]* 2>/dev/null | grep -E 'python3\.[0-9]+$' | sort -V | tail -1)
+    python=$(printf '%s\n' "$root"/usr/bin/python3.[0-9]* | grep -E '/python3\.[0-9]+$' | sort -V | tail -1)
     [ -n "$python" ] || { echo "wheel-smoke: no python3 in $root (debootstrap --include=python3)" >&2; return 1; }
     version=${python##*python}
     tag=cp${version/./}

@@ -38,7 +38,7 @@ while [ $# -gt 0 ]; do
         --vectors) vectors=$2; shift 2 ;;
         --emulate) emulate=$2; shift 2 ;;
         --keep) keep=1; shift ;;
-        -h | --help) sed -n '2,25p' "$0"; exit 0 ;;
+        -h | --help) awk 'NR > 1 && /^#/ {sub(/^# ?/, ""); print; next} NR > 1 {exit}' "$0"; exit 0 ;;
         -*) echo "wheels: unknown option $1" >&2; exit 2 ;;
         *) out=$1; shift ;;
     esac
@@ -126,8 +126,8 @@ EOF
 # multiarch -dev package is installed, else the host's. On 64-bit little-endian
 # Linux both differ only in interpreter-internal macros (x87 asm, wchar_t use).
 python_include_shim() {
-    local arch=$1 py=$2 dir="$work/pyinc-$1-$(basename "$2")"
-    local ver host_triple target
+    local arch=$1 py=$2 dir ver host_triple target
+    dir="$work/pyinc-$arch-$(basename "$py")"
     ver=$("$py" -c 'import sys; print(f"python{sys.version_info[0]}.{sys.version_info[1]}")')
     host_triple=$("$py" -c 'import sysconfig; print(sysconfig.get_config_var("MULTIARCH") or "")')
     target="/usr/include/$arch-linux-gnu/$ver"
@@ -146,7 +146,6 @@ tar tzf "$sdist" >"$work/sdist.txt"
 grep -q '/vendor/liboqs/CMakeLists.txt$' "$work/sdist.txt" || die "$sdist does not carry vendor/liboqs"
 
 # -- checks on a repaired wheel ----------------------------------------------------
-liboqs_a="liboqs.a"
 check_wheel() {  # WHEEL ARCH BUILD_LOG: refuse a wrong tag, a wrong ELF, or an external liboqs
     local wheel=$1 arch=$2 log=$3 dir="$work/check" so machine
     rm -rf "$dir" && mkdir -p "$dir"
@@ -170,15 +169,15 @@ check_wheel() {  # WHEEL ARCH BUILD_LOG: refuse a wrong tag, a wrong ELF, or an 
     if grep -v '^UND ' "$dir/dynsym.txt" | grep -vq ' PyInit_'; then
         echo "$so exports more than its PyInit function:"; grep -v '^UND ' "$dir/dynsym.txt"; return 1
     fi
-    grep -q "native core links vendored liboqs: .*${liboqs_a}$" "$log" \
+    grep -q "native core links vendored liboqs: .*/liboqs\\.a$" "$log" \
         || { echo "the build did not link the vendored static liboqs (see $log)"; return 1; }
     echo "$(basename "$wheel"): $machine ELF, liboqs linked in ($(readelf -dW "$so" | grep -c NEEDED) NEEDED: $(readelf -dW "$so" | sed -n 's/.*NEEDED.*\[\(.*\)\]/\1/p' | tr '\n' ' '))"
 }
 
 # -- build -------------------------------------------------------------------------
 echo '{ global: PyInit_*; local: *; };' >"$work/exports.map"
-build_requires=$("$work/tools/bin/python" -c 'import sys, tomllib
-print(" ".join(tomllib.load(open(sys.argv[1], "rb"))["build-system"]["requires"]))' "$repo/pyproject.toml")
+mapfile -t build_requires < <("$work/tools/bin/python" -c 'import sys, tomllib
+print("\n".join(tomllib.load(open(sys.argv[1], "rb"))["build-system"]["requires"]))' "$repo/pyproject.toml")
 built=()
 for arch in $archs; do
     make_toolchain "$arch"
@@ -189,7 +188,7 @@ for arch in $archs; do
         # without isolation, since an isolated one would fetch them for the target platform.
         [ -x "$work/build-$v/bin/python" ] || {
             "$py" -m venv "$work/build-$v"
-            "$work/build-$v/bin/pip" install -q build $build_requires >"$work/tools.log" 2>&1 \
+            "$work/build-$v/bin/pip" install -q build "${build_requires[@]}" >"$work/tools.log" 2>&1 \
                 || { cat "$work/tools.log"; die "cannot install the build requirements for $v"; }
         }
         src="$work/src-$arch-$v"
@@ -239,9 +238,9 @@ for wheel in "${built[@]}"; do
 done
 
 if [ -n "$emulate" ]; then
-    emu_v=$(cd "$emulate/usr/bin" && ls python3.[0-9]* | grep -E '^python3\.[0-9]+$' | sort -V | tail -1)
-    emu_v=${emu_v#python}
-    wheel=$(ls "$out"/*-cp${emu_v/./}-cp${emu_v/./}-*aarch64.whl 2>/dev/null | head -1 || true)
+    emu_v=$(printf '%s\n' "$emulate"/usr/bin/python3.[0-9]* | grep -E '/python3\.[0-9]+$' | sort -V | tail -1)
+    emu_v=${emu_v##*python}
+    wheel=$(ls "$out"/*-cp"${emu_v/./}"-cp"${emu_v/./}"-*aarch64.whl 2>/dev/null | head -1 || true)
     [ -n "$wheel" ] || die "--emulate: no aarch64 wheel for $emulate's python$emu_v in $out"
     bash "$repo/.ci/wheel-smoke.sh" --emulate "$emulate" "$wheel" "${smoke_args[@]}"
 fi
