@@ -5,14 +5,17 @@
 # Ubuntu 20.04, RHEL 8, Amazon Linux 2 and ARM servers.
 #
 #   .ci/wheels.sh [--archs "x86_64 aarch64"] [--pythons "3.11 3.12 3.13"]
-#                 [--vectors DIR] [--emulate ROOT] [--keep] OUT
+#                 [--glibc 2.17] [--vectors DIR] [--emulate ROOT] [--keep] OUT
 #
 # - liboqs comes from the populated vendor/liboqs submodule, built by
 #   CMakeLists.txt (static, OQS_DIST_BUILD: runtime CPU dispatch, AVX2 on
 #   x86_64, NEON on aarch64) with the zig toolchain passed through.
 # - Every wheel is built from the sdist (which must carry vendor/liboqs),
-#   repaired to manylinux_2_17 by auditwheel, and refused when its extension
-#   needs an external liboqs.
+#   repaired by auditwheel, and refused unless its tag is manylinux_2_N with
+#   N <= the --glibc minor (default 2.17), or when its extension needs an
+#   external liboqs. Below glibc 2.25 liboqs has no getentropy() and opens
+#   /dev/urandom on every call that needs randomness (slower keygen and
+#   encapsulation); --glibc 2.26 gives it getentropy() at the cost of the tag.
 # - Every x86_64 wheel whose Python runs here is installed into a fresh venv
 #   outside the checkout and smoke-tested (.ci/wheel-smoke.sh --test).
 # - --emulate ROOT also runs the aarch64 wheel for ROOT's python3 under
@@ -26,6 +29,7 @@ set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 
 archs="x86_64 aarch64"
+glibc="2.17"
 pythons="3.11 3.12 3.13"
 vectors="$repo/tests/vectors/wycheproof"
 emulate=""
@@ -35,6 +39,7 @@ while [ $# -gt 0 ]; do
     case $1 in
         --archs) archs=$2; shift 2 ;;
         --pythons) pythons=$2; shift 2 ;;
+        --glibc) glibc=$2; shift 2 ;;
         --vectors) vectors=$2; shift 2 ;;
         --emulate) emulate=$2; shift 2 ;;
         --keep) keep=1; shift ;;
@@ -51,7 +56,7 @@ say() { echo "wheels: $*"; }
 die() { echo "wheels: $*" >&2; exit 1; }
 
 if [ ! -f "$repo/vendor/liboqs/CMakeLists.txt" ]; then
-    die "vendor/liboqs is not populated. These wheels are built for glibc 2.17 and for aarch64 from
+    die "vendor/liboqs is not populated. These wheels are built for an old glibc and for aarch64 from
 liboqs's sources: run 'git submodule update --init vendor/liboqs' first. (A wheel for this
 machine only, against an installed liboqs, is what .ci/wheel-smoke.sh builds.)"
 fi
@@ -107,7 +112,7 @@ for a in "\$@"; do
     esac
     args+=("\$a")
 done
-exec $zig cc -target $arch-linux-gnu.2.17 "\${args[@]}"
+exec $zig cc -target $arch-linux-gnu.$glibc "\${args[@]}"
 EOF
     printf '#!/bin/sh\nexec %s ar "$@"\n' "$zig" >"$dir/ar"
     printf '#!/bin/sh\nexec %s ranlib "$@"\n' "$zig" >"$dir/ranlib"
@@ -147,10 +152,14 @@ grep -q '/vendor/liboqs/CMakeLists.txt$' "$work/sdist.txt" || die "$sdist does n
 
 # -- checks on a repaired wheel ----------------------------------------------------
 check_wheel() {  # WHEEL ARCH BUILD_LOG: refuse a wrong tag, a wrong ELF, or an external liboqs
-    local wheel=$1 arch=$2 log=$3 dir="$work/check" so machine
+    local wheel=$1 arch=$2 log=$3 dir="$work/check" so machine tag minor
     rm -rf "$dir" && mkdir -p "$dir"
     "$work/tools/bin/auditwheel" show "$wheel" >"$dir/show.txt" 2>&1 || { cat "$dir/show.txt"; return 1; }
-    grep -q "manylinux_2_17_$arch" "$dir/show.txt" || { cat "$dir/show.txt"; echo "not manylinux_2_17_$arch"; return 1; }
+    tag=$(grep -o "\"manylinux_2_[0-9]*_$arch\"" "$dir/show.txt" | head -1 | tr -d '"')
+    minor=${tag#manylinux_2_}; minor=${minor%%_*}
+    if [ -z "$tag" ] || [ "$minor" -gt "${glibc#2.}" ]; then
+        cat "$dir/show.txt"; echo "not manylinux_2_${glibc#2.}_$arch or older"; return 1
+    fi
     (cd "$dir" && "$work/tools/bin/python" -m zipfile -e "$wheel" tree)
     so=$(find "$dir/tree" -name '_oqs*.so' | head -1)
     [ -n "$so" ] || { echo "no native extension in $wheel"; return 1; }
@@ -216,7 +225,7 @@ for arch in $archs; do
         fi
         raw=$(ls "$work/raw-$arch-$v"/*.whl)
         # auto: the most compatible tag the wheel qualifies for (auditwheel names only the
-        # host's architecture otherwise); check_wheel then insists on manylinux_2_17.
+        # host's architecture otherwise); check_wheel then holds it to --glibc.
         "$work/tools/bin/auditwheel" repair --plat auto -w "$work/repaired-$arch-$v" "$raw" \
             >"$work/repair-$arch-$v.log" 2>&1 || { cat "$work/repair-$arch-$v.log"; die "auditwheel repair refused $(basename "$raw")"; }
         wheel=$(ls "$work/repaired-$arch-$v"/*.whl)
