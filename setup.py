@@ -103,7 +103,7 @@ class BuildNative(build_ext):
 
 native_core = Extension(
     "secretumvault.pqc.backends._oqs",
-    sources=["secretumvault/pqc/backends/_oqs.pyx", "csrc/sv_glue.c"],
+    sources=["secretumvault/pqc/backends/_oqs.pyx", "csrc/sv_glue.c", "csrc/sv_floor.c"],
     extra_compile_args=["-O2", "-fvisibility=hidden"] if os.name != "nt" else [],
 )
 

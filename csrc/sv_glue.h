@@ -1,8 +1,10 @@
 /*
- * Small C helpers for the SecretumVault native core (secretumvault/_oqs.pyx).
+ * Small C helpers for the SecretumVault native core
+ * (secretumvault/pqc/backends/_oqs.pyx).
  *
  * Everything here runs without the GIL and takes explicit lengths, in the
- * style of liboqs's own API. Nothing here allocates or keeps secrets.
+ * style of liboqs's own API. Nothing here allocates memory: secrets are
+ * written only into buffers the caller owns (and wipes).
  */
 #ifndef SECRETUMVAULT_SV_GLUE_H
 #define SECRETUMVAULT_SV_GLUE_H
@@ -38,14 +40,5 @@ size_t sv_sig_verify_batch(const OQS_SIG *sig, size_t n, const uint8_t *const *m
                            const size_t *signature_lens, const uint8_t *const *contexts,
                            const size_t *context_lens, const uint8_t *const *public_keys,
                            OQS_STATUS *status);
-
-/*
- * The "C floor" for benchmarks: `iterations` back-to-back calls of one liboqs
- * operation from C, exactly as the bindings make them, timed with a
- * monotonic clock. Returns nanoseconds per call, or -1.0 if a call failed.
- * op: 0 keypair, 1 encaps, 2 decaps (KEM); 0 keypair, 1 sign, 2 verify (SIG).
- */
-double sv_floor_kem(const OQS_KEM *kem, int op, size_t iterations);
-double sv_floor_sig(const OQS_SIG *sig, int op, size_t iterations, size_t message_len);
 
 #endif /* SECRETUMVAULT_SV_GLUE_H */

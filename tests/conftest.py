@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from typing import Any
 
 import pytest
 
@@ -50,3 +51,8 @@ def sig_or_skip(name: str, backend: str) -> pqc.Signature:
     if name not in pqc.signature_algorithms(backend):
         pytest.skip(f"the {backend} backend does not provide {name}")
     return pqc.Signature(name, backend=backend)
+
+
+def untyped(value: object) -> Any:
+    """Hand an API a value its annotations rule out, as an untyped caller could (no type: ignore)."""
+    return value

@@ -5,13 +5,14 @@ from __future__ import annotations
 import os
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
 from secretumvault import errors, pqc
 
-from .conftest import kem_or_skip, sig_or_skip
+from .conftest import kem_or_skip, sig_or_skip, untyped
 
 
 def test_native_build_ships_every_algorithm(native: str) -> None:
@@ -47,7 +48,7 @@ def test_batch_errors_name_the_bad_item(backend: str) -> None:
     with pytest.raises(errors.InvalidCiphertext):
         kem.decapsulate_batch(kp.secret_key, [ct, ct[:-1]])
     with pytest.raises(errors.InvalidKey):
-        kem.encapsulate_batch([kp.public_key, "not a key"])  # type: ignore[list-item]
+        kem.encapsulate_batch([kp.public_key, untyped("not a key")])
     other = kem_or_skip("ML-KEM-1024", backend).generate_keypair()
     with pytest.raises(errors.InvalidKey):
         kem.encapsulate_batch([other.public_key])
@@ -90,7 +91,7 @@ def test_eight_threads_share_keys_and_get_correct_results(backend: str) -> None:
         assert list(pool.map(hammer, range(8))) == [120] * 8
 
 
-def _overlap_ratio(work: object) -> float:
+def _overlap_ratio(work: Callable[[], None]) -> float:
     """(sum of the two threads' CPU time) / (wall time of running them together).
 
     Holding the GIL, two threads can never be on the CPU at once, so the ratio
@@ -103,7 +104,7 @@ def _overlap_ratio(work: object) -> float:
     def run(slot: int) -> None:
         barrier.wait()
         start = time.thread_time()
-        work()  # type: ignore[operator]
+        work()
         cpu[slot] = time.thread_time() - start
 
     threads = [threading.Thread(target=run, args=(i,)) for i in range(2)]
@@ -168,3 +169,18 @@ def test_importing_the_package_loads_no_engine() -> None:
     code = "import sys, secretumvault; print(sorted(m for m in sys.modules if m.startswith('secretumvault')))"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "['secretumvault', 'secretumvault.errors']"
+
+
+def test_c_floor_validates_its_arguments(native: str) -> None:
+    from secretumvault.pqc.backends import oqs
+
+    assert oqs.c_floor("ML-KEM-768", "encaps", 3) > 0
+    assert oqs.c_floor("ML-DSA-44", "verify", 2) > 0
+    # A negative count once became ~2**64 iterations with the GIL released.
+    for bad in (0, -1, 10**12):
+        with pytest.raises(errors.InvalidArgument, match="iterations"):
+            oqs.c_floor("ML-KEM-768", "encaps", bad)
+    with pytest.raises(errors.InvalidArgument, match="keygen, encaps, decaps"):
+        oqs.c_floor("ML-KEM-768", "sign", 1)
+    with pytest.raises(errors.UnsupportedAlgorithm):
+        oqs.c_floor("ML-KEM-9", "encaps", 1)

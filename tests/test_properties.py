@@ -64,18 +64,17 @@ def test_random_ciphertexts_decapsulate_without_error(backend: str, ciphertext: 
     assert len(kp.secret_key.decapsulate(ciphertext)) == 32
 
 
-_cache: dict[tuple[str, str], object] = {}
+_kem_cache: dict[str, pqc.KemKeyPair] = {}
+_sig_cache: dict[str, pqc.SigKeyPair] = {}
 
 
 def _kem_keys(backend: str) -> pqc.KemKeyPair:
-    key = ("kem", backend)
-    if key not in _cache:
-        _cache[key] = kem_or_skip("ML-KEM-768", backend).generate_keypair()
-    return _cache[key]  # type: ignore[return-value]
+    if backend not in _kem_cache:
+        _kem_cache[backend] = kem_or_skip("ML-KEM-768", backend).generate_keypair()
+    return _kem_cache[backend]
 
 
 def _sig_keys(backend: str) -> pqc.SigKeyPair:
-    key = ("sig", backend)
-    if key not in _cache:
-        _cache[key] = sig_or_skip("ML-DSA-44", backend).generate_keypair()
-    return _cache[key]  # type: ignore[return-value]
+    if backend not in _sig_cache:
+        _sig_cache[backend] = sig_or_skip("ML-DSA-44", backend).generate_keypair()
+    return _sig_cache[backend]

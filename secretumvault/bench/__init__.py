@@ -15,6 +15,7 @@ here is imported by the rest of the package.
 from __future__ import annotations
 
 import contextlib
+import functools
 import importlib.util
 import io
 import os
@@ -210,8 +211,7 @@ def _floor_runner(alg: str, op: str) -> Callable[[int], float]:
 
     if not native.is_available():
         raise Unavailable("native core not built")
-    handle = native.Kem(alg) if alg == KEM else native.Signature(alg)
-    return lambda n: float(handle.c_floor(op, n))
+    return functools.partial(native.c_floor, alg, op)
 
 
 def run(quick: bool = False) -> Iterator[Result]:
@@ -234,7 +234,7 @@ def run(quick: bool = False) -> Iterator[Result]:
         try:
             floor = _floor_runner(alg, op)
             n_floor = max(1, int(budget_ns / max(floor(3), 1.0)))
-            runners[FLOOR] = lambda floor=floor, n=n_floor: floor(n)  # type: ignore[misc]
+            runners[FLOOR] = functools.partial(floor, n_floor)
         except Unavailable as exc:
             reasons[FLOOR] = str(exc)
         for name, make in makers.items():
@@ -245,7 +245,7 @@ def run(quick: bool = False) -> Iterator[Result]:
             # the comparison short without changing what is measured.
             share = 0.2 if name == "kyber-py/dilithium-py" else 1.0
             n = _calibrate(fn, budget_ns * share)
-            runners[name] = lambda fn=fn, n=n: _python_run(fn, n)  # type: ignore[misc]
+            runners[name] = functools.partial(_python_run, fn, n)
         samples: dict[str, list[float]] = {name: [] for name in runners}
         for _ in range(repeats):
             for name, runner in runners.items():

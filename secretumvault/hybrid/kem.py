@@ -34,10 +34,10 @@ from secretumvault.errors import (
     InvalidArgument,
     InvalidCiphertext,
     InvalidKey,
-    InvalidType,
     UnsupportedAlgorithm,
 )
 from secretumvault.pqc._buffers import as_bytes
+from secretumvault.pqc._buffers import refuse_pickle as _refuse_pickle
 from secretumvault.pqc.keys import Buffer, Encapsulation, KemKeyPair, KemPublicKey, KemSecretKey
 
 __all__ = [
@@ -83,10 +83,6 @@ def xwing_combiner(ss_m: bytes, ss_x: bytes, ct_x: bytes, pk_x: bytes, label: by
     Every input but the label is 32 bytes, so plain concatenation is unambiguous.
     """
     return hashlib.sha3_256(ss_m + ss_x + ct_x + pk_x + label).digest()
-
-
-def _refuse_pickle(obj: object) -> NoReturn:
-    raise InvalidType(f"{type(obj).__name__} is not picklable; serialise it with to_bytes()")
 
 
 class HybridKemPublicKey(KemPublicKey):

@@ -39,11 +39,11 @@ from secretumvault.errors import (
     InvalidArgument,
     InvalidKey,
     InvalidSignature,
-    InvalidType,
     UnsupportedAlgorithm,
 )
 from secretumvault.hybrid.classical import ECDSA_P256, ED25519, ClassicalSignature
 from secretumvault.pqc._buffers import as_bytes
+from secretumvault.pqc._buffers import refuse_pickle as _refuse_pickle
 from secretumvault.pqc.keys import Buffer, SigKeyPair, SigPublicKey, SigSecretKey
 
 __all__ = [
@@ -101,10 +101,6 @@ SIGNATURE_ALGORITHMS: tuple[str, ...] = tuple(_SPECS)
 _PQC_SEED_FORM = 0x01
 _PQC_EXPANDED_FORM = 0x02
 _MLDSA_SEED_SIZE = 32  # FIPS 204 xi
-
-
-def _refuse_pickle(obj: object) -> NoReturn:
-    raise InvalidType(f"{type(obj).__name__} is not picklable; serialise it with to_bytes()")
 
 
 class HybridSigPublicKey(SigPublicKey):

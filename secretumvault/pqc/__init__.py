@@ -18,6 +18,7 @@ from collections.abc import Iterable, Sequence
 
 from secretumvault.errors import UnsupportedAlgorithm
 from secretumvault.pqc import backends as _backends
+from secretumvault.pqc.backends import KemFactory, SignatureFactory
 from secretumvault.pqc.keys import (
     Buffer,
     Encapsulation,
@@ -102,80 +103,107 @@ def _backend_name(backend: str | None) -> str:
     return backend
 
 
-class Kem:
+class _Facade:
+    """What :class:`Kem` and :class:`Signature` share: the backend's factory and its sizes."""
+
+    __slots__ = ("_impl",)
+    _impl: KemFactory | SignatureFactory
+
+    @property
+    def name(self) -> str:
+        """Algorithm name, e.g. 'ML-KEM-768'."""
+        return self._impl.name
+
+    @property
+    def backend(self) -> str:
+        """The backend in use."""
+        return self._impl.backend
+
+    @property
+    def public_key_size(self) -> int:
+        return self._impl.params.public_key_size
+
+    @property
+    def secret_key_size(self) -> int:
+        """Size of the expanded secret key (the seed is smaller)."""
+        return self._impl.params.secret_key_size
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.name!r}, backend={self.backend!r})"
+
+
+class Kem(_Facade):
     """An ML-KEM parameter set on one backend: a factory for keys.
 
     ``backend=None`` uses the configured default; ``"auto"`` prefers the native
     "oqs" backend and falls back to "openssl" when it lacks the algorithm.
     """
 
-    __slots__ = ("_impl",)
+    __slots__ = ()
+    _impl: KemFactory
 
     def __init__(self, name: str, backend: str | None = None) -> None:
         self._impl = _backends.kem(name, _backend_name(backend))
 
-    name = property(lambda self: self._impl.name, doc="Algorithm name, e.g. 'ML-KEM-768'.")
-    backend = property(lambda self: self._impl.backend, doc="The backend in use.")
-    public_key_size = property(lambda self: self._impl.params.public_key_size)
-    secret_key_size = property(lambda self: self._impl.params.secret_key_size)
-    ciphertext_size = property(lambda self: self._impl.params.ciphertext_size)
-    shared_secret_size = property(lambda self: self._impl.params.shared_secret_size)
+    @property
+    def ciphertext_size(self) -> int:
+        return self._impl.params.ciphertext_size
+
+    @property
+    def shared_secret_size(self) -> int:
+        return self._impl.params.shared_secret_size
 
     def generate_keypair(self) -> KemKeyPair:
         """A fresh key pair from the operating system's CSPRNG."""
-        return self._impl.generate_keypair()  # type: ignore[no-any-return]
+        return self._impl.generate_keypair()
 
     def keypair_from_seed(self, seed: Buffer) -> KemKeyPair:
         """FIPS 203 deterministic key generation from the 64-byte seed ``d || z``."""
-        return self._impl.keypair_from_seed(seed)  # type: ignore[no-any-return]
+        return self._impl.keypair_from_seed(seed)
 
     def public_key_from_bytes(self, data: Buffer) -> KemPublicKey:
         """Load an encapsulation key; runs the FIPS 203 modulus check."""
-        return self._impl.public_key_from_bytes(data)  # type: ignore[no-any-return]
+        return self._impl.public_key_from_bytes(data)
 
     def secret_key_from_bytes(self, data: Buffer) -> KemSecretKey:
         """Load an expanded decapsulation key; runs the FIPS 203 hash check."""
-        return self._impl.secret_key_from_bytes(data)  # type: ignore[no-any-return]
+        return self._impl.secret_key_from_bytes(data)
 
     def encapsulate_batch(self, public_keys: Sequence[KemPublicKey]) -> list[Encapsulation]:
         """One encapsulation to each key, in one native call on "oqs"."""
-        return self._impl.encapsulate_batch(public_keys)  # type: ignore[no-any-return]
+        return self._impl.encapsulate_batch(public_keys)
 
     def decapsulate_batch(self, secret_key: KemSecretKey, ciphertexts: Sequence[Buffer]) -> list[bytes]:
         """Decapsulate many ciphertexts under one key, in one native call on "oqs"."""
-        return self._impl.decapsulate_batch(secret_key, ciphertexts)  # type: ignore[no-any-return]
-
-    def __repr__(self) -> str:
-        return f"Kem({self.name!r}, backend={self.backend!r})"
+        return self._impl.decapsulate_batch(secret_key, ciphertexts)
 
 
-class Signature:
+class Signature(_Facade):
     """An ML-DSA parameter set on one backend: a factory for keys."""
 
-    __slots__ = ("_impl",)
+    __slots__ = ()
+    _impl: SignatureFactory
 
     def __init__(self, name: str, backend: str | None = None) -> None:
         self._impl = _backends.signature(name, _backend_name(backend))
 
-    name = property(lambda self: self._impl.name, doc="Algorithm name, e.g. 'ML-DSA-65'.")
-    backend = property(lambda self: self._impl.backend, doc="The backend in use.")
-    public_key_size = property(lambda self: self._impl.params.public_key_size)
-    secret_key_size = property(lambda self: self._impl.params.secret_key_size)
-    signature_size = property(lambda self: self._impl.params.signature_size)
+    @property
+    def signature_size(self) -> int:
+        return self._impl.params.signature_size
 
     def generate_keypair(self) -> SigKeyPair:
         """A fresh key pair from the operating system's CSPRNG."""
-        return self._impl.generate_keypair()  # type: ignore[no-any-return]
+        return self._impl.generate_keypair()
 
     def keypair_from_seed(self, seed: Buffer) -> SigKeyPair:
         """FIPS 204 key generation from the 32-byte seed ``xi`` (where the backend offers it)."""
-        return self._impl.keypair_from_seed(seed)  # type: ignore[no-any-return]
+        return self._impl.keypair_from_seed(seed)
 
     def public_key_from_bytes(self, data: Buffer) -> SigPublicKey:
-        return self._impl.public_key_from_bytes(data)  # type: ignore[no-any-return]
+        return self._impl.public_key_from_bytes(data)
 
     def secret_key_from_bytes(self, data: Buffer) -> SigSecretKey:
-        return self._impl.secret_key_from_bytes(data)  # type: ignore[no-any-return]
+        return self._impl.secret_key_from_bytes(data)
 
     def verify_batch(self, items: Iterable[tuple[SigPublicKey, Buffer, Buffer, Buffer]]) -> list[bool]:
         """Verify ``(public_key, signature, message, context)`` tuples; one native call on "oqs".
@@ -183,7 +211,4 @@ class Signature:
         Returns one boolean per item instead of raising, so a batch reports
         every bad signature rather than stopping at the first.
         """
-        return self._impl.verify_batch(items)  # type: ignore[no-any-return]
-
-    def __repr__(self) -> str:
-        return f"Signature({self.name!r}, backend={self.backend!r})"
+        return self._impl.verify_batch(items)

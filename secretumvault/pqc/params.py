@@ -7,6 +7,7 @@ against these numbers, so a wrong length gets the same error everywhere.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TypeVar
 
 from secretumvault.errors import UnsupportedAlgorithm
 
@@ -34,6 +35,8 @@ class SigParams:
     max_context_size: int = 255
 
 
+_P = TypeVar("_P", KemParams, SigParams)
+
 KEM_PARAMS: dict[str, KemParams] = {
     p.name: p
     for p in (
@@ -54,16 +57,14 @@ SIG_PARAMS: dict[str, SigParams] = {
 
 
 def kem_params(name: object) -> KemParams:
-    try:
-        return KEM_PARAMS[name]  # type: ignore[index]
-    except (KeyError, TypeError):
-        raise UnsupportedAlgorithm(f"unknown KEM {name!r}; expected one of {', '.join(KEM_PARAMS)}") from None
+    return _lookup(KEM_PARAMS, name, "KEM")
 
 
 def sig_params(name: object) -> SigParams:
-    try:
-        return SIG_PARAMS[name]  # type: ignore[index]
-    except (KeyError, TypeError):
-        raise UnsupportedAlgorithm(
-            f"unknown signature algorithm {name!r}; expected one of {', '.join(SIG_PARAMS)}"
-        ) from None
+    return _lookup(SIG_PARAMS, name, "signature algorithm")
+
+
+def _lookup(table: dict[str, _P], name: object, family: str) -> _P:
+    if isinstance(name, str) and name in table:
+        return table[name]
+    raise UnsupportedAlgorithm(f"unknown {family} {name!r}; expected one of {', '.join(table)}")

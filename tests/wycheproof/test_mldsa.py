@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from secretumvault import errors
+from secretumvault import errors, pqc
 
 from ..conftest import sig_or_skip
 from .loader import Case, cases
@@ -74,10 +74,10 @@ def test_mldsa_sign_from_seed(case: Case, backend: str) -> None:
     kp.public_key.verify(own, msg, ctx)
 
 
-def _assert_context_rejected(secret_key: object, msg: bytes, ctx: bytes) -> None:
+def _assert_context_rejected(secret_key: pqc.SigSecretKey, msg: bytes, ctx: bytes) -> None:
     assert len(ctx) > 255
     with pytest.raises(errors.InvalidArgument, match="at most 255 bytes"):
-        secret_key.sign(msg, ctx)  # type: ignore[attr-defined]
+        secret_key.sign(msg, ctx)
 
 
 def case_algorithm(case: Case) -> str:

@@ -2,20 +2,42 @@
 
 Only this package touches the compiled core or pyca/cryptography's PQC classes.
 Each backend module exposes ``NAME``, ``is_available()``, ``kem_names()``,
-``sig_names()`` and two algorithm factories; :func:`kem` and :func:`signature`
-pick the backend by name, with ``"auto"`` preferring the native core.
+``sig_names()`` and two factories, ``Kem(name)`` and ``Signature(name)``, whose
+objects have the shapes :class:`KemFactory` and :class:`SignatureFactory`;
+:func:`kem` and :func:`signature` pick the backend by name, with ``"auto"``
+preferring the native core.
 """
 
 from __future__ import annotations
 
 import importlib
+from collections.abc import Iterable
 from types import ModuleType
-from typing import Any
+from typing import Protocol
 
 from secretumvault.errors import BackendUnavailable, UnsupportedAlgorithm
-from secretumvault.pqc.params import kem_params, sig_params
+from secretumvault.pqc.keys import (
+    Buffer,
+    Encapsulation,
+    KemKeyPair,
+    KemPublicKey,
+    KemSecretKey,
+    SigKeyPair,
+    SigPublicKey,
+    SigSecretKey,
+)
+from secretumvault.pqc.params import KemParams, SigParams, kem_params, sig_params
 
-__all__ = ["BACKENDS", "available_backends", "kem", "native_import_error", "resolve", "signature"]
+__all__ = [
+    "BACKENDS",
+    "KemFactory",
+    "SignatureFactory",
+    "available_backends",
+    "kem",
+    "native_import_error",
+    "resolve",
+    "signature",
+]
 
 #: Preference order for "auto".
 BACKENDS = ("oqs", "openssl")
@@ -77,11 +99,46 @@ def resolve(name: str, *, kem: str | None = None, sig: str | None = None) -> Mod
     return module
 
 
-def kem(name: str, backend: str) -> Any:
-    """The backend's algorithm object for KEM ``name``."""
-    return resolve(backend, kem=name).Kem(name)
+class KemFactory(Protocol):
+    """One ML-KEM parameter set on one backend (``_oqs.KemMechanism``, ``openssl.Kem``)."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def backend(self) -> str: ...
+    @property
+    def params(self) -> KemParams: ...
+    def generate_keypair(self) -> KemKeyPair: ...
+    def keypair_from_seed(self, seed: Buffer) -> KemKeyPair: ...
+    def public_key_from_bytes(self, data: Buffer) -> KemPublicKey: ...
+    def secret_key_from_bytes(self, data: Buffer) -> KemSecretKey: ...
+    def encapsulate_batch(self, public_keys: Iterable[KemPublicKey]) -> list[Encapsulation]: ...
+    def decapsulate_batch(self, secret_key: KemSecretKey, ciphertexts: Iterable[Buffer]) -> list[bytes]: ...
 
 
-def signature(name: str, backend: str) -> Any:
-    """The backend's algorithm object for signature scheme ``name``."""
-    return resolve(backend, sig=name).Signature(name)
+class SignatureFactory(Protocol):
+    """One ML-DSA parameter set on one backend (``_oqs.SigMechanism``, ``openssl.Signature``)."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def backend(self) -> str: ...
+    @property
+    def params(self) -> SigParams: ...
+    def generate_keypair(self) -> SigKeyPair: ...
+    def keypair_from_seed(self, seed: Buffer) -> SigKeyPair: ...
+    def public_key_from_bytes(self, data: Buffer) -> SigPublicKey: ...
+    def secret_key_from_bytes(self, data: Buffer) -> SigSecretKey: ...
+    def verify_batch(self, items: Iterable[tuple[SigPublicKey, Buffer, Buffer, Buffer]]) -> list[bool]: ...
+
+
+def kem(name: str, backend: str) -> KemFactory:
+    """The backend's factory for KEM ``name``."""
+    factory: KemFactory = resolve(backend, kem=name).Kem(name)
+    return factory
+
+
+def signature(name: str, backend: str) -> SignatureFactory:
+    """The backend's factory for signature scheme ``name``."""
+    factory: SignatureFactory = resolve(backend, sig=name).Signature(name)
+    return factory

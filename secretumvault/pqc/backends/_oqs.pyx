@@ -7,11 +7,15 @@ Contracts (docs/design.md, "The native core"):
 * inputs are any C-contiguous buffer, read in place (no copy);
 * outputs are ``bytes`` allocated once at their final size and filled by liboqs;
 * secret keys live in memory owned by their object, wiped with
-  ``OQS_MEM_cleanse`` when it dies, and leave only through ``to_bytes()``;
+  ``OQS_MEM_cleanse`` when it dies, and leave only through ``to_bytes()``
+  and ``seed_bytes()``;
 * bad input raises an exception from ``secretumvault.errors`` naming what was
   expected. liboqs is never handed a buffer of the wrong size.
 
-Only ``secretumvault.pqc.backends.oqs`` imports this module.
+Layout: ``_Mechanism`` (one parameter set: the liboqs handle and the key
+factories), ``_PublicKey`` and ``_SecretKey`` hold what ML-KEM and ML-DSA
+share; ``KemMechanism``/``SigMechanism`` and their key classes add the
+operations. Only ``secretumvault.pqc.backends.oqs`` imports this module.
 """
 
 cimport cython
@@ -33,7 +37,10 @@ from secretumvault.errors import (
     NativeError,
     UnsupportedAlgorithm,
 )
+from secretumvault.pqc._buffers import refuse_pickle
+from secretumvault.pqc import keys as _abc
 from secretumvault.pqc.keys import Encapsulation, KemKeyPair, SigKeyPair
+from secretumvault.pqc.params import kem_params, sig_params
 
 
 cdef extern from "oqs/oqs.h" nogil:
@@ -114,29 +121,11 @@ cdef extern from "sv_glue.h" nogil:
                                const size_t *signature_lens, const uint8_t **contexts,
                                const size_t *context_lens, const uint8_t **public_keys,
                                OQS_STATUS *status)
+
+
+cdef extern from "sv_floor.h" nogil:
     double sv_floor_kem(const OQS_KEM *kem, int op, size_t iterations)
     double sv_floor_sig(const OQS_SIG *sig, int op, size_t iterations, size_t message_len)
-
-
-# Result tuples (Encapsulation, KemKeyPair, SigKeyPair) are namedtuple subclasses of
-# tuple. Building them through tuple.__new__ costs an argument tuple and a
-# generic call on every encapsulation; allocating the subclass directly, as
-# CPython's own tuple_subtype_new does, does not.
-cdef extern from *:
-    """
-    static PyObject *sv_pair(PyObject *type, PyObject *first, PyObject *second) {
-        PyObject *pair = ((PyTypeObject *)type)->tp_alloc((PyTypeObject *)type, 2);
-        if (pair == NULL) {
-            return NULL;
-        }
-        Py_INCREF(first);
-        PyTuple_SET_ITEM(pair, 0, first);
-        Py_INCREF(second);
-        PyTuple_SET_ITEM(pair, 1, second);
-        return pair;
-    }
-    """
-    object sv_pair(object type, object first, object second)
 
 
 # Build facts, fixed by setup.py at compile time.
@@ -160,6 +149,10 @@ _BACKEND = "oqs"
 # Key objects are made only by this module: __cinit__ demands this token, which
 # Python code cannot reach, so no half-built key (NULL buffers) can ever exist.
 cdef object _CONSTRUCT = object()
+
+# Result tuples are namedtuples; tuple.__new__ builds them without the
+# namedtuple's Python-level __new__.
+cdef object _new_tuple = tuple.__new__
 
 
 # -- buffers ------------------------------------------------------------------------
@@ -185,14 +178,6 @@ cdef inline uint8_t *_bytes_ptr(bytes b):
     return <uint8_t *>PyBytes_AS_STRING(b)
 
 
-cdef uint8_t *_secure_copy(const uint8_t *src, size_t length) except NULL:
-    cdef uint8_t *dst = <uint8_t *>malloc(length)
-    if dst == NULL:
-        raise MemoryError()
-    memcpy(dst, src, length)
-    return dst
-
-
 cdef inline void _wipe_free(uint8_t **ptr, size_t length) noexcept:
     if ptr[0] != NULL:
         OQS_MEM_cleanse(ptr[0], length)
@@ -200,157 +185,336 @@ cdef inline void _wipe_free(uint8_t **ptr, size_t length) noexcept:
         ptr[0] = NULL
 
 
+cdef uint8_t *_owned_copy(const uint8_t *src, size_t length) except NULL:
+    """A malloc'd copy for secret material; the caller wipes and frees it."""
+    cdef uint8_t *dst = <uint8_t *>malloc(length)
+    if dst == NULL:
+        raise MemoryError()
+    memcpy(dst, src, length)
+    return dst
+
+
+cdef int _check_length(Py_ssize_t got, Py_ssize_t expected, str name, str what, object exc) except -1:
+    if got != expected:
+        raise exc(f"{name} {what} are {expected} bytes, got {got}")
+    return 0
+
+
 cdef bytes _context_bytes(object context):
     """Validate a FIPS 204 context string; returns it as bytes (it is public data)."""
     cdef Py_buffer view
     _acquire(context, &view, "context")
     try:
-        if view.len > _MAX_CONTEXT:
-            raise InvalidArgument(f"FIPS 204 context strings are at most {_MAX_CONTEXT} bytes, got {view.len}")
+        _check_context_length(view.len)
         return PyBytes_FromStringAndSize(<char *>view.buf, view.len)
     finally:
         PyBuffer_Release(&view)
 
 
-# -- ML-KEM -------------------------------------------------------------------------
+cdef inline int _check_context_length(Py_ssize_t length) except -1:
+    if length > _MAX_CONTEXT:
+        raise InvalidArgument(f"FIPS 204 context strings are at most {_MAX_CONTEXT} bytes, got {length}")
+    return 0
 
-@cython.final
-cdef class KemAlgorithm:
-    """One ML-KEM parameter set: the shared liboqs handle and the key factories."""
 
-    cdef OQS_KEM *_kem
+# -- what ML-KEM and ML-DSA share ---------------------------------------------------
+
+cdef class _Mechanism:
+    """One parameter set: sizes, key loading and the shared-instance cache."""
+
     cdef readonly str name
     cdef readonly object params
-    cdef readonly Py_ssize_t public_key_size, secret_key_size, ciphertext_size, shared_secret_size
-    cdef Py_ssize_t _seed_size, _encaps_seed_size
+    cdef readonly Py_ssize_t public_key_size, secret_key_size
+    cdef Py_ssize_t _seed_size
+    # How errors name the two key encodings ("encapsulation key") and the seeds ("seeds (xi)").
+    cdef str _public_noun, _secret_noun, _seeds_phrase
+    cdef type _public_cls, _secret_cls
 
-    _instances = {}
+    def __cinit__(self, name):
+        # Runs before the subclass's __cinit__, which then knows ``name`` is one of its own.
+        known = self._liboqs_names
+        if not isinstance(name, str) or name not in known:
+            raise UnsupportedAlgorithm(
+                f"unknown {self._family} {name!r} for the oqs backend; expected one of {', '.join(known)}"
+            )
 
-    @staticmethod
-    def get(name):
+    @classmethod
+    def get(cls, name):
         """The shared handle for ``name``; created once per algorithm."""
         try:
-            return KemAlgorithm._instances[name]
+            return cls._instances[name]
         except (KeyError, TypeError):
             pass
-        if name not in _KEM_LIBOQS_NAMES:
-            raise UnsupportedAlgorithm(
-                f"unknown KEM {name!r} for the oqs backend; expected one of {', '.join(_KEM_LIBOQS_NAMES)}"
-            )
-        alg = KemAlgorithm(name)
-        return KemAlgorithm._instances.setdefault(name, alg)
+        return cls._instances.setdefault(name, cls(name))
 
-    def __cinit__(self, str name):
-        from secretumvault.pqc.params import kem_params
-
-        if name not in _KEM_LIBOQS_NAMES:
-            raise UnsupportedAlgorithm(f"unknown KEM {name!r} for the oqs backend")
-        self._kem = OQS_KEM_new(_KEM_LIBOQS_NAMES[name])
-        if self._kem == NULL:
-            raise UnsupportedAlgorithm(f"{name} is not enabled in this liboqs build")
-        self.name = name
-        self.params = kem_params(name)
-        self.public_key_size = self._kem.length_public_key
-        self.secret_key_size = self._kem.length_secret_key
-        self.ciphertext_size = self._kem.length_ciphertext
-        self.shared_secret_size = self._kem.length_shared_secret
-        self._seed_size = self._kem.length_keypair_seed
-        self._encaps_seed_size = self._kem.length_encaps_seed
-        if (self.public_key_size, self.secret_key_size, self.ciphertext_size) != (
-            self.params.public_key_size, self.params.secret_key_size, self.params.ciphertext_size
+    cdef int _setup(self, str name, object params, Py_ssize_t public_key_size, Py_ssize_t secret_key_size,
+                    Py_ssize_t seed_size, Py_ssize_t output_size, Py_ssize_t expected_output_size,
+                    tuple nouns, type public_cls, type secret_cls) except -1:
+        """Record the sizes liboqs reports; refuse to run if they differ from the standard's."""
+        self.name, self.params = name, params
+        self._public_cls, self._secret_cls = public_cls, secret_cls
+        self.public_key_size, self.secret_key_size, self._seed_size = public_key_size, secret_key_size, seed_size
+        self._public_noun, self._secret_noun, self._seeds_phrase = nouns
+        if (public_key_size, secret_key_size, output_size) != (
+            params.public_key_size, params.secret_key_size, expected_output_size
         ):
-            raise NativeError(f"liboqs reports sizes for {name} that differ from FIPS 203")
-
-    def __dealloc__(self):
-        if self._kem != NULL:
-            OQS_KEM_free(self._kem)
+            raise NativeError(f"liboqs reports sizes for {name} that differ from the standard")
+        return 0
 
     @property
     def backend(self):
         return _BACKEND
 
+    def public_key_from_bytes(self, data):
+        """Load a public key after the standard's length (and, for ML-KEM, modulus) checks."""
+        cdef Py_buffer view
+        _acquire(data, &view, self._public_noun)
+        try:
+            _check_length(view.len, self.public_key_size, self.name, self._public_noun + "s", InvalidKey)
+            self._check_public(<const uint8_t *>view.buf)
+            raw = PyBytes_FromStringAndSize(<char *>view.buf, view.len)
+        finally:
+            PyBuffer_Release(&view)
+        return self._new_public(raw)
+
+    def secret_key_from_bytes(self, data):
+        """Load an expanded secret key into owned memory, then run the standard's checks on it."""
+        cdef Py_buffer view
+        cdef _SecretKey sk = self._new_secret()
+        _acquire(data, &view, self._secret_noun)
+        try:
+            _check_length(view.len, self.secret_key_size, self.name, self._secret_noun + "s", InvalidKey)
+            sk._sk = _owned_copy(<const uint8_t *>view.buf, view.len)
+        finally:
+            PyBuffer_Release(&view)
+        self._check_secret(sk)
+        return sk
+
+    def keypair_from_seed(self, seed):
+        """Deterministic key generation from the standard's seed (FIPS 203 ``d || z``, FIPS 204 ``xi``)."""
+        cdef Py_buffer view
+        _acquire(seed, &view, "seed")
+        try:
+            _check_length(view.len, self._seed_size, self.name, self._seeds_phrase, InvalidKey)
+            return self._keypair(<const uint8_t *>view.buf)
+        finally:
+            PyBuffer_Release(&view)
+
     def generate_keypair(self):
-        """Fresh keys: a 64-byte seed from liboqs's CSPRNG, then FIPS 203 keygen from it."""
+        """Fresh keys: a seed from liboqs's CSPRNG, then key generation from it."""
         cdef uint8_t *seed = <uint8_t *>malloc(self._seed_size)
         if seed == NULL:
             raise MemoryError()
         try:
             with nogil:
                 OQS_randombytes(seed, self._seed_size)
-            return self._keypair_from_seed_ptr(seed)
+            return self._keypair(seed)
         finally:
             _wipe_free(&seed, self._seed_size)
 
-    def keypair_from_seed(self, seed):
-        """FIPS 203 ML-KEM.KeyGen_internal(d, z) from the 64-byte seed ``d || z``."""
-        cdef Py_buffer view
-        _acquire(seed, &view, "seed")
-        try:
-            if view.len != self._seed_size:
-                raise InvalidKey(f"{self.name} seeds (d || z) are {self._seed_size} bytes, got {view.len}")
-            return self._keypair_from_seed_ptr(<const uint8_t *>view.buf)
-        finally:
-            PyBuffer_Release(&view)
+    # Filled in per family.
+    cdef int _check_public(self, const uint8_t *raw) except -1:
+        return 0
 
-    cdef object _keypair_from_seed_ptr(self, const uint8_t *seed):
-        cdef KemSecretKey sk = KemSecretKey.__new__(KemSecretKey, _CONSTRUCT)
-        cdef bytes ek = _new_bytes(self.public_key_size)
-        cdef OQS_STATUS rc
+    cdef int _check_secret(self, _SecretKey sk) except -1:
+        return 0
+
+    cdef object _keypair(self, const uint8_t *seed):
+        raise NotImplementedError
+
+    cdef _PublicKey _new_public(self, bytes raw):
+        cdef _PublicKey pk = self._public_cls.__new__(self._public_cls, _CONSTRUCT)
+        pk._alg = self
+        pk._raw = raw
+        return pk
+
+    cdef _SecretKey _new_secret(self):
+        cdef _SecretKey sk = self._secret_cls.__new__(self._secret_cls, _CONSTRUCT)
         sk._alg = self
-        sk._dk = <uint8_t *>malloc(self.secret_key_size)
-        sk._seed = <uint8_t *>malloc(self._seed_size)
-        if sk._dk == NULL or sk._seed == NULL:
+        return sk
+
+    cdef _SecretKey _secret_with_seed(self, const uint8_t *seed):
+        """A secret key holding a copy of ``seed`` and room for the expanded key."""
+        cdef _SecretKey sk = self._new_secret()
+        sk._seed = _owned_copy(seed, self._seed_size)
+        sk._sk = <uint8_t *>malloc(self.secret_key_size)
+        if sk._sk == NULL:
             raise MemoryError()
-        memcpy(sk._seed, seed, self._seed_size)
+        return sk
+
+    def __repr__(self):
+        return f"<{type(self).__name__} {self.name} backend=oqs>"
+
+
+cdef class _PublicKey:
+    """A public key: its standard encoding, kept as ``bytes``."""
+
+    cdef _Mechanism _alg
+    cdef bytes _raw
+
+    def __cinit__(self, token=None):
+        if token is not _CONSTRUCT:
+            raise InvalidType(f"load keys with public_key_from_bytes(), not {type(self).__name__}()")
+
+    @property
+    def algorithm(self):
+        return self._alg.name
+
+    @property
+    def backend(self):
+        return _BACKEND
+
+    def to_bytes(self):
+        return self._raw
+
+    def __bytes__(self):
+        return self._raw
+
+    def __eq__(self, other):
+        if isinstance(other, _PublicKey):
+            return type(self) is type(other) and self._alg is (<_PublicKey>other)._alg \
+                and self._raw == (<_PublicKey>other)._raw
+        if isinstance(other, self._interface):  # the same key from another backend
+            return self._alg.name == other.algorithm and self._raw == other.to_bytes()
+        return NotImplemented
+
+    def __hash__(self):
+        return hash((self._alg.name, self._raw))
+
+    def __reduce__(self):
+        return (_load_public_key, (type(self._alg), self._alg.name, self._raw))
+
+    def __repr__(self):
+        return f"<{type(self).__name__} {self._alg.name} backend=oqs>"
+
+
+cdef object _not_enabled(str name):
+    return UnsupportedAlgorithm(f"{name} is not enabled in this liboqs build")
+
+
+def _load_public_key(mechanism, name, raw):
+    return mechanism.get(name).public_key_from_bytes(raw)
+
+
+@cython.auto_pickle(False)
+cdef class _SecretKey:
+    """A secret key in memory this object owns and wipes: the expanded key, and its seed when known."""
+
+    cdef _Mechanism _alg
+    cdef uint8_t *_sk      # the expanded encoding (FIPS 203 dk, FIPS 204 sk)
+    cdef uint8_t *_seed    # the seed it came from (generated or loaded from a seed), else NULL
+
+    def __cinit__(self, token=None):
+        if token is not _CONSTRUCT:
+            raise InvalidType(f"load keys with secret_key_from_bytes() or keypair_from_seed(), not {type(self).__name__}()")
+
+    def __dealloc__(self):
+        if self._alg is not None:
+            _wipe_free(&self._sk, self._alg.secret_key_size)
+            _wipe_free(&self._seed, self._alg._seed_size)
+
+    @property
+    def algorithm(self):
+        return self._alg.name
+
+    @property
+    def backend(self):
+        return _BACKEND
+
+    def to_bytes(self):
+        """The expanded secret key. The copy is a Python ``bytes``: treat it as secret."""
+        return PyBytes_FromStringAndSize(<char *>self._sk, self._alg.secret_key_size)
+
+    def seed_bytes(self):
+        """The seed the key was generated from: its compact, portable form."""
+        if self._seed == NULL:
+            raise UnsupportedAlgorithm(
+                "this key was loaded from its expanded encoding, which does not contain the seed; "
+                "keep keys from keypair_from_seed()/generate_keypair() to export seeds"
+            )
+        return PyBytes_FromStringAndSize(<char *>self._seed, self._alg._seed_size)
+
+    def __bytes__(self):
+        return self.to_bytes()
+
+    def __reduce_ex__(self, protocol):
+        refuse_pickle(self)
+
+    def __repr__(self):
+        return f"<{type(self).__name__} {self._alg.name} backend=oqs>"
+
+
+# -- ML-KEM -------------------------------------------------------------------------
+
+@cython.final
+cdef class KemMechanism(_Mechanism):
+    """One ML-KEM parameter set: the shared liboqs handle and the key factories."""
+
+    cdef OQS_KEM *_kem
+    cdef readonly Py_ssize_t ciphertext_size, shared_secret_size
+    cdef Py_ssize_t _encaps_seed_size
+
+    _instances = {}
+    _liboqs_names = _KEM_LIBOQS_NAMES
+    _family = "KEM"
+
+    def __cinit__(self, str name):
+        self._kem = OQS_KEM_new(_KEM_LIBOQS_NAMES[name])
+        if self._kem == NULL:
+            raise _not_enabled(name)
+        self.ciphertext_size = self._kem.length_ciphertext
+        self.shared_secret_size = self._kem.length_shared_secret
+        self._encaps_seed_size = self._kem.length_encaps_seed
+        params = kem_params(name)
+        self._setup(name, params, self._kem.length_public_key, self._kem.length_secret_key,
+                    self._kem.length_keypair_seed, self.ciphertext_size, params.ciphertext_size,
+                    ("encapsulation key", "decapsulation key", "seeds (d || z)"), KemPublicKey, KemSecretKey)
+
+    def __dealloc__(self):
+        if self._kem != NULL:
+            OQS_KEM_free(self._kem)
+
+    cdef object _keypair(self, const uint8_t *seed):
+        """FIPS 203 ML-KEM.KeyGen_internal(d, z) from the 64-byte seed ``d || z``."""
+        cdef _SecretKey sk = self._secret_with_seed(seed)
+        cdef bytes ek = _new_bytes(self.public_key_size)
         cdef uint8_t *ek_out = _bytes_ptr(ek)
+        cdef OQS_STATUS rc
         with nogil:
-            rc = OQS_KEM_keypair_derand(self._kem, ek_out, sk._dk, seed)
+            rc = OQS_KEM_keypair_derand(self._kem, ek_out, sk._sk, seed)
         if rc != OQS_SUCCESS:
             raise NativeError(f"liboqs failed to generate an {self.name} key pair")
-        return sv_pair(KemKeyPair, _kem_public_key(self, ek), sk)
+        return _new_tuple(KemKeyPair, (self._new_public(ek), sk))
 
-    def public_key_from_bytes(self, data):
-        """Load an encapsulation key after the FIPS 203 length and modulus checks."""
-        cdef Py_buffer view
+    cdef int _check_public(self, const uint8_t *raw) except -1:
         cdef bint canonical
-        _acquire(data, &view, "encapsulation key")
-        try:
-            if view.len != self.public_key_size:
-                raise InvalidKey(f"{self.name} encapsulation keys are {self.public_key_size} bytes, got {view.len}")
-            with nogil:
-                canonical = sv_mlkem_ek_is_canonical(<const uint8_t *>view.buf, view.len)
-            if not canonical:
-                raise InvalidKey(
-                    f"invalid {self.name} encapsulation key: a coefficient is not reduced modulo q "
-                    "(FIPS 203 modulus check)"
-                )
-            return _kem_public_key(self, PyBytes_FromStringAndSize(<char *>view.buf, view.len))
-        finally:
-            PyBuffer_Release(&view)
+        with nogil:
+            canonical = sv_mlkem_ek_is_canonical(raw, self.public_key_size)
+        if not canonical:
+            raise InvalidKey(
+                f"invalid {self.name} encapsulation key: a coefficient is not reduced modulo q "
+                "(FIPS 203 modulus check)"
+            )
+        return 0
 
-    def secret_key_from_bytes(self, data):
-        """Load an expanded decapsulation key after the FIPS 203 length and hash checks."""
-        cdef Py_buffer view
-        cdef KemSecretKey sk
-        cdef Py_ssize_t ek_offset = self.public_key_size - 32   # dk = dk_pke || ek || H(ek) || z
-        _acquire(data, &view, "decapsulation key")
-        try:
-            if view.len != self.secret_key_size:
-                raise InvalidKey(f"{self.name} decapsulation keys are {self.secret_key_size} bytes, got {view.len}")
-            sk = KemSecretKey.__new__(KemSecretKey, _CONSTRUCT)
-            sk._alg = self
-            sk._dk = _secure_copy(<const uint8_t *>view.buf, view.len)
-        finally:
-            PyBuffer_Release(&view)
-        # The embedded ek and its hash are public; comparing them needs no secrecy,
-        # but compare_digest costs nothing here.
-        ek = PyBytes_FromStringAndSize(<char *>(sk._dk + ek_offset), self.public_key_size)
-        stored_hash = PyBytes_FromStringAndSize(<char *>(sk._dk + ek_offset + self.public_key_size), 32)
+    cdef int _check_secret(self, _SecretKey sk) except -1:
+        # dk = dk_pke || ek || H(ek) || z. The embedded ek and its hash are public;
+        # comparing them needs no secrecy, but compare_digest costs nothing here.
+        cdef Py_ssize_t ek_offset = self.public_key_size - 32
+        ek = PyBytes_FromStringAndSize(<char *>(sk._sk + ek_offset), self.public_key_size)
+        stored_hash = PyBytes_FromStringAndSize(<char *>(sk._sk + ek_offset + self.public_key_size), 32)
         if not hmac.compare_digest(hashlib.sha3_256(ek).digest(), stored_hash):
             raise InvalidKey(f"invalid {self.name} decapsulation key: H(ek) does not match (FIPS 203 hash check)")
-        if not sv_mlkem_ek_is_canonical(sk._dk + ek_offset, self.public_key_size):
+        if not sv_mlkem_ek_is_canonical(sk._sk + ek_offset, self.public_key_size):
             raise InvalidKey(f"invalid {self.name} decapsulation key: embedded encapsulation key fails the modulus check")
-        return sk
+        return 0
+
+    cdef KemPublicKey _own_public(self, object key, Py_ssize_t index):
+        if not isinstance(key, KemPublicKey) or (<KemPublicKey>key)._alg is not self:
+            raise InvalidKey(
+                f"item {index}: expected an {self.name} public key of the oqs backend, got {type(key).__name__}"
+            )
+        return <KemPublicKey>key
 
     def encapsulate_batch(self, public_keys):
         """Encapsulate once to each public key: one GIL release for the whole batch."""
@@ -367,13 +531,13 @@ cdef class KemAlgorithm:
             if pks == NULL or cts == NULL or sss == NULL or status == NULL:
                 raise MemoryError()
             for i in range(n):
-                pk = _own_public_key(keys[i], self)
+                pk = self._own_public(keys[i], i)
                 ct = _new_bytes(self.ciphertext_size)
                 ss = _new_bytes(self.shared_secret_size)
-                pks[i] = _bytes_ptr(pk._ek)
+                pks[i] = _bytes_ptr(pk._raw)
                 cts[i] = _bytes_ptr(ct)
                 sss[i] = _bytes_ptr(ss)
-                results.append(sv_pair(Encapsulation, ct, ss))
+                results.append(_new_tuple(Encapsulation, (ct, ss)))
             with nogil:
                 failures = sv_kem_encaps_batch(self._kem, n, cts, sss, pks, status)
             if failures:
@@ -401,16 +565,14 @@ cdef class KemAlgorithm:
             for i in range(n):
                 _acquire(items[i], &views[i], f"ciphertext {i}")
                 acquired += 1
-                if views[i].len != self.ciphertext_size:
-                    raise InvalidCiphertext(
-                        f"ciphertext {i}: {self.name} ciphertexts are {self.ciphertext_size} bytes, got {views[i].len}"
-                    )
+                _check_length(views[i].len, self.ciphertext_size, f"ciphertext {i}: {self.name}",
+                              "ciphertexts", InvalidCiphertext)
                 ss = _new_bytes(self.shared_secret_size)
                 cts[i] = <const uint8_t *>views[i].buf
                 sss[i] = _bytes_ptr(ss)
                 results.append(ss)
             with nogil:
-                failures = sv_kem_decaps_batch(self._kem, n, sss, cts, sk._dk, status)
+                failures = sv_kem_decaps_batch(self._kem, n, sss, cts, sk._sk, status)
             if failures:
                 raise NativeError(f"liboqs failed {failures} of {n} {self.name} decapsulations")
             return results
@@ -419,80 +581,40 @@ cdef class KemAlgorithm:
                 PyBuffer_Release(&views[i])
             free(views); free(cts); free(sss); free(status)
 
-    def c_floor(self, str op, Py_ssize_t iterations):
-        """Nanoseconds per call of ``op`` ("keygen", "encaps", "decaps") looped in C."""
-        cdef int code = {"keygen": 0, "encaps": 1, "decaps": 2}[op]
-        cdef double ns
-        with nogil:
-            ns = sv_floor_kem(self._kem, code, iterations)
-        if ns < 0:
-            raise NativeError(f"liboqs failed during the {self.name} {op} floor loop")
-        return ns
-
-    def __repr__(self):
-        return f"<KemAlgorithm {self.name} backend=oqs>"
-
-
-cdef KemPublicKey _kem_public_key(KemAlgorithm alg, bytes ek):
-    cdef KemPublicKey pk = KemPublicKey.__new__(KemPublicKey, _CONSTRUCT)
-    pk._alg = alg
-    pk._ek = ek
-    return pk
-
-
-cdef KemPublicKey _own_public_key(object key, KemAlgorithm alg):
-    if not isinstance(key, KemPublicKey) or (<KemPublicKey>key)._alg is not alg:
-        raise InvalidKey(f"expected an {alg.name} public key of the oqs backend, got {key!r}")
-    return <KemPublicKey>key
-
 
 @cython.final
-cdef class KemPublicKey:
-    """An ML-KEM encapsulation key. Public: its bytes are kept as ``bytes``."""
+cdef class KemPublicKey(_PublicKey):
+    """An ML-KEM encapsulation key."""
 
-    cdef KemAlgorithm _alg
-    cdef bytes _ek
-
-    def __cinit__(self, token=None):
-        if token is not _CONSTRUCT:
-            raise InvalidType("load keys with Kem.public_key_from_bytes()")
-
-    @property
-    def algorithm(self):
-        return self._alg.name
-
-    @property
-    def backend(self):
-        return _BACKEND
+    _interface = _abc.KemPublicKey
 
     def encapsulate(self):
         """A fresh shared secret and its ciphertext (randomness from liboqs's CSPRNG)."""
-        cdef KemAlgorithm alg = self._alg
+        cdef KemMechanism alg = <KemMechanism>self._alg
         cdef bytes ct = _new_bytes(alg.ciphertext_size)
         cdef bytes ss = _new_bytes(alg.shared_secret_size)
         cdef OQS_STATUS rc
         cdef uint8_t *ct_out = _bytes_ptr(ct)
         cdef uint8_t *ss_out = _bytes_ptr(ss)
-        cdef const uint8_t *ek = _bytes_ptr(self._ek)
+        cdef const uint8_t *ek = _bytes_ptr(self._raw)
         with nogil:
             rc = OQS_KEM_encaps(alg._kem, ct_out, ss_out, ek)
         if rc != OQS_SUCCESS:
             raise NativeError(f"liboqs failed an {alg.name} encapsulation")
-        return sv_pair(Encapsulation, ct, ss)
+        return _new_tuple(Encapsulation, (ct, ss))
 
     def encapsulate_derand(self, message):
         """FIPS 203 ML-KEM.Encaps_internal with the 32-byte message ``m`` (test vectors)."""
-        cdef KemAlgorithm alg = self._alg
+        cdef KemMechanism alg = <KemMechanism>self._alg
         cdef Py_buffer view
         cdef OQS_STATUS rc = OQS_ERROR
         cdef bytes ct, ss
         cdef uint8_t *ct_out
         cdef uint8_t *ss_out
-        cdef const uint8_t *ek = _bytes_ptr(self._ek)
+        cdef const uint8_t *ek = _bytes_ptr(self._raw)
         _acquire(message, &view, "message")
         try:
-            if view.len != alg._encaps_seed_size:
-                raise InvalidArgument(f"{alg.name} encapsulation messages are {alg._encaps_seed_size} bytes, got {view.len}")
+            _check_length(view.len, alg._encaps_seed_size, alg.name, "encapsulation messages", InvalidArgument)
             ct = _new_bytes(alg.ciphertext_size)
             ss = _new_bytes(alg.shared_secret_size)
             ct_out = _bytes_ptr(ct)
@@ -503,76 +625,28 @@ cdef class KemPublicKey:
             PyBuffer_Release(&view)
         if rc != OQS_SUCCESS:
             raise NativeError(f"liboqs failed an {alg.name} encapsulation")
-        return sv_pair(Encapsulation, ct, ss)
-
-    def to_bytes(self):
-        return self._ek
-
-    def __bytes__(self):
-        return self._ek
-
-    def __eq__(self, other):
-        if isinstance(other, KemPublicKey):
-            return self._alg is (<KemPublicKey>other)._alg and self._ek == (<KemPublicKey>other)._ek
-        if hasattr(other, "algorithm") and hasattr(other, "encapsulate"):
-            return self._alg.name == other.algorithm and self._ek == other.to_bytes()
-        return NotImplemented
-
-    def __hash__(self):
-        return hash((self._alg.name, self._ek))
-
-    def __reduce__(self):
-        return (_load_kem_public_key, (self._alg.name, self._ek))
-
-    def __repr__(self):
-        return f"<KemPublicKey {self._alg.name} backend=oqs>"
-
-
-def _load_kem_public_key(name, ek):
-    return KemAlgorithm.get(name).public_key_from_bytes(ek)
+        return _new_tuple(Encapsulation, (ct, ss))
 
 
 @cython.final
 @cython.auto_pickle(False)
-cdef class KemSecretKey:
+cdef class KemSecretKey(_SecretKey):
     """An ML-KEM decapsulation key in memory this object owns and wipes."""
-
-    cdef KemAlgorithm _alg
-    cdef uint8_t *_dk      # expanded FIPS 203 decapsulation key
-    cdef uint8_t *_seed    # d || z when known (generated or loaded from a seed), else NULL
-
-    def __cinit__(self, token=None):
-        if token is not _CONSTRUCT:
-            raise InvalidType("load keys with Kem.secret_key_from_bytes() or Kem.keypair_from_seed()")
-
-    def __dealloc__(self):
-        if self._alg is not None:
-            _wipe_free(&self._dk, self._alg.secret_key_size)
-            _wipe_free(&self._seed, self._alg._seed_size)
-
-    @property
-    def algorithm(self):
-        return self._alg.name
-
-    @property
-    def backend(self):
-        return _BACKEND
 
     def decapsulate(self, ciphertext):
         """The shared secret; a tampered ciphertext gives an unrelated one (implicit rejection)."""
-        cdef KemAlgorithm alg = self._alg
+        cdef KemMechanism alg = <KemMechanism>self._alg
         cdef Py_buffer view
         cdef OQS_STATUS rc = OQS_ERROR
         cdef bytes ss
         cdef uint8_t *ss_out
         _acquire(ciphertext, &view, "ciphertext")
         try:
-            if view.len != alg.ciphertext_size:
-                raise InvalidCiphertext(f"{alg.name} ciphertexts are {alg.ciphertext_size} bytes, got {view.len}")
+            _check_length(view.len, alg.ciphertext_size, alg.name, "ciphertexts", InvalidCiphertext)
             ss = _new_bytes(alg.shared_secret_size)
             ss_out = _bytes_ptr(ss)
             with nogil:
-                rc = OQS_KEM_decaps(alg._kem, ss_out, <const uint8_t *>view.buf, self._dk)
+                rc = OQS_KEM_decaps(alg._kem, ss_out, <const uint8_t *>view.buf, self._sk)
         finally:
             PyBuffer_Release(&view)
         if rc != OQS_SUCCESS:
@@ -582,93 +656,44 @@ cdef class KemSecretKey:
     def public_key(self):
         """The encapsulation key embedded in the decapsulation key."""
         cdef Py_ssize_t offset = self._alg.public_key_size - 32
-        return _kem_public_key(self._alg, PyBytes_FromStringAndSize(<char *>(self._dk + offset), self._alg.public_key_size))
-
-    def to_bytes(self):
-        """The expanded decapsulation key. The copy is a Python ``bytes``: treat it as secret."""
-        return PyBytes_FromStringAndSize(<char *>self._dk, self._alg.secret_key_size)
-
-    def seed_bytes(self):
-        """The 64-byte ``d || z`` seed: the compact, portable form of this key."""
-        if self._seed == NULL:
-            raise UnsupportedAlgorithm(
-                "this key was loaded from its expanded encoding, which does not contain the seed; "
-                "keep keys from keypair_from_seed()/generate_keypair() to export seeds"
-            )
-        return PyBytes_FromStringAndSize(<char *>self._seed, self._alg._seed_size)
-
-    def __bytes__(self):
-        return self.to_bytes()
-
-    def __reduce_ex__(self, protocol):
-        raise InvalidType("secret keys are not picklable; store them through the keystore")
-
-    def __repr__(self):
-        return f"<KemSecretKey {self._alg.name} backend=oqs>"
+        raw = PyBytes_FromStringAndSize(<char *>(self._sk + offset), self._alg.public_key_size)
+        return self._alg._new_public(raw)
 
 
 # -- ML-DSA -------------------------------------------------------------------------
 
 @cython.final
-cdef class SigAlgorithm:
+cdef class SigMechanism(_Mechanism):
     """One ML-DSA parameter set: the shared liboqs handle and the key factories."""
 
     cdef OQS_SIG *_sig
-    cdef readonly str name
-    cdef readonly object params
-    cdef readonly Py_ssize_t public_key_size, secret_key_size, signature_size
+    cdef readonly Py_ssize_t signature_size
 
     _instances = {}
-
-    @staticmethod
-    def get(name):
-        """The shared handle for ``name``; created once per algorithm."""
-        try:
-            return SigAlgorithm._instances[name]
-        except (KeyError, TypeError):
-            pass
-        if name not in _SIG_LIBOQS_NAMES:
-            raise UnsupportedAlgorithm(
-                f"unknown signature algorithm {name!r} for the oqs backend; "
-                f"expected one of {', '.join(_SIG_LIBOQS_NAMES)}"
-            )
-        alg = SigAlgorithm(name)
-        return SigAlgorithm._instances.setdefault(name, alg)
+    _liboqs_names = _SIG_LIBOQS_NAMES
+    _family = "signature algorithm"
 
     def __cinit__(self, str name):
-        from secretumvault.pqc.params import sig_params
-
-        if name not in _SIG_LIBOQS_NAMES:
-            raise UnsupportedAlgorithm(f"unknown signature algorithm {name!r} for the oqs backend")
         self._sig = OQS_SIG_new(_SIG_LIBOQS_NAMES[name])
         if self._sig == NULL:
-            raise UnsupportedAlgorithm(f"{name} is not enabled in this liboqs build")
+            raise _not_enabled(name)
         if not self._sig.sig_with_ctx_support:
             raise NativeError(f"this liboqs build of {name} lacks FIPS 204 context strings")
-        self.name = name
-        self.params = sig_params(name)
-        self.public_key_size = self._sig.length_public_key
-        self.secret_key_size = self._sig.length_secret_key
         self.signature_size = self._sig.length_signature
-        if (self.public_key_size, self.secret_key_size, self.signature_size) != (
-            self.params.public_key_size, self.params.secret_key_size, self.params.signature_size
-        ):
-            raise NativeError(f"liboqs reports sizes for {name} that differ from FIPS 204")
+        params = sig_params(name)
+        self._setup(name, params, self._sig.length_public_key, self._sig.length_secret_key,
+                    params.seed_size, self.signature_size, params.signature_size,
+                    ("public key", "secret key", "seeds (xi)"), SigPublicKey, SigSecretKey)
 
     def __dealloc__(self):
         if self._sig != NULL:
             OQS_SIG_free(self._sig)
 
-    @property
-    def backend(self):
-        return _BACKEND
-
     def generate_keypair(self):
-        cdef SigSecretKey sk = SigSecretKey.__new__(SigSecretKey, _CONSTRUCT)
+        cdef _SecretKey sk = self._new_secret()
         cdef bytes pk = _new_bytes(self.public_key_size)
         cdef uint8_t *pk_out = _bytes_ptr(pk)
         cdef OQS_STATUS rc
-        sk._alg = self
         sk._sk = <uint8_t *>malloc(self.secret_key_size)
         if sk._sk == NULL:
             raise MemoryError()
@@ -676,7 +701,7 @@ cdef class SigAlgorithm:
             rc = OQS_SIG_keypair(self._sig, pk_out, sk._sk)
         if rc != OQS_SUCCESS:
             raise NativeError(f"liboqs failed to generate an {self.name} key pair")
-        return sv_pair(SigKeyPair, _sig_public_key(self, pk), sk)
+        return _new_tuple(SigKeyPair, (self._new_public(pk), sk))
 
     def keypair_from_seed(self, seed):
         cdef Py_buffer view
@@ -686,30 +711,6 @@ cdef class SigAlgorithm:
             "liboqs 0.16.0 has no public API for ML-DSA key generation from a seed; "
             "use backend='openssl' for seed-based ML-DSA keys"
         )
-
-    def public_key_from_bytes(self, data):
-        cdef Py_buffer view
-        _acquire(data, &view, "public key")
-        try:
-            if view.len != self.public_key_size:
-                raise InvalidKey(f"{self.name} public keys are {self.public_key_size} bytes, got {view.len}")
-            return _sig_public_key(self, PyBytes_FromStringAndSize(<char *>view.buf, view.len))
-        finally:
-            PyBuffer_Release(&view)
-
-    def secret_key_from_bytes(self, data):
-        cdef Py_buffer view
-        cdef SigSecretKey sk
-        _acquire(data, &view, "secret key")
-        try:
-            if view.len != self.secret_key_size:
-                raise InvalidKey(f"{self.name} secret keys are {self.secret_key_size} bytes, got {view.len}")
-            sk = SigSecretKey.__new__(SigSecretKey, _CONSTRUCT)
-            sk._alg = self
-            sk._sk = _secure_copy(<const uint8_t *>view.buf, view.len)
-            return sk
-        finally:
-            PyBuffer_Release(&view)
 
     def verify_batch(self, items):
         """Verify ``(public_key, signature, message, context)`` items in one GIL release.
@@ -747,7 +748,7 @@ cdef class SigAlgorithm:
                 acquired += 1
                 _acquire(message, &views[2 * i + 1], f"message {i}")
                 acquired += 1
-                pks[i] = _bytes_ptr(pk._pk)
+                pks[i] = _bytes_ptr(pk._raw)
                 sigs[i] = <const uint8_t *>views[2 * i].buf
                 sig_lens[i] = views[2 * i].len
                 msgs[i] = <const uint8_t *>views[2 * i + 1].buf
@@ -764,66 +765,27 @@ cdef class SigAlgorithm:
             free(views); free(msgs); free(sigs); free(ctxs); free(pks)
             free(msg_lens); free(sig_lens); free(ctx_lens); free(status)
 
-    def c_floor(self, str op, Py_ssize_t iterations, Py_ssize_t message_len=32):
-        """Nanoseconds per call of ``op`` ("keygen", "sign", "verify") looped in C."""
-        cdef int code = {"keygen": 0, "sign": 1, "verify": 2}[op]
-        cdef double ns
-        with nogil:
-            ns = sv_floor_sig(self._sig, code, iterations, message_len)
-        if ns < 0:
-            raise NativeError(f"liboqs failed during the {self.name} {op} floor loop")
-        return ns
-
-    def __repr__(self):
-        return f"<SigAlgorithm {self.name} backend=oqs>"
-
-
-cdef SigPublicKey _sig_public_key(SigAlgorithm alg, bytes pk_bytes):
-    cdef SigPublicKey pk = SigPublicKey.__new__(SigPublicKey, _CONSTRUCT)
-    pk._alg = alg
-    pk._pk = pk_bytes
-    return pk
-
 
 @cython.final
-cdef class SigPublicKey:
+cdef class SigPublicKey(_PublicKey):
     """An ML-DSA verification key."""
 
-    cdef SigAlgorithm _alg
-    cdef bytes _pk
-
-    def __cinit__(self, token=None):
-        if token is not _CONSTRUCT:
-            raise InvalidType("load keys with Signature.public_key_from_bytes()")
-
-    @property
-    def algorithm(self):
-        return self._alg.name
-
-    @property
-    def backend(self):
-        return _BACKEND
+    _interface = _abc.SigPublicKey
 
     def verify(self, signature, message, context=b""):
         """Return None if valid; raise InvalidSignature otherwise."""
-        cdef SigAlgorithm alg = self._alg
+        cdef SigMechanism alg = <SigMechanism>self._alg
         cdef Py_buffer sig_view, msg_view, ctx_view
         cdef OQS_STATUS rc = OQS_ERROR
-        cdef const uint8_t *pk = _bytes_ptr(self._pk)
+        cdef const uint8_t *pk = _bytes_ptr(self._raw)
         _acquire(signature, &sig_view, "signature")
         try:
             _acquire(message, &msg_view, "message")
             try:
                 _acquire(context, &ctx_view, "context")
                 try:
-                    if ctx_view.len > _MAX_CONTEXT:
-                        raise InvalidArgument(
-                            f"FIPS 204 context strings are at most {_MAX_CONTEXT} bytes, got {ctx_view.len}"
-                        )
-                    if sig_view.len != alg.signature_size:
-                        raise InvalidSignature(
-                            f"{alg.name} signatures are {alg.signature_size} bytes, got {sig_view.len}"
-                        )
+                    _check_context_length(ctx_view.len)
+                    _check_length(sig_view.len, alg.signature_size, alg.name, "signatures", InvalidSignature)
                     with nogil:
                         rc = OQS_SIG_verify_with_ctx_str(
                             alg._sig, <const uint8_t *>msg_view.buf, msg_view.len,
@@ -838,60 +800,15 @@ cdef class SigPublicKey:
         if rc != OQS_SUCCESS:
             raise InvalidSignature(f"{alg.name} signature does not verify")
 
-    def to_bytes(self):
-        return self._pk
-
-    def __bytes__(self):
-        return self._pk
-
-    def __eq__(self, other):
-        if isinstance(other, SigPublicKey):
-            return self._alg is (<SigPublicKey>other)._alg and self._pk == (<SigPublicKey>other)._pk
-        if hasattr(other, "algorithm") and hasattr(other, "verify"):
-            return self._alg.name == other.algorithm and self._pk == other.to_bytes()
-        return NotImplemented
-
-    def __hash__(self):
-        return hash((self._alg.name, self._pk))
-
-    def __reduce__(self):
-        return (_load_sig_public_key, (self._alg.name, self._pk))
-
-    def __repr__(self):
-        return f"<SigPublicKey {self._alg.name} backend=oqs>"
-
-
-def _load_sig_public_key(name, pk):
-    return SigAlgorithm.get(name).public_key_from_bytes(pk)
-
 
 @cython.final
 @cython.auto_pickle(False)
-cdef class SigSecretKey:
+cdef class SigSecretKey(_SecretKey):
     """An ML-DSA signing key in memory this object owns and wipes."""
-
-    cdef SigAlgorithm _alg
-    cdef uint8_t *_sk
-
-    def __cinit__(self, token=None):
-        if token is not _CONSTRUCT:
-            raise InvalidType("load keys with Signature.secret_key_from_bytes()")
-
-    def __dealloc__(self):
-        if self._alg is not None:
-            _wipe_free(&self._sk, self._alg.secret_key_size)
-
-    @property
-    def algorithm(self):
-        return self._alg.name
-
-    @property
-    def backend(self):
-        return _BACKEND
 
     def sign(self, message, context=b""):
         """A FIPS 204 (hedged, randomized) signature of ``message`` under ``context``."""
-        cdef SigAlgorithm alg = self._alg
+        cdef SigMechanism alg = <SigMechanism>self._alg
         cdef Py_buffer msg_view, ctx_view
         cdef OQS_STATUS rc = OQS_ERROR
         cdef size_t sig_len = alg.signature_size
@@ -901,10 +818,7 @@ cdef class SigSecretKey:
         try:
             _acquire(context, &ctx_view, "context")
             try:
-                if ctx_view.len > _MAX_CONTEXT:
-                    raise InvalidArgument(
-                        f"FIPS 204 context strings are at most {_MAX_CONTEXT} bytes, got {ctx_view.len}"
-                    )
+                _check_context_length(ctx_view.len)
                 signature = _new_bytes(alg.signature_size)
                 sig_out = _bytes_ptr(signature)
                 with nogil:
@@ -920,24 +834,53 @@ cdef class SigSecretKey:
             raise NativeError(f"liboqs failed an {alg.name} signature")
         return signature
 
-    def to_bytes(self):
-        """The expanded FIPS 204 signing key. The copy is a Python ``bytes``: treat it as secret."""
-        return PyBytes_FromStringAndSize(<char *>self._sk, self._alg.secret_key_size)
-
     def seed_bytes(self):
-        raise UnsupportedAlgorithm(
-            "liboqs keeps ML-DSA keys in expanded form only; the seed is not available. "
-            "Use backend='openssl' for seed-based ML-DSA keys"
-        )
+        if self._seed == NULL:
+            raise UnsupportedAlgorithm(
+                "liboqs keeps ML-DSA keys in expanded form only; the seed is not available. "
+                "Use backend='openssl' for seed-based ML-DSA keys"
+            )
+        return _SecretKey.seed_bytes(self)
 
-    def __bytes__(self):
-        return self.to_bytes()
 
-    def __reduce_ex__(self, protocol):
-        raise InvalidType("secret keys are not picklable; store them through the keystore")
+# -- C floor (benchmarks) -------------------------------------------------------------
 
-    def __repr__(self):
-        return f"<SigSecretKey {self._alg.name} backend=oqs>"
+_FLOOR_OPS = {
+    "kem": {"keygen": 0, "encaps": 1, "decaps": 2},
+    "sig": {"keygen": 0, "sign": 1, "verify": 2},
+}
+_FLOOR_MAX_ITERATIONS = 10_000_000
+
+
+def c_floor(str algorithm, str op, Py_ssize_t iterations, Py_ssize_t message_len=32):
+    """Nanoseconds per call of ``op`` on ``algorithm``, looped in C over the same liboqs calls.
+
+    For ``secretumvault bench``: the floor a binding can at best reach.
+    """
+    cdef int code
+    cdef double ns
+    cdef KemMechanism kem
+    cdef SigMechanism sig
+    family = "kem" if algorithm in _KEM_LIBOQS_NAMES else "sig"
+    mechanism = (KemMechanism if family == "kem" else SigMechanism).get(algorithm)
+    if op not in _FLOOR_OPS[family]:
+        raise InvalidArgument(f"no C floor for {op!r} on {algorithm}; expected one of {', '.join(_FLOOR_OPS[family])}")
+    if not 0 < iterations <= _FLOOR_MAX_ITERATIONS:
+        raise InvalidArgument(f"iterations must be between 1 and {_FLOOR_MAX_ITERATIONS:,}, got {iterations}")
+    if not 0 <= message_len <= 1 << 20:
+        raise InvalidArgument(f"message_len must be between 0 and {1 << 20}, got {message_len}")
+    code = _FLOOR_OPS[family][op]
+    if family == "kem":
+        kem = mechanism
+        with nogil:
+            ns = sv_floor_kem(kem._kem, code, iterations)
+    else:
+        sig = mechanism
+        with nogil:
+            ns = sv_floor_sig(sig._sig, code, iterations, message_len)
+    if ns < 0:
+        raise NativeError(f"liboqs failed during the {algorithm} {op} floor loop")
+    return ns
 
 
 # -- module facts -------------------------------------------------------------------
@@ -989,3 +932,11 @@ def build_info():
         "kem_algorithms": kem_names(),
         "sig_algorithms": sig_names(),
     }
+
+
+# The key classes implement the public interfaces (as pyca/cryptography's Rust
+# classes do): isinstance() works, and the .pyi states the same to mypy.
+_abc.KemPublicKey.register(KemPublicKey)
+_abc.KemSecretKey.register(KemSecretKey)
+_abc.SigPublicKey.register(SigPublicKey)
+_abc.SigSecretKey.register(SigSecretKey)

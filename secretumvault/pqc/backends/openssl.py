@@ -9,8 +9,8 @@ operations raise :class:`UnsupportedAlgorithm` naming this backend and the way o
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from typing import Any
+from collections.abc import Iterable
+from typing import Any, ClassVar, Protocol
 
 from secretumvault.errors import (
     InvalidArgument,
@@ -34,25 +34,48 @@ from secretumvault.pqc.params import KemParams, SigParams, kem_params, sig_param
 
 NAME = "openssl"
 
+_KEM_CLASSES: dict[str, tuple[Any, Any]] = {}
+_SIG_CLASSES: dict[str, tuple[Any, Any]] = {}
 try:
     from cryptography.exceptions import InvalidSignature as _CryptoInvalidSignature
     from cryptography.hazmat.primitives.asymmetric import mldsa, mlkem
 except ImportError:  # pragma: no cover - cryptography without the PQC modules
-    mlkem = mldsa = None  # type: ignore[assignment]
-
-_KEM_CLASSES: dict[str, tuple[Any, Any]] = {}
-_SIG_CLASSES: dict[str, tuple[Any, Any]] = {}
-if mlkem is not None:
+    pass
+else:
     _KEM_CLASSES = {
         "ML-KEM-768": (mlkem.MLKEM768PublicKey, mlkem.MLKEM768PrivateKey),
         "ML-KEM-1024": (mlkem.MLKEM1024PublicKey, mlkem.MLKEM1024PrivateKey),
     }
-if mldsa is not None:
     _SIG_CLASSES = {
         "ML-DSA-44": (mldsa.MLDSA44PublicKey, mldsa.MLDSA44PrivateKey),
         "ML-DSA-65": (mldsa.MLDSA65PublicKey, mldsa.MLDSA65PrivateKey),
         "ML-DSA-87": (mldsa.MLDSA87PublicKey, mldsa.MLDSA87PrivateKey),
     }
+
+
+# What this module uses of pyca/cryptography's key classes (one class per parameter set there).
+class _PycaPublic(Protocol):
+    def public_bytes_raw(self) -> bytes: ...
+
+
+class _PycaKemPublic(_PycaPublic, Protocol):
+    def encapsulate(self) -> tuple[bytes, bytes]: ...
+
+
+class _PycaKemPrivate(Protocol):
+    def decapsulate(self, ciphertext: bytes) -> bytes: ...
+    def public_key(self) -> _PycaKemPublic: ...
+    def private_bytes_raw(self) -> bytes: ...
+
+
+class _PycaSigPublic(_PycaPublic, Protocol):
+    def verify(self, signature: bytes, data: bytes, context: bytes | None = None) -> None: ...
+
+
+class _PycaSigPrivate(Protocol):
+    def sign(self, data: bytes, context: bytes | None = None) -> bytes: ...
+    def public_key(self) -> _PycaSigPublic: ...
+    def private_bytes_raw(self) -> bytes: ...
 
 
 def is_available() -> bool:
@@ -76,21 +99,83 @@ def _check_len(data: bytes, expected: int, what: str, exc: type[Exception]) -> N
         raise exc(f"{what} are {expected} bytes, got {len(data)}")
 
 
+# -- what the KEM and signature keys share ------------------------------------------
+
+
+class _PublicKeyBase:
+    """A public key: pyca's object and the standard encoding it was made from."""
+
+    __slots__ = ()
+    algorithm: str
+    backend = NAME
+    _raw: bytes
+    _interface: ClassVar[type[KemPublicKey] | type[SigPublicKey]]
+
+    def to_bytes(self) -> bytes:
+        return self._raw
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, self._interface):  # the same key on any backend compares equal
+            return NotImplemented
+        return self.algorithm == other.algorithm and self._raw == other.to_bytes()
+
+    def __hash__(self) -> int:
+        return hash((self.algorithm, self._raw))
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.algorithm} backend={NAME}>"
+
+
+class _SecretKeyBase:
+    """A secret key: pyca's object, which holds the seed and nothing else exportable."""
+
+    __slots__ = ()
+    algorithm: str
+    backend = NAME
+    _key: _PycaKemPrivate | _PycaSigPrivate
+    _EXPANDED_HINT = ""
+
+    def to_bytes(self) -> bytes:
+        raise _unsupported(f"export an expanded {self._EXPANDED_HINT}", "use seed_bytes() or backend='oqs'")
+
+    def seed_bytes(self) -> bytes:
+        return self._key.private_bytes_raw()
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.algorithm} backend={NAME}>"
+
+
+class _Factory:
+    """One parameter set on pyca/cryptography: the key classes and the seed checks."""
+
+    backend = NAME
+    name: str
+    _seeds_phrase = ""
+
+    def _seed(self, seed: Buffer, size: int) -> bytes:
+        data = as_bytes(seed, "seed")
+        _check_len(data, size, f"{self.name} {self._seeds_phrase}", InvalidKey)
+        return data
+
+    def _expanded_refused(self, data: Buffer, what: str, seed_size: int) -> UnsupportedAlgorithm:
+        as_bytes(data, what)
+        return _unsupported(
+            f"load an expanded {what}",
+            f"load the {seed_size}-byte seed with keypair_from_seed(), or use backend='oqs'",
+        )
+
+
 # -- ML-KEM ---------------------------------------------------------------------
 
 
-class OpenSSLKemPublicKey(KemPublicKey):
-    __slots__ = ("_key", "_params", "_raw")
-    backend = NAME
+class OpenSSLKemPublicKey(_PublicKeyBase, KemPublicKey):
+    __slots__ = ("_key", "_raw", "algorithm")
+    _interface = KemPublicKey
 
-    def __init__(self, params: KemParams, key: Any, raw: bytes) -> None:
-        self._params = params
+    def __init__(self, params: KemParams, key: _PycaKemPublic, raw: bytes) -> None:
+        self.algorithm = params.name
         self._key = key
         self._raw = raw
-
-    @property
-    def algorithm(self) -> str:  # type: ignore[override]
-        return self._params.name
 
     def encapsulate(self) -> Encapsulation:
         shared_secret, ciphertext = self._key.encapsulate()
@@ -101,59 +186,31 @@ class OpenSSLKemPublicKey(KemPublicKey):
             "encapsulate deterministically", "use backend='oqs' for derandomized encapsulation"
         )
 
-    def to_bytes(self) -> bytes:
-        return self._raw
 
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, KemPublicKey):
-            return NotImplemented
-        return self.algorithm == other.algorithm and self._raw == other.to_bytes()
+class OpenSSLKemSecretKey(_SecretKeyBase, KemSecretKey):
+    __slots__ = ("_key", "_params", "algorithm")
+    _key: _PycaKemPrivate
+    _EXPANDED_HINT = "ML-KEM decapsulation key (the portable form is the 64-byte seed)"
 
-    def __hash__(self) -> int:
-        return hash((self.algorithm, self._raw))
-
-    def __repr__(self) -> str:
-        return f"<KemPublicKey {self.algorithm} backend={NAME}>"
-
-
-class OpenSSLKemSecretKey(KemSecretKey):
-    __slots__ = ("_key", "_params")
-    backend = NAME
-
-    def __init__(self, params: KemParams, key: Any) -> None:
+    def __init__(self, params: KemParams, key: _PycaKemPrivate) -> None:
+        self.algorithm = params.name
         self._params = params
         self._key = key
-
-    @property
-    def algorithm(self) -> str:  # type: ignore[override]
-        return self._params.name
 
     def decapsulate(self, ciphertext: Buffer) -> bytes:
         ct = as_bytes(ciphertext, "ciphertext")
         _check_len(ct, self._params.ciphertext_size, f"{self.algorithm} ciphertexts", InvalidCiphertext)
-        return self._key.decapsulate(ct)  # type: ignore[no-any-return]
+        return self._key.decapsulate(ct)
 
     def public_key(self) -> KemPublicKey:
         pub = self._key.public_key()
         return OpenSSLKemPublicKey(self._params, pub, pub.public_bytes_raw())
 
-    def to_bytes(self) -> bytes:
-        raise _unsupported(
-            "export an expanded ML-KEM decapsulation key",
-            "use seed_bytes() (the portable 64-byte seed) or backend='oqs'",
-        )
 
-    def seed_bytes(self) -> bytes:
-        return self._key.private_bytes_raw()  # type: ignore[no-any-return]
-
-    def __repr__(self) -> str:
-        return f"<KemSecretKey {self.algorithm} backend={NAME}>"
-
-
-class Kem:
+class Kem(_Factory):
     """One ML-KEM parameter set on pyca/cryptography."""
 
-    backend = NAME
+    _seeds_phrase = "seeds (d || z)"
 
     def __init__(self, name: str) -> None:
         params = kem_params(name)
@@ -165,7 +222,7 @@ class Kem:
         self.name = params.name
         self._pub_cls, self._priv_cls = _KEM_CLASSES[name]
 
-    def _pair(self, private: Any) -> KemKeyPair:
+    def _pair(self, private: _PycaKemPrivate) -> KemKeyPair:
         secret = OpenSSLKemSecretKey(self.params, private)
         return KemKeyPair(secret.public_key(), secret)
 
@@ -173,9 +230,7 @@ class Kem:
         return self._pair(self._priv_cls.generate())
 
     def keypair_from_seed(self, seed: Buffer) -> KemKeyPair:
-        data = as_bytes(seed, "seed")
-        _check_len(data, self.params.keypair_seed_size, f"{self.name} seeds (d || z)", InvalidKey)
-        return self._pair(self._priv_cls.from_seed_bytes(data))
+        return self._pair(self._priv_cls.from_seed_bytes(self._seed(seed, self.params.keypair_seed_size)))
 
     def public_key_from_bytes(self, data: Buffer) -> KemPublicKey:
         raw = as_bytes(data, "encapsulation key")
@@ -190,13 +245,9 @@ class Kem:
         return OpenSSLKemPublicKey(self.params, key, raw)
 
     def secret_key_from_bytes(self, data: Buffer) -> KemSecretKey:
-        as_bytes(data, "decapsulation key")
-        raise _unsupported(
-            "load an expanded ML-KEM decapsulation key",
-            "load the 64-byte seed with keypair_from_seed(), or use backend='oqs'",
-        )
+        raise self._expanded_refused(data, "ML-KEM decapsulation key", self.params.keypair_seed_size)
 
-    def encapsulate_batch(self, public_keys: Sequence[KemPublicKey]) -> list[Encapsulation]:
+    def encapsulate_batch(self, public_keys: Iterable[KemPublicKey]) -> list[Encapsulation]:
         return [_own_kem_key(pk, self.name).encapsulate() for pk in public_keys]
 
     def decapsulate_batch(self, secret_key: KemSecretKey, ciphertexts: Iterable[Buffer]) -> list[bytes]:
@@ -222,81 +273,47 @@ def _context(context: object, params: SigParams) -> bytes:
     return ctx
 
 
-class OpenSSLSigPublicKey(SigPublicKey):
-    __slots__ = ("_key", "_params", "_raw")
-    backend = NAME
+class OpenSSLSigPublicKey(_PublicKeyBase, SigPublicKey):
+    __slots__ = ("_key", "_params", "_raw", "algorithm")
+    _interface = SigPublicKey
 
-    def __init__(self, params: SigParams, key: Any, raw: bytes) -> None:
+    def __init__(self, params: SigParams, key: _PycaSigPublic, raw: bytes) -> None:
+        self.algorithm = params.name
         self._params = params
         self._key = key
         self._raw = raw
-
-    @property
-    def algorithm(self) -> str:  # type: ignore[override]
-        return self._params.name
 
     def verify(self, signature: Buffer, message: Buffer, context: Buffer = b"") -> None:
         sig = as_bytes(signature, "signature")
         msg = as_bytes(message, "message")
         ctx = _context(context, self._params)
-        if len(sig) != self._params.signature_size:
-            raise InvalidSignature(
-                f"{self.algorithm} signatures are {self._params.signature_size} bytes, got {len(sig)}"
-            )
+        _check_len(sig, self._params.signature_size, f"{self.algorithm} signatures", InvalidSignature)
         try:
             self._key.verify(sig, msg, ctx)
         except _CryptoInvalidSignature:
             raise InvalidSignature(f"{self.algorithm} signature does not verify") from None
 
-    def to_bytes(self) -> bytes:
-        return self._raw
 
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, SigPublicKey):
-            return NotImplemented
-        return self.algorithm == other.algorithm and self._raw == other.to_bytes()
+class OpenSSLSigSecretKey(_SecretKeyBase, SigSecretKey):
+    __slots__ = ("_key", "_params", "algorithm")
+    _key: _PycaSigPrivate
+    _EXPANDED_HINT = "ML-DSA signing key (the portable form is the 32-byte seed)"
 
-    def __hash__(self) -> int:
-        return hash((self.algorithm, self._raw))
-
-    def __repr__(self) -> str:
-        return f"<SigPublicKey {self.algorithm} backend={NAME}>"
-
-
-class OpenSSLSigSecretKey(SigSecretKey):
-    __slots__ = ("_key", "_params")
-    backend = NAME
-
-    def __init__(self, params: SigParams, key: Any) -> None:
+    def __init__(self, params: SigParams, key: _PycaSigPrivate) -> None:
+        self.algorithm = params.name
         self._params = params
         self._key = key
-
-    @property
-    def algorithm(self) -> str:  # type: ignore[override]
-        return self._params.name
 
     def sign(self, message: Buffer, context: Buffer = b"") -> bytes:
         msg = as_bytes(message, "message")
         ctx = _context(context, self._params)
-        return self._key.sign(msg, ctx)  # type: ignore[no-any-return]
-
-    def to_bytes(self) -> bytes:
-        raise _unsupported(
-            "export an expanded ML-DSA signing key",
-            "use seed_bytes() (the portable 32-byte seed) or backend='oqs'",
-        )
-
-    def seed_bytes(self) -> bytes:
-        return self._key.private_bytes_raw()  # type: ignore[no-any-return]
-
-    def __repr__(self) -> str:
-        return f"<SigSecretKey {self.algorithm} backend={NAME}>"
+        return self._key.sign(msg, ctx)
 
 
-class Signature:
+class Signature(_Factory):
     """One ML-DSA parameter set on pyca/cryptography."""
 
-    backend = NAME
+    _seeds_phrase = "seeds (xi)"
 
     def __init__(self, name: str) -> None:
         params = sig_params(name)
@@ -306,7 +323,7 @@ class Signature:
         self.name = params.name
         self._pub_cls, self._priv_cls = _SIG_CLASSES[name]
 
-    def _pair(self, private: Any) -> SigKeyPair:
+    def _pair(self, private: _PycaSigPrivate) -> SigKeyPair:
         pub = private.public_key()
         return SigKeyPair(
             OpenSSLSigPublicKey(self.params, pub, pub.public_bytes_raw()),
@@ -317,9 +334,7 @@ class Signature:
         return self._pair(self._priv_cls.generate())
 
     def keypair_from_seed(self, seed: Buffer) -> SigKeyPair:
-        data = as_bytes(seed, "seed")
-        _check_len(data, self.params.seed_size, f"{self.name} seeds", InvalidKey)
-        return self._pair(self._priv_cls.from_seed_bytes(data))
+        return self._pair(self._priv_cls.from_seed_bytes(self._seed(seed, self.params.seed_size)))
 
     def public_key_from_bytes(self, data: Buffer) -> SigPublicKey:
         raw = as_bytes(data, "public key")
@@ -331,11 +346,7 @@ class Signature:
         return OpenSSLSigPublicKey(self.params, key, raw)
 
     def secret_key_from_bytes(self, data: Buffer) -> SigSecretKey:
-        as_bytes(data, "secret key")
-        raise _unsupported(
-            "load an expanded ML-DSA signing key",
-            "load the 32-byte seed with keypair_from_seed(), or use backend='oqs'",
-        )
+        raise self._expanded_refused(data, "ML-DSA signing key", self.params.seed_size)
 
     def verify_batch(self, items: Iterable[tuple[SigPublicKey, Buffer, Buffer, Buffer]]) -> list[bool]:
         results = []

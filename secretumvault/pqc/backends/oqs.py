@@ -9,27 +9,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from secretumvault.pqc.keys import KemPublicKey, KemSecretKey, SigPublicKey, SigSecretKey
-
 NAME = "oqs"
 
-_core: Any = None
-_import_error: str | None
+_import_error: str | None = None
 try:
     from secretumvault.pqc.backends import _oqs
 except ImportError as exc:  # built without liboqs, or the extension failed to load
     _import_error = f"native core not built: {exc}"
-else:
-    _core = _oqs
-    _import_error = None
-    KemPublicKey.register(_core.KemPublicKey)
-    KemSecretKey.register(_core.KemSecretKey)
-    SigPublicKey.register(_core.SigPublicKey)
-    SigSecretKey.register(_core.SigSecretKey)
 
 
 def is_available() -> bool:
-    return _core is not None
+    return _import_error is None
 
 
 def import_error() -> str | None:
@@ -37,23 +27,28 @@ def import_error() -> str | None:
 
 
 def kem_names() -> list[str]:
-    return list(_core.kem_names()) if _core is not None else []
+    return _oqs.kem_names() if _import_error is None else []
 
 
 def sig_names() -> list[str]:
-    return list(_core.sig_names()) if _core is not None else []
+    return _oqs.sig_names() if _import_error is None else []
 
 
-def Kem(name: str) -> Any:  # noqa: N802 - a factory that stands in for a class
-    return _core.KemAlgorithm.get(name)
+def Kem(name: str) -> _oqs.KemMechanism:  # noqa: N802 - a factory that stands in for a class
+    return _oqs.KemMechanism.get(name)
 
 
-def Signature(name: str) -> Any:  # noqa: N802
-    return _core.SigAlgorithm.get(name)
+def Signature(name: str) -> _oqs.SigMechanism:  # noqa: N802
+    return _oqs.SigMechanism.get(name)
+
+
+def c_floor(algorithm: str, op: str, iterations: int) -> float:
+    """Nanoseconds per ``op`` looped in C over the same liboqs calls (for ``secretumvault bench``)."""
+    return _oqs.c_floor(algorithm, op, iterations)
 
 
 def build_info() -> dict[str, Any]:
     """liboqs version, where it came from, and the CPU features it dispatches to."""
-    if _core is None:
+    if _import_error is not None:
         return {"available": False, "reason": _import_error}
-    return {"available": True, **_core.build_info()}
+    return {"available": True, **_oqs.build_info()}

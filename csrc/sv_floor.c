@@ -1,0 +1,113 @@
+/*
+ * The "C floor" for `secretumvault bench`: the same liboqs calls the bindings
+ * make, looped in C. A binding can at best match it.
+ *
+ * These loops allocate key buffers, so they hold secrets for the length of a
+ * loop; every secret buffer is wiped with OQS_MEM_cleanse before it is freed.
+ */
+#include "sv_floor.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#ifdef _WIN32
+#include <windows.h>
+#else
+#include <time.h>
+#endif
+
+/* Monotonic clock in nanoseconds. */
+static double now_ns(void) {
+#ifdef _WIN32
+    LARGE_INTEGER counter, frequency;
+    QueryPerformanceCounter(&counter);
+    QueryPerformanceFrequency(&frequency);
+    return (double)counter.QuadPart * 1e9 / (double)frequency.QuadPart;
+#else
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
+#endif
+}
+
+double sv_floor_kem(const OQS_KEM *kem, int op, size_t iterations) {
+    double result = -1.0;
+    uint8_t *pk = malloc(kem->length_public_key);
+    uint8_t *sk = malloc(kem->length_secret_key);
+    uint8_t *ct = malloc(kem->length_ciphertext);
+    uint8_t *ss = malloc(kem->length_shared_secret);
+    double start;
+    OQS_STATUS rc = OQS_SUCCESS;
+
+    if (!pk || !sk || !ct || !ss || iterations == 0) {
+        goto done;
+    }
+    if (OQS_KEM_keypair(kem, pk, sk) != OQS_SUCCESS ||
+        OQS_KEM_encaps(kem, ct, ss, pk) != OQS_SUCCESS) {
+        goto done;
+    }
+    start = now_ns();
+    for (size_t i = 0; i < iterations && rc == OQS_SUCCESS; i++) {
+        switch (op) {
+        case 0: rc = OQS_KEM_keypair(kem, pk, sk); break;
+        case 1: rc = OQS_KEM_encaps(kem, ct, ss, pk); break;
+        case 2: rc = OQS_KEM_decaps(kem, ss, ct, sk); break;
+        default: rc = OQS_ERROR; break;
+        }
+    }
+    if (rc == OQS_SUCCESS) {
+        result = (now_ns() - start) / (double)iterations;
+    }
+done:
+    if (sk) {
+        OQS_MEM_cleanse(sk, kem->length_secret_key);
+    }
+    if (ss) {
+        OQS_MEM_cleanse(ss, kem->length_shared_secret);
+    }
+    free(pk);
+    free(sk);
+    free(ct);
+    free(ss);
+    return result;
+}
+
+double sv_floor_sig(const OQS_SIG *sig, int op, size_t iterations, size_t message_len) {
+    double result = -1.0;
+    uint8_t *pk = malloc(sig->length_public_key);
+    uint8_t *sk = malloc(sig->length_secret_key);
+    uint8_t *sm = malloc(sig->length_signature);
+    uint8_t *msg = calloc(message_len ? message_len : 1, 1);
+    size_t sm_len = 0;
+    double start;
+    OQS_STATUS rc = OQS_SUCCESS;
+
+    if (!pk || !sk || !sm || !msg || iterations == 0) {
+        goto done;
+    }
+    if (OQS_SIG_keypair(sig, pk, sk) != OQS_SUCCESS ||
+        OQS_SIG_sign_with_ctx_str(sig, sm, &sm_len, msg, message_len, NULL, 0, sk) != OQS_SUCCESS) {
+        goto done;
+    }
+    start = now_ns();
+    for (size_t i = 0; i < iterations && rc == OQS_SUCCESS; i++) {
+        switch (op) {
+        case 0: rc = OQS_SIG_keypair(sig, pk, sk); break;
+        case 1: rc = OQS_SIG_sign_with_ctx_str(sig, sm, &sm_len, msg, message_len, NULL, 0, sk); break;
+        case 2: rc = OQS_SIG_verify_with_ctx_str(sig, msg, message_len, sm, sm_len, NULL, 0, pk); break;
+        default: rc = OQS_ERROR; break;
+        }
+    }
+    if (rc == OQS_SUCCESS) {
+        result = (now_ns() - start) / (double)iterations;
+    }
+done:
+    if (sk) {
+        OQS_MEM_cleanse(sk, sig->length_secret_key);
+    }
+    free(pk);
+    free(sk);
+    free(sm);
+    free(msg);
+    return result;
+}

@@ -1,0 +1,18 @@
+/*
+ * The "C floor" for benchmarks: `iterations` back-to-back calls of one liboqs
+ * operation from C, exactly as the bindings make them, timed with a
+ * monotonic clock. Returns nanoseconds per call, or -1.0 if a call failed or
+ * an argument is out of range (the Python side validates them first).
+ * op: 0 keypair, 1 encaps, 2 decaps (KEM); 0 keypair, 1 sign, 2 verify (SIG).
+ */
+#ifndef SECRETUMVAULT_SV_FLOOR_H
+#define SECRETUMVAULT_SV_FLOOR_H
+
+#include <stddef.h>
+
+#include <oqs/oqs.h>
+
+double sv_floor_kem(const OQS_KEM *kem, int op, size_t iterations);
+double sv_floor_sig(const OQS_SIG *sig, int op, size_t iterations, size_t message_len);
+
+#endif /* SECRETUMVAULT_SV_FLOOR_H */
