@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
+import mmap
 import os
+import subprocess
+import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 
@@ -184,3 +189,81 @@ def test_c_floor_validates_its_arguments(native: str) -> None:
         oqs.c_floor("ML-KEM-768", "sign", 1)
     with pytest.raises(errors.UnsupportedAlgorithm):
         oqs.c_floor("ML-KEM-9", "encaps", 1)
+
+
+# -- a buffer that changes while it is read ------------------------------------------------
+
+_FLIPPER = r"""
+import mmap, sys, time
+path, a, b = sys.argv[1], bytes.fromhex(sys.argv[2]), bytes.fromhex(sys.argv[3])
+with open(path, "r+b") as f, mmap.mmap(f.fileno(), 0) as mm:
+    mm[0] = 1
+    deadline = time.monotonic() + 30
+    while mm[0] == 1 and time.monotonic() < deadline:
+        for _ in range(500):
+            mm[1 : 1 + len(a)] = b
+            mm[1 : 1 + len(a)] = a
+"""
+
+
+@contextlib.contextmanager
+def _flipping_buffer(tmp_path: Path, a: bytes, b: bytes) -> Iterator[memoryview]:
+    """A buffer another process keeps switching between ``a`` and ``b`` (shared memory, no GIL)."""
+    path = tmp_path / "shared"
+    path.write_bytes(b"\0" + a)
+    with open(path, "r+b") as f, mmap.mmap(f.fileno(), 0) as mm:
+        child = subprocess.Popen([sys.executable, "-c", _FLIPPER, str(path), a.hex(), b.hex()])
+        try:
+            while mm[0] != 1 and child.poll() is None:
+                time.sleep(0.001)
+            with memoryview(mm)[1 : 1 + len(a)] as view:
+                yield view
+        finally:
+            mm[0] = 2
+            child.wait(timeout=30)
+
+
+def _for_half_a_second() -> Iterator[int]:
+    end = time.monotonic() + 0.5
+    i = 0
+    while time.monotonic() < end:
+        yield i
+        i += 1
+
+
+@pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="a concurrent writer needs a second CPU core")
+def test_public_key_is_checked_as_copied_never_reread(native: str, tmp_path: Path) -> None:
+    kem = pqc.Kem("ML-KEM-768", backend=native)
+    ek = kem.generate_keypair().public_key.to_bytes()
+    out_of_range = b"\xff\x0f" + ek[2:]  # first coefficient 4095 >= q
+    loaded, refused = 0, 0
+    with _flipping_buffer(tmp_path, ek, out_of_range) as shared:
+        for _ in _for_half_a_second():
+            try:
+                key = kem.public_key_from_bytes(shared)
+            except errors.InvalidKey:
+                refused += 1
+                continue
+            loaded += 1
+            # Checking one read and keeping another let an out-of-range key through.
+            assert key.to_bytes() == ek
+    if not (loaded and refused):
+        pytest.skip("the writer process never ran alongside (a busy machine); nothing was shown")
+
+
+@pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="a concurrent writer needs a second CPU core")
+@pytest.mark.parametrize("name", ["ML-KEM-768"])
+def test_seeded_key_matches_the_seed_it_reports(native: str, tmp_path: Path, name: str) -> None:
+    factory = pqc.Kem(name, backend=native)
+    size = len(factory.generate_keypair().secret_key.seed_bytes())
+    seeds = (bytes(range(size)), bytes(range(1, size + 1)))
+    seen = set()
+    with _flipping_buffer(tmp_path, *seeds) as shared:
+        for _ in _for_half_a_second():
+            pair = factory.keypair_from_seed(shared)
+            seed = pair.secret_key.seed_bytes()  # may be torn between the two: still one seed
+            seen.add(seed)
+            # seed_bytes() must be the seed the key was made from, not a later read.
+            assert factory.keypair_from_seed(seed).public_key == pair.public_key
+    if len(seen) < 2:
+        pytest.skip("the writer process never ran alongside (a busy machine); nothing was shown")

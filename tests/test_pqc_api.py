@@ -285,13 +285,17 @@ def test_secret_keys_refuse_pickling(backend: str) -> None:
     kp = kem_or_skip("ML-KEM-768", backend).generate_keypair()
     skp = sig_or_skip("ML-DSA-65", backend).generate_keypair()
     for key in (kp.secret_key, skp.secret_key):
-        with pytest.raises((TypeError, pickle.PicklingError)):
+        with pytest.raises(errors.InvalidType, match="not picklable") as raised:
             pickle.dumps(key)
+        assert isinstance(raised.value, TypeError)
 
 
-def test_public_keys_pickle_by_their_encoding(native: str) -> None:
-    pk = pqc.Kem("ML-KEM-768", backend=native).generate_keypair().public_key
-    assert pickle.loads(pickle.dumps(pk)) == pk
+def test_public_keys_pickle_by_their_encoding(backend: str) -> None:
+    kp = kem_or_skip("ML-KEM-768", backend).generate_keypair()
+    skp = sig_or_skip("ML-DSA-65", backend).generate_keypair()
+    for pk in (kp.public_key, skp.public_key):
+        again = pickle.loads(pickle.dumps(pk))
+        assert again == pk and again.backend == backend
 
 
 def test_key_classes_cannot_be_built_directly(native: str) -> None:
@@ -337,3 +341,93 @@ def test_default_backend_selection() -> None:
         assert pqc.get_default_backend() == "auto"
     finally:
         pqc.set_default_backend(previous)
+
+
+# -- hostile arguments: errors from secretumvault.errors, never the caller's data -------
+
+MARKER = b"TOPSECRET-" * 12  # stands in for key material passed where it does not belong
+
+
+def _assert_hidden(exc: BaseException) -> None:
+    text = f"{exc} {exc.args!r}"
+    for shown in ("TOPSECRET", MARKER.hex()[:20], MARKER.decode()[:20]):
+        assert shown not in text, f"message shows the caller's data: {text[:200]}"
+
+
+@pytest.mark.parametrize(
+    "not_a_list", [None, MARKER, bytearray(MARKER), memoryview(MARKER), MARKER.decode(), 5]
+)
+def test_batch_calls_refuse_what_is_not_a_list(backend: str, not_a_list: object) -> None:
+    kem = kem_or_skip("ML-KEM-768", backend)
+    scheme = sig_or_skip("ML-DSA-65", backend)
+    sk = kem.generate_keypair().secret_key
+    calls: list[Callable[[], object]] = [
+        lambda: kem.encapsulate_batch(untyped(not_a_list)),
+        lambda: kem.decapsulate_batch(sk, untyped(not_a_list)),
+        lambda: scheme.verify_batch(untyped(not_a_list)),
+    ]
+    for call in calls:
+        with pytest.raises(errors.InvalidType) as raised:
+            call()
+        assert isinstance(raised.value, TypeError)
+        _assert_hidden(raised.value)
+
+
+def test_batch_items_of_the_wrong_shape(backend: str) -> None:
+    kem = kem_or_skip("ML-KEM-768", backend)
+    scheme = sig_or_skip("ML-DSA-65", backend)
+    kp, skp = kem.generate_keypair(), scheme.generate_keypair()
+    ct = kp.public_key.encapsulate().ciphertext
+    sig = skp.secret_key.sign(b"m")
+    good = (skp.public_key, sig, b"m", b"")
+    for bad_item in [good[:3], (*good, b"extra"), None, MARKER]:
+        with pytest.raises(errors.InvalidArgument, match="item 1") as raised:
+            scheme.verify_batch([good, untyped(bad_item)])
+        _assert_hidden(raised.value)
+    # A key where a public key belongs: refused before anything is verified.
+    with pytest.raises(errors.InvalidKey, match="item 0") as raised:
+        scheme.verify_batch([(untyped(MARKER), sig, b"m", b"")])
+    _assert_hidden(raised.value)
+    with pytest.raises(errors.InvalidKey, match="item 1") as raised:
+        kem.encapsulate_batch([kp.public_key, untyped(MARKER)])
+    _assert_hidden(raised.value)
+    # decapsulate_batch needs the secret key: its public key, or raw bytes, are refused.
+    for not_a_secret_key in (kp.public_key, MARKER):
+        with pytest.raises(errors.InvalidKey, match="secret key") as raised:
+            kem.decapsulate_batch(untyped(not_a_secret_key), [ct])
+        _assert_hidden(raised.value)
+
+
+def test_names_that_are_not_names_are_not_shown(backend: str) -> None:
+    for call in (
+        lambda: pqc.Kem(untyped(MARKER), backend=backend),
+        lambda: pqc.Signature(untyped(MARKER), backend=backend),
+        lambda: pqc.Kem(MARKER.decode(), backend=backend),
+        lambda: pqc.Kem("ML-KEM-768", backend=MARKER.decode()),
+    ):
+        with pytest.raises(errors.UnsupportedAlgorithm) as raised:
+            call()
+        _assert_hidden(raised.value)
+
+
+def test_wrong_lengths_never_show_the_value(backend: str) -> None:
+    kem = kem_or_skip("ML-KEM-768", backend)
+    scheme = sig_or_skip("ML-DSA-65", backend)
+    kp, skp = kem.generate_keypair(), scheme.generate_keypair()
+    calls: list[Callable[[], object]] = [
+        lambda: kem.public_key_from_bytes(MARKER),
+        lambda: kem.keypair_from_seed(MARKER),
+        lambda: kem.secret_key_from_bytes(MARKER),
+        lambda: kp.secret_key.decapsulate(MARKER),
+        lambda: kp.public_key.encapsulate_derand(MARKER),
+        lambda: scheme.public_key_from_bytes(MARKER),
+        lambda: scheme.secret_key_from_bytes(MARKER),
+        lambda: scheme.keypair_from_seed(MARKER),
+        lambda: skp.public_key.verify(MARKER, b"m"),
+        lambda: skp.secret_key.sign(b"m", context=MARKER * 3),
+        lambda: kem.decapsulate_batch(kp.secret_key, [MARKER]),
+    ]
+    for call in calls:
+        with pytest.raises(errors.SecretumVaultError) as raised:
+            call()
+        _assert_hidden(raised.value)

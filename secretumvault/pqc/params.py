@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from secretumvault.errors import UnsupportedAlgorithm
+from secretumvault.pqc._buffers import shown_name
 
 __all__ = ["KEM_PARAMS", "SIG_PARAMS", "KemParams", "SigParams", "kem_params", "sig_params"]
 
@@ -67,4 +68,4 @@ def sig_params(name: object) -> SigParams:
 def _lookup(table: dict[str, _P], name: object, family: str) -> _P:
     if isinstance(name, str) and name in table:
         return table[name]
-    raise UnsupportedAlgorithm(f"unknown {family} {name!r}; expected one of {', '.join(table)}")
+    raise UnsupportedAlgorithm(f"unknown {family} {shown_name(name)}; expected one of {', '.join(table)}")

@@ -16,6 +16,7 @@ from types import ModuleType
 from typing import Protocol
 
 from secretumvault.errors import BackendUnavailable, UnsupportedAlgorithm
+from secretumvault.pqc._buffers import shown_name
 from secretumvault.pqc.keys import (
     Buffer,
     Encapsulation,
@@ -46,7 +47,7 @@ BACKENDS = ("oqs", "openssl")
 def _module(name: str) -> ModuleType:
     if name not in BACKENDS:
         raise UnsupportedAlgorithm(
-            f"unknown backend {name!r}; expected one of {', '.join(BACKENDS)} or 'auto'"
+            f"unknown backend {shown_name(name)}; expected one of {', '.join(BACKENDS)} or 'auto'"
         )
     return importlib.import_module(f"{__name__}.{name}")
 

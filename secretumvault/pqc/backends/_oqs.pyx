@@ -37,7 +37,7 @@ from secretumvault.errors import (
     NativeError,
     UnsupportedAlgorithm,
 )
-from secretumvault.pqc._buffers import refuse_pickle
+from secretumvault.pqc._buffers import VERIFY_ITEM, as_item, as_list, describe, refuse_pickle, shown_name
 from secretumvault.pqc import keys as _abc
 from secretumvault.pqc.keys import Encapsulation, KemKeyPair, SigKeyPair
 from secretumvault.pqc.params import kem_params, sig_params
@@ -235,7 +235,7 @@ cdef class _Mechanism:
         known = self._liboqs_names
         if not isinstance(name, str) or name not in known:
             raise UnsupportedAlgorithm(
-                f"unknown {self._family} {name!r} for the oqs backend; expected one of {', '.join(known)}"
+                f"unknown {self._family} {shown_name(name)} for the oqs backend; expected one of {', '.join(known)}"
             )
 
     @classmethod
@@ -266,15 +266,19 @@ cdef class _Mechanism:
         return _BACKEND
 
     def public_key_from_bytes(self, data):
-        """Load a public key after the standard's length (and, for ML-KEM, modulus) checks."""
+        """Load a public key after the standard's length (and, for ML-KEM, modulus) checks.
+
+        The caller's buffer is read once, into the key's own ``bytes``; the checks
+        run on that copy, so a buffer changed meanwhile cannot slip past them.
+        """
         cdef Py_buffer view
         _acquire(data, &view, self._public_noun)
         try:
             _check_length(view.len, self.public_key_size, self.name, self._public_noun + "s", InvalidKey)
-            self._check_public(<const uint8_t *>view.buf)
             raw = PyBytes_FromStringAndSize(<char *>view.buf, view.len)
         finally:
             PyBuffer_Release(&view)
+        self._check_public(_bytes_ptr(raw))
         return self._new_public(raw)
 
     def secret_key_from_bytes(self, data):
@@ -291,7 +295,11 @@ cdef class _Mechanism:
         return sk
 
     def keypair_from_seed(self, seed):
-        """Deterministic key generation from the standard's seed (FIPS 203 ``d || z``, FIPS 204 ``xi``)."""
+        """Deterministic key generation from the standard's seed (FIPS 203 ``d || z``, FIPS 204 ``xi``).
+
+        The seed is copied once into the secret key; key generation reads that
+        copy, so ``seed_bytes()`` is always the seed the key was made from.
+        """
         cdef Py_buffer view
         _acquire(seed, &view, "seed")
         try:
@@ -320,6 +328,7 @@ cdef class _Mechanism:
         return 0
 
     cdef object _keypair(self, const uint8_t *seed):
+        """The key pair from ``seed``, copied into the new secret key before use."""
         raise NotImplementedError
 
     cdef _PublicKey _new_public(self, bytes raw):
@@ -477,11 +486,12 @@ cdef class KemMechanism(_Mechanism):
     cdef object _keypair(self, const uint8_t *seed):
         """FIPS 203 ML-KEM.KeyGen_internal(d, z) from the 64-byte seed ``d || z``."""
         cdef _SecretKey sk = self._secret_with_seed(seed)
+        cdef const uint8_t *owned_seed = sk._seed
         cdef bytes ek = _new_bytes(self.public_key_size)
         cdef uint8_t *ek_out = _bytes_ptr(ek)
         cdef OQS_STATUS rc
         with nogil:
-            rc = OQS_KEM_keypair_derand(self._kem, ek_out, sk._sk, seed)
+            rc = OQS_KEM_keypair_derand(self._kem, ek_out, sk._sk, owned_seed)
         if rc != OQS_SUCCESS:
             raise NativeError(f"liboqs failed to generate an {self.name} key pair")
         return _new_tuple(KemKeyPair, (self._new_public(ek), sk))
@@ -512,13 +522,13 @@ cdef class KemMechanism(_Mechanism):
     cdef KemPublicKey _own_public(self, object key, Py_ssize_t index):
         if not isinstance(key, KemPublicKey) or (<KemPublicKey>key)._alg is not self:
             raise InvalidKey(
-                f"item {index}: expected an {self.name} public key of the oqs backend, got {type(key).__name__}"
+                f"item {index}: expected an {self.name} public key of the oqs backend, got {describe(key)}"
             )
         return <KemPublicKey>key
 
     def encapsulate_batch(self, public_keys):
         """Encapsulate once to each public key: one GIL release for the whole batch."""
-        keys = list(public_keys)
+        keys = as_list(public_keys, "public_keys")
         cdef Py_ssize_t n = len(keys), i
         cdef KemPublicKey pk
         cdef const uint8_t **pks = <const uint8_t **>calloc(n + 1, sizeof(uint8_t *))
@@ -549,9 +559,9 @@ cdef class KemMechanism(_Mechanism):
     def decapsulate_batch(self, secret_key, ciphertexts):
         """Decapsulate many ciphertexts under one key: one GIL release for the batch."""
         if not isinstance(secret_key, KemSecretKey) or (<KemSecretKey>secret_key)._alg is not self:
-            raise InvalidKey(f"expected an {self.name} secret key of the oqs backend")
+            raise InvalidKey(f"expected an {self.name} secret key of the oqs backend, got {describe(secret_key)}")
         cdef KemSecretKey sk = secret_key
-        items = list(ciphertexts)
+        items = as_list(ciphertexts, "ciphertexts")
         cdef Py_ssize_t n = len(items), i, acquired = 0
         cdef Py_buffer *views = <Py_buffer *>calloc(n + 1, sizeof(Py_buffer))
         cdef const uint8_t **cts = <const uint8_t **>calloc(n + 1, sizeof(uint8_t *))
@@ -718,7 +728,7 @@ cdef class SigMechanism(_Mechanism):
         Returns a list of booleans. Malformed items (wrong key type, oversized
         context) raise before anything is verified.
         """
-        batch = [tuple(item) for item in items]
+        batch = [as_item(item, i, VERIFY_ITEM) for i, item in enumerate(as_list(items, "items"))]
         cdef Py_ssize_t n = len(batch), i, acquired = 0
         cdef SigPublicKey pk
         cdef Py_buffer *views = <Py_buffer *>calloc(2 * n + 1, sizeof(Py_buffer))
@@ -736,11 +746,11 @@ cdef class SigMechanism(_Mechanism):
                     or msg_lens == NULL or sig_lens == NULL or ctx_lens == NULL or status == NULL):
                 raise MemoryError()
             for i in range(n):
-                if len(batch[i]) != 4:
-                    raise InvalidArgument(f"item {i}: expected (public_key, signature, message, context)")
                 key, signature, message, context = batch[i]
                 if not isinstance(key, SigPublicKey) or (<SigPublicKey>key)._alg is not self:
-                    raise InvalidKey(f"item {i}: expected an {self.name} public key of the oqs backend")
+                    raise InvalidKey(
+                        f"item {i}: expected an {self.name} public key of the oqs backend, got {describe(key)}"
+                    )
                 pk = key
                 ctx = _context_bytes(context)
                 contexts.append(ctx)

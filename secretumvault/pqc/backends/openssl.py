@@ -10,7 +10,7 @@ operations raise :class:`UnsupportedAlgorithm` naming this backend and the way o
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any, ClassVar, Protocol
+from typing import Any, ClassVar, NoReturn, Protocol, TypeVar
 
 from secretumvault.errors import (
     InvalidArgument,
@@ -19,7 +19,7 @@ from secretumvault.errors import (
     InvalidSignature,
     UnsupportedAlgorithm,
 )
-from secretumvault.pqc._buffers import as_bytes
+from secretumvault.pqc._buffers import VERIFY_ITEM, as_bytes, as_item, as_list, describe, refuse_pickle
 from secretumvault.pqc.keys import (
     Buffer,
     Encapsulation,
@@ -122,8 +122,16 @@ class _PublicKeyBase:
     def __hash__(self) -> int:
         return hash((self.algorithm, self._raw))
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_load_public_key, (self._interface is KemPublicKey, self.algorithm, self._raw))
+
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.algorithm} backend={NAME}>"
+
+
+def _load_public_key(is_kem: bool, name: str, raw: bytes) -> KemPublicKey | SigPublicKey:
+    """Unpickle a public key from its standard encoding (the checks run again)."""
+    return Kem(name).public_key_from_bytes(raw) if is_kem else Signature(name).public_key_from_bytes(raw)
 
 
 class _SecretKeyBase:
@@ -141,8 +149,23 @@ class _SecretKeyBase:
     def seed_bytes(self) -> bytes:
         return self._key.private_bytes_raw()
 
+    def __reduce__(self) -> NoReturn:
+        refuse_pickle(self)
+
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.algorithm} backend={NAME}>"
+
+
+_Key = TypeVar("_Key", bound="_PublicKeyBase | _SecretKeyBase")
+
+
+def _own(key: object, cls: type[_Key], name: str, index: int | None = None) -> _Key:
+    """``key`` if it is this backend's ``cls`` for ``name``; the error never shows the key."""
+    if not isinstance(key, cls) or key.algorithm != name:
+        kind = "secret key" if issubclass(cls, _SecretKeyBase) else "public key"
+        where = "" if index is None else f"item {index}: "
+        raise InvalidKey(f"{where}expected a {name} {kind} of the openssl backend, got {describe(key)}")
+    return key
 
 
 class _Factory:
@@ -248,17 +271,15 @@ class Kem(_Factory):
         raise self._expanded_refused(data, "ML-KEM decapsulation key", self.params.keypair_seed_size)
 
     def encapsulate_batch(self, public_keys: Iterable[KemPublicKey]) -> list[Encapsulation]:
-        return [_own_kem_key(pk, self.name).encapsulate() for pk in public_keys]
+        keys = [
+            _own(pk, OpenSSLKemPublicKey, self.name, i)
+            for i, pk in enumerate(as_list(public_keys, "public_keys"))
+        ]
+        return [pk.encapsulate() for pk in keys]
 
     def decapsulate_batch(self, secret_key: KemSecretKey, ciphertexts: Iterable[Buffer]) -> list[bytes]:
-        sk = _own_kem_key(secret_key, self.name)
-        return [sk.decapsulate(ct) for ct in ciphertexts]
-
-
-def _own_kem_key(key: Any, name: str) -> Any:
-    if not isinstance(key, (OpenSSLKemPublicKey, OpenSSLKemSecretKey)) or key.algorithm != name:
-        raise InvalidKey(f"expected a {name} key of the openssl backend, got {key!r}")
-    return key
+        sk = _own(secret_key, OpenSSLKemSecretKey, self.name)
+        return [sk.decapsulate(ct) for ct in as_list(ciphertexts, "ciphertexts")]
 
 
 # -- ML-DSA ---------------------------------------------------------------------
@@ -349,13 +370,17 @@ class Signature(_Factory):
         raise self._expanded_refused(data, "ML-DSA signing key", self.params.seed_size)
 
     def verify_batch(self, items: Iterable[tuple[SigPublicKey, Buffer, Buffer, Buffer]]) -> list[bool]:
-        results = []
-        for public_key, signature, message, context in items:
-            if not isinstance(public_key, OpenSSLSigPublicKey) or public_key.algorithm != self.name:
-                raise InvalidKey(f"expected a {self.name} public key of the openssl backend")
-            try:
-                public_key.verify(signature, message, context)
-                results.append(True)
-            except InvalidSignature:
-                results.append(False)
-        return results
+        # Every item is checked before any is verified, as on the oqs backend.
+        batch = [as_item(item, i, VERIFY_ITEM) for i, item in enumerate(as_list(items, "items"))]
+        for i, (public_key, _, _, context) in enumerate(batch):
+            _own(public_key, OpenSSLSigPublicKey, self.name, i)
+            _context(context, self.params)
+        return [_verifies(*item) for item in batch]
+
+
+def _verifies(public_key: SigPublicKey, signature: Buffer, message: Buffer, context: Buffer) -> bool:
+    try:
+        public_key.verify(signature, message, context)
+    except InvalidSignature:
+        return False
+    return True
