@@ -3,7 +3,9 @@
 
 Contracts (docs/design.md, "The native core"):
 
-* every liboqs call runs with the GIL released;
+* single calls keep the GIL (they are short); batch calls release it once for
+  the whole batch; ML-DSA sign/verify release it for messages of
+  ``RELEASE_GIL_FROM`` bytes or more (see "the GIL" below);
 * inputs are any C-contiguous buffer, read in place (no copy);
 * outputs are ``bytes`` allocated once at their final size and filled by liboqs;
 * secret keys live in memory owned by their object, wiped with
@@ -128,6 +130,12 @@ cdef extern from "sv_floor.h" nogil:
     double sv_floor_sig(const OQS_SIG *sig, int op, size_t iterations, size_t message_len)
 
 
+cdef extern from "Python.h":
+    ctypedef struct PyThreadState
+    PyThreadState *PyEval_SaveThread()
+    void PyEval_RestoreThread(PyThreadState *state)
+
+
 # Build facts, fixed by setup.py at compile time.
 cdef extern from *:
     """
@@ -153,6 +161,35 @@ cdef object _CONSTRUCT = object()
 # Result tuples are namedtuples; tuple.__new__ builds them without the
 # namedtuple's Python-level __new__.
 cdef object _new_tuple = tuple.__new__
+
+
+# -- the GIL -----------------------------------------------------------------------
+#
+# Policy (benchmarks/bench_gil.py has the numbers): a single call is short
+# (7-300 us) and keeps the GIL. Releasing it there costs the caller a GIL
+# handover whenever another thread is busy in Python: up to one switch
+# interval (5 ms) per call. Batch calls release it once, around the whole
+# batch. Pure ML-DSA sign/verify release it for messages from
+# _RELEASE_GIL_FROM bytes up, where hashing the message alone takes about as
+# long as a switch interval.
+
+cdef enum:
+    _RELEASE_GIL_FROM = 2 << 20
+
+#: Message length from which sign()/verify() release the GIL (about 3 ms of SHAKE256).
+RELEASE_GIL_FROM = _RELEASE_GIL_FROM
+
+
+cdef inline PyThreadState *_release_gil_for(Py_ssize_t message_len):
+    """Release the GIL if a message this long makes the call long; NULL if it was kept."""
+    if message_len >= _RELEASE_GIL_FROM:
+        return PyEval_SaveThread()
+    return NULL
+
+
+cdef inline void _regain_gil(PyThreadState *released):
+    if released != NULL:
+        PyEval_RestoreThread(released)
 
 
 # -- buffers ------------------------------------------------------------------------
@@ -314,8 +351,7 @@ cdef class _Mechanism:
         if seed == NULL:
             raise MemoryError()
         try:
-            with nogil:
-                OQS_randombytes(seed, self._seed_size)
+            OQS_randombytes(seed, self._seed_size)
             return self._keypair(seed)
         finally:
             _wipe_free(&seed, self._seed_size)
@@ -490,16 +526,14 @@ cdef class KemMechanism(_Mechanism):
         cdef bytes ek = _new_bytes(self.public_key_size)
         cdef uint8_t *ek_out = _bytes_ptr(ek)
         cdef OQS_STATUS rc
-        with nogil:
-            rc = OQS_KEM_keypair_derand(self._kem, ek_out, sk._sk, owned_seed)
+        rc = OQS_KEM_keypair_derand(self._kem, ek_out, sk._sk, owned_seed)
         if rc != OQS_SUCCESS:
             raise NativeError(f"liboqs failed to generate an {self.name} key pair")
         return _new_tuple(KemKeyPair, (self._new_public(ek), sk))
 
     cdef int _check_public(self, const uint8_t *raw) except -1:
         cdef bint canonical
-        with nogil:
-            canonical = sv_mlkem_ek_is_canonical(raw, self.public_key_size)
+        canonical = sv_mlkem_ek_is_canonical(raw, self.public_key_size)
         if not canonical:
             raise InvalidKey(
                 f"invalid {self.name} encapsulation key: a coefficient is not reduced modulo q "
@@ -607,8 +641,7 @@ cdef class KemPublicKey(_PublicKey):
         cdef uint8_t *ct_out = _bytes_ptr(ct)
         cdef uint8_t *ss_out = _bytes_ptr(ss)
         cdef const uint8_t *ek = _bytes_ptr(self._raw)
-        with nogil:
-            rc = OQS_KEM_encaps(alg._kem, ct_out, ss_out, ek)
+        rc = OQS_KEM_encaps(alg._kem, ct_out, ss_out, ek)
         if rc != OQS_SUCCESS:
             raise NativeError(f"liboqs failed an {alg.name} encapsulation")
         return _new_tuple(Encapsulation, (ct, ss))
@@ -629,8 +662,7 @@ cdef class KemPublicKey(_PublicKey):
             ss = _new_bytes(alg.shared_secret_size)
             ct_out = _bytes_ptr(ct)
             ss_out = _bytes_ptr(ss)
-            with nogil:
-                rc = OQS_KEM_encaps_derand(alg._kem, ct_out, ss_out, ek, <const uint8_t *>view.buf)
+            rc = OQS_KEM_encaps_derand(alg._kem, ct_out, ss_out, ek, <const uint8_t *>view.buf)
         finally:
             PyBuffer_Release(&view)
         if rc != OQS_SUCCESS:
@@ -655,8 +687,7 @@ cdef class KemSecretKey(_SecretKey):
             _check_length(view.len, alg.ciphertext_size, alg.name, "ciphertexts", InvalidCiphertext)
             ss = _new_bytes(alg.shared_secret_size)
             ss_out = _bytes_ptr(ss)
-            with nogil:
-                rc = OQS_KEM_decaps(alg._kem, ss_out, <const uint8_t *>view.buf, self._sk)
+            rc = OQS_KEM_decaps(alg._kem, ss_out, <const uint8_t *>view.buf, self._sk)
         finally:
             PyBuffer_Release(&view)
         if rc != OQS_SUCCESS:
@@ -707,8 +738,7 @@ cdef class SigMechanism(_Mechanism):
         sk._sk = <uint8_t *>malloc(self.secret_key_size)
         if sk._sk == NULL:
             raise MemoryError()
-        with nogil:
-            rc = OQS_SIG_keypair(self._sig, pk_out, sk._sk)
+        rc = OQS_SIG_keypair(self._sig, pk_out, sk._sk)
         if rc != OQS_SUCCESS:
             raise NativeError(f"liboqs failed to generate an {self.name} key pair")
         return _new_tuple(SigKeyPair, (self._new_public(pk), sk))
@@ -796,11 +826,12 @@ cdef class SigPublicKey(_PublicKey):
                 try:
                     _check_context_length(ctx_view.len)
                     _check_length(sig_view.len, alg.signature_size, alg.name, "signatures", InvalidSignature)
-                    with nogil:
-                        rc = OQS_SIG_verify_with_ctx_str(
-                            alg._sig, <const uint8_t *>msg_view.buf, msg_view.len,
-                            <const uint8_t *>sig_view.buf, sig_view.len,
-                            <const uint8_t *>ctx_view.buf, ctx_view.len, pk)
+                    released = _release_gil_for(msg_view.len)
+                    rc = OQS_SIG_verify_with_ctx_str(
+                        alg._sig, <const uint8_t *>msg_view.buf, msg_view.len,
+                        <const uint8_t *>sig_view.buf, sig_view.len,
+                        <const uint8_t *>ctx_view.buf, ctx_view.len, pk)
+                    _regain_gil(released)
                 finally:
                     PyBuffer_Release(&ctx_view)
             finally:
@@ -831,11 +862,12 @@ cdef class SigSecretKey(_SecretKey):
                 _check_context_length(ctx_view.len)
                 signature = _new_bytes(alg.signature_size)
                 sig_out = _bytes_ptr(signature)
-                with nogil:
-                    rc = OQS_SIG_sign_with_ctx_str(
-                        alg._sig, sig_out, &sig_len,
-                        <const uint8_t *>msg_view.buf, msg_view.len,
-                        <const uint8_t *>ctx_view.buf, ctx_view.len, self._sk)
+                released = _release_gil_for(msg_view.len)
+                rc = OQS_SIG_sign_with_ctx_str(
+                    alg._sig, sig_out, &sig_len,
+                    <const uint8_t *>msg_view.buf, msg_view.len,
+                    <const uint8_t *>ctx_view.buf, ctx_view.len, self._sk)
+                _regain_gil(released)
             finally:
                 PyBuffer_Release(&ctx_view)
         finally:
