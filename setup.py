@@ -49,16 +49,21 @@ def locate_liboqs(build_dir: Path) -> dict[str, str] | None:
     if shutil.which("ninja"):
         configure += ["-G", "Ninja"]
     subprocess.run(configure, check=True)
-    env = dict(
-        line.split("=", 1) for line in (build_dir / "liboqs.env").read_text().splitlines() if "=" in line
-    )
+    env = _read_env(build_dir)
     if env.get("ORIGIN") == "none":
         return None
     if env["ORIGIN"] == "vendored":
         jobs = str(os.cpu_count() or 2)
         build = [cmake, "--build", str(build_dir), "--config", "Release", "--parallel", jobs]
         subprocess.run(build, check=True)
+        subprocess.run(configure, check=True)  # now the library exists: probe it for mldsa-native
+        env = _read_env(build_dir)
     return env
+
+
+def _read_env(build_dir: Path) -> dict[str, str]:
+    text = (build_dir / "liboqs.env").read_text()
+    return dict(line.split("=", 1) for line in text.splitlines() if "=" in line)
 
 
 class BuildNative(build_ext):
@@ -87,6 +92,8 @@ class BuildNative(build_ext):
         for ext in self.extensions:
             ext.include_dirs += [liboqs["INCLUDE_DIR"], str(ROOT / "csrc")]
             ext.define_macros.append(("SV_LIBOQS_ORIGIN", f'"{liboqs["ORIGIN"]}"'))
+            if liboqs.get("MLDSA_NATIVE") == "1":  # see CMakeLists.txt, sv_probe_mldsa_native
+                ext.define_macros.append(("SV_HAVE_MLDSA_NATIVE", "1"))
             if library.endswith((".a", ".lib")):
                 ext.extra_objects.append(library)  # linked in: the wheel needs nothing installed
             else:
@@ -98,12 +105,17 @@ class BuildNative(build_ext):
             ext.sources = cythonize(
                 [ext], compiler_directives={"language_level": "3", "embedsignature": True}, quiet=True
             )[0].sources
-        print(f"SecretumVault: native core links {liboqs['ORIGIN']} liboqs: {library}", flush=True)
+        mldsa = "with" if liboqs.get("MLDSA_NATIVE") == "1" else "WITHOUT"
+        print(
+            f"SecretumVault: native core links {liboqs['ORIGIN']} liboqs: {library} "
+            f"({mldsa} mldsa-native's entry points)",
+            flush=True,
+        )
 
 
 native_core = Extension(
     "secretumvault.pqc.backends._oqs",
-    sources=["secretumvault/pqc/backends/_oqs.pyx", "csrc/sv_glue.c", "csrc/sv_floor.c"],
+    sources=["secretumvault/pqc/backends/_oqs.pyx", "csrc/sv_glue.c", "csrc/sv_mldsa.c", "csrc/sv_floor.c"],
     extra_compile_args=["-O2", "-fvisibility=hidden"] if os.name != "nt" else [],
 )
 

@@ -6,6 +6,7 @@
  * loop; every secret buffer is wiped with OQS_MEM_cleanse before it is freed.
  */
 #include "sv_floor.h"
+#include "sv_mldsa.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -109,5 +110,79 @@ done:
     free(sk);
     free(sm);
     free(msg);
+    return result;
+}
+
+/*
+ * The mldsa-native paths (sv_mldsa.h) looped the way the bindings call them,
+ * hedged where the binding's default is hedged (rnd from OQS_randombytes).
+ * op: 0 keygen from a seed, 1 deterministic sign, 2 sign_mu, 3 verify_mu,
+ * 4 sign_prehashed (SHA-512 digest), 5 verify_prehashed, 6 loading an
+ * expanded secret key (range check and pk_from_sk).
+ */
+double sv_floor_mldsa(int level, size_t pk_len, size_t sk_len, size_t sig_len, int op, size_t iterations) {
+    double result = -1.0;
+    uint8_t *pk = malloc(pk_len);
+    uint8_t *pk2 = malloc(pk_len);
+    uint8_t *sk = malloc(sk_len);
+    uint8_t *sig_mu = malloc(sig_len);
+    uint8_t *sig_ph = malloc(sig_len);
+    uint8_t *out = malloc(sig_len);
+    uint8_t seed[SV_MLDSA_SEED_BYTES] = {0}, rnd[SV_MLDSA_RND_BYTES] = {0}, mu[SV_MLDSA_MU_BYTES] = {0};
+    uint8_t digest[64] = {0}, message[32] = {0};
+    double start;
+    int rc = SV_MLDSA_OK;
+
+    if (!pk || !pk2 || !sk || !sig_mu || !sig_ph || !out || iterations == 0 || op < 0 || op > 6) {
+        goto done;
+    }
+    if (sv_mldsa_keypair_from_seed(level, pk, pk_len, sk, sk_len, seed, sizeof seed) != SV_MLDSA_OK ||
+        sv_mldsa_sign_mu(level, sig_mu, sig_len, mu, sizeof mu, rnd, sizeof rnd, sk, sk_len) != SV_MLDSA_OK ||
+        sv_mldsa_sign_prehash(level, sig_ph, sig_len, digest, sizeof digest, SV_MLDSA_SHA2_512, NULL, 0, rnd,
+                              sizeof rnd, sk, sk_len) != SV_MLDSA_OK) {
+        goto done;
+    }
+    start = now_ns();
+    for (size_t i = 0; i < iterations && rc == SV_MLDSA_OK; i++) {
+        switch (op) {
+        case 0: rc = sv_mldsa_keypair_from_seed(level, pk2, pk_len, sk, sk_len, seed, sizeof seed); break;
+        case 1:
+            rc = sv_mldsa_sign(level, out, sig_len, message, sizeof message, NULL, 0, rnd, sizeof rnd, sk, sk_len);
+            break;
+        case 2:
+            OQS_randombytes(rnd, sizeof rnd);
+            rc = sv_mldsa_sign_mu(level, out, sig_len, mu, sizeof mu, rnd, sizeof rnd, sk, sk_len);
+            break;
+        case 3: rc = sv_mldsa_verify_mu(level, sig_mu, sig_len, mu, sizeof mu, pk, pk_len); break;
+        case 4:
+            OQS_randombytes(rnd, sizeof rnd);
+            rc = sv_mldsa_sign_prehash(level, out, sig_len, digest, sizeof digest, SV_MLDSA_SHA2_512, NULL, 0, rnd,
+                                       sizeof rnd, sk, sk_len);
+            break;
+        case 5:
+            rc = sv_mldsa_verify_prehash(level, sig_ph, sig_len, digest, sizeof digest, SV_MLDSA_SHA2_512, NULL, 0,
+                                         pk, pk_len);
+            break;
+        default:
+            rc = sv_mldsa_sk_in_range(level, sk, sk_len) ? sv_mldsa_pk_from_sk(level, pk2, pk_len, sk, sk_len)
+                                                          : SV_MLDSA_FAIL;
+            break;
+        }
+    }
+    if (rc == SV_MLDSA_OK) {
+        result = (now_ns() - start) / (double)iterations;
+    }
+done:
+    if (sk) {
+        OQS_MEM_cleanse(sk, sk_len);
+    }
+    OQS_MEM_cleanse(seed, sizeof seed);
+    OQS_MEM_cleanse(rnd, sizeof rnd);
+    free(pk);
+    free(pk2);
+    free(sk);
+    free(sig_mu);
+    free(sig_ph);
+    free(out);
     return result;
 }

@@ -15,4 +15,7 @@
 double sv_floor_kem(const OQS_KEM *kem, int op, size_t iterations);
 double sv_floor_sig(const OQS_SIG *sig, int op, size_t iterations, size_t message_len);
 
+/* The mldsa-native paths of sv_mldsa.h; ops are listed in sv_floor.c. */
+double sv_floor_mldsa(int level, size_t pk_len, size_t sk_len, size_t sig_len, int op, size_t iterations);
+
 #endif /* SECRETUMVAULT_SV_FLOOR_H */

@@ -49,3 +49,14 @@ def test_public_keys_compare_equal_across_backends() -> None:
     a = pqc.Kem("ML-KEM-768", backend="oqs").keypair_from_seed(seed).public_key
     b = pqc.Kem("ML-KEM-768", backend="openssl").keypair_from_seed(seed).public_key
     assert a == b and b == a
+
+
+@pytest.mark.parametrize("name", ["ML-DSA-44", "ML-DSA-65", "ML-DSA-87"])
+@pytest.mark.parametrize(("maker", "taker"), [BOTH, BOTH[::-1]])
+def test_signature_keys_move_between_backends_by_seed(name: str, maker: str, taker: str) -> None:
+    original = pqc.Signature(name, backend=maker).generate_keypair()
+    moved = pqc.Signature(name, backend=taker).keypair_from_seed(original.secret_key.seed_bytes())
+    assert moved.public_key.to_bytes() == original.public_key.to_bytes()
+    assert moved.secret_key.seed_bytes() == original.secret_key.seed_bytes()
+    original.public_key.verify(moved.secret_key.sign(b"moved", b"ctx"), b"moved", b"ctx")
+    moved.public_key.verify(original.secret_key.sign(b"stayed"), b"stayed")

@@ -284,9 +284,11 @@ def test_public_key_is_checked_as_copied_never_reread(native: str, tmp_path: Pat
 
 
 @pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="a concurrent writer needs a second CPU core")
-@pytest.mark.parametrize("name", ["ML-KEM-768"])
+@pytest.mark.parametrize("name", ["ML-KEM-768", "ML-DSA-65"])
 def test_seeded_key_matches_the_seed_it_reports(native: str, tmp_path: Path, name: str) -> None:
-    factory = pqc.Kem(name, backend=native)
+    factory = (
+        pqc.Kem(name, backend=native) if name.startswith("ML-KEM") else pqc.Signature(name, backend=native)
+    )
     size = len(factory.generate_keypair().secret_key.seed_bytes())
     seeds = (bytes(range(size)), bytes(range(1, size + 1)))
     seen = set()

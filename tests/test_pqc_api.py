@@ -124,12 +124,13 @@ def test_expanded_signature_secret_key_round_trip(native: str) -> None:
     kp = scheme.generate_keypair()
     loaded = scheme.secret_key_from_bytes(kp.secret_key.to_bytes())
     kp.public_key.verify(loaded.sign(b"m"), b"m")
+    assert len(kp.secret_key.seed_bytes()) == 32  # generate_keypair keeps the seed, as for ML-KEM
+    with pytest.raises(errors.UnsupportedAlgorithm, match="does not contain the seed"):
+        loaded.seed_bytes()
 
 
-def test_seeded_signature_keys_are_deterministic() -> None:
-    if "openssl" not in pqc.available_backends():
-        pytest.skip("openssl backend unavailable")
-    scheme = pqc.Signature("ML-DSA-65", backend="openssl")
+def test_seeded_signature_keys_are_deterministic(backend: str) -> None:
+    scheme = sig_or_skip("ML-DSA-65", backend)
     a = scheme.keypair_from_seed(b"\x01" * 32)
     b = scheme.keypair_from_seed(bytearray(b"\x01" * 32))
     assert a.public_key == b.public_key
@@ -244,8 +245,8 @@ def test_wrong_lengths_for_native_only_inputs(native: str) -> None:
     scheme = pqc.Signature("ML-DSA-44", backend=native)
     with pytest.raises(errors.InvalidKey, match="2560 bytes"):
         scheme.secret_key_from_bytes(b"\0" * 2559)
-    with pytest.raises(errors.UnsupportedAlgorithm, match="seed"):
-        scheme.keypair_from_seed(b"\0" * 32)
+    with pytest.raises(errors.InvalidKey, match=r"seeds \(xi\) are 32 bytes"):
+        scheme.keypair_from_seed(b"\0" * 31)
 
 
 def test_context_longer_than_255_bytes(backend: str) -> None:
@@ -426,6 +427,11 @@ def test_wrong_lengths_never_show_the_value(backend: str) -> None:
         lambda: skp.public_key.verify(MARKER, b"m"),
         lambda: skp.secret_key.sign(b"m", context=MARKER * 3),
         lambda: kem.decapsulate_batch(kp.secret_key, [MARKER]),
+        lambda: skp.secret_key.sign_mu(MARKER),
+        lambda: skp.public_key.verify_mu(MARKER, bytes(64)),
+        lambda: skp.secret_key.sign_prehashed(MARKER, "sha256"),
+        lambda: skp.secret_key.sign_prehashed(bytes(32), MARKER.decode()),
+        lambda: skp.public_key.verify_prehashed(MARKER, bytes(32), "sha256"),
     ]
     for call in calls:
         with pytest.raises(errors.SecretumVaultError) as raised:

@@ -15,7 +15,6 @@ here is imported by the rest of the package.
 from __future__ import annotations
 
 import contextlib
-import functools
 import importlib.util
 import io
 import os
@@ -23,6 +22,7 @@ import statistics
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
+from functools import partial
 from typing import Any
 
 KEM = "ML-KEM-768"
@@ -36,7 +36,23 @@ OPERATIONS = (
     (SIG, "verify"),
 )
 MESSAGE = b"\x00" * 32
+MU = b"\x00" * 64  # FIPS 204 external mu
+DIGEST = b"\x00" * 64  # a SHA-512 digest, for HashML-DSA
 FLOOR = "C floor (liboqs)"
+
+#: The FIPS 204 paths beyond liboqs's API (mldsa-native's entry points), each
+#: against the same calls looped in C; peers do not offer them.
+FIPS204_OPERATIONS = (
+    (SIG, "keygen_seed"),
+    (SIG, "sign_deterministic"),
+    (SIG, "sign_mu"),
+    (SIG, "verify_mu"),
+    (SIG, "sign_prehashed"),
+    (SIG, "verify_prehashed"),
+    (SIG, "load_expanded"),
+)
+#: Contenders measured on FIPS204_OPERATIONS.
+FIPS204_CONTENDERS = ("secretumvault[oqs]", "secretumvault[openssl]")
 
 
 @dataclass(frozen=True)
@@ -60,8 +76,14 @@ class Unavailable(Exception):
 Op = Callable[[], object]
 
 
+def _pick(ops: dict[str, Op], op: str) -> Op:
+    if op not in ops:
+        raise Unavailable(f"does not offer {op}")
+    return ops[op]
+
+
 def _secretumvault(backend: str) -> Callable[[str, str], Op]:
-    from secretumvault import pqc
+    from secretumvault import errors, pqc
 
     if backend not in pqc.available_backends():
         raise Unavailable(f"backend {backend!r} not available")
@@ -71,21 +93,35 @@ def _secretumvault(backend: str) -> Callable[[str, str], Op]:
             kem = pqc.Kem(alg, backend=backend)
             kp = kem.generate_keypair()
             ct = kp.public_key.encapsulate().ciphertext
-            ops: dict[str, Op] = {
-                "keygen": kem.generate_keypair,
-                "encaps": kp.public_key.encapsulate,
-                "decaps": lambda: kp.secret_key.decapsulate(ct),
-            }
-            return ops[op]
+            return _pick(
+                {
+                    "keygen": kem.generate_keypair,
+                    "encaps": kp.public_key.encapsulate,
+                    "decaps": partial(kp.secret_key.decapsulate, ct),
+                },
+                op,
+            )
         scheme = pqc.Signature(alg, backend=backend)
-        skp = scheme.generate_keypair()
-        sig = skp.secret_key.sign(MESSAGE)
-        sig_ops: dict[str, Op] = {
+        # The inputs the C floor uses (csrc/sv_floor.c): all-zero seed, message, mu and digest.
+        pk, sk = scheme.keypair_from_seed(bytes(32))
+        hashml_sig = sk.sign_prehashed(DIGEST, "sha512")
+        ops: dict[str, Op] = {
             "keygen": scheme.generate_keypair,
-            "sign": lambda: skp.secret_key.sign(MESSAGE),
-            "verify": lambda: skp.public_key.verify(sig, MESSAGE),
+            "sign": partial(sk.sign, MESSAGE),
+            "verify": partial(pk.verify, sk.sign(MESSAGE), MESSAGE),
+            "keygen_seed": partial(scheme.keypair_from_seed, bytes(32)),
+            "sign_mu": partial(sk.sign_mu, MU),
+            "verify_mu": partial(pk.verify_mu, sk.sign_mu(MU), MU),
+            "sign_prehashed": partial(sk.sign_prehashed, DIGEST, "sha512"),
+            "verify_prehashed": partial(pk.verify_prehashed, hashml_sig, DIGEST, "sha512"),
         }
-        return sig_ops[op]
+        try:  # pyca/cryptography signs hedged only and keeps seeds only
+            sk.sign(MESSAGE, deterministic=True)
+            ops["sign_deterministic"] = partial(sk.sign, MESSAGE, deterministic=True)
+            ops["load_expanded"] = partial(scheme.secret_key_from_bytes, sk.to_bytes())
+        except errors.UnsupportedAlgorithm:
+            pass
+        return _pick(ops, op)
 
     return make
 
@@ -107,21 +143,54 @@ def _liboqs_python() -> Callable[[str, str], Op]:
             kem = oqs.KeyEncapsulation(alg)
             pk = kem.generate_keypair()
             ct, _ = kem.encap_secret(pk)
-            ops: dict[str, Op] = {
-                "keygen": kem.generate_keypair,
-                "encaps": lambda: kem.encap_secret(pk),
-                "decaps": lambda: kem.decap_secret(ct),
-            }
-            return ops[op]
+            return _pick(
+                {
+                    "keygen": kem.generate_keypair,
+                    "encaps": partial(kem.encap_secret, pk),
+                    "decaps": partial(kem.decap_secret, ct),
+                },
+                op,
+            )
         signer = oqs.Signature(alg)
         pk = signer.generate_keypair()
         sig = signer.sign(MESSAGE)
-        sig_ops: dict[str, Op] = {
-            "keygen": signer.generate_keypair,
-            "sign": lambda: signer.sign(MESSAGE),
-            "verify": lambda: signer.verify(MESSAGE, sig, pk),
-        }
-        return sig_ops[op]
+        return _pick(
+            {
+                "keygen": signer.generate_keypair,
+                "sign": partial(signer.sign, MESSAGE),
+                "verify": partial(signer.verify, MESSAGE, sig, pk),
+            },
+            op,
+        )
+
+    return make
+
+
+def _explicit_key_peer(kem: Any, sig: Any, ciphertext_index: int) -> Callable[[str, str], Op]:
+    """Peers whose functions take the keys as arguments: keygen() -> (pk, sk), encaps(pk), ..."""
+
+    def make(alg: str, op: str) -> Op:
+        if alg == KEM:
+            pk, sk = kem.keygen()
+            ct = kem.encaps(pk)[ciphertext_index]
+            return _pick(
+                {
+                    "keygen": kem.keygen,
+                    "encaps": partial(kem.encaps, pk),
+                    "decaps": partial(kem.decaps, sk, ct),
+                },
+                op,
+            )
+        pk, sk = sig.keygen()
+        signature = sig.sign(sk, MESSAGE)
+        return _pick(
+            {
+                "keygen": sig.keygen,
+                "sign": partial(sig.sign, sk, MESSAGE),
+                "verify": partial(sig.verify, pk, MESSAGE, signature),
+            },
+            op,
+        )
 
     return make
 
@@ -132,26 +201,7 @@ def _pqcrypto() -> Callable[[str, str], Op]:
     from pqcrypto.kem import ml_kem_768
     from pqcrypto.sign import ml_dsa_65
 
-    def make(alg: str, op: str) -> Op:
-        if alg == KEM:
-            pk, sk = ml_kem_768.keygen()
-            ct, _ = ml_kem_768.encaps(pk)
-            ops: dict[str, Op] = {
-                "keygen": ml_kem_768.keygen,
-                "encaps": lambda: ml_kem_768.encaps(pk),
-                "decaps": lambda: ml_kem_768.decaps(sk, ct),
-            }
-            return ops[op]
-        pk, sk = ml_dsa_65.keygen()
-        sig = ml_dsa_65.sign(sk, MESSAGE)
-        sig_ops: dict[str, Op] = {
-            "keygen": ml_dsa_65.keygen,
-            "sign": lambda: ml_dsa_65.sign(sk, MESSAGE),
-            "verify": lambda: ml_dsa_65.verify(pk, MESSAGE, sig),
-        }
-        return sig_ops[op]
-
-    return make
+    return _explicit_key_peer(ml_kem_768, ml_dsa_65, ciphertext_index=0)  # encaps -> (ct, ss)
 
 
 def _pure_python() -> Callable[[str, str], Op]:
@@ -160,26 +210,7 @@ def _pure_python() -> Callable[[str, str], Op]:
     from dilithium_py.ml_dsa import ML_DSA_65
     from kyber_py.ml_kem import ML_KEM_768
 
-    def make(alg: str, op: str) -> Op:
-        if alg == KEM:
-            ek, dk = ML_KEM_768.keygen()
-            _, ct = ML_KEM_768.encaps(ek)
-            ops: dict[str, Op] = {
-                "keygen": ML_KEM_768.keygen,
-                "encaps": lambda: ML_KEM_768.encaps(ek),
-                "decaps": lambda: ML_KEM_768.decaps(dk, ct),
-            }
-            return ops[op]
-        pk, sk = ML_DSA_65.keygen()
-        sig = ML_DSA_65.sign(sk, MESSAGE)
-        sig_ops: dict[str, Op] = {
-            "keygen": ML_DSA_65.keygen,
-            "sign": lambda: ML_DSA_65.sign(sk, MESSAGE),
-            "verify": lambda: ML_DSA_65.verify(pk, MESSAGE, sig),
-        }
-        return sig_ops[op]
-
-    return make
+    return _explicit_key_peer(ML_KEM_768, ML_DSA_65, ciphertext_index=1)  # encaps -> (ss, ct)
 
 
 CONTENDERS: dict[str, Callable[[], Callable[[str, str], Op]]] = {
@@ -207,18 +238,31 @@ def _python_run(op: Op, n: int) -> float:
 
 
 def _floor_runner(alg: str, op: str) -> Callable[[int], float]:
+    from secretumvault.errors import SecretumVaultError
     from secretumvault.pqc.backends import oqs as native
 
     if not native.is_available():
         raise Unavailable("native core not built")
-    return functools.partial(native.c_floor, alg, op)
+    floor = partial(native.c_floor, alg, op)
+    try:
+        floor(1)
+    except SecretumVaultError as exc:  # e.g. a liboqs without mldsa-native's entry points
+        raise Unavailable(str(exc)) from None
+    return floor
+
+
+def result_count() -> int:
+    """How many Results :func:`run` yields."""
+    return len(OPERATIONS) * (1 + len(CONTENDERS)) + len(FIPS204_OPERATIONS) * (1 + len(FIPS204_CONTENDERS))
 
 
 def run(quick: bool = False) -> Iterator[Result]:
     """Yield one Result per (contender, operation), the C floor first.
 
-    Contenders take turns within every repeat, so a burst of load on the
-    machine lands on all of them rather than on whichever ran at that moment.
+    The peer comparison (OPERATIONS, every contender) comes first, then the
+    FIPS 204 paths (FIPS204_OPERATIONS, our two backends). Contenders take
+    turns within every repeat, so a burst of load on the machine lands on
+    all of them rather than on whichever ran at that moment.
     """
     budget_ns = (0.05 if quick else 0.15) * 1e9
     repeats = 3 if quick else 9
@@ -229,32 +273,38 @@ def run(quick: bool = False) -> Iterator[Result]:
             makers[name] = factory()
         except Unavailable as exc:
             makers[name], reasons[name] = None, str(exc)
-    for alg, op in OPERATIONS:
+    plan = [(alg, op, tuple(CONTENDERS)) for alg, op in OPERATIONS]
+    plan += [(alg, op, FIPS204_CONTENDERS) for alg, op in FIPS204_OPERATIONS]
+    for alg, op, contenders in plan:
         runners: dict[str, Callable[[], float]] = {}
+        why = dict(reasons)
         try:
             floor = _floor_runner(alg, op)
-            n_floor = max(1, int(budget_ns / max(floor(3), 1.0)))
-            runners[FLOOR] = functools.partial(floor, n_floor)
+            runners[FLOOR] = partial(floor, max(1, int(budget_ns / max(floor(3), 1.0))))
         except Unavailable as exc:
-            reasons[FLOOR] = str(exc)
-        for name, make in makers.items():
+            why[FLOOR] = str(exc)
+        for name in contenders:
+            make = makers[name]
             if make is None:
                 continue
-            fn = make(alg, op)
+            try:
+                fn = make(alg, op)
+            except Unavailable as exc:
+                why[name] = str(exc)
+                continue
             # Pure-Python peers take milliseconds per call: a smaller budget keeps
             # the comparison short without changing what is measured.
             share = 0.2 if name == "kyber-py/dilithium-py" else 1.0
-            n = _calibrate(fn, budget_ns * share)
-            runners[name] = functools.partial(_python_run, fn, n)
+            runners[name] = partial(_python_run, fn, _calibrate(fn, budget_ns * share))
         samples: dict[str, list[float]] = {name: [] for name in runners}
         for _ in range(repeats):
             for name, runner in runners.items():
                 samples[name].append(runner())
-        for name in (FLOOR, *CONTENDERS):
+        for name in (FLOOR, *contenders):
             if name in samples:
                 yield Result(name, alg, op, statistics.median(samples[name]))
             else:
-                yield Result(name, alg, op, None, reasons.get(name, "unavailable"))
+                yield Result(name, alg, op, None, why.get(name, "unavailable"))
 
 
 def ratios_to_floor(results: list[Result]) -> dict[tuple[str, str, str], float]:

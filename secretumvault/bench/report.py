@@ -26,7 +26,7 @@ __all__ = ["render_table", "run", "save_plot"]
 
 def run(*, quick: bool, as_json: bool, plot: str | None) -> int:
     console = Console(stderr=True)
-    total = len(bench.OPERATIONS) * (1 + len(bench.CONTENDERS))
+    total = bench.result_count()
     results: list[bench.Result] = []
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=console, transient=True) as progress:
@@ -43,6 +43,7 @@ def run(*, quick: bool, as_json: bool, plot: str | None) -> int:
         print(json.dumps(document | extra, indent=2))
     else:
         Console().print(render_table(results, ratios))
+        Console().print(render_fips204_table(results, ratios))
         Console().print(escape(cli_start.summary(start)))
         Console().print(bench_transit.render_table(extra))
         for r in results:
@@ -81,6 +82,29 @@ def render_table(results: list[bench.Result], ratios: dict[tuple[str, str, str],
             else:
                 cells.append(f"{_short(r.ns_per_op / 1000)}\n{_short(ratio, 2)}x")
         table.add_row(escape(contender), *cells)
+    return table
+
+
+def render_fips204_table(results: list[bench.Result], ratios: dict[tuple[str, str, str], float]) -> Table:
+    """The FIPS 204 paths beyond liboqs's API: one row each, the C floor and our backends."""
+    table = Table(title=f"{bench.SIG}, FIPS 204 paths: µs per operation (ratio to the C floor)")
+    columns = (bench.FLOOR, *bench.FIPS204_CONTENDERS)
+    table.add_column("operation", no_wrap=True)
+    for name in columns:  # "secretumvault[oqs]" -> "oqs": the table fits 80 columns
+        table.add_column(escape(name.removeprefix("secretumvault[").rstrip("]")), justify="right")
+    by_key = {_key(r): r for r in results}
+    for alg, op in bench.FIPS204_OPERATIONS:
+        cells = []
+        for name in columns:
+            r = by_key.get((name, alg, op))
+            ratio = ratios.get((name, alg, op))
+            if r is None or r.ns_per_op is None:
+                cells.append("—")
+            else:
+                cells.append(
+                    _short(r.ns_per_op / 1000) + ("" if ratio is None else f" ({_short(ratio, 2)}x)")
+                )
+        table.add_row(op, *cells)
     return table
 
 

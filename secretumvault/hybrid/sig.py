@@ -191,8 +191,12 @@ class HybridSigSecretKey(SigSecretKey):
         self.algorithm = spec.name
         self.backend = pqc_key.backend
 
-    def sign(self, message: Buffer, context: Buffer = b"") -> bytes:
+    def sign(self, message: Buffer, context: Buffer = b"", deterministic: bool = False) -> bytes:
         """Sign ``message`` under FIPS 204 context ``context`` (at most 255 bytes) with both halves."""
+        if deterministic:  # pqc.SigSecretKey.sign's option; the classical half decides alone here
+            raise UnsupportedAlgorithm(
+                f"{self.algorithm} signatures are hedged; deterministic=True is not offered"
+            )
         ctx = as_bytes(context, "context")
         bound = bound_message(self._spec.label, ctx, as_bytes(message, "message"))
         classical_sig = self._spec.classical.sign(self._classical_key, bound)

@@ -15,10 +15,10 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
 
 from secretumvault.errors import UnsupportedAlgorithm
 from secretumvault.pqc import backends as _backends
-from secretumvault.pqc.backends import KemFactory, SignatureFactory
 from secretumvault.pqc.keys import (
     Buffer,
     Encapsulation,
@@ -30,6 +30,9 @@ from secretumvault.pqc.keys import (
     SigSecretKey,
 )
 from secretumvault.pqc.params import KEM_PARAMS, SIG_PARAMS
+
+if TYPE_CHECKING:
+    from secretumvault.pqc.backends import KemFactory, SignatureFactory
 
 __all__ = [
     "Encapsulation",
@@ -192,17 +195,19 @@ class Signature(_Facade):
         return self._impl.params.signature_size
 
     def generate_keypair(self) -> SigKeyPair:
-        """A fresh key pair from the operating system's CSPRNG."""
+        """A fresh key pair from a random seed, which the secret key keeps (``seed_bytes()``)."""
         return self._impl.generate_keypair()
 
     def keypair_from_seed(self, seed: Buffer) -> SigKeyPair:
-        """FIPS 204 key generation from the 32-byte seed ``xi`` (where the backend offers it)."""
+        """FIPS 204 ML-DSA.KeyGen_internal from the 32-byte seed ``xi``: the same keys on every backend."""
         return self._impl.keypair_from_seed(seed)
 
     def public_key_from_bytes(self, data: Buffer) -> SigPublicKey:
         return self._impl.public_key_from_bytes(data)
 
     def secret_key_from_bytes(self, data: Buffer) -> SigSecretKey:
+        """Load an expanded signing key ("oqs"), after FIPS 204 skDecode's checks: s1 and s2 in
+        range, and the public key recomputed from the key hashing to its ``tr``."""
         return self._impl.secret_key_from_bytes(data)
 
     def verify_batch(self, items: Iterable[tuple[SigPublicKey, Buffer, Buffer, Buffer]]) -> list[bool]:

@@ -1,16 +1,22 @@
 """Abstract key classes and result tuples shared by every backend.
 
-This module sits at the bottom of the package (it imports nothing from
-SecretumVault) so that both the compiled ``_oqs`` core and the pure-Python
-``openssl`` backend can return the same result types and register their
-concrete key classes as implementations of the same interfaces, the way
+This module sits at the bottom of the package (it imports only
+``secretumvault.errors``) so that both the compiled ``_oqs`` core and the
+pure-Python ``openssl`` backend can return the same result types and register
+their concrete key classes as implementations of the same interfaces, the way
 pyca/cryptography registers its Rust key classes.
+
+The FIPS 204 operations beyond plain signing (external mu, HashML-DSA) have
+default implementations that raise :class:`UnsupportedAlgorithm`: the pqc
+backends override them, hybrid keys do not offer them.
 """
 
 from __future__ import annotations
 
 import abc
-from typing import NamedTuple, Union
+from typing import NamedTuple, NoReturn, Union
+
+from secretumvault.errors import UnsupportedAlgorithm
 
 #: Anything exposing a C-contiguous buffer: ``bytes``, ``bytearray``, ``memoryview``.
 Buffer = Union[bytes, bytearray, memoryview]
@@ -78,6 +84,10 @@ class KemSecretKey(metaclass=abc.ABCMeta):
         return self.to_bytes()
 
 
+def _not_offered(key: object, what: str) -> NoReturn:
+    raise UnsupportedAlgorithm(f"{type(key).__name__} keys do not offer {what}")
+
+
 class SigPublicKey(metaclass=abc.ABCMeta):
     """An ML-DSA verification key."""
 
@@ -88,6 +98,17 @@ class SigPublicKey(metaclass=abc.ABCMeta):
     def verify(self, signature: Buffer, message: Buffer, context: Buffer = b"") -> None:
         """Return ``None`` if the signature is valid, else raise
         :class:`~secretumvault.errors.InvalidSignature`."""
+
+    def verify_mu(self, signature: Buffer, mu: Buffer) -> None:
+        """Verify a signature over the 64-byte message representative mu (FIPS 204 external mu)."""
+        _not_offered(self, "external mu")
+
+    def verify_prehashed(
+        self, signature: Buffer, digest: Buffer, hash_algorithm: str, context: Buffer = b""
+    ) -> None:
+        """Verify a HashML-DSA signature (FIPS 204 Algorithm 5) over ``digest``, a
+        ``hash_algorithm`` digest (named as :mod:`hashlib` names it) of the message."""
+        _not_offered(self, "HashML-DSA")
 
     @abc.abstractmethod
     def to_bytes(self) -> bytes:
@@ -104,8 +125,20 @@ class SigSecretKey(metaclass=abc.ABCMeta):
     backend: str
 
     @abc.abstractmethod
-    def sign(self, message: Buffer, context: Buffer = b"") -> bytes:
-        """Sign ``message`` under the FIPS 204 context string ``context`` (at most 255 bytes)."""
+    def sign(self, message: Buffer, context: Buffer = b"", deterministic: bool = False) -> bytes:
+        """Sign ``message`` under the FIPS 204 context string ``context`` (at most 255 bytes).
+
+        Hedged (randomized) by default; ``deterministic=True`` is FIPS 204's
+        deterministic variant (rnd = 32 zero bytes), where the backend offers it."""
+
+    def sign_mu(self, mu: Buffer, deterministic: bool = False) -> bytes:
+        """Sign the 64-byte message representative mu (FIPS 204 external mu)."""
+        _not_offered(self, "external mu")
+
+    def sign_prehashed(self, digest: Buffer, hash_algorithm: str, context: Buffer = b"") -> bytes:
+        """HashML-DSA (FIPS 204 Algorithm 4): sign ``digest``, the ``hash_algorithm``
+        digest of the message (``"sha256"``, ``"sha3_512"``, ``"shake_256"``, ...)."""
+        _not_offered(self, "HashML-DSA")
 
     @abc.abstractmethod
     def to_bytes(self) -> bytes:

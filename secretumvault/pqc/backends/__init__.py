@@ -3,7 +3,7 @@
 Only this package touches the compiled core or pyca/cryptography's PQC classes.
 Each backend module exposes ``NAME``, ``is_available()``, ``kem_names()``,
 ``sig_names()`` and two factories, ``Kem(name)`` and ``Signature(name)``, whose
-objects have the shapes :class:`KemFactory` and :class:`SignatureFactory`;
+objects offer the same methods (``KemFactory``/``SignatureFactory`` for mypy);
 :func:`kem` and :func:`signature` pick the backend by name, with ``"auto"``
 preferring the native core.
 """
@@ -11,28 +11,23 @@ preferring the native core.
 from __future__ import annotations
 
 import importlib
-from collections.abc import Iterable
 from types import ModuleType
-from typing import Protocol
+from typing import TYPE_CHECKING, TypeAlias, Union
 
 from secretumvault.errors import BackendUnavailable, UnsupportedAlgorithm
 from secretumvault.pqc._buffers import shown_name
-from secretumvault.pqc.keys import (
-    Buffer,
-    Encapsulation,
-    KemKeyPair,
-    KemPublicKey,
-    KemSecretKey,
-    SigKeyPair,
-    SigPublicKey,
-    SigSecretKey,
-)
-from secretumvault.pqc.params import KemParams, SigParams, kem_params, sig_params
+from secretumvault.pqc.params import kem_params, sig_params
+
+if TYPE_CHECKING:
+    from secretumvault.pqc.backends import _oqs, openssl
+
+    #: One ML-KEM parameter set on one backend: the native mechanism or the openssl factory.
+    KemFactory: TypeAlias = Union[_oqs.KemMechanism, openssl.Kem]
+    #: One ML-DSA parameter set on one backend.
+    SignatureFactory: TypeAlias = Union[_oqs.SigMechanism, openssl.Signature]
 
 __all__ = [
     "BACKENDS",
-    "KemFactory",
-    "SignatureFactory",
     "available_backends",
     "kem",
     "native_import_error",
@@ -98,39 +93,6 @@ def resolve(name: str, *, kem: str | None = None, sig: str | None = None) -> Mod
             f"available: {', '.join(available_backends()) or 'none'}"
         )
     return module
-
-
-class KemFactory(Protocol):
-    """One ML-KEM parameter set on one backend (``_oqs.KemMechanism``, ``openssl.Kem``)."""
-
-    @property
-    def name(self) -> str: ...
-    @property
-    def backend(self) -> str: ...
-    @property
-    def params(self) -> KemParams: ...
-    def generate_keypair(self) -> KemKeyPair: ...
-    def keypair_from_seed(self, seed: Buffer) -> KemKeyPair: ...
-    def public_key_from_bytes(self, data: Buffer) -> KemPublicKey: ...
-    def secret_key_from_bytes(self, data: Buffer) -> KemSecretKey: ...
-    def encapsulate_batch(self, public_keys: Iterable[KemPublicKey]) -> list[Encapsulation]: ...
-    def decapsulate_batch(self, secret_key: KemSecretKey, ciphertexts: Iterable[Buffer]) -> list[bytes]: ...
-
-
-class SignatureFactory(Protocol):
-    """One ML-DSA parameter set on one backend (``_oqs.SigMechanism``, ``openssl.Signature``)."""
-
-    @property
-    def name(self) -> str: ...
-    @property
-    def backend(self) -> str: ...
-    @property
-    def params(self) -> SigParams: ...
-    def generate_keypair(self) -> SigKeyPair: ...
-    def keypair_from_seed(self, seed: Buffer) -> SigKeyPair: ...
-    def public_key_from_bytes(self, data: Buffer) -> SigPublicKey: ...
-    def secret_key_from_bytes(self, data: Buffer) -> SigSecretKey: ...
-    def verify_batch(self, items: Iterable[tuple[SigPublicKey, Buffer, Buffer, Buffer]]) -> list[bool]: ...
 
 
 def kem(name: str, backend: str) -> KemFactory:

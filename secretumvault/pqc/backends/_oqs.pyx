@@ -15,9 +15,12 @@ Contracts (docs/design.md, "The native core"):
   expected. liboqs is never handed a buffer of the wrong size.
 
 Layout: ``_Mechanism`` (one parameter set: the liboqs handle and the key
-factories), ``_PublicKey`` and ``_SecretKey`` hold what ML-KEM and ML-DSA
-share; ``KemMechanism``/``SigMechanism`` and their key classes add the
-operations. Only ``secretumvault.pqc.backends.oqs`` imports this module.
+factories), ``_Key``, ``_PublicKey`` and ``_SecretKey`` hold what ML-KEM and
+ML-DSA share; ``KemMechanism``/``SigMechanism`` and their key classes add the
+operations. ML-DSA's seeds, deterministic signing, external mu, HashML-DSA
+and the expanded-key consistency check go through mldsa-native's own entry
+points inside liboqs (csrc/sv_mldsa.c), where the build found them.
+Only ``secretumvault.pqc.backends.oqs`` imports this module.
 """
 
 cimport cython
@@ -25,7 +28,7 @@ from cpython.buffer cimport PyBUF_SIMPLE, PyBuffer_Release, PyObject_GetBuffer
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize
 from libc.stdint cimport uint8_t
 from libc.stdlib cimport calloc, free, malloc
-from libc.string cimport memcpy
+from libc.string cimport memcpy, memset
 
 import hashlib
 import hmac
@@ -43,6 +46,7 @@ from secretumvault.pqc._buffers import VERIFY_ITEM, as_item, as_list, describe, 
 from secretumvault.pqc import keys as _abc
 from secretumvault.pqc.keys import Encapsulation, KemKeyPair, SigKeyPair
 from secretumvault.pqc.params import kem_params, sig_params
+from secretumvault.pqc.prehash import prehash
 
 
 cdef extern from "oqs/oqs.h" nogil:
@@ -125,9 +129,37 @@ cdef extern from "sv_glue.h" nogil:
                                OQS_STATUS *status)
 
 
+cdef extern from "sv_mldsa.h" nogil:
+    enum:
+        SV_MLDSA_OK
+        SV_MLDSA_FAIL
+        SV_MLDSA_UNSUPPORTED
+        SV_MLDSA_RND_BYTES
+        SV_MLDSA_MU_BYTES
+    int sv_mldsa_available()
+    int sv_mldsa_keypair_from_seed(int level, uint8_t *pk, size_t pk_len, uint8_t *sk, size_t sk_len,
+                                   const uint8_t *seed, size_t seed_len)
+    int sv_mldsa_sign(int level, uint8_t *sig, size_t sig_len, const uint8_t *message, size_t message_len,
+                      const uint8_t *ctx, size_t ctx_len, const uint8_t *rnd, size_t rnd_len,
+                      const uint8_t *sk, size_t sk_len)
+    int sv_mldsa_sign_mu(int level, uint8_t *sig, size_t sig_len, const uint8_t *mu, size_t mu_len,
+                         const uint8_t *rnd, size_t rnd_len, const uint8_t *sk, size_t sk_len)
+    int sv_mldsa_verify_mu(int level, const uint8_t *sig, size_t sig_len, const uint8_t *mu, size_t mu_len,
+                           const uint8_t *pk, size_t pk_len)
+    int sv_mldsa_sign_prehash(int level, uint8_t *sig, size_t sig_len, const uint8_t *digest, size_t digest_len,
+                              int prehash, const uint8_t *ctx, size_t ctx_len, const uint8_t *rnd, size_t rnd_len,
+                              const uint8_t *sk, size_t sk_len)
+    int sv_mldsa_verify_prehash(int level, const uint8_t *sig, size_t sig_len, const uint8_t *digest,
+                                size_t digest_len, int prehash, const uint8_t *ctx, size_t ctx_len,
+                                const uint8_t *pk, size_t pk_len)
+    int sv_mldsa_sk_in_range(int level, const uint8_t *sk, size_t sk_len)
+    int sv_mldsa_pk_from_sk(int level, uint8_t *pk, size_t pk_len, const uint8_t *sk, size_t sk_len)
+
+
 cdef extern from "sv_floor.h" nogil:
     double sv_floor_kem(const OQS_KEM *kem, int op, size_t iterations)
     double sv_floor_sig(const OQS_SIG *sig, int op, size_t iterations, size_t message_len)
+    double sv_floor_mldsa(int level, size_t pk_len, size_t sk_len, size_t sig_len, int op, size_t iterations)
 
 
 cdef extern from "Python.h":
@@ -207,6 +239,32 @@ cdef inline int _acquire(object obj, Py_buffer *view, str what) except -1:
     return 0
 
 
+cdef int _acquire_all(Py_buffer *views, tuple objs, tuple whats) except -1:
+    """Acquire each of ``objs`` into ``views``; on a failure, release what was acquired."""
+    cdef Py_ssize_t i, n = len(objs)
+    for i in range(n):
+        try:
+            _acquire(objs[i], &views[i], whats[i])
+        except BaseException:
+            _release_all(views, i)
+            raise
+    return 0
+
+
+cdef inline void _release_all(Py_buffer *views, Py_ssize_t n) noexcept:
+    cdef Py_ssize_t i
+    for i in range(n):
+        PyBuffer_Release(&views[i])
+
+
+cdef int _acquire_and_release(object obj, str what) except -1:
+    """Type-check a buffer argument without keeping it."""
+    cdef Py_buffer view
+    _acquire(obj, &view, what)
+    PyBuffer_Release(&view)
+    return 0
+
+
 cdef inline bytes _new_bytes(Py_ssize_t size):
     return PyBytes_FromStringAndSize(NULL, size)
 
@@ -252,6 +310,43 @@ cdef inline int _check_context_length(Py_ssize_t length) except -1:
     if length > _MAX_CONTEXT:
         raise InvalidArgument(f"FIPS 204 context strings are at most {_MAX_CONTEXT} bytes, got {length}")
     return 0
+
+
+# -- mldsa-native's entry points (csrc/sv_mldsa.c) ------------------------------------
+
+cdef bint _MLDSA_NATIVE = sv_mldsa_available()
+
+
+cdef int _require_mldsa_native(str what) except -1:
+    if not _MLDSA_NATIVE:
+        raise UnsupportedAlgorithm(
+            f"{what} needs mldsa-native's entry points, which the liboqs this extension was built "
+            f"against ({OQS_version().decode()}, {SV_LIBOQS_ORIGIN.decode()}) does not export; "
+            "rebuild against liboqs 0.15 or later, or use backend='openssl' where it offers this"
+        )
+    return 0
+
+
+cdef int _mldsa_done(int status, str name, str what) except -1:
+    """Raise for a failed signing-side call; every argument was checked before it."""
+    if status == SV_MLDSA_UNSUPPORTED:
+        _require_mldsa_native(what)
+    if status != SV_MLDSA_OK:
+        raise NativeError(f"liboqs failed an {name} {what}")
+    return 0
+
+
+cdef int _verified(int status, str name) except -1:
+    if status != SV_MLDSA_OK:
+        raise InvalidSignature(f"{name} signature does not verify")
+    return 0
+
+
+cdef inline void _fill_rnd(uint8_t *rnd, bint deterministic) noexcept:
+    if deterministic:
+        memset(rnd, 0, SV_MLDSA_RND_BYTES)
+    else:
+        OQS_randombytes(rnd, SV_MLDSA_RND_BYTES)
 
 
 # -- what ML-KEM and ML-DSA share ---------------------------------------------------
@@ -391,15 +486,17 @@ cdef class _Mechanism:
         return f"<{type(self).__name__} {self.name} backend=oqs>"
 
 
-cdef class _PublicKey:
-    """A public key: its standard encoding, kept as ``bytes``."""
+cdef class _Key:
+    """What every key object has: its parameter set, and no way to be made from Python."""
 
     cdef _Mechanism _alg
-    cdef bytes _raw
 
     def __cinit__(self, token=None):
         if token is not _CONSTRUCT:
-            raise InvalidType(f"load keys with public_key_from_bytes(), not {type(self).__name__}()")
+            raise InvalidType(
+                f"{type(self).__name__} objects come from Kem/Signature factories "
+                "(generate_keypair, keypair_from_seed, *_from_bytes)"
+            )
 
     @property
     def algorithm(self):
@@ -408,6 +505,15 @@ cdef class _PublicKey:
     @property
     def backend(self):
         return _BACKEND
+
+    def __repr__(self):
+        return f"<{type(self).__name__} {self._alg.name} backend=oqs>"
+
+
+cdef class _PublicKey(_Key):
+    """A public key: its standard encoding, kept as ``bytes``."""
+
+    cdef bytes _raw
 
     def to_bytes(self):
         return self._raw
@@ -429,9 +535,6 @@ cdef class _PublicKey:
     def __reduce__(self):
         return (_load_public_key, (type(self._alg), self._alg.name, self._raw))
 
-    def __repr__(self):
-        return f"<{type(self).__name__} {self._alg.name} backend=oqs>"
-
 
 cdef object _not_enabled(str name):
     return UnsupportedAlgorithm(f"{name} is not enabled in this liboqs build")
@@ -442,29 +545,16 @@ def _load_public_key(mechanism, name, raw):
 
 
 @cython.auto_pickle(False)
-cdef class _SecretKey:
+cdef class _SecretKey(_Key):
     """A secret key in memory this object owns and wipes: the expanded key, and its seed when known."""
 
-    cdef _Mechanism _alg
     cdef uint8_t *_sk      # the expanded encoding (FIPS 203 dk, FIPS 204 sk)
     cdef uint8_t *_seed    # the seed it came from (generated or loaded from a seed), else NULL
-
-    def __cinit__(self, token=None):
-        if token is not _CONSTRUCT:
-            raise InvalidType(f"load keys with secret_key_from_bytes() or keypair_from_seed(), not {type(self).__name__}()")
 
     def __dealloc__(self):
         if self._alg is not None:
             _wipe_free(&self._sk, self._alg.secret_key_size)
             _wipe_free(&self._seed, self._alg._seed_size)
-
-    @property
-    def algorithm(self):
-        return self._alg.name
-
-    @property
-    def backend(self):
-        return _BACKEND
 
     def to_bytes(self):
         """The expanded secret key. The copy is a Python ``bytes``: treat it as secret."""
@@ -484,9 +574,6 @@ cdef class _SecretKey:
 
     def __reduce_ex__(self, protocol):
         refuse_pickle(self)
-
-    def __repr__(self):
-        return f"<{type(self).__name__} {self._alg.name} backend=oqs>"
 
 
 # -- ML-KEM -------------------------------------------------------------------------
@@ -709,6 +796,7 @@ cdef class SigMechanism(_Mechanism):
 
     cdef OQS_SIG *_sig
     cdef readonly Py_ssize_t signature_size
+    cdef int _level  # 44, 65 or 87: mldsa-native's parameter set
 
     _instances = {}
     _liboqs_names = _SIG_LIBOQS_NAMES
@@ -721,6 +809,7 @@ cdef class SigMechanism(_Mechanism):
         if not self._sig.sig_with_ctx_support:
             raise NativeError(f"this liboqs build of {name} lacks FIPS 204 context strings")
         self.signature_size = self._sig.length_signature
+        self._level = int(name.rsplit("-", 1)[1])
         params = sig_params(name)
         self._setup(name, params, self._sig.length_public_key, self._sig.length_secret_key,
                     params.seed_size, self.signature_size, params.signature_size,
@@ -731,26 +820,58 @@ cdef class SigMechanism(_Mechanism):
             OQS_SIG_free(self._sig)
 
     def generate_keypair(self):
+        """Fresh keys from a 32-byte seed xi the secret key keeps (seed_bytes()).
+
+        Without mldsa-native's entry points, liboqs's own key generation, which keeps no seed.
+        """
+        if _MLDSA_NATIVE:
+            return _Mechanism.generate_keypair(self)
         cdef _SecretKey sk = self._new_secret()
         cdef bytes pk = _new_bytes(self.public_key_size)
-        cdef uint8_t *pk_out = _bytes_ptr(pk)
         cdef OQS_STATUS rc
         sk._sk = <uint8_t *>malloc(self.secret_key_size)
         if sk._sk == NULL:
             raise MemoryError()
-        rc = OQS_SIG_keypair(self._sig, pk_out, sk._sk)
+        rc = OQS_SIG_keypair(self._sig, _bytes_ptr(pk), sk._sk)
         if rc != OQS_SUCCESS:
             raise NativeError(f"liboqs failed to generate an {self.name} key pair")
         return _new_tuple(SigKeyPair, (self._new_public(pk), sk))
 
     def keypair_from_seed(self, seed):
-        cdef Py_buffer view
-        _acquire(seed, &view, "seed")  # type errors first, as on every other entry point
-        PyBuffer_Release(&view)
-        raise UnsupportedAlgorithm(
-            "liboqs 0.16.0 has no public API for ML-DSA key generation from a seed; "
-            "use backend='openssl' for seed-based ML-DSA keys"
-        )
+        """FIPS 204 ML-DSA.KeyGen_internal(xi) from the 32-byte seed: the same keys on every backend."""
+        if not _MLDSA_NATIVE:
+            _acquire_and_release(seed, "seed")  # type errors first, as on every other entry point
+            _require_mldsa_native("key generation from a seed")
+        return _Mechanism.keypair_from_seed(self, seed)
+
+    cdef object _keypair(self, const uint8_t *seed):
+        cdef _SecretKey sk = self._secret_with_seed(seed)
+        cdef bytes pk = _new_bytes(self.public_key_size)
+        _mldsa_done(sv_mldsa_keypair_from_seed(self._level, _bytes_ptr(pk), self.public_key_size,
+                                               sk._sk, self.secret_key_size, sk._seed, self._seed_size),
+                    self.name, "key generation")
+        return _new_tuple(SigKeyPair, (self._new_public(pk), sk))
+
+    cdef int _check_secret(self, _SecretKey sk) except -1:
+        """FIPS 204 skDecode's checks: s1, s2 in range; the parts agree (pk from sk hashes to tr)."""
+        cdef uint8_t *pk
+        cdef int rc
+        if not sv_mldsa_sk_in_range(self._level, sk._sk, self.secret_key_size):
+            raise InvalidKey(f"invalid {self.name} secret key: a coefficient of s1 or s2 is out of range")
+        if not _MLDSA_NATIVE:
+            return 0  # the consistency check needs mldsa-native's pk_from_sk (see build_info())
+        pk = <uint8_t *>malloc(self.public_key_size)
+        if pk == NULL:
+            raise MemoryError()
+        rc = sv_mldsa_pk_from_sk(self._level, pk, self.public_key_size, sk._sk, self.secret_key_size)
+        free(pk)
+        if rc == SV_MLDSA_FAIL:
+            raise InvalidKey(
+                f"invalid {self.name} secret key: its parts are inconsistent (the public key recomputed "
+                "from it does not hash to its tr, or its t0 differs)"
+            )
+        _mldsa_done(rc, self.name, "secret key check")
+        return 0
 
     def verify_batch(self, items):
         """Verify ``(public_key, signature, message, context)`` items in one GIL release.
@@ -815,31 +936,61 @@ cdef class SigPublicKey(_PublicKey):
     def verify(self, signature, message, context=b""):
         """Return None if valid; raise InvalidSignature otherwise."""
         cdef SigMechanism alg = <SigMechanism>self._alg
-        cdef Py_buffer sig_view, msg_view, ctx_view
-        cdef OQS_STATUS rc = OQS_ERROR
-        cdef const uint8_t *pk = _bytes_ptr(self._raw)
-        _acquire(signature, &sig_view, "signature")
+        cdef Py_buffer v[3]  # signature, message, context
+        cdef OQS_STATUS rc
+        cdef PyThreadState *released
+        _acquire_all(v, (signature, message, context), ("signature", "message", "context"))
         try:
-            _acquire(message, &msg_view, "message")
-            try:
-                _acquire(context, &ctx_view, "context")
-                try:
-                    _check_context_length(ctx_view.len)
-                    _check_length(sig_view.len, alg.signature_size, alg.name, "signatures", InvalidSignature)
-                    released = _release_gil_for(msg_view.len)
-                    rc = OQS_SIG_verify_with_ctx_str(
-                        alg._sig, <const uint8_t *>msg_view.buf, msg_view.len,
-                        <const uint8_t *>sig_view.buf, sig_view.len,
-                        <const uint8_t *>ctx_view.buf, ctx_view.len, pk)
-                    _regain_gil(released)
-                finally:
-                    PyBuffer_Release(&ctx_view)
-            finally:
-                PyBuffer_Release(&msg_view)
+            _check_context_length(v[2].len)
+            _check_length(v[0].len, alg.signature_size, alg.name, "signatures", InvalidSignature)
+            released = _release_gil_for(v[1].len)
+            rc = OQS_SIG_verify_with_ctx_str(alg._sig, <const uint8_t *>v[1].buf, v[1].len,
+                                             <const uint8_t *>v[0].buf, v[0].len,
+                                             <const uint8_t *>v[2].buf, v[2].len, _bytes_ptr(self._raw))
+            _regain_gil(released)
         finally:
-            PyBuffer_Release(&sig_view)
+            _release_all(v, 3)
         if rc != OQS_SUCCESS:
             raise InvalidSignature(f"{alg.name} signature does not verify")
+
+    def verify_mu(self, signature, mu):
+        """Verify a signature over the 64-byte message representative mu (FIPS 204 external mu)."""
+        cdef SigMechanism alg = <SigMechanism>self._alg
+        cdef Py_buffer v[2]  # signature, mu
+        cdef int rc
+        _acquire_all(v, (signature, mu), ("signature", "mu"))
+        try:
+            _check_length(v[1].len, SV_MLDSA_MU_BYTES, "FIPS 204", "mu values", InvalidArgument)
+            _check_length(v[0].len, alg.signature_size, alg.name, "signatures", InvalidSignature)
+            _require_mldsa_native("external mu")
+            rc = sv_mldsa_verify_mu(alg._level, <const uint8_t *>v[0].buf, v[0].len,
+                                    <const uint8_t *>v[1].buf, v[1].len,
+                                    _bytes_ptr(self._raw), alg.public_key_size)
+        finally:
+            _release_all(v, 2)
+        _verified(rc, alg.name)
+
+    def verify_prehashed(self, signature, digest, hash_algorithm, context=b""):
+        """Verify a HashML-DSA signature (FIPS 204 Algorithm 5) over ``digest``.
+
+        ``hash_algorithm`` names the hash as hashlib does ("sha256", "sha3_512", "shake_256", ...).
+        """
+        cdef SigMechanism alg = <SigMechanism>self._alg
+        cdef Py_buffer v[3]  # signature, digest, context
+        cdef int rc
+        _acquire_all(v, (signature, digest, context), ("signature", "digest", "context"))
+        try:
+            prehash_id = prehash(hash_algorithm, v[1].len).mldsa_native_id
+            _check_context_length(v[2].len)
+            _check_length(v[0].len, alg.signature_size, alg.name, "signatures", InvalidSignature)
+            _require_mldsa_native("HashML-DSA")
+            rc = sv_mldsa_verify_prehash(alg._level, <const uint8_t *>v[0].buf, v[0].len,
+                                         <const uint8_t *>v[1].buf, v[1].len, prehash_id,
+                                         <const uint8_t *>v[2].buf, v[2].len,
+                                         _bytes_ptr(self._raw), alg.public_key_size)
+        finally:
+            _release_all(v, 3)
+        _verified(rc, alg.name)
 
 
 @cython.final
@@ -847,49 +998,102 @@ cdef class SigPublicKey(_PublicKey):
 cdef class SigSecretKey(_SecretKey):
     """An ML-DSA signing key in memory this object owns and wipes."""
 
-    def sign(self, message, context=b""):
-        """A FIPS 204 (hedged, randomized) signature of ``message`` under ``context``."""
+    def sign(self, message, context=b"", deterministic=False):
+        """A FIPS 204 signature of ``message`` under ``context``.
+
+        Hedged (fresh randomness) by default; ``deterministic=True`` is FIPS 204's
+        deterministic variant: rnd is 32 zero bytes, so the signature depends on
+        the key, context and message alone.
+        """
         cdef SigMechanism alg = <SigMechanism>self._alg
-        cdef Py_buffer msg_view, ctx_view
+        cdef Py_buffer v[2]  # message, context
         cdef OQS_STATUS rc = OQS_ERROR
+        cdef PyThreadState *released
+        cdef int status = SV_MLDSA_OK
         cdef size_t sig_len = alg.signature_size
-        cdef bytes signature
-        cdef uint8_t *sig_out
-        _acquire(message, &msg_view, "message")
+        cdef bytes signature = _new_bytes(alg.signature_size)
+        cdef uint8_t rnd[SV_MLDSA_RND_BYTES]
+        _acquire_all(v, (message, context), ("message", "context"))
         try:
-            _acquire(context, &ctx_view, "context")
-            try:
-                _check_context_length(ctx_view.len)
-                signature = _new_bytes(alg.signature_size)
-                sig_out = _bytes_ptr(signature)
-                released = _release_gil_for(msg_view.len)
-                rc = OQS_SIG_sign_with_ctx_str(
-                    alg._sig, sig_out, &sig_len,
-                    <const uint8_t *>msg_view.buf, msg_view.len,
-                    <const uint8_t *>ctx_view.buf, ctx_view.len, self._sk)
-                _regain_gil(released)
-            finally:
-                PyBuffer_Release(&ctx_view)
+            _check_context_length(v[1].len)
+            if deterministic:
+                _require_mldsa_native("deterministic signing")
+                memset(rnd, 0, SV_MLDSA_RND_BYTES)
+                released = _release_gil_for(v[0].len)
+                status = sv_mldsa_sign(alg._level, _bytes_ptr(signature), sig_len,
+                                       <const uint8_t *>v[0].buf, v[0].len, <const uint8_t *>v[1].buf, v[1].len,
+                                       rnd, SV_MLDSA_RND_BYTES, self._sk, alg.secret_key_size)
+            else:
+                released = _release_gil_for(v[0].len)
+                rc = OQS_SIG_sign_with_ctx_str(alg._sig, _bytes_ptr(signature), &sig_len,
+                                               <const uint8_t *>v[0].buf, v[0].len,
+                                               <const uint8_t *>v[1].buf, v[1].len, self._sk)
+                status = SV_MLDSA_OK if rc == OQS_SUCCESS and sig_len == <size_t>alg.signature_size else SV_MLDSA_FAIL
+            _regain_gil(released)
         finally:
-            PyBuffer_Release(&msg_view)
-        if rc != OQS_SUCCESS or sig_len != <size_t>alg.signature_size:
-            raise NativeError(f"liboqs failed an {alg.name} signature")
+            _release_all(v, 2)
+        _mldsa_done(status, alg.name, "signature")
+        return signature
+
+    def sign_mu(self, mu, deterministic=False):
+        """Sign the 64-byte message representative mu = H(tr || M', 64) (FIPS 204 external mu)."""
+        cdef SigMechanism alg = <SigMechanism>self._alg
+        cdef Py_buffer v[1]
+        cdef int status
+        cdef bytes signature = _new_bytes(alg.signature_size)
+        cdef uint8_t rnd[SV_MLDSA_RND_BYTES]
+        _acquire_all(v, (mu,), ("mu",))
+        try:
+            _check_length(v[0].len, SV_MLDSA_MU_BYTES, "FIPS 204", "mu values", InvalidArgument)
+            _require_mldsa_native("external mu")
+            _fill_rnd(rnd, deterministic)
+            status = sv_mldsa_sign_mu(alg._level, _bytes_ptr(signature), alg.signature_size,
+                                      <const uint8_t *>v[0].buf, v[0].len, rnd, SV_MLDSA_RND_BYTES,
+                                      self._sk, alg.secret_key_size)
+        finally:
+            _release_all(v, 1)
+        _mldsa_done(status, alg.name, "signature")
+        return signature
+
+    def sign_prehashed(self, digest, hash_algorithm, context=b""):
+        """HashML-DSA (FIPS 204 Algorithm 4), hedged: sign the ``hash_algorithm`` digest of a message."""
+        cdef SigMechanism alg = <SigMechanism>self._alg
+        cdef Py_buffer v[2]  # digest, context
+        cdef int status
+        cdef bytes signature = _new_bytes(alg.signature_size)
+        cdef uint8_t rnd[SV_MLDSA_RND_BYTES]
+        _acquire_all(v, (digest, context), ("digest", "context"))
+        try:
+            prehash_id = prehash(hash_algorithm, v[0].len).mldsa_native_id
+            _check_context_length(v[1].len)
+            _require_mldsa_native("HashML-DSA")
+            _fill_rnd(rnd, False)
+            status = sv_mldsa_sign_prehash(alg._level, _bytes_ptr(signature), alg.signature_size,
+                                           <const uint8_t *>v[0].buf, v[0].len, prehash_id,
+                                           <const uint8_t *>v[1].buf, v[1].len, rnd, SV_MLDSA_RND_BYTES,
+                                           self._sk, alg.secret_key_size)
+        finally:
+            _release_all(v, 2)
+        _mldsa_done(status, alg.name, "signature")
         return signature
 
     def seed_bytes(self):
-        if self._seed == NULL:
-            raise UnsupportedAlgorithm(
-                "liboqs keeps ML-DSA keys in expanded form only; the seed is not available. "
-                "Use backend='openssl' for seed-based ML-DSA keys"
-            )
+        if self._seed == NULL and not _MLDSA_NATIVE:
+            _require_mldsa_native("ML-DSA seeds")
         return _SecretKey.seed_bytes(self)
 
 
 # -- C floor (benchmarks) -------------------------------------------------------------
 
+# op -> (loop, its op code): sv_floor_kem, sv_floor_sig (liboqs's API) or sv_floor_mldsa (mldsa-native's).
 _FLOOR_OPS = {
-    "kem": {"keygen": 0, "encaps": 1, "decaps": 2},
-    "sig": {"keygen": 0, "sign": 1, "verify": 2},
+    "kem": {"keygen": ("kem", 0), "encaps": ("kem", 1), "decaps": ("kem", 2)},
+    "sig": {
+        "keygen": ("sig", 0), "sign": ("sig", 1), "verify": ("sig", 2),
+        "keygen_seed": ("mldsa", 0), "sign_deterministic": ("mldsa", 1), "sign_mu": ("mldsa", 2),
+        "verify_mu": ("mldsa", 3), "sign_prehashed": ("mldsa", 4), "verify_prehashed": ("mldsa", 5),
+        "load_expanded": ("mldsa", 6),
+    },
 }
 _FLOOR_MAX_ITERATIONS = 10_000_000
 
@@ -906,20 +1110,26 @@ def c_floor(str algorithm, str op, Py_ssize_t iterations, Py_ssize_t message_len
     family = "kem" if algorithm in _KEM_LIBOQS_NAMES else "sig"
     mechanism = (KemMechanism if family == "kem" else SigMechanism).get(algorithm)
     if op not in _FLOOR_OPS[family]:
-        raise InvalidArgument(f"no C floor for {op!r} on {algorithm}; expected one of {', '.join(_FLOOR_OPS[family])}")
+        raise InvalidArgument(f"no C floor for {shown_name(op)} on {algorithm}; expected one of {', '.join(_FLOOR_OPS[family])}")
     if not 0 < iterations <= _FLOOR_MAX_ITERATIONS:
         raise InvalidArgument(f"iterations must be between 1 and {_FLOOR_MAX_ITERATIONS:,}, got {iterations}")
     if not 0 <= message_len <= 1 << 20:
         raise InvalidArgument(f"message_len must be between 0 and {1 << 20}, got {message_len}")
-    code = _FLOOR_OPS[family][op]
-    if family == "kem":
+    loop, code = _FLOOR_OPS[family][op]
+    if loop == "kem":
         kem = mechanism
         with nogil:
             ns = sv_floor_kem(kem._kem, code, iterations)
-    else:
+    elif loop == "sig":
         sig = mechanism
         with nogil:
             ns = sv_floor_sig(sig._sig, code, iterations, message_len)
+    else:
+        sig = mechanism
+        _require_mldsa_native(op)
+        with nogil:
+            ns = sv_floor_mldsa(sig._level, sig.public_key_size, sig.secret_key_size, sig.signature_size,
+                                code, iterations)
     if ns < 0:
         raise NativeError(f"liboqs failed during the {algorithm} {op} floor loop")
     return ns
@@ -973,6 +1183,8 @@ def build_info():
         "cpu_features": [name for name, ext in _CPU_FEATURES.items() if OQS_CPU_has_extension(ext)],
         "kem_algorithms": kem_names(),
         "sig_algorithms": sig_names(),
+        # ML-DSA seeds, deterministic signing, external mu, HashML-DSA, expanded-key consistency check
+        "mldsa_native": bool(_MLDSA_NATIVE),
     }
 
 

@@ -3,8 +3,10 @@
 It offers what pyca/cryptography offers (ML-KEM-768/1024, ML-DSA-44/65/87) with
 the same interface and encodings as the native "oqs" backend, so keys,
 ciphertexts and signatures move between the two byte for byte. pyca/cryptography
-stores private keys as seeds and has no derandomized encapsulation; those
-operations raise :class:`UnsupportedAlgorithm` naming this backend and the way out.
+stores private keys as seeds, has no derandomized encapsulation and signs
+ML-DSA hedged only; those operations raise :class:`UnsupportedAlgorithm`
+naming this backend and the way out. External mu comes from pyca/cryptography;
+HashML-DSA is built on it (FIPS 204 Algorithm 4 signs mu = H(tr || M')).
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from secretumvault.pqc.keys import (
     SigSecretKey,
 )
 from secretumvault.pqc.params import KemParams, SigParams, kem_params, sig_params
+from secretumvault.pqc.prehash import external_mu, formatted_message, prehash
 
 NAME = "openssl"
 
@@ -70,10 +73,12 @@ class _PycaKemPrivate(Protocol):
 
 class _PycaSigPublic(_PycaPublic, Protocol):
     def verify(self, signature: bytes, data: bytes, context: bytes | None = None) -> None: ...
+    def verify_mu(self, signature: bytes, mu: bytes) -> None: ...
 
 
 class _PycaSigPrivate(Protocol):
     def sign(self, data: bytes, context: bytes | None = None) -> bytes: ...
+    def sign_mu(self, mu: bytes) -> bytes: ...
     def public_key(self) -> _PycaSigPublic: ...
     def private_bytes_raw(self) -> bytes: ...
 
@@ -294,6 +299,25 @@ def _context(context: object, params: SigParams) -> bytes:
     return ctx
 
 
+def _mu(mu: object) -> bytes:
+    data = as_bytes(mu, "mu")
+    _check_len(data, _MU_SIZE, "FIPS 204 mu values", InvalidArgument)
+    return data
+
+
+def _hashml_mu(
+    public_key: bytes, digest: object, hash_algorithm: object, context: object, params: SigParams
+) -> bytes:
+    """HashML-DSA's mu, computed here and signed as external mu: pyca/cryptography has no HashML-DSA call."""
+    data = as_bytes(digest, "digest")
+    chosen = prehash(hash_algorithm, len(data))
+    return external_mu(public_key, formatted_message(data, chosen, _context(context, params)))
+
+
+_MU_SIZE = 64
+_HEDGED_ONLY = "pyca/cryptography signs ML-DSA with fresh randomness only; use backend='oqs'"
+
+
 class OpenSSLSigPublicKey(_PublicKeyBase, SigPublicKey):
     __slots__ = ("_key", "_params", "_raw", "algorithm")
     _interface = SigPublicKey
@@ -314,21 +338,48 @@ class OpenSSLSigPublicKey(_PublicKeyBase, SigPublicKey):
         except _CryptoInvalidSignature:
             raise InvalidSignature(f"{self.algorithm} signature does not verify") from None
 
+    def verify_mu(self, signature: Buffer, mu: Buffer) -> None:
+        sig = as_bytes(signature, "signature")
+        m = _mu(mu)
+        _check_len(sig, self._params.signature_size, f"{self.algorithm} signatures", InvalidSignature)
+        try:
+            self._key.verify_mu(sig, m)
+        except _CryptoInvalidSignature:
+            raise InvalidSignature(f"{self.algorithm} signature does not verify") from None
+
+    def verify_prehashed(
+        self, signature: Buffer, digest: Buffer, hash_algorithm: str, context: Buffer = b""
+    ) -> None:
+        self.verify_mu(signature, _hashml_mu(self._raw, digest, hash_algorithm, context, self._params))
+
 
 class OpenSSLSigSecretKey(_SecretKeyBase, SigSecretKey):
-    __slots__ = ("_key", "_params", "algorithm")
+    __slots__ = ("_key", "_params", "_public", "algorithm")
     _key: _PycaSigPrivate
     _EXPANDED_HINT = "ML-DSA signing key (the portable form is the 32-byte seed)"
 
-    def __init__(self, params: SigParams, key: _PycaSigPrivate) -> None:
+    def __init__(self, params: SigParams, key: _PycaSigPrivate, public: bytes) -> None:
         self.algorithm = params.name
         self._params = params
         self._key = key
+        self._public = public  # HashML-DSA's mu starts from H(public key)
 
-    def sign(self, message: Buffer, context: Buffer = b"") -> bytes:
+    def sign(self, message: Buffer, context: Buffer = b"", deterministic: bool = False) -> bytes:
         msg = as_bytes(message, "message")
         ctx = _context(context, self._params)
+        if deterministic:
+            raise _unsupported("sign deterministically", _HEDGED_ONLY)
         return self._key.sign(msg, ctx)
+
+    def sign_mu(self, mu: Buffer, deterministic: bool = False) -> bytes:
+        m = _mu(mu)
+        if deterministic:
+            raise _unsupported("sign deterministically", _HEDGED_ONLY)
+        return self._key.sign_mu(m)
+
+    def sign_prehashed(self, digest: Buffer, hash_algorithm: str, context: Buffer = b"") -> bytes:
+        """HashML-DSA: FIPS 204 Algorithm 4 signs mu = H(tr || M'), so signing that mu is HashML-DSA."""
+        return self._key.sign_mu(_hashml_mu(self._public, digest, hash_algorithm, context, self._params))
 
 
 class Signature(_Factory):
@@ -346,9 +397,9 @@ class Signature(_Factory):
 
     def _pair(self, private: _PycaSigPrivate) -> SigKeyPair:
         pub = private.public_key()
+        raw = pub.public_bytes_raw()
         return SigKeyPair(
-            OpenSSLSigPublicKey(self.params, pub, pub.public_bytes_raw()),
-            OpenSSLSigSecretKey(self.params, private),
+            OpenSSLSigPublicKey(self.params, pub, raw), OpenSSLSigSecretKey(self.params, private, raw)
         )
 
     def generate_keypair(self) -> SigKeyPair:
