@@ -320,9 +320,10 @@ cdef bint _MLDSA_NATIVE = sv_mldsa_available()
 cdef int _require_mldsa_native(str what) except -1:
     if not _MLDSA_NATIVE:
         raise UnsupportedAlgorithm(
-            f"{what} needs mldsa-native's entry points, which the liboqs this extension was built "
-            f"against ({OQS_version().decode()}, {SV_LIBOQS_ORIGIN.decode()}) does not export; "
-            "rebuild against liboqs 0.15 or later, or use backend='openssl' where it offers this"
+            f"not available on this build: {what} (it needs mldsa-native's entry points, which the "
+            f"liboqs this extension was built against, {OQS_version().decode()} "
+            f"({SV_LIBOQS_ORIGIN.decode()}), does not export); rebuild against liboqs 0.16 or later, "
+            "or use backend='openssl' where it offers this"
         )
     return 0
 
