@@ -301,3 +301,16 @@ def test_seeded_key_matches_the_seed_it_reports(native: str, tmp_path: Path, nam
             assert factory.keypair_from_seed(seed).public_key == pair.public_key
     if len(seen) < 2:
         pytest.skip("the writer process never ran alongside (a busy machine); nothing was shown")
+
+
+def test_result_tuples_are_whole_namedtuples(backend: str) -> None:
+    kem = kem_or_skip("ML-KEM-768", backend)
+    kp = kem.generate_keypair()
+    enc = kp.public_key.encapsulate()
+    skp = sig_or_skip("ML-DSA-44", backend).generate_keypair()
+    for result, fields in ((kp, ("public_key", "secret_key")), (skp, ("public_key", "secret_key"))):
+        assert result._fields == fields and len(result) == 2
+    # Equal tuples hash equal: a hand-built tuple whose cached hash was left unset would not.
+    assert hash(enc) == hash((enc.ciphertext, enc.shared_secret))
+    assert enc == (enc.ciphertext, enc.shared_secret) and {enc: 1}[(enc.ciphertext, enc.shared_secret)] == 1
+    assert enc._replace(ciphertext=b"x").shared_secret == enc.shared_secret

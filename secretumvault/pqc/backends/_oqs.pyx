@@ -190,9 +190,28 @@ _BACKEND = "oqs"
 # Python code cannot reach, so no half-built key (NULL buffers) can ever exist.
 cdef object _CONSTRUCT = object()
 
-# Result tuples are namedtuples; tuple.__new__ builds them without the
-# namedtuple's Python-level __new__.
-cdef object _new_tuple = tuple.__new__
+# Result tuples (KemKeyPair, Encapsulation, SigKeyPair) are namedtuples. This is
+# tuple.__new__(type, (first, second)) minus the Python-level call: CPython's
+# own tuple constructor makes the subtype instance, with all its fields right.
+cdef extern from *:
+    """
+    static PyObject *sv_result_pair(PyObject *type, PyObject *first, PyObject *second) {
+        PyObject *items, *args, *result;
+        items = PyTuple_Pack(2, first, second);
+        if (items == NULL) {
+            return NULL;
+        }
+        args = PyTuple_Pack(1, items);
+        Py_DECREF(items);
+        if (args == NULL) {
+            return NULL;
+        }
+        result = PyTuple_Type.tp_new((PyTypeObject *)type, args, NULL);
+        Py_DECREF(args);
+        return result;
+    }
+    """
+    object _new_pair "sv_result_pair"(object type, object first, object second)
 
 
 # -- the GIL -----------------------------------------------------------------------
@@ -434,23 +453,23 @@ cdef class _Mechanism:
         copy, so ``seed_bytes()`` is always the seed the key was made from.
         """
         cdef Py_buffer view
+        cdef _SecretKey sk = self._new_secret()
         _acquire(seed, &view, "seed")
         try:
             _check_length(view.len, self._seed_size, self.name, self._seeds_phrase, InvalidKey)
-            return self._keypair(<const uint8_t *>view.buf)
+            sk._seed = _owned_copy(<const uint8_t *>view.buf, view.len)
         finally:
             PyBuffer_Release(&view)
+        return self._keypair(sk)
 
     def generate_keypair(self):
-        """Fresh keys: a seed from liboqs's CSPRNG, then key generation from it."""
-        cdef uint8_t *seed = <uint8_t *>malloc(self._seed_size)
-        if seed == NULL:
+        """Fresh keys: a seed from liboqs's CSPRNG, drawn into the secret key, then key generation from it."""
+        cdef _SecretKey sk = self._new_secret()
+        sk._seed = <uint8_t *>malloc(self._seed_size)
+        if sk._seed == NULL:
             raise MemoryError()
-        try:
-            OQS_randombytes(seed, self._seed_size)
-            return self._keypair(seed)
-        finally:
-            _wipe_free(&seed, self._seed_size)
+        OQS_randombytes(sk._seed, self._seed_size)
+        return self._keypair(sk)
 
     # Filled in per family.
     cdef int _check_public(self, const uint8_t *raw) except -1:
@@ -459,9 +478,15 @@ cdef class _Mechanism:
     cdef int _check_secret(self, _SecretKey sk) except -1:
         return 0
 
-    cdef object _keypair(self, const uint8_t *seed):
-        """The key pair from ``seed``, copied into the new secret key before use."""
+    cdef object _keypair(self, _SecretKey sk):
+        """The key pair from ``sk``'s seed: fills in its expanded key and makes the public key."""
         raise NotImplementedError
+
+    cdef uint8_t *_room_for_expanded(self, _SecretKey sk) except NULL:
+        sk._sk = <uint8_t *>malloc(self.secret_key_size)
+        if sk._sk == NULL:
+            raise MemoryError()
+        return sk._sk
 
     cdef _PublicKey _new_public(self, bytes raw):
         cdef _PublicKey pk = self._public_cls.__new__(self._public_cls, _CONSTRUCT)
@@ -472,15 +497,6 @@ cdef class _Mechanism:
     cdef _SecretKey _new_secret(self):
         cdef _SecretKey sk = self._secret_cls.__new__(self._secret_cls, _CONSTRUCT)
         sk._alg = self
-        return sk
-
-    cdef _SecretKey _secret_with_seed(self, const uint8_t *seed):
-        """A secret key holding a copy of ``seed`` and room for the expanded key."""
-        cdef _SecretKey sk = self._new_secret()
-        sk._seed = _owned_copy(seed, self._seed_size)
-        sk._sk = <uint8_t *>malloc(self.secret_key_size)
-        if sk._sk == NULL:
-            raise MemoryError()
         return sk
 
     def __repr__(self):
@@ -607,17 +623,14 @@ cdef class KemMechanism(_Mechanism):
         if self._kem != NULL:
             OQS_KEM_free(self._kem)
 
-    cdef object _keypair(self, const uint8_t *seed):
+    cdef object _keypair(self, _SecretKey sk):
         """FIPS 203 ML-KEM.KeyGen_internal(d, z) from the 64-byte seed ``d || z``."""
-        cdef _SecretKey sk = self._secret_with_seed(seed)
-        cdef const uint8_t *owned_seed = sk._seed
         cdef bytes ek = _new_bytes(self.public_key_size)
-        cdef uint8_t *ek_out = _bytes_ptr(ek)
         cdef OQS_STATUS rc
-        rc = OQS_KEM_keypair_derand(self._kem, ek_out, sk._sk, owned_seed)
+        rc = OQS_KEM_keypair_derand(self._kem, _bytes_ptr(ek), self._room_for_expanded(sk), sk._seed)
         if rc != OQS_SUCCESS:
             raise NativeError(f"liboqs failed to generate an {self.name} key pair")
-        return _new_tuple(KemKeyPair, (self._new_public(ek), sk))
+        return _new_pair(KemKeyPair, self._new_public(ek), sk)
 
     cdef int _check_public(self, const uint8_t *raw) except -1:
         cdef bint canonical
@@ -669,7 +682,7 @@ cdef class KemMechanism(_Mechanism):
                 pks[i] = _bytes_ptr(pk._raw)
                 cts[i] = _bytes_ptr(ct)
                 sss[i] = _bytes_ptr(ss)
-                results.append(_new_tuple(Encapsulation, (ct, ss)))
+                results.append(_new_pair(Encapsulation, ct, ss))
             with nogil:
                 failures = sv_kem_encaps_batch(self._kem, n, cts, sss, pks, status)
             if failures:
@@ -732,7 +745,7 @@ cdef class KemPublicKey(_PublicKey):
         rc = OQS_KEM_encaps(alg._kem, ct_out, ss_out, ek)
         if rc != OQS_SUCCESS:
             raise NativeError(f"liboqs failed an {alg.name} encapsulation")
-        return _new_tuple(Encapsulation, (ct, ss))
+        return _new_pair(Encapsulation, ct, ss)
 
     def encapsulate_derand(self, message):
         """FIPS 203 ML-KEM.Encaps_internal with the 32-byte message ``m`` (test vectors)."""
@@ -755,7 +768,7 @@ cdef class KemPublicKey(_PublicKey):
             PyBuffer_Release(&view)
         if rc != OQS_SUCCESS:
             raise NativeError(f"liboqs failed an {alg.name} encapsulation")
-        return _new_tuple(Encapsulation, (ct, ss))
+        return _new_pair(Encapsulation, ct, ss)
 
 
 @cython.final
@@ -830,13 +843,10 @@ cdef class SigMechanism(_Mechanism):
         cdef _SecretKey sk = self._new_secret()
         cdef bytes pk = _new_bytes(self.public_key_size)
         cdef OQS_STATUS rc
-        sk._sk = <uint8_t *>malloc(self.secret_key_size)
-        if sk._sk == NULL:
-            raise MemoryError()
-        rc = OQS_SIG_keypair(self._sig, _bytes_ptr(pk), sk._sk)
+        rc = OQS_SIG_keypair(self._sig, _bytes_ptr(pk), self._room_for_expanded(sk))
         if rc != OQS_SUCCESS:
             raise NativeError(f"liboqs failed to generate an {self.name} key pair")
-        return _new_tuple(SigKeyPair, (self._new_public(pk), sk))
+        return _new_pair(SigKeyPair, self._new_public(pk), sk)
 
     def keypair_from_seed(self, seed):
         """FIPS 204 ML-DSA.KeyGen_internal(xi) from the 32-byte seed: the same keys on every backend."""
@@ -845,13 +855,14 @@ cdef class SigMechanism(_Mechanism):
             _require_mldsa_native("key generation from a seed")
         return _Mechanism.keypair_from_seed(self, seed)
 
-    cdef object _keypair(self, const uint8_t *seed):
-        cdef _SecretKey sk = self._secret_with_seed(seed)
+    cdef object _keypair(self, _SecretKey sk):
+        """FIPS 204 ML-DSA.KeyGen_internal(xi) from the 32-byte seed xi."""
         cdef bytes pk = _new_bytes(self.public_key_size)
+        cdef uint8_t *expanded = self._room_for_expanded(sk)
         _mldsa_done(sv_mldsa_keypair_from_seed(self._level, _bytes_ptr(pk), self.public_key_size,
-                                               sk._sk, self.secret_key_size, sk._seed, self._seed_size),
+                                               expanded, self.secret_key_size, sk._seed, self._seed_size),
                     self.name, "key generation")
-        return _new_tuple(SigKeyPair, (self._new_public(pk), sk))
+        return _new_pair(SigKeyPair, self._new_public(pk), sk)
 
     cdef int _check_secret(self, _SecretKey sk) except -1:
         """FIPS 204 skDecode's checks: s1, s2 in range; the parts agree (pk from sk hashes to tr)."""
