@@ -6,7 +6,8 @@ Contracts (docs/design.md, "The native core"):
 * single calls keep the GIL (they are short); batch calls release it once for
   the whole batch; ML-DSA sign/verify release it for messages of
   ``RELEASE_GIL_FROM`` bytes or more (see "the GIL" below);
-* inputs are any C-contiguous buffer, read in place (no copy);
+* inputs are any C-contiguous buffer, read in place; key material is copied
+  once into memory the key owns, and checked there (never re-read);
 * outputs are ``bytes`` allocated once at their final size and filled by liboqs;
 * secret keys live in memory owned by their object, wiped with
   ``OQS_MEM_cleanse`` when it dies, and leave only through ``to_bytes()``
