@@ -148,7 +148,7 @@ def operations() -> Iterator[tuple[str, Op]]:
     yield "ML-DSA-87 sign 32 B, single", partial(s87.secret_key.sign, b"m" * 32)
     # The same verification with the GIL kept (single call, below RELEASE_GIL_FROM)
     # and released (batch of 1), as the message, and so the work, grows.
-    for size in (32, 64 << 10, 1 << 20, 4 << 20):
+    for size in (32, 64 << 10, 1 << 20, 3 << 20, 4 << 20):
         item = (s65.public_key, s65.secret_key.sign(b"m" * size), b"m" * size, b"")
         label = f"{size} B" if size < 1024 else f"{size >> 10} KiB"
         yield f"ML-DSA-65 verify {label}, single", partial(_verify_each, [item])

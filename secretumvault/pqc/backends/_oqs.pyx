@@ -226,9 +226,9 @@ cdef extern from *:
 # long as a switch interval.
 
 cdef enum:
-    _RELEASE_GIL_FROM = 2 << 20
+    _RELEASE_GIL_FROM = 4 << 20
 
-#: Message length from which sign()/verify() release the GIL (about 3 ms of SHAKE256).
+#: Message length from which sign()/verify() release the GIL (about 6 ms of SHAKE256).
 RELEASE_GIL_FROM = _RELEASE_GIL_FROM
 
 
