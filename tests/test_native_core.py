@@ -312,5 +312,6 @@ def test_result_tuples_are_whole_namedtuples(backend: str) -> None:
         assert result._fields == fields and len(result) == 2
     # Equal tuples hash equal: a hand-built tuple whose cached hash was left unset would not.
     assert hash(enc) == hash((enc.ciphertext, enc.shared_secret))
-    assert enc == (enc.ciphertext, enc.shared_secret) and {enc: 1}[(enc.ciphertext, enc.shared_secret)] == 1
+    as_plain: dict[tuple[bytes, bytes], int] = {enc: 1}
+    assert enc == (enc.ciphertext, enc.shared_secret) and as_plain[(enc.ciphertext, enc.shared_secret)] == 1
     assert enc._replace(ciphertext=b"x").shared_secret == enc.shared_secret
