@@ -115,7 +115,13 @@ class BuildNative(build_ext):
 
 native_core = Extension(
     "secretumvault.pqc.backends._oqs",
-    sources=["secretumvault/pqc/backends/_oqs.pyx", "csrc/sv_glue.c", "csrc/sv_mldsa.c", "csrc/sv_floor.c"],
+    sources=[
+        "secretumvault/pqc/backends/_oqs.pyx",
+        "csrc/sv_glue.c",
+        "csrc/sv_mldsa.c",
+        "csrc/sv_floor.c",
+        "csrc/sv_random.c",
+    ],
     extra_compile_args=["-O2", "-fvisibility=hidden"] if os.name != "nt" else [],
 )
 

@@ -31,6 +31,17 @@ def test_native_build_ships_every_algorithm(native: str) -> None:
     assert info["liboqs_origin"] in ("vendored", "installed")
 
 
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="getrandom(2) is Linux's")
+def test_liboqs_draws_from_the_kernel(native: str) -> None:
+    # csrc/sv_random.c: on old glibc liboqs would read /dev/urandom through stdio.
+    from secretumvault.pqc.backends import oqs
+
+    assert oqs.build_info()["randomness"] == "getrandom"
+    kem = pqc.Kem("ML-KEM-768", backend=native)
+    seeds = {kem.generate_keypair().secret_key.seed_bytes() for _ in range(64)}
+    assert len(seeds) == 64 and all(len(s) == 64 for s in seeds)
+
+
 def test_encapsulate_and_decapsulate_batches(backend: str) -> None:
     kem = kem_or_skip("ML-KEM-768", backend)
     pairs = [kem.generate_keypair() for _ in range(8)]

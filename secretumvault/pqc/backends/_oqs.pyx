@@ -157,6 +157,10 @@ cdef extern from "sv_mldsa.h" nogil:
     int sv_mldsa_pk_from_sk(int level, uint8_t *pk, size_t pk_len, const uint8_t *sk, size_t sk_len)
 
 
+cdef extern from "sv_random.h" nogil:
+    int sv_use_kernel_randomness()
+
+
 cdef extern from "sv_floor.h" nogil:
     double sv_floor_kem(const OQS_KEM *kem, int op, size_t iterations)
     double sv_floor_sig(const OQS_SIG *sig, int op, size_t iterations, size_t message_len)
@@ -180,6 +184,8 @@ cdef extern from *:
 
 
 OQS_init()
+# Before any key is made: liboqs draws from getrandom(2) (csrc/sv_random.c says why).
+cdef int _KERNEL_RANDOMNESS = sv_use_kernel_randomness()
 
 # The ML-KEM and ML-DSA names SecretumVault exposes, and liboqs's name for each.
 _KEM_LIBOQS_NAMES = {"ML-KEM-512": b"ML-KEM-512", "ML-KEM-768": b"ML-KEM-768", "ML-KEM-1024": b"ML-KEM-1024"}
@@ -1198,6 +1204,7 @@ def build_info():
         "sig_algorithms": sig_names(),
         # ML-DSA seeds, deterministic signing, external mu, HashML-DSA, expanded-key consistency check
         "mldsa_native": bool(_MLDSA_NATIVE),
+        "randomness": "getrandom" if _KERNEL_RANDOMNESS else "liboqs",
     }
 
 
