@@ -17,7 +17,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from secretumvault import bench
-from secretumvault.bench import cli_start
+from secretumvault.bench import cli_start, load
 from secretumvault.bench import transit as bench_transit
 from secretumvault.errors import UnsupportedAlgorithm
 
@@ -36,7 +36,10 @@ def run(*, quick: bool, as_json: bool, plot: str | None) -> int:
             progress.update(task, advance=1, description=f"{result.algorithm} {result.operation}")
     ratios = bench.ratios_to_floor(results)
     start = cli_start.measure(quick=quick)
-    extra = bench_transit.sections(quick)  # transit vs its floor, busy-thread slowdown (issue 15)
+    extra = {  # transit against its floor; single calls beside a busy thread, two threads against one
+        "transit": [result.as_dict() for result in bench_transit.run(quick)],
+        "busy_thread": [result.as_dict() for result in load.run(quick)],
+    }
     if as_json:
         rows = [r.as_dict() | {"ratio_to_floor": ratios.get(_key(r))} for r in results]
         document = {"machine": _machine(), "quick": quick, "results": rows, "cli_start": start}

@@ -258,18 +258,8 @@ def run(quick: bool = False, backend: str | None = None) -> list[TransitResult]:
     return results
 
 
-def sections(quick: bool) -> dict[str, Any]:
-    """What ``secretumvault bench`` adds for issue 15: transit against its floor, busy-thread slowdown."""
-    from secretumvault.bench import load
-
-    return {
-        "transit": [result.as_dict() for result in run(quick)],
-        "busy_thread": [result.as_dict() for result in load.run(quick)],
-    }
-
-
 def render_table(data: dict[str, Any]) -> Any:
-    """A rich table of :func:`sections` output."""
+    """A rich table of the ``transit`` and ``busy_thread`` results (as dicts)."""
     from rich.table import Table
 
     table = Table(title="transit against its floor (µs per item), and busy-thread slowdown")
