@@ -60,6 +60,8 @@ _ENGINE_ROUTERS: dict[str, Router] = {
     "kv": kv_routes.router,
 }
 _HEADERS = {"Cache-Control": "no-store"}
+#: One encoder for every response (json.dumps with options builds a new one per call).
+_COMPACT = json.JSONEncoder(separators=(",", ":"))
 
 
 @dataclass
@@ -115,11 +117,11 @@ class Dispatcher:
     def _route(self, request: Request, body: bytes) -> _Target:
         method = request.method
         operation = _OPERATIONS[method]
-        query = dict(request.query_params)
+        query = dict(request.query_params) if request.scope["query_string"] else {}
         if method == "GET" and query.pop("list", "").lower() in ("true", "1"):
             operation = "list"
         path = request.path_params["path"].lstrip("/")
-        if any(segment in (".", "..") for segment in path.split("/")):
+        if has_dot_segment(path):
             raise not_found()
         call = Call(self.core, operation, path, {}, Params(query), _client(request))
         call.token_id = _token(request)
@@ -255,6 +257,12 @@ class Dispatcher:
         )
 
 
+def has_dot_segment(path: str) -> bool:
+    """Whether a segment of ``path`` is ``.`` or ``..`` (refused: 404)."""
+    wrapped = f"/{path}/"
+    return "/./" in wrapped or "/../" in wrapped
+
+
 def _json_object(body: bytes) -> dict[str, Any]:
     if not body.strip():
         return {}
@@ -290,7 +298,7 @@ def _render(reply: Reply, request_id: str, mount_type: str) -> tuple[int, bytes,
     if reply.empty and reply.status == 200:
         return 204, b"", "application/json"
     document = envelope(reply, request_id, mount_type)
-    return reply.status, json.dumps(document, separators=(",", ":")).encode("utf-8"), "application/json"
+    return reply.status, _COMPACT.encode(document).encode("utf-8"), "application/json"
 
 
 async def _unknown(request: Request) -> Response:

@@ -18,6 +18,7 @@ from secretumvault.server import records
 from secretumvault.server.audit import AUDIT_PATH, AuditBroker, AuditTable, parse_audit_table
 from secretumvault.server.cached import CachedRecord
 from secretumvault.server.errors import bad_request, permission_denied
+from secretumvault.server.fresh import FreshRecords
 from secretumvault.server.mounts import MountTable
 from secretumvault.server.policy import Acl, PathRule, parse_policy
 from secretumvault.server.rekey import Rekeying
@@ -27,6 +28,8 @@ __all__ = ["DEFAULT_POLICY", "ServerCore"]
 
 _SHARE_PREFIX = "svs1-"  # the keystore's share text (keystore/shamir.py)
 _POLICY_PREFIX = "sys/policy/"
+#: How many parsed policies a process keeps (see ``fresh.py``).
+MAX_CACHED_POLICIES = 1024
 
 #: Vault's default policy, cut to the paths this server has: a token may look after itself.
 DEFAULT_POLICY = """{
@@ -75,7 +78,9 @@ class ServerCore:
             self.keystore, AUDIT_PATH, parse_audit_table, table_ttl
         )
         self.audit = AuditBroker()
-        self._policies: dict[str, CachedRecord[tuple[PathRule, ...]]] = {}
+        self._policies: FreshRecords[tuple[PathRule, ...]] = FreshRecords(
+            self.keystore, _parse_stored_policy, MAX_CACHED_POLICIES
+        )
         self._seal_lock = threading.Lock()
         self.rekeying = Rekeying(self)
         self._unseal_kind: str | None = None
@@ -168,7 +173,8 @@ class ServerCore:
             self.keystore.seal()
             self.mounts.clear()
             self.audit_table.clear()
-            self._policies.clear()
+            self._policies.clear()  # the keystore's seal listeners did it already; no harm
+            self.tokens.cache.clear()
 
     # -- tokens and policies -------------------------------------------------------------------
 
@@ -189,11 +195,8 @@ class ServerCore:
         return Acl(rules)
 
     def policy_rules(self, name: str) -> tuple[PathRule, ...]:
-        cached = self._policies.get(name)
-        if cached is None:
-            cached = CachedRecord(self.keystore, _POLICY_PREFIX + name, _parse_stored_policy, 0.0)
-            self._policies[name] = cached
-        return cached.get()[0]
+        """The policy's rules as stored now (cached, never stale: see ``fresh.py``); none if unknown."""
+        return self._policies.get(_POLICY_PREFIX + name) or ()
 
     def read_policy(self, name: str) -> str:
         if name == "root":
@@ -225,7 +228,5 @@ class ServerCore:
         self.storage.close()
 
 
-def _parse_stored_policy(raw: bytes | None) -> tuple[PathRule, ...]:
-    if raw is None:
-        return ()  # an unknown policy grants nothing
+def _parse_stored_policy(path: str, raw: bytes) -> tuple[PathRule, ...]:
     return parse_policy(records.load(raw, "policy", "policy")["policy"])

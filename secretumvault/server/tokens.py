@@ -5,7 +5,8 @@ token but the root token has a parent; revoking a token revokes every token
 made from it, as in Vault. Expired tokens are refused and removed on sight.
 Tokens have at least 192 random bits, so an unsalted hash cannot be reversed
 by guessing; the hash is still domain-separated and stored under the
-keystore's encryption.
+keystore's encryption. Decoded entries are cached by hash and proved current
+before each use (``fresh.py``), so a revocation anywhere is seen at once.
 """
 
 from __future__ import annotations
@@ -21,8 +22,9 @@ from secretumvault.errors import ConflictError, CorruptRecord, KeyNotFound
 from secretumvault.keystore import Keystore
 from secretumvault.server import records
 from secretumvault.server.errors import bad_request
+from secretumvault.server.fresh import FreshRecords
 
-__all__ = ["MAX_TTL", "TokenEntry", "TokenStore", "new_token_id"]
+__all__ = ["MAX_CACHED_TOKENS", "MAX_TTL", "TokenEntry", "TokenStore", "new_token_id"]
 
 #: Vault's default system max TTL: 32 days.
 MAX_TTL = 32 * 86400
@@ -31,6 +33,8 @@ _PARENT_PREFIX = "sys/token/parent/"
 _HASH_DOMAIN = b"secretumvault.server.token.v1\x00"
 _MAX_TOKEN_LENGTH = 256
 _UPDATE_ATTEMPTS = 8
+#: How many decoded token entries a process keeps (keyed by hash; see ``fresh.py``).
+MAX_CACHED_TOKENS = 4096
 
 
 def new_token_id() -> str:
@@ -117,11 +121,15 @@ class TokenEntry:
             "renewable": self.renewable,
             "orphan": self.parent is None,
             "path": "auth/token/create",
-            "meta": self.meta or None,
+            "meta": dict(self.meta) or None,
             "num_uses": 0,
             "type": "service",
             "entity_id": "",
         }
+
+
+def _decode_at(path: str, data: bytes) -> TokenEntry:
+    return TokenEntry.decode(path[len(_ID_PREFIX) :], data)
 
 
 def _iso(epoch: int) -> str:
@@ -132,6 +140,7 @@ class TokenStore:
     def __init__(self, keystore: Keystore, clock: Callable[[], float] = time.time) -> None:
         self._keystore = keystore
         self._clock = clock
+        self.cache: FreshRecords[TokenEntry] = FreshRecords(keystore, _decode_at, MAX_CACHED_TOKENS)
 
     def now(self) -> int:
         return int(self._clock())
@@ -184,9 +193,8 @@ class TokenStore:
         return self.lookup_hash(token_hash(token))
 
     def lookup_hash(self, hashed: str) -> TokenEntry | None:
-        try:
-            entry = TokenEntry.decode(hashed, self._keystore.get(_ID_PREFIX + hashed))
-        except KeyNotFound:
+        entry = self.cache.get(_ID_PREFIX + hashed)  # current as stored: see fresh.py
+        if entry is None:
             return None
         if entry.expire_time is not None and entry.expire_time <= self.now():
             self.revoke(entry)
@@ -238,6 +246,7 @@ class TokenStore:
         return [path[len(prefix) :] for path in self._keystore.list(prefix)]
 
     def _delete(self, path: str) -> None:
+        self.cache.forget(path)
         try:
             self._keystore.delete(path)
         except KeyNotFound:

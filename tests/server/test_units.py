@@ -9,6 +9,7 @@ import pytest
 
 from secretumvault.config import Settings
 from secretumvault.errors import ConfigError
+from secretumvault.server.app import has_dot_segment
 from secretumvault.server.config import ServerSettings
 from secretumvault.server.errors import HttpError
 from secretumvault.server.key_types import pki_key_type, transit_key_type
@@ -175,3 +176,22 @@ def test_package_import_stays_cheap() -> None:
     code = f"import secretumvault, sys; print({loaded})"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert result.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize(
+    ("path", "refused"),
+    [
+        ("transit/keys/a", False),
+        ("transit/keys/a.b", False),
+        ("transit/keys/..a", False),
+        ("transit/keys/...", False),
+        (".", True),
+        ("..", True),
+        ("sys/mounts/../evil", True),
+        ("a/./b", True),
+        ("a/b/..", True),
+        ("./a", True),
+    ],
+)
+def test_dot_segments_are_found(path: str, refused: bool) -> None:
+    assert has_dot_segment(path) is refused
