@@ -30,9 +30,9 @@ from secretumvault.errors import UnsealError
 from secretumvault.keystore._aead import KEY_SIZE
 from secretumvault.keystore.seal import SET_ID_SIZE, ShamirSeal
 
-__all__ = ["Share", "combine", "parse_share", "split"]
+__all__ = ["SHARE_PREFIX", "Share", "combine", "parse_share", "split"]
 
-_PREFIX = "svs1-"
+SHARE_PREFIX = "svs1-"  # what a share's text starts with (the server reads it too)
 _VERSION = 0x01
 _HALF = KEY_SIZE // 2
 _HEAD = struct.Struct(f">B{SET_ID_SIZE}sBB")
@@ -56,7 +56,7 @@ def _check(body: bytes) -> bytes:
 
 def _encode(share: Share) -> str:
     body = _HEAD.pack(_VERSION, share.set_id, share.threshold, share.index) + share.half_a + share.half_b
-    return _PREFIX + base64.urlsafe_b64encode(body + _check(body)).decode("ascii").rstrip("=")
+    return SHARE_PREFIX + base64.urlsafe_b64encode(body + _check(body)).decode("ascii").rstrip("=")
 
 
 def split(key: bytes, seal: ShamirSeal) -> list[str]:
@@ -75,9 +75,9 @@ def split(key: bytes, seal: ShamirSeal) -> list[str]:
 
 def parse_share(text: object) -> Share:
     """Decode a share; raise UnsealError if it is not a well-formed, unaltered share."""
-    if not isinstance(text, str) or not text.startswith(_PREFIX):
-        raise UnsealError(f"not an unseal share: shares are text starting with {_PREFIX!r}")
-    encoded = text[len(_PREFIX) :].strip()
+    if not isinstance(text, str) or not text.startswith(SHARE_PREFIX):
+        raise UnsealError(f"not an unseal share: shares are text starting with {SHARE_PREFIX!r}")
+    encoded = text[len(SHARE_PREFIX) :].strip()
     try:
         raw = base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4))
     except (binascii.Error, ValueError):

@@ -7,12 +7,11 @@ one store are each sealed and unsealed on their own.
 from __future__ import annotations
 
 import base64
-import binascii
 import threading
 from typing import Any
 
 from secretumvault import __version__
-from secretumvault.errors import KeyNotFound, NotInitialized, UnsealError
+from secretumvault.errors import KeyNotFound, NotInitialized
 from secretumvault.keystore import Keystore, Storage
 from secretumvault.server import records
 from secretumvault.server.audit import AUDIT_PATH, AuditBroker, AuditTable, parse_audit_table
@@ -22,11 +21,11 @@ from secretumvault.server.fresh import FreshRecords
 from secretumvault.server.mounts import MountTable
 from secretumvault.server.policy import Acl, PathRule, parse_policy
 from secretumvault.server.rekey import Rekeying
+from secretumvault.server.shares import share_to_vault_key, vault_key_to_share
 from secretumvault.server.tokens import TokenEntry, TokenStore
 
 __all__ = ["DEFAULT_POLICY", "ServerCore"]
 
-_SHARE_PREFIX = "svs1-"  # the keystore's share text (keystore/shamir.py)
 _POLICY_PREFIX = "sys/policy/"
 #: How many parsed policies a process keeps (see ``fresh.py``).
 MAX_CACHED_POLICIES = 1024
@@ -41,27 +40,6 @@ DEFAULT_POLICY = """{
     "sys/internal/ui/mounts/*": {"capabilities": ["read"]}
   }
 }"""
-
-
-def share_to_vault_key(share: str) -> bytes:
-    """The raw bytes of a keystore share, which Vault clients see as hex and base64 "keys"."""
-    body = share[len(_SHARE_PREFIX) :]
-    return base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))
-
-
-def vault_key_to_share(key: str) -> str:
-    """A share given as Vault gives keys (hex or base64), or as the keystore's own text."""
-    text = key.strip()
-    if text.startswith(_SHARE_PREFIX):
-        return text
-    try:
-        raw = bytes.fromhex(text)
-    except ValueError:
-        try:
-            raw = base64.b64decode(text, validate=True)
-        except (binascii.Error, ValueError):
-            raise UnsealError("the unseal key is neither hex nor base64") from None
-    return _SHARE_PREFIX + base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
 
 
 class ServerCore:

@@ -20,7 +20,7 @@ import typing
 from collections.abc import Callable
 from typing import Any
 
-from secretumvault.pki import Role
+from secretumvault.pki import IssuedCertificate, Role
 from secretumvault.server.errors import bad_request
 from secretumvault.server.key_types import pki_key_type
 from secretumvault.server.params import Params
@@ -111,3 +111,18 @@ def engine_kwargs(method: Callable[..., Any], params: Params) -> dict[str, Any]:
             raise bad_request(f"{name} is not supported by this server's PKI yet")
         kwargs[name] = tuple(values)
     return kwargs
+
+
+def issued_data(issued: IssuedCertificate) -> dict[str, Any]:
+    """An issued certificate as Vault's issue/sign endpoints answer."""
+    data: dict[str, Any] = {
+        "certificate": issued.certificate,
+        "issuing_ca": issued.issuing_ca,
+        "ca_chain": list(issued.ca_chain),
+        "serial_number": issued.serial_number,
+        "expiration": int(issued.not_after.timestamp()),
+    }
+    if issued.private_key is not None:
+        data["private_key"] = issued.private_key
+        data["private_key_type"] = issued.key_type.lower()
+    return data

@@ -19,7 +19,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 
 from secretumvault.errors import InvalidArgument, InvalidKey, KeyNotFound
-from secretumvault.pki import IssuedCertificate, PkiEngine
+from secretumvault.pki import PkiEngine
 from secretumvault.pki.records import CaRecord
 from secretumvault.pki.serials import format_serial
 from secretumvault.server import pki_settings_routes, records
@@ -27,10 +27,10 @@ from secretumvault.server.envelope import Reply, list_reply
 from secretumvault.server.errors import bad_request
 from secretumvault.server.key_types import pki_key_type
 from secretumvault.server.params import Params
-from secretumvault.server.pki_params import engine_kwargs, role_from_params, role_to_data
+from secretumvault.server.pki_params import engine_kwargs, issued_data, role_from_params, role_to_data
 from secretumvault.server.routing import Call, Router, name_pattern
 
-__all__ = ["issued_data", "router"]
+__all__ = ["router"]
 
 _DEFAULT_CA_TTL = 3650 * 86400
 _DEFAULT_INTERMEDIATE_TTL = 365 * 86400
@@ -151,21 +151,6 @@ def generate_intermediate(call: Call) -> Reply:
     if exported:
         data |= {"private_key": _exported_key(call, name), "private_key_type": key_type.lower()}
     return Reply(data=data)
-
-
-def issued_data(issued: IssuedCertificate) -> dict[str, Any]:
-    """An issued certificate as Vault's issue/sign endpoints answer."""
-    data: dict[str, Any] = {
-        "certificate": issued.certificate,
-        "issuing_ca": issued.issuing_ca,
-        "ca_chain": list(issued.ca_chain),
-        "serial_number": issued.serial_number,
-        "expiration": int(issued.not_after.timestamp()),
-    }
-    if issued.private_key is not None:
-        data["private_key"] = issued.private_key
-        data["private_key_type"] = issued.key_type.lower()
-    return data
 
 
 def sign_intermediate(call: Call) -> Reply:

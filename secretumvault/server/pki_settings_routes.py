@@ -15,6 +15,7 @@ from secretumvault.pki import PkiEngine
 from secretumvault.pki.settings import CrlSettings, DistributionUrls
 from secretumvault.server.envelope import Reply
 from secretumvault.server.errors import bad_request
+from secretumvault.server.pki_params import issued_data
 from secretumvault.server.routing import Call, Router, name_pattern
 
 __all__ = ["register"]
@@ -127,8 +128,6 @@ def _ocsp_reply(der: bytes) -> Reply:
 
 
 def sign_verbatim(call: Call) -> Reply:
-    from secretumvault.server.pki_routes import issued_data
-
     p = call.params
     role = call.groups.get("role")
     if not role:

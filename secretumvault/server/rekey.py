@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from secretumvault.errors import SecretumVaultError
 from secretumvault.server.errors import bad_request
+from secretumvault.server.shares import share_to_vault_key, vault_key_to_share
 
 if TYPE_CHECKING:
     from secretumvault.server.core import ServerCore
@@ -81,8 +82,6 @@ class Rekeying:
 
     def update(self, key: str, nonce: str) -> dict[str, Any]:
         """Give one current share (or the passphrase); at the threshold, rekey and return the new shares."""
-        from secretumvault.server.core import share_to_vault_key, vault_key_to_share
-
         with self._lock:
             attempt = self._attempt
             if attempt is None:

@@ -81,7 +81,6 @@ def encrypt(call: Call) -> Reply:
 def _create_for_encrypt(call: Call) -> str:
     """Vault creates a missing key on encrypt when the token may create it; the type created."""
     from secretumvault.server.key_types import transit_key_type
-    from secretumvault.server.transit_routes import refuse_unsupported
 
     refuse_unsupported(call)
     key_type = transit_key_type(call.params)
@@ -261,3 +260,14 @@ def _single_or_batch(
             raise
         raise _key_not_found(exc, what) from None
     return run_batch(items, one).reply(call.params, vault_status_rules=vault_status_rules)
+
+
+def refuse_unsupported(call: Call) -> None:
+    """Vault options this engine does not have: refused, never silently ignored."""
+    p = call.params
+    if p.boolean("derived") or p.boolean("convergent_encryption"):
+        raise bad_request("key derivation and convergent encryption are not supported by this server")
+    if p.duration("auto_rotate_period", 0):
+        raise bad_request("auto_rotate_period is not supported by this server")
+    if p.integer("key_size", 0):
+        raise bad_request("key_size is not supported: hmac keys are 256 bits")

@@ -73,19 +73,8 @@ def _engine(call: Call) -> Transit:
     return engine
 
 
-def refuse_unsupported(call: Call) -> None:
-    """Vault options this engine does not have: refused, never silently ignored."""
-    p = call.params
-    if p.boolean("derived") or p.boolean("convergent_encryption"):
-        raise bad_request("key derivation and convergent encryption are not supported by this server")
-    if p.duration("auto_rotate_period", 0):
-        raise bad_request("auto_rotate_period is not supported by this server")
-    if p.integer("key_size", 0):
-        raise bad_request("key_size is not supported: hmac keys are 256 bits")
-
-
 def create_key(call: Call) -> Reply:
-    refuse_unsupported(call)
+    ops.refuse_unsupported(call)
     p = call.params
     name = call.group("name")
     key_type = transit_key_type(p)
