@@ -17,7 +17,7 @@ import enum
 
 from secretumvault.errors import InvalidKey
 
-__all__ = ["KEY_FORMAT_VERSION", "KeyKind", "decode_key", "encode_key"]
+__all__ = ["KEY_FORMAT_VERSION", "KeyKind", "decode_key", "encode_key", "header_size"]
 
 KEY_FORMAT_VERSION = 0x01
 
@@ -31,6 +31,11 @@ class KeyKind(enum.IntEnum):
     @property
     def description(self) -> str:
         return self.name.lower().replace("_", " ") + " key"
+
+
+def header_size(algorithm: str) -> int:
+    """Bytes before the body: version, kind, the name's length, the name."""
+    return 3 + len(algorithm.encode("ascii"))
 
 
 def encode_key(kind: KeyKind, algorithm: str, body: bytes) -> bytes:

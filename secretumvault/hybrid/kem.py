@@ -29,13 +29,13 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X
 
 from secretumvault import pqc
 from secretumvault.encoding import envelope
-from secretumvault.encoding.keyheader import KeyKind, decode_key, encode_key
+from secretumvault.encoding.keyheader import KeyKind, decode_key, encode_key, header_size
 from secretumvault.errors import (
     InvalidArgument,
     InvalidCiphertext,
     InvalidKey,
-    UnsupportedAlgorithm,
 )
+from secretumvault.hybrid._scheme import HybridScheme, lookup_spec
 from secretumvault.pqc._buffers import as_bytes
 from secretumvault.pqc._buffers import refuse_pickle as _refuse_pickle
 from secretumvault.pqc.keys import Buffer, Encapsulation, KemKeyPair, KemPublicKey, KemSecretKey
@@ -235,7 +235,7 @@ class HybridKemSecretKey(KemSecretKey):
         _refuse_pickle(self)
 
 
-class HybridKem:
+class HybridKem(HybridScheme):
     """A hybrid KEM on one backend: a factory for keys, shaped like :class:`pqc.Kem`.
 
     >>> kem = HybridKem("X25519-ML-KEM-768")
@@ -247,30 +247,13 @@ class HybridKem:
     ``backend`` is passed to :class:`pqc.Kem` for the ML-KEM half.
     """
 
-    __slots__ = ("_pqc", "_spec")
+    __slots__ = ()
+    _spec: _KemSpec
+    _pqc: pqc.Kem
 
     def __init__(self, name: str, backend: str | None = None) -> None:
-        spec = _SPECS.get(name) if isinstance(name, str) else None
-        if spec is None:
-            raise UnsupportedAlgorithm(
-                f"unknown hybrid KEM {name!r}; expected one of {', '.join(KEM_ALGORITHMS)}"
-            )
-        self._spec = spec
-        self._pqc = pqc.Kem(spec.pqc_name, backend)
-
-    @property
-    def name(self) -> str:
-        return self._spec.name
-
-    @property
-    def backend(self) -> str:
-        """The backend running the ML-KEM half."""
-        return str(self._pqc.backend)
-
-    @property
-    def pqc_algorithm(self) -> str:
-        """The ML-KEM parameter set inside, e.g. ``"ML-KEM-768"``."""
-        return self._spec.pqc_name
+        self._spec = lookup_spec(_SPECS, name, "hybrid KEM")
+        self._pqc = pqc.Kem(self._spec.pqc_name, backend)
 
     @property
     def public_key_size(self) -> int:
@@ -295,7 +278,7 @@ class HybridKem:
 
     @property
     def _key_header_size(self) -> int:
-        return 3 + len(self._spec.name)
+        return header_size(self._spec.name)
 
     def generate_keypair(self) -> KemKeyPair:
         """A fresh key pair from a 32-byte seed drawn from the OS CSPRNG."""

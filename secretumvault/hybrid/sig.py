@@ -34,13 +34,14 @@ from typing import Any, NoReturn
 
 from secretumvault import pqc
 from secretumvault.encoding import envelope
-from secretumvault.encoding.keyheader import KeyKind, decode_key, encode_key
+from secretumvault.encoding.keyheader import KeyKind, decode_key, encode_key, header_size
 from secretumvault.errors import (
     InvalidArgument,
     InvalidKey,
     InvalidSignature,
     UnsupportedAlgorithm,
 )
+from secretumvault.hybrid._scheme import HybridScheme, lookup_spec
 from secretumvault.hybrid.classical import ECDSA_P256, ED25519, ClassicalSignature
 from secretumvault.pqc._buffers import as_bytes
 from secretumvault.pqc._buffers import refuse_pickle as _refuse_pickle
@@ -225,45 +226,28 @@ class HybridSigSecretKey(SigSecretKey):
         _refuse_pickle(self)
 
 
-class HybridSignature:
+class HybridSignature(HybridScheme):
     """A hybrid signature scheme on one backend: a factory for keys, shaped like :class:`pqc.Signature`.
 
     ``backend`` is passed to :class:`pqc.Signature` for the ML-DSA half.
     """
 
-    __slots__ = ("_pqc", "_spec")
+    __slots__ = ()
+    _spec: _SigSpec
+    _pqc: pqc.Signature
 
     def __init__(self, name: str, backend: str | None = None) -> None:
-        spec = _SPECS.get(name) if isinstance(name, str) else None
-        if spec is None:
-            raise UnsupportedAlgorithm(
-                f"unknown hybrid signature algorithm {name!r}; expected one of "
-                f"{', '.join(SIGNATURE_ALGORITHMS)}"
-            )
-        self._spec = spec
-        self._pqc = pqc.Signature(spec.pqc_name, backend)
-
-    @property
-    def name(self) -> str:
-        return self._spec.name
-
-    @property
-    def backend(self) -> str:
-        """The backend running the ML-DSA half."""
-        return str(self._pqc.backend)
+        self._spec = lookup_spec(_SPECS, name, "hybrid signature algorithm")
+        self._pqc = pqc.Signature(self._spec.pqc_name, backend)
 
     @property
     def classical_algorithm(self) -> str:
         return self._spec.classical.name
 
     @property
-    def pqc_algorithm(self) -> str:
-        return self._spec.pqc_name
-
-    @property
     def public_key_size(self) -> int:
         """Length of :meth:`HybridSigPublicKey.to_bytes`."""
-        header = 3 + len(self.name)
+        header = header_size(self.name)
         return (
             header
             + envelope.LENGTH_FIELD_SIZE

@@ -9,10 +9,11 @@ from __future__ import annotations
 import json
 import re
 import time
+from collections.abc import Callable
 from typing import Any
 
 from secretumvault.errors import ConflictError
-from secretumvault.server.audit import AUDIT_PATH, DeviceConfig, hash_value
+from secretumvault.server.audit import AUDIT_PATH, AuditTable, DeviceConfig, hash_value
 from secretumvault.server.envelope import Reply, list_reply
 from secretumvault.server.errors import bad_request, not_found, sealed
 from secretumvault.server.mounts import check_mount_path
@@ -286,34 +287,41 @@ def enable_audit(call: Call) -> Reply:
     if not isinstance(file_path, str) or not file_path.startswith("/"):
         raise bad_request("options.file_path must be an absolute path")
     call.core.audit.check_writable(file_path)
-    for _ in range(8):
-        table, version = call.core.audit_table.get()
+    description = p.string("description")
+
+    def enable(table: AuditTable) -> AuditTable | None:
         if any(d.path == path for d in table.devices):
             raise bad_request(f"an audit device is already enabled at {path}")
-        updated = table.with_device(DeviceConfig(path, "file", file_path, p.string("description")))
-        try:
-            call.core.keystore.cas(AUDIT_PATH, version, updated.encode())
-        except ConflictError:
-            call.core.audit_table.invalidate()
-            continue
-        call.core.audit_table.invalidate()
-        return Reply()
-    raise ConflictError("the audit table kept changing; try again")
+        return table.with_device(DeviceConfig(path, "file", file_path, description))
+
+    _update_audit_table(call, enable)
+    return Reply()
 
 
 def disable_audit(call: Call) -> Reply:
     path = check_mount_path(call.group("path"))
+
+    def disable(table: AuditTable) -> AuditTable | None:
+        return table.without(path) if any(d.path == path for d in table.devices) else None
+
+    _update_audit_table(call, disable)
+    return Reply()
+
+
+def _update_audit_table(call: Call, change: Callable[[AuditTable], AuditTable | None]) -> None:
+    """Compare-and-set ``change`` of the audit table (None: nothing to change), retried on races."""
     for _ in range(8):
         table, version = call.core.audit_table.get()
-        if version is None or not any(d.path == path for d in table.devices):
-            return Reply()
+        updated = change(table)
+        if updated is None:
+            return
         try:
-            call.core.keystore.cas(AUDIT_PATH, version, table.without(path).encode())
+            call.core.keystore.cas(AUDIT_PATH, version, updated.encode())
         except ConflictError:
-            call.core.audit_table.invalidate()
             continue
-        call.core.audit_table.invalidate()
-        return Reply()
+        finally:
+            call.core.audit_table.invalidate()
+        return
     raise ConflictError("the audit table kept changing; try again")
 
 
