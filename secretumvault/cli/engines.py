@@ -19,7 +19,6 @@ import re
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from typing import Any
 
 from secretumvault.cli._io import (
     EXIT_FAILURE,
@@ -43,7 +42,7 @@ from secretumvault.errors import (
 TYPE_CHECKING = False  # typing costs milliseconds to import; `transit --help` need not pay them
 if TYPE_CHECKING:
     import datetime
-    from typing import TypeAlias, TypeVar
+    from typing import Any, TypeAlias, TypeVar
 
     from secretumvault.keystore import Keystore, Storage
     from secretumvault.pki import PkiEngine
