@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
+from pytest_benchmark.fixture import BenchmarkFixture
 
 from secretumvault import pqc
 
@@ -54,14 +55,14 @@ OPERATIONS = [
 
 @pytest.mark.parametrize("operation", OPERATIONS)
 @pytest.mark.parametrize("backend", BACKENDS)
-def test_pqc_operation(benchmark, backend: str, operation: str) -> None:  # type: ignore[no-untyped-def]
+def test_pqc_operation(benchmark: BenchmarkFixture, backend: str, operation: str) -> None:
     ops = _kem_ops(backend) if operation.startswith("ML-KEM") else _sig_ops(backend)
     benchmark.group = operation
     benchmark(ops[operation])
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
-def test_encapsulate_batch_of_1000(benchmark, backend: str) -> None:  # type: ignore[no-untyped-def]
+def test_encapsulate_batch_of_1000(benchmark: BenchmarkFixture, backend: str) -> None:
     kem = pqc.Kem("ML-KEM-768", backend=backend)
     keys = [kem.generate_keypair().public_key for _ in range(1000)]
     benchmark.group = "ML-KEM-768 encaps x1000"
@@ -70,7 +71,7 @@ def test_encapsulate_batch_of_1000(benchmark, backend: str) -> None:  # type: ig
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
-def test_verify_batch_of_1000(benchmark, backend: str) -> None:  # type: ignore[no-untyped-def]
+def test_verify_batch_of_1000(benchmark: BenchmarkFixture, backend: str) -> None:
     scheme = pqc.Signature("ML-DSA-65", backend=backend)
     kp = scheme.generate_keypair()
     items = [(kp.public_key, kp.secret_key.sign(MESSAGE), MESSAGE, b"")] * 1000

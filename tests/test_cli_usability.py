@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import cast
 
 import pytest
 
@@ -14,6 +15,8 @@ from secretumvault import pqc
 from secretumvault.cli import EXIT_INTERNAL, _messages, keys, main
 from secretumvault.cli.engines import PASSPHRASE_ENV, SHARES_ENV
 from secretumvault.encoding import keyfile
+
+from .conftest import untyped
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -270,7 +273,7 @@ def test_sign_context_of_non_utf8_bytes(tmp_path: Path, capsys: pytest.CaptureFi
     assert run("sign", "--secret", str(sk), "--context", context, "--signature", str(sig), str(msg)) == 0
     assert run("verify", "--public", str(pk), "--signature", str(sig), "--context", context, str(msg)) == 0
     # The context really is the raw bytes given, as any other implementation would sign them.
-    key = keyfile.load(pk.read_bytes())
+    key = cast(pqc.SigPublicKey, keyfile.load(pk.read_bytes()))
     key.verify(sig.read_bytes(), b"m", b"\xff\xfe")
 
 
@@ -409,7 +412,7 @@ def test_key_info_shows_dates_and_durations_as_written() -> None:
         public_key: bytes
 
     when = datetime.datetime(2030, 1, 2, 3, 4, 5, tzinfo=datetime.UTC)
-    shown = json.loads(_key_info_json(Info(when, datetime.timedelta(days=30), b"\x00\x01")))  # type: ignore[arg-type]
+    shown = json.loads(_key_info_json(untyped(Info(when, datetime.timedelta(days=30), b"\x00\x01"))))
     assert shown == {
         "created": "2030-01-02T03:04:05+00:00",
         "auto_rotate_period": "720h",

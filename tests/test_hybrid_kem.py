@@ -7,11 +7,15 @@ import json
 import pickle
 import struct
 from pathlib import Path
+from typing import cast
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
 
 from secretumvault import errors, hybrid, pqc
+from secretumvault.pqc.keys import Buffer
+
+from .conftest import untyped
 
 VECTORS = json.loads((Path(__file__).parent / "data" / "xwing_vectors.json").read_text())["vectors"]
 BACKENDS = pqc.available_backends()
@@ -99,7 +103,7 @@ class _RecordedMlKem(pqc.KemPublicKey):
     def encapsulate(self) -> pqc.Encapsulation:
         raise AssertionError("encapsulate_derand must not fall back to randomized encapsulation")
 
-    def encapsulate_derand(self, message: bytes) -> pqc.Encapsulation:  # type: ignore[override]
+    def encapsulate_derand(self, message: Buffer) -> pqc.Encapsulation:
         assert message == self._m
         return self._answer
 
@@ -242,7 +246,7 @@ def test_unknown_algorithm() -> None:
     with pytest.raises(errors.UnsupportedAlgorithm, match="X25519-ML-KEM-768"):
         hybrid.HybridKem("X25519-ML-KEM-512")
     with pytest.raises(errors.UnsupportedAlgorithm):
-        hybrid.HybridKem(768)  # type: ignore[arg-type]
+        hybrid.HybridKem(untyped(768))
 
 
 def bad_ciphertexts(ct: bytes) -> dict[str, bytes]:
@@ -310,11 +314,11 @@ def test_wrong_argument_types(kem: hybrid.HybridKem) -> None:
     pair = kem.generate_keypair()
     ct = pair.public_key.encapsulate().ciphertext
     with pytest.raises(errors.InvalidType):
-        pair.secret_key.decapsulate(ct.hex())  # type: ignore[arg-type]
+        pair.secret_key.decapsulate(untyped(ct.hex()))
     with pytest.raises(errors.InvalidType):
-        kem.public_key_from_bytes(pair.public_key)  # type: ignore[arg-type]
+        kem.public_key_from_bytes(untyped(pair.public_key))
     with pytest.raises(errors.InvalidType):
-        kem.keypair_from_seed("0" * 32)  # type: ignore[arg-type]
+        kem.keypair_from_seed(untyped("0" * 32))
     assert pair.secret_key.decapsulate(bytearray(ct)) == pair.secret_key.decapsulate(memoryview(ct))
 
 
@@ -337,7 +341,10 @@ def test_keys_of_another_algorithm_or_role_are_refused(backend: str) -> None:
         "secret key as public": (kem768.public_key_from_bytes, pair768.secret_key.to_bytes()),
         "public key as secret": (kem768.secret_key_from_bytes, pair768.public_key.to_bytes()),
         "signature key as KEM key": (kem768.public_key_from_bytes, sig_pair.public_key.to_bytes()),
-        "raw ML-KEM key": (kem768.public_key_from_bytes, pair768.public_key.pqc_key.to_bytes()),  # type: ignore[attr-defined]
+        "raw ML-KEM key": (
+            kem768.public_key_from_bytes,
+            cast(hybrid.HybridKemPublicKey, pair768.public_key).pqc_key.to_bytes(),
+        ),
         "raw seed": (kem768.secret_key_from_bytes, pair768.secret_key.seed_bytes()),
         "empty": (kem768.public_key_from_bytes, b""),
         "truncated public key": (kem768.public_key_from_bytes, pair768.public_key.to_bytes()[:-1]),

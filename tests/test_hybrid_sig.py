@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pickle
 import struct
+from typing import cast
 
 import pytest
 from cryptography.exceptions import InvalidSignature as CryptoInvalidSignature
@@ -12,6 +13,8 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
 from secretumvault import errors, hybrid, pqc
+
+from .conftest import untyped
 
 BACKENDS = pqc.available_backends()
 ALGORITHMS = ["Ed25519-ML-DSA-44", "Ed25519-ML-DSA-65", "ECDSA-P256-ML-DSA-65"]
@@ -275,9 +278,9 @@ def test_argument_checks(pair: Pair) -> None:
     with pytest.raises(errors.InvalidArgument, match="255"):
         public_key.verify(secret_key.sign(MESSAGE), MESSAGE, bytes(256))
     with pytest.raises(errors.InvalidType):
-        secret_key.sign("text")  # type: ignore[arg-type]
+        secret_key.sign(untyped("text"))
     with pytest.raises(errors.InvalidType):
-        public_key.verify(secret_key.sign(MESSAGE).hex(), MESSAGE)  # type: ignore[arg-type]
+        public_key.verify(untyped(secret_key.sign(MESSAGE).hex()), MESSAGE)
     signature = secret_key.sign(bytearray(MESSAGE), memoryview(CONTEXT))
     public_key.verify(memoryview(signature), bytearray(MESSAGE), CONTEXT)
 
@@ -327,7 +330,10 @@ def test_keys_of_another_algorithm_or_role_are_refused(backend: str) -> None:
         "secret as public": (ed65.public_key_from_bytes, secret_encoded),
         "public as secret": (ed65.secret_key_from_bytes, ed_pair.public_key.to_bytes()),
         "KEM key": (ed65.public_key_from_bytes, kem_pair.public_key.to_bytes()),
-        "raw ML-DSA key": (ed65.public_key_from_bytes, ed_pair.public_key.pqc_key.to_bytes()),  # type: ignore[attr-defined]
+        "raw ML-DSA key": (
+            ed65.public_key_from_bytes,
+            cast(hybrid.HybridSigPublicKey, ed_pair.public_key).pqc_key.to_bytes(),
+        ),
         "truncated public": (ed65.public_key_from_bytes, ed_pair.public_key.to_bytes()[:-1]),
         "trailing byte public": (ed65.public_key_from_bytes, ed_pair.public_key.to_bytes() + b"\x00"),
         "truncated secret": (ed65.secret_key_from_bytes, secret_encoded[:-1]),

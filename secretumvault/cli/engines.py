@@ -17,7 +17,7 @@ import argparse
 import os
 import re
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 
 from secretumvault.cli._io import (
@@ -42,7 +42,7 @@ from secretumvault.errors import (
 TYPE_CHECKING = False  # typing costs milliseconds to import; `transit --help` need not pay them
 if TYPE_CHECKING:
     import datetime
-    from typing import TypeAlias, TypeVar
+    from typing import Any, TypeAlias, TypeVar
 
     from secretumvault.keystore import Keystore, Storage
     from secretumvault.pki import PkiEngine
@@ -575,9 +575,10 @@ class _IntermixedParser(argparse.ArgumentParser):
 
     _intermixing = False
 
-    def parse_known_args(  # type: ignore[override]
-        self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None
-    ) -> tuple[argparse.Namespace, list[str]]:
+    # Any: one signature that serves each of typeshed's overloads (namespace or not).
+    def parse_known_args(
+        self, args: Iterable[str] | None = None, namespace: Any = None
+    ) -> tuple[Any, list[str]]:
         if self._intermixing:
             return super().parse_known_args(args, namespace)
         self._intermixing = True

@@ -15,6 +15,7 @@ effect: :meth:`~secretumvault.keystore.Keystore.prepare_rekey` returns a
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import cast
 
 from secretumvault.errors import ConflictError, InvalidArgument, InvalidType, UnsealError
 from secretumvault.keystore import shamir
@@ -139,7 +140,7 @@ def prepare(
     elif shares is not None or threshold is not None:
         if scrypt is not None:
             raise InvalidArgument("scrypt= applies to a new passphrase, not to shares")
-        seal = ShamirSeal.new(shares, threshold)  # type: ignore[arg-type]  # checked inside
+        seal = ShamirSeal.new(cast(int, shares), cast(int, threshold))  # None is refused inside
         kek = new_key()
         new_shares = tuple(shamir.split(kek, seal))
     else:

@@ -17,6 +17,7 @@ Object identifiers:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import cast
 
 from secretumvault.errors import UnsupportedAlgorithm
 from secretumvault.pki import _der
@@ -71,7 +72,7 @@ KEY_TYPES: dict[str, KeyType] = {
 def key_type(name: object) -> KeyType:
     """The key type called ``name``; UnsupportedAlgorithm naming the choices otherwise."""
     try:
-        return KEY_TYPES[name]  # type: ignore[index]
+        return KEY_TYPES[cast(str, name)]  # any other type misses, or raises TypeError if unhashable
     except (KeyError, TypeError):
         raise UnsupportedAlgorithm(
             f"unknown PKI key type {name!r}; expected one of {', '.join(KEY_TYPES)}"

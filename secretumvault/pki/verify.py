@@ -23,8 +23,10 @@ import datetime
 import ipaddress
 import itertools
 from collections.abc import Callable, Sequence
+from typing import cast
 
 from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric.types import CertificateIssuerPublicKeyTypes
 from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509 import verification
 from cryptography.x509.oid import ExtensionOID, PublicKeyAlgorithmOID, SignatureAlgorithmOID
@@ -220,7 +222,8 @@ def _usable(crl: x509.CertificateRevocationList, issuer: x509.Certificate, when:
     if any(ext.critical and ext.oid not in _KNOWN_CRL_EXTENSIONS for ext in crl.extensions):
         return False
     try:
-        return crl.is_signature_valid(issuer.public_key())  # type: ignore[arg-type]
+        # A key type CRLs cannot be signed with raises TypeError here, caught below.
+        return crl.is_signature_valid(cast(CertificateIssuerPublicKeyTypes, issuer.public_key()))
     except (TypeError, ValueError):  # a key type CRLs cannot be signed with
         return False
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import datetime
 import re
+from collections.abc import Callable
 from typing import Any
 
 from secretumvault.errors import ConflictError, KeyNotFound
@@ -85,7 +86,7 @@ class KvStore:
             return None, None
         return records.load(entry.value, "kv-secret", self._prefix + path)["secret"], entry.version
 
-    def _update(self, path: str, change: Any) -> dict[str, Any]:
+    def _update(self, path: str, change: Callable[[dict[str, Any] | None], dict[str, Any]]) -> dict[str, Any]:
         """Apply ``change(secret or None) -> secret`` with compare-and-set; return the new secret."""
         for _ in range(_UPDATE_ATTEMPTS):
             current, version = self._load(path)
@@ -96,7 +97,7 @@ class KvStore:
                 )
             except ConflictError:
                 continue
-            return updated  # type: ignore[no-any-return]
+            return updated
         raise ConflictError("the secret kept changing under other writers; try again")
 
     def _require(self, path: str) -> dict[str, Any]:

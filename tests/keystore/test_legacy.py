@@ -9,11 +9,12 @@ from __future__ import annotations
 import json
 import sqlite3
 from pathlib import Path
+from typing import cast
 
 import pytest
 
 from secretumvault.errors import CorruptRecord, KeyNotFound, UnsealError
-from secretumvault.keystore import Keystore, Storage
+from secretumvault.keystore import Keystore, Storage, StoredValue
 from secretumvault.keystore.core import CORE_PATH, CoreRecord
 from secretumvault.keystore.index import ROOT_PATH
 
@@ -40,7 +41,7 @@ def legacy(storage: Storage) -> Storage:
     _copy_rows("legacy-v1-passphrase.db", storage)
     stored = storage.get(CORE_PATH)
     assert stored is not None and CoreRecord.decode(stored.value).seq is None  # really the old format
-    assert all(storage.get("data/" + p).value[0] == 0x01 for p in LEGACY_RECORDS)  # type: ignore[union-attr]
+    assert all(cast(StoredValue, storage.get("data/" + p)).value[0] == 0x01 for p in LEGACY_RECORDS)
     return storage
 
 

@@ -7,6 +7,7 @@ import tempfile
 import threading
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -20,6 +21,7 @@ from secretumvault.errors import (
     SealedError,
 )
 from secretumvault.keystore import Entry, Keystore, SQLiteStorage, Storage, open_storage
+from tests.conftest import untyped
 
 from .conftest import FAST_SCRYPT, PASSPHRASE, snapshot
 
@@ -72,7 +74,7 @@ def test_cas_create_update_and_conflicts(keystore: Keystore) -> None:
 def test_cas_rejects_bad_versions(keystore: Keystore, version: object, error: type[Exception]) -> None:
     keystore.put("k", b"v")
     with pytest.raises(error):
-        keystore.cas("k", version, b"new")  # type: ignore[arg-type]
+        keystore.cas("k", untyped(version), b"new")
     assert keystore.get("k") == b"v"
 
 
@@ -113,7 +115,7 @@ def test_compare_and_delete_rejects_bad_versions(
 ) -> None:
     keystore.put("k", b"v")
     with pytest.raises(error):
-        keystore.delete("k", expected_version=version)  # type: ignore[arg-type]
+        keystore.delete("k", expected_version=untyped(version))
     assert keystore.get("k") == b"v"
 
 
@@ -139,27 +141,27 @@ def test_list_by_prefix_hides_the_core_record(keystore: Keystore) -> None:
 )
 def test_bad_paths_are_refused(keystore: Keystore, path: object, error: type[Exception]) -> None:
     with pytest.raises(error):
-        keystore.put(path, b"v")  # type: ignore[arg-type]
+        keystore.put(untyped(path), b"v")
     with pytest.raises(error):
-        keystore.get(path)  # type: ignore[arg-type]
+        keystore.get(untyped(path))
     assert keystore.list() == []
 
 
 def test_str_value_is_refused(keystore: Keystore) -> None:
     with pytest.raises(InvalidType):
-        keystore.put("k", "text")  # type: ignore[arg-type]
+        keystore.put("k", untyped("text"))
     assert keystore.list() == []
 
 
-def test_records_survive_a_restart(storage_spec: dict[str, object]) -> None:
-    first = open_storage(**storage_spec)  # type: ignore[arg-type]
+def test_records_survive_a_restart(storage_spec: dict[str, Any]) -> None:
+    first = open_storage(**storage_spec)
     ks = Keystore(first)
     ks.initialize_with_passphrase(PASSPHRASE, scrypt=FAST_SCRYPT)
     ks.unseal(PASSPHRASE)
     ks.put("persist/me", b"still here")
     first.close()
 
-    second = open_storage(**storage_spec)  # type: ignore[arg-type]
+    second = open_storage(**storage_spec)
     reopened = Keystore(second)
     assert reopened.sealed
     reopened.unseal(PASSPHRASE)

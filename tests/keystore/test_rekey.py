@@ -9,12 +9,14 @@ from __future__ import annotations
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from secretumvault.errors import ConflictError, CorruptRecord, InvalidArgument, InvalidType, UnsealError
 from secretumvault.keystore import Keystore, PendingRekey, ScryptParams, SQLiteStorage, Storage
 from secretumvault.keystore.core import CORE_PATH
+from tests.conftest import untyped
 
 from .conftest import FAST_SCRYPT, PASSPHRASE, snapshot
 
@@ -103,7 +105,7 @@ def test_wrong_current_passphrase_changes_nothing(
 ) -> None:
     before = snapshot(storage)
     with pytest.raises(error):
-        filled.rekey(current, passphrase=NEW_PASSPHRASE, scrypt=FAST_SCRYPT)  # type: ignore[arg-type]
+        filled.rekey(untyped(current), passphrase=NEW_PASSPHRASE, scrypt=FAST_SCRYPT)
     assert snapshot(storage) == before
     assert _unseals(storage, PASSPHRASE)
 
@@ -145,10 +147,10 @@ def _other_store_shares() -> list[str]:
         {"passphrase": NEW_PASSPHRASE, "scrypt": ScryptParams(n=2**18)},  # above the keystore's limit
     ],
 )
-def test_bad_new_material_changes_nothing(filled: Keystore, storage: Storage, new: dict[str, object]) -> None:
+def test_bad_new_material_changes_nothing(filled: Keystore, storage: Storage, new: dict[str, Any]) -> None:
     before = snapshot(storage)
     with pytest.raises(InvalidArgument):
-        filled.rekey(PASSPHRASE, **new)  # type: ignore[arg-type]
+        filled.rekey(PASSPHRASE, **new)
     assert snapshot(storage) == before
 
 
@@ -194,7 +196,7 @@ def test_a_rotation_between_the_steps_is_kept(filled: Keystore, storage: Storage
 
 def test_complete_rekey_takes_only_a_pending_rekey(filled: Keystore) -> None:
     with pytest.raises(InvalidType):
-        filled.complete_rekey("not a pending rekey")  # type: ignore[arg-type]
+        filled.complete_rekey(untyped("not a pending rekey"))
     assert isinstance(filled.prepare_rekey(PASSPHRASE, shares=1, threshold=1), PendingRekey)
 
 

@@ -22,6 +22,7 @@ import secretumvault
 from secretumvault.errors import InvalidArgument, KeystoreError, SecretumVaultError, UnsealError
 from secretumvault.keystore import Keystore, ScryptParams, SQLiteStorage, Storage
 from secretumvault.keystore.core import CORE_PATH
+from tests.conftest import untyped
 
 from .conftest import FAST_SCRYPT, PASSPHRASE, snapshot
 
@@ -71,7 +72,7 @@ def test_a_raised_limit_unseals_a_store_made_with_that_cost(storage: Storage) ->
 @pytest.mark.parametrize("limit", [object(), (2**17, 8, 1), None])
 def test_limit_must_be_scrypt_params(storage: Storage, limit: object) -> None:
     with pytest.raises(SecretumVaultError):
-        Keystore(storage, scrypt_limit=limit)  # type: ignore[arg-type]
+        Keystore(storage, scrypt_limit=untyped(limit))
 
 
 _UNSEAL_UNDER_A_MEMORY_CAP = textwrap.dedent(

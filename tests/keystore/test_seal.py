@@ -20,6 +20,7 @@ from secretumvault.keystore import Keystore, ScryptParams, Storage, UnsealProgre
 from secretumvault.keystore import shamir as shamir_shares
 from secretumvault.keystore.core import CORE_PATH, CoreRecord
 from secretumvault.keystore.seal import ShamirSeal
+from tests.conftest import untyped
 
 from .conftest import FAST_SCRYPT, PASSPHRASE, snapshot
 
@@ -81,7 +82,7 @@ def test_racing_initialisation_has_one_winner(storage: Storage) -> None:
 )
 def test_share_counts_are_checked(storage: Storage, shares: object, threshold: object) -> None:
     with pytest.raises(InvalidArgument):
-        Keystore(storage).initialize_with_shares(shares=shares, threshold=threshold)  # type: ignore[arg-type]
+        Keystore(storage).initialize_with_shares(shares=untyped(shares), threshold=untyped(threshold))
     assert not Keystore(storage).initialized
 
 
@@ -90,7 +91,7 @@ def test_share_counts_are_checked(storage: Storage, shares: object, threshold: o
 )
 def test_bad_passphrases_are_refused(storage: Storage, passphrase: object, error: type[Exception]) -> None:
     with pytest.raises(error):
-        Keystore(storage).initialize_with_passphrase(passphrase, scrypt=FAST_SCRYPT)  # type: ignore[arg-type]
+        Keystore(storage).initialize_with_passphrase(untyped(passphrase), scrypt=FAST_SCRYPT)
     assert not Keystore(storage).initialized
 
 
@@ -244,7 +245,7 @@ def test_a_garbled_share_is_refused_and_not_counted(shared: tuple[Keystore, list
         with pytest.raises(UnsealError):
             ks.unseal_share(junk)
     with pytest.raises(UnsealError):
-        ks.unseal_share(b"svs1-abc")  # type: ignore[arg-type]
+        ks.unseal_share(untyped(b"svs1-abc"))
     assert ks.unseal_share(shares[1]) == UnsealProgress(True, 2, 3)
 
 

@@ -29,7 +29,7 @@ def name(cn: str, *more: x509.NameAttribute[str]) -> x509.Name:
     return x509.Name([*more, x509.NameAttribute(NameOID.COMMON_NAME, cn)])
 
 
-def _hash(key: PrivateKey) -> hashes.HashAlgorithm | None:
+def _hash(key: PrivateKey) -> hashes.SHA256 | hashes.SHA384 | None:
     if isinstance(key, ec.EllipticCurvePrivateKey):
         return hashes.SHA384() if key.curve.name == "secp384r1" else hashes.SHA256()
     if isinstance(key, rsa.RSAPrivateKey):
@@ -51,7 +51,7 @@ def build_csr(
         builder = builder.add_extension(x509.SubjectAlternativeName(list(sans)), critical=False)
     for ext, critical in extensions:
         builder = builder.add_extension(ext, critical=critical)
-    return builder.sign(key, _hash(key)).public_bytes(serialization.Encoding.PEM)  # type: ignore[arg-type]
+    return builder.sign(key, _hash(key)).public_bytes(serialization.Encoding.PEM)
 
 
 def self_signed_ca(
@@ -79,7 +79,7 @@ def self_signed_ca(
         .add_extension(x509.KeyUsage(True, False, False, False, False, ca, ca, False, False), critical=True)
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
         .add_extension(
-            x509.AuthorityKeyIdentifier.from_issuer_public_key(signer.public_key()),  # type: ignore[arg-type]
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(signer.public_key()),
             critical=False,
         )
     )
@@ -87,7 +87,7 @@ def self_signed_ca(
         builder = builder.add_extension(constraints, critical=True)
     if sans:
         builder = builder.add_extension(x509.SubjectAlternativeName(list(sans)), critical=False)
-    return builder.sign(signer, _hash(signer))  # type: ignore[arg-type]
+    return builder.sign(signer, _hash(signer))
 
 
 def ca_bundle(

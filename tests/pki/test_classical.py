@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import datetime
 from pathlib import Path
+from typing import cast
 
 import pytest
 from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 from secretumvault.pki import PkiEngine, Role
 
@@ -49,7 +51,7 @@ def test_classical_chain_passes_rfc5280_path_validation(engine: PkiEngine, key_t
 
 def test_rsa_3072_root_and_leaf(engine: PkiEngine) -> None:
     root = load(engine.create_root("root", common_name="RSA Root", key_type="RSA-3072"))
-    assert root.public_key().key_size == 3072  # type: ignore[union-attr]
+    assert cast(rsa.RSAPublicKey, root.public_key()).key_size == 3072
     assert root.signature_algorithm_oid == x509.SignatureAlgorithmOID.RSA_WITH_SHA256
     assert_issued_by(root, root)
     # An RSA CA may certify an ML-DSA leaf and the reverse: algorithms mix freely in a chain.

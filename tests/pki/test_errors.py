@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from collections.abc import Callable
 
 import pytest
 
@@ -64,7 +65,13 @@ def ready(engine: PkiEngine) -> PkiEngine:
         (lambda e: e.ca_certificate("nope"), KeyNotFound, "no CA named 'nope'"),
     ],
 )
-def test_refused_and_nothing_changed(ready: PkiEngine, storage: SQLiteStorage, call, error, message) -> None:  # type: ignore[no-untyped-def]
+def test_refused_and_nothing_changed(
+    ready: PkiEngine,
+    storage: SQLiteStorage,
+    call: Callable[[PkiEngine], object],
+    error: type[Exception],
+    message: str,
+) -> None:
     before = snapshot(storage)
     with pytest.raises(error, match=message):
         call(ready)

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import datetime
 from pathlib import Path
+from typing import cast
 
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, mldsa, rsa
+from cryptography.hazmat.primitives.asymmetric.types import CertificateIssuerPublicKeyTypes
 
 from secretumvault.errors import InvalidArgument, InvalidKey, InvalidType, UnsupportedAlgorithm
 from secretumvault.keystore import SQLiteStorage
 from secretumvault.pki import PkiEngine, Role, verify_chain
+from tests.conftest import untyped
 
 from .conftest import START
 from .helpers import ca_bundle, name, self_signed_ca, snapshot
@@ -82,7 +85,7 @@ def test_ml_dsa_root_from_a_seed_pkcs8(engine: PkiEngine) -> None:
     verify_chain([leaf.certificate], _pem(root), at=SOON, server_name="www.example.com")
     # The imported CA signs CRLs too, which pyca checks against the original certificate.
     crl = x509.load_pem_x509_crl(engine.crl("pq").encode())
-    assert crl.is_signature_valid(root.public_key())
+    assert crl.is_signature_valid(cast(CertificateIssuerPublicKeyTypes, root.public_key()))
 
 
 def _other() -> tuple[ec.EllipticCurvePrivateKey, x509.Certificate]:
@@ -139,7 +142,7 @@ def test_bad_bundles_store_nothing(
 ) -> None:
     before = snapshot(storage)
     with pytest.raises(error, match=message):
-        engine.import_ca("imported", bundle)  # type: ignore[arg-type]
+        engine.import_ca("imported", untyped(bundle))
     assert snapshot(storage) == before
 
 

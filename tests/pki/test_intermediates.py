@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import datetime
 from pathlib import Path
+from typing import cast
 
 import pytest
 from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric import mldsa
 from cryptography.hazmat.primitives.serialization import Encoding
 
 from secretumvault.errors import InvalidArgument, InvalidKey, InvalidSignature, KeyNotFound
@@ -73,8 +75,8 @@ def test_generated_csr_is_signed_by_the_new_key(engine: PkiEngine) -> None:
     csr_pem = engine.generate_intermediate("int", common_name="Pending CA")
     csr = x509.load_pem_x509_csr(csr_pem.encode())
     assert csr.subject.rfc4514_string() == "CN=Pending CA"
-    key = csr.public_key()
-    key.verify(csr.signature, csr.tbs_certrequest_bytes)  # type: ignore[union-attr,call-arg]
+    key = cast(mldsa.MLDSA65PublicKey, csr.public_key())
+    key.verify(csr.signature, csr.tbs_certrequest_bytes)
     assert csr.signature_algorithm_oid.dotted_string == "2.16.840.1.101.3.4.3.18"
 
 

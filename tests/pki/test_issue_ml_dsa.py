@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import base64
 import datetime
+from typing import cast
 
 import pytest
 from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric import mldsa
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat, load_pem_private_key
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from secretumvault import pqc
 from secretumvault.keystore import Keystore
 from secretumvault.pki import PkiEngine, Role, _der
+from secretumvault.pki.keys import _MlDsaSigningKey
+from tests.conftest import untyped
 
 from .conftest import PASSPHRASE, START, Clock
 from .x509check import algorithm_identifier, assert_issued_by, der, keeps_seeds, load
@@ -91,11 +95,11 @@ def test_leaf_private_key_is_returned_once_and_matches(
     cert = load(leaf.certificate)
     if keeps_seeds(backend):
         # RFC 9881 seed form: pyca/cryptography loads it and it signs for the certified key.
-        key = load_pem_private_key(leaf.private_key.encode(), password=None)
+        key = cast(mldsa.MLDSA65PrivateKey, load_pem_private_key(leaf.private_key.encode(), password=None))
         pkcs8 = _pem_body(leaf.private_key)
         seed_form = _der.octet_string(_der.context_implicit_primitive(0, pkcs8[-32:]))
         assert pkcs8 == _der.sequence(_der.integer(0), algorithm_identifier("ML-DSA-65"), seed_form)
-        cert.public_key().verify(key.sign(b"proof"), b"proof")  # type: ignore[union-attr,call-arg]
+        cast(mldsa.MLDSA65PublicKey, cert.public_key()).verify(key.sign(b"proof"), b"proof")
     else:
         # A core that keeps no seed: the RFC 9881 expandedKey form, read back through liboqs.
         pkcs8 = _pem_body(leaf.private_key)
@@ -104,7 +108,7 @@ def test_leaf_private_key_is_returned_once_and_matches(
             _der.integer(0), algorithm_identifier("ML-DSA-65"), _der.octet_string(_der.octet_string(expanded))
         )
         secret = pqc.Signature("ML-DSA-65", backend="oqs").secret_key_from_bytes(expanded)
-        cert.public_key().verify(secret.sign(b"proof"), b"proof")  # type: ignore[union-attr,call-arg]
+        cast(mldsa.MLDSA65PublicKey, cert.public_key()).verify(secret.sign(b"proof"), b"proof")
     # The key is not kept: nothing stored under the engine mentions it.
     assert engine.list_certificates() == [leaf.serial_number]
 
@@ -115,7 +119,7 @@ def test_ca_and_certificates_persist_in_the_keystore(
     engine.put_role("web", WEB)
     first = engine.issue("web", "a.example.com")
     # A new Keystore object on the same storage, unsealed again: everything is still there.
-    reopened = Keystore(storage)  # type: ignore[arg-type]
+    reopened = Keystore(untyped(storage))
     reopened.unseal(PASSPHRASE)
     again = PkiEngine(reopened, backend=backend, clock=clock)
     assert again.ca_certificate("root") == root_pem
@@ -142,8 +146,9 @@ def test_oqs_ca_key_is_held_by_liboqs(keystore: Keystore, native: str, clock: Cl
 
     PkiEngine(keystore, backend=native, clock=clock).create_root("root", common_name="Root")
     record = CaRecord.decode(keystore.get("pki/ca/root"), "pki/ca/root")
-    assert record.key.backend == "oqs"  # type: ignore[attr-defined]
-    assert type(record.key._secret).__module__ == "secretumvault.pqc.backends._oqs"  # type: ignore[attr-defined]
+    key = cast(_MlDsaSigningKey, record.key)
+    assert key.backend == "oqs"
+    assert type(key._secret).__module__ == "secretumvault.pqc.backends._oqs"
 
 
 @pytest.mark.parametrize("name", ["ML-DSA-44", "ML-DSA-87"])

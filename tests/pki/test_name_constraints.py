@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from cryptography import x509
@@ -101,11 +102,11 @@ def test_constrained_intermediate(engine: PkiEngine, storage: SQLiteStorage) -> 
     ],
 )
 def test_bad_constraints(
-    engine: PkiEngine, storage: SQLiteStorage, kwargs: dict[str, object], error: type[Exception], message: str
+    engine: PkiEngine, storage: SQLiteStorage, kwargs: dict[str, Any], error: type[Exception], message: str
 ) -> None:
     before = snapshot(storage)
     with pytest.raises(error, match=message):
-        engine.create_root("root", common_name="Root", **kwargs)  # type: ignore[arg-type]
+        engine.create_root("root", common_name="Root", **kwargs)
     assert snapshot(storage) == before
 
 

@@ -12,11 +12,12 @@ import datetime
 import hashlib
 import subprocess
 from pathlib import Path
+from typing import cast
 
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, mldsa, padding, rsa
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from cryptography.x509 import ocsp
 
@@ -25,9 +26,10 @@ from secretumvault.errors import InvalidType
 from secretumvault.pki import PkiEngine, Role, _der
 from secretumvault.pki._der_split import element_content, sequence_members
 from secretumvault.pki.builders import CertificateFields, build_certificate
-from secretumvault.pki.keys import generate_key, key_identifier
+from secretumvault.pki.keys import _MlDsaSigningKey, generate_key, key_identifier
 from secretumvault.pki.profiles import ca_extensions
 from secretumvault.pki.records import CaRecord
+from tests.conftest import untyped
 
 from .conftest import START, Clock
 from .helpers import name, ocsp_request
@@ -43,17 +45,21 @@ def _verify(response_der: bytes, issuer: x509.Certificate) -> ocsp.OCSPResponse:
     key = issuer.public_key()
     if isinstance(key, ec.EllipticCurvePublicKey):
         key.verify(
-            response.signature, response.tbs_response_bytes, ec.ECDSA(response.signature_hash_algorithm)
-        )  # type: ignore[arg-type]
+            response.signature,
+            response.tbs_response_bytes,
+            ec.ECDSA(cast(hashes.HashAlgorithm, response.signature_hash_algorithm)),
+        )
     elif isinstance(key, rsa.RSAPublicKey):
         key.verify(
             response.signature,
             response.tbs_response_bytes,
             padding.PKCS1v15(),
-            response.signature_hash_algorithm,
-        )  # type: ignore[arg-type]
-    else:
-        key.verify(response.signature, response.tbs_response_bytes)  # type: ignore[call-arg,union-attr]
+            cast(hashes.HashAlgorithm, response.signature_hash_algorithm),
+        )
+    else:  # Ed25519 or ML-DSA: no hash, no padding
+        cast(ed25519.Ed25519PublicKey | mldsa.MLDSA65PublicKey, key).verify(
+            response.signature, response.tbs_response_bytes
+        )
     assert response.signature_algorithm_oid.dotted_string in {
         issuer.public_key_algorithm_oid.dotted_string,
         issuer.signature_algorithm_oid.dotted_string,
@@ -124,7 +130,7 @@ def test_intermediate_answers_for_its_own_certificates(engine: PkiEngine, clock:
 def _expanded_only_bundle(backend: str) -> str:
     """An ML-DSA-65 CA whose key is written as RFC 9881 expandedKey PKCS#8, with no seed."""
     key = generate_key("ML-DSA-65", backend)
-    expanded = key._secret.to_bytes()  # type: ignore[attr-defined]
+    expanded = cast(_MlDsaSigningKey, key)._secret.to_bytes()
     pkcs8 = _der.sequence(
         _der.integer(0), algorithm_identifier("ML-DSA-65"), _der.octet_string(_der.octet_string(expanded))
     )
@@ -199,7 +205,7 @@ def test_unauthorized_and_malformed(engine: PkiEngine) -> None:
         == ocsp.OCSPResponseStatus.MALFORMED_REQUEST
     )
     with pytest.raises(InvalidType, match="DER bytes"):
-        engine.ocsp("MEUwQzBBMD8wPTAJ")  # type: ignore[arg-type]
+        engine.ocsp(untyped("MEUwQzBBMD8wPTAJ"))
 
 
 def test_openssl_checks_a_classical_response(engine: PkiEngine, tmp_path: Path, clock: Clock) -> None:

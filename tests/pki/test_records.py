@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Callable
 
 import pytest
 
@@ -65,7 +66,7 @@ def test_rsa_key_record_round_trip() -> None:
         ),
     ],
 )
-def test_corrupt_key_records(mutate, message: str, backend: str) -> None:  # type: ignore[no-untyped-def]
+def test_corrupt_key_records(mutate: Callable[[bytes], bytes], message: str, backend: str) -> None:
     record = generate_key("ML-DSA-44", backend).to_record()
     with pytest.raises(CorruptRecord, match=message):
         key_from_record(mutate(record), "pki/ca/x")

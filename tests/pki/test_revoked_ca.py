@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import datetime
+from collections.abc import Callable
+from typing import cast
 
 import pytest
 from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric.types import CertificateIssuerPublicKeyTypes
 
 from secretumvault.errors import CertificateRevoked, InvalidSignature, PolicyViolation
 from secretumvault.keystore import SQLiteStorage
@@ -40,7 +43,7 @@ def test_revoked_intermediate_refuses_to_sign(
     _revoke_ca(chain_engine, "int")
     before = snapshot(storage)
     csr = build_csr(name("svc.example.com"))
-    calls = [
+    calls: list[Callable[[], object]] = [
         lambda: chain_engine.issue("web", "www.example.com"),
         lambda: chain_engine.sign_csr("csr", csr),
         lambda: chain_engine.sign_verbatim("csr", csr),
@@ -63,7 +66,9 @@ def test_revoked_intermediate_refuses_to_sign(
 
 def verify_crl_entries(engine: PkiEngine, ca: str) -> list[int]:
     crl = x509.load_pem_x509_crl(engine.crl(ca).encode())
-    assert crl.is_signature_valid(load(engine.ca_certificate(ca)).public_key())  # type: ignore[arg-type]
+    assert crl.is_signature_valid(
+        cast(CertificateIssuerPublicKeyTypes, load(engine.ca_certificate(ca)).public_key())
+    )
     return [entry.serial_number for entry in crl]
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from typing import Any
 
 import pytest
 from cryptography import x509
@@ -12,6 +13,7 @@ from secretumvault.errors import InvalidArgument, InvalidType, KeyNotFound, Unsu
 from secretumvault.keystore import SQLiteStorage
 from secretumvault.pki import PkiEngine, Role
 from secretumvault.pki.names import check_dns_name, is_allowed
+from tests.conftest import untyped
 
 from .conftest import START
 from .helpers import snapshot
@@ -107,9 +109,9 @@ def test_dns_name_must_be_text() -> None:
         ({"server_flag": 1}, InvalidType, "server_flag"),
     ],
 )
-def test_invalid_roles(kwargs: dict[str, object], error: type[Exception], message: str) -> None:
+def test_invalid_roles(kwargs: dict[str, Any], error: type[Exception], message: str) -> None:
     with pytest.raises(error, match=message):
-        Role(**{"issuer": "root", **kwargs})  # type: ignore[arg-type]
+        Role(**{"issuer": "root", **kwargs})
 
 
 def test_rsa_role_may_have_key_encipherment() -> None:
@@ -159,7 +161,7 @@ def test_role_needs_an_existing_ca(engine: PkiEngine, storage: SQLiteStorage) ->
 
 def test_put_role_takes_a_role(root_engine: PkiEngine) -> None:
     with pytest.raises(InvalidType):
-        root_engine.put_role("web", {"issuer": "root"})  # type: ignore[arg-type]
+        root_engine.put_role("web", untyped({"issuer": "root"}))
 
 
 def test_role_ttl_and_flags_shape_the_certificate(root_engine: PkiEngine) -> None:

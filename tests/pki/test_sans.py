@@ -6,6 +6,7 @@ import datetime
 import ipaddress
 import pickle
 from pathlib import Path
+from typing import Any
 
 import pytest
 from cryptography import x509
@@ -99,12 +100,12 @@ def test_csr_ip_and_uri_sans_are_taken_and_checked(mtls: PkiEngine, storage: SQL
     ],
 )
 def test_refused_names_name_their_rule(
-    mtls: PkiEngine, storage: SQLiteStorage, kwargs: dict[str, object], rule: str, message: str
+    mtls: PkiEngine, storage: SQLiteStorage, kwargs: dict[str, Any], rule: str, message: str
 ) -> None:
     before = snapshot(storage)
     args = {"common_name": "api.svc.example.org", **kwargs}
     with pytest.raises(NameNotAllowed, match=message) as refused:
-        mtls.issue("mtls", **args)  # type: ignore[arg-type]
+        mtls.issue("mtls", **args)
     assert refused.value.rule == rule
     assert isinstance(refused.value, PolicyViolation) and isinstance(refused.value, ValueError)
     assert snapshot(storage) == before
@@ -137,11 +138,11 @@ def test_ip_sans_need_the_role_flag(mtls: PkiEngine, storage: SQLiteStorage) -> 
     ],
 )
 def test_malformed_ips_and_uris(
-    mtls: PkiEngine, storage: SQLiteStorage, kwargs: dict[str, object], error: type[Exception], message: str
+    mtls: PkiEngine, storage: SQLiteStorage, kwargs: dict[str, Any], error: type[Exception], message: str
 ) -> None:
     before = snapshot(storage)
     with pytest.raises(error, match=message):
-        mtls.issue("mtls", "api.svc.example.org", **kwargs)  # type: ignore[arg-type]
+        mtls.issue("mtls", "api.svc.example.org", **kwargs)
     assert snapshot(storage) == before
 
 

@@ -5,9 +5,12 @@ from __future__ import annotations
 import base64
 import datetime
 import json
+from typing import cast
 
 import pytest
 from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric import mldsa
+from cryptography.hazmat.primitives.asymmetric.types import CertificateIssuerPublicKeyTypes
 from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
 from secretumvault import pqc
@@ -17,6 +20,7 @@ from secretumvault.pki import PkiEngine, Role, verify_chain
 from secretumvault.pki.builders import CertificateFields, build_certificate
 from secretumvault.pki.keys import (
     SigningKey,
+    _MlDsaSigningKey,
     generate_key,
     key_from_record,
     key_identifier,
@@ -50,8 +54,8 @@ def test_issued_key_is_rfc9881_seed_pkcs8_that_pyca_loads(engine: PkiEngine, bac
     engine.put_role("web", Role(issuer="root", allow_any_name=True, key_type="ML-DSA-87"))
     issued = engine.issue("web", "www.example.com")
     assert issued.private_key is not None
-    key = load_pem_private_key(issued.private_key.encode(), password=None)
-    load(issued.certificate).public_key().verify(key.sign(b"proof"), b"proof")  # type: ignore[union-attr,call-arg]
+    key = cast(mldsa.MLDSA87PrivateKey, load_pem_private_key(issued.private_key.encode(), password=None))
+    cast(mldsa.MLDSA87PublicKey, load(issued.certificate).public_key()).verify(key.sign(b"proof"), b"proof")
 
 
 def _expanded_only_key() -> SigningKey:
@@ -61,7 +65,7 @@ def _expanded_only_key() -> SigningKey:
     return ml_dsa_signing_key(
         "ML-DSA-65",
         "oqs",
-        expanded=fresh._secret.to_bytes(),  # type: ignore[attr-defined]
+        expanded=cast(_MlDsaSigningKey, fresh)._secret.to_bytes(),
         public=fresh.public_key.subject_public_key,
     )
 
@@ -91,7 +95,9 @@ def test_a_ca_key_known_only_expanded_keeps_working(keystore: Keystore, clock: C
         [issued.certificate], engine.ca_certificate("legacy"), at=SOON, server_name="www.example.com"
     )
     crl = x509.load_pem_x509_crl(engine.crl("legacy").encode())
-    assert crl.is_signature_valid(load(engine.ca_certificate("legacy")).public_key())  # type: ignore[arg-type]
+    assert crl.is_signature_valid(
+        cast(CertificateIssuerPublicKeyTypes, load(engine.ca_certificate("legacy")).public_key())
+    )
 
 
 def test_a_seed_record_loads_whatever_the_core_offers() -> None:

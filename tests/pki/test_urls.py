@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from typing import Any
 
 import pytest
 from cryptography import x509
@@ -87,9 +88,9 @@ def test_get_and_clear(ready: PkiEngine) -> None:
     ],
 )
 def test_bad_urls_are_refused(
-    ready: PkiEngine, storage: SQLiteStorage, kwargs: dict[str, object], error: type[Exception], message: str
+    ready: PkiEngine, storage: SQLiteStorage, kwargs: dict[str, Any], error: type[Exception], message: str
 ) -> None:
     before = snapshot(storage)
     with pytest.raises(error, match=message):
-        ready.set_urls(**kwargs)  # type: ignore[arg-type]
+        ready.set_urls(**kwargs)
     assert snapshot(storage) == before

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import ipaddress
+from typing import Any, TypeVar
 
 import pytest
 from cryptography import x509
@@ -17,6 +18,7 @@ from .conftest import START
 from .helpers import build_csr, name, snapshot
 from .x509check import assert_issued_by, load
 
+E = TypeVar("E", bound=x509.ExtensionType)
 SOON = START + datetime.timedelta(hours=1)
 ORG = x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Example Corp")
 ROLE = Role(
@@ -38,8 +40,8 @@ def ready(engine: PkiEngine) -> PkiEngine:
     return engine
 
 
-def _ext(cert: x509.Certificate, kind: type[x509.ExtensionType]) -> x509.Extension[x509.ExtensionType]:
-    return cert.extensions.get_extension_for_class(kind)  # type: ignore[arg-type,return-value]
+def _ext(cert: x509.Certificate, kind: type[E]) -> x509.Extension[E]:
+    return cert.extensions.get_extension_for_class(kind)
 
 
 def test_csr_contents_are_kept(ready: PkiEngine) -> None:
@@ -60,21 +62,21 @@ def test_csr_contents_are_kept(ready: PkiEngine) -> None:
     assert_issued_by(cert, load(ready.ca_certificate("root")))
     assert cert.subject == name("app.example.com", ORG)  # the whole subject, not only the CN
     san = _ext(cert, x509.SubjectAlternativeName).value
-    assert list(san) == [  # type: ignore[call-overload]
+    assert list(san) == [
         x509.DNSName("app.example.com"),
         x509.IPAddress(ipaddress.ip_address("198.51.100.4")),
         x509.UniformResourceIdentifier("spiffe://example.com/app"),
     ]
     usage = _ext(cert, x509.KeyUsage).value
-    assert usage.key_agreement and not usage.digital_signature  # type: ignore[attr-defined]
-    assert list(_ext(cert, x509.ExtendedKeyUsage).value) == [ExtendedKeyUsageOID.SERVER_AUTH]  # type: ignore[call-overload]
+    assert usage.key_agreement and not usage.digital_signature
+    assert list(_ext(cert, x509.ExtendedKeyUsage).value) == [ExtendedKeyUsageOID.SERVER_AUTH]
     verify_chain([cert], ready.ca_certificate("root"), at=SOON, server_name="198.51.100.4")
 
 
 def test_role_values_when_the_csr_asks_for_none(ready: PkiEngine) -> None:
     cert = load(ready.sign_verbatim("verbatim", build_csr(name("plain.example.com"))).certificate)
-    assert _ext(cert, x509.KeyUsage).value.key_agreement  # type: ignore[attr-defined]
-    assert list(_ext(cert, x509.ExtendedKeyUsage).value) == [  # type: ignore[call-overload]
+    assert _ext(cert, x509.KeyUsage).value.key_agreement
+    assert list(_ext(cert, x509.ExtendedKeyUsage).value) == [
         ExtendedKeyUsageOID.SERVER_AUTH,
         ExtendedKeyUsageOID.CLIENT_AUTH,
         ExtendedKeyUsageOID.CODE_SIGNING,
@@ -91,8 +93,8 @@ def test_arguments_choose_the_usages(ready: PkiEngine) -> None:
             "verbatim", csr, key_usage=["DigitalSignature"], ext_key_usage=["CodeSigning"]
         ).certificate
     )
-    assert list(_ext(cert, x509.ExtendedKeyUsage).value) == [ExtendedKeyUsageOID.CODE_SIGNING]  # type: ignore[call-overload]
-    assert _ext(cert, x509.KeyUsage).value.digital_signature  # type: ignore[attr-defined]
+    assert list(_ext(cert, x509.ExtendedKeyUsage).value) == [ExtendedKeyUsageOID.CODE_SIGNING]
+    assert _ext(cert, x509.KeyUsage).value.digital_signature
     verify_chain([cert], ready.ca_certificate("root"), at=SOON, ext_key_usage="CodeSigning")
 
 
@@ -156,17 +158,17 @@ def test_empty_subject_makes_the_san_critical(ready: PkiEngine) -> None:
 def test_more_than_the_role_allows_is_refused(
     ready: PkiEngine,
     storage: SQLiteStorage,
-    csr_args: dict[str, object],
-    call_args: dict[str, object],
+    csr_args: dict[str, Any],
+    call_args: dict[str, Any],
     error: type[Exception],
     message: str,
 ) -> None:
     args = dict(csr_args)  # the parameters are shared between backends: do not change them
     cn = str(args.pop("cn", "app.example.com"))
-    csr = build_csr(name(cn), **args)  # type: ignore[arg-type]
+    csr = build_csr(name(cn), **args)
     before = snapshot(storage)
     with pytest.raises(error, match=message):
-        ready.sign_verbatim("verbatim", csr, **call_args)  # type: ignore[arg-type]
+        ready.sign_verbatim("verbatim", csr, **call_args)
     assert snapshot(storage) == before
 
 

@@ -15,10 +15,12 @@ import re
 import shutil
 import subprocess
 from pathlib import Path
+from typing import cast
 
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import mldsa
+from cryptography.hazmat.primitives.asymmetric.types import CertificateIssuerPublicKeyTypes
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from cryptography.x509 import verification
 
@@ -98,7 +100,7 @@ def assert_crl_signed_by(crl: x509.CertificateRevocationList, issuer: x509.Certi
         assert crl.signature_algorithm_oid.dotted_string == issuer.public_key_algorithm_oid.dotted_string
         issuer_key.verify(crl.signature, crl.tbs_certlist_bytes)
         return
-    assert crl.is_signature_valid(issuer_key)  # type: ignore[arg-type]
+    assert crl.is_signature_valid(cast(CertificateIssuerPublicKeyTypes, issuer_key))
 
 
 def verify_server_chain(
@@ -113,7 +115,7 @@ def verify_server_chain(
         verification.PolicyBuilder()
         .store(verification.Store([root]))
         .time(at)
-        .build_server_verifier(verification.DNSName(name))
+        .build_server_verifier(x509.DNSName(name))
     )
     return verifier.verify(leaf, intermediates)
 

@@ -16,6 +16,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import hvac
 import pytest
@@ -33,13 +34,11 @@ class Server:
     #: What the server printed up to the line with its address.
     banner: list[str] = field(default_factory=list)
 
-    def client(self, token: str | None = None, **kwargs: object) -> hvac.Client:
+    def client(self, token: str | None = None, **kwargs: Any) -> hvac.Client:
         return hvac.Client(url=self.url, token=self.root_token if token is None else token, **kwargs)
 
-    def request(
-        self, method: str, path: str, token: str | None = "root", **kwargs: object
-    ) -> requests.Response:
-        headers = dict(kwargs.pop("headers", {}) or {})  # type: ignore[call-overload]
+    def request(self, method: str, path: str, token: str | None = "root", **kwargs: Any) -> requests.Response:
+        headers = dict(kwargs.pop("headers", {}) or {})
         if token is not None:
             headers["X-Vault-Token"] = self.root_token if token == "root" else token
         return requests.request(method, f"{self.url}/v1/{path}", headers=headers, timeout=60, **kwargs)

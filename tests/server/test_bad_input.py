@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -43,15 +43,15 @@ def _errors_only(response: requests.Response, status: int) -> None:
     assert set(body) == {"errors"} and isinstance(body["errors"], list)
 
 
-def _unchanged(store: Path, send: object) -> requests.Response:
+def _unchanged(store: Path, send: Callable[..., requests.Response]) -> requests.Response:
     storage = SQLiteStorage(store)
     try:
         before = snapshot(storage)
-        response = send()  # type: ignore[operator]
+        response = send()
         assert snapshot(storage) == before
     finally:
         storage.close()
-    return response  # type: ignore[no-any-return]
+    return response
 
 
 def _post_raw(server: Server, path: str, body: bytes, token: str | None = "root") -> requests.Response:

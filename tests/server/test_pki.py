@@ -6,6 +6,7 @@ The ML-DSA leaf's chain is checked by pyca/cryptography's RFC 5280 path validati
 from __future__ import annotations
 
 import datetime
+from typing import cast
 
 import hvac
 import pytest
@@ -155,7 +156,10 @@ def test_sign_csr_revoke_crl_cert_list_tidy(
     signed = pki.sign_certificate("csr", csr_pem, "db.example.com", extra_params={"ttl": "1h"})["data"]
     assert "private_key" not in signed
     leaf = _cert(signed["certificate"])
-    assert leaf.public_key().public_numbers() == key.public_key().public_numbers()  # type: ignore[union-attr]
+    assert (
+        cast(ec.EllipticCurvePublicKey, leaf.public_key()).public_numbers()
+        == key.public_key().public_numbers()
+    )
     serial = signed["serial_number"]
     assert serial in pki.list_certificates()["data"]["keys"]
     assert pki.read_certificate(serial)["data"]["revocation_time"] == 0
@@ -186,11 +190,9 @@ def test_exported_root_returns_its_key_once(dev_server: Server, client: hvac.Cli
         mount_point="pki-exported",
     )["data"]
     key = serialization.load_pem_private_key(root["private_key"].encode("ascii"), password=None)
-    assert key.public_key().public_bytes(  # type: ignore[union-attr]
-        serialization.Encoding.Raw, serialization.PublicFormat.Raw
-    ) == _cert(root["certificate"]).public_key().public_bytes(
-        serialization.Encoding.Raw, serialization.PublicFormat.Raw
-    )
+    raw = (serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    certified = _cert(root["certificate"]).public_key()
+    assert key.public_key().public_bytes(*raw) == certified.public_bytes(*raw)
     read = dev_server.request("GET", "pki-exported/cert/ca").json()["data"]
     assert "private_key" not in read
     with pytest.raises(InvalidRequest):

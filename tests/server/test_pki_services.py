@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import datetime
 from collections.abc import Iterator
+from typing import cast
 
 import hvac
 import pytest
@@ -73,7 +74,7 @@ def test_delta_crls_rotate_and_ocsp(dev_server: Server, mount: hvac.Client) -> N
     assert mount.secrets.pki.read_crl(mount_point=MOUNT) == before  # kept: the revocation went to the delta
     delta = x509.load_pem_x509_crl(dev_server.request("GET", f"{MOUNT}/crl/delta/pem", token=None).content)
     assert delta.get_revoked_certificate_by_serial_number(leaf.serial_number) is not None
-    assert delta.is_signature_valid(root.public_key())  # type: ignore[arg-type]
+    assert delta.is_signature_valid(cast(ec.EllipticCurvePublicKey, root.public_key()))
     assert mount.adapter.get(f"/v1/{MOUNT}/crl/rotate")["data"]["success"] is True
     complete = x509.load_pem_x509_crl(mount.secrets.pki.read_crl(mount_point=MOUNT).encode("ascii"))
     assert complete.get_revoked_certificate_by_serial_number(leaf.serial_number) is not None
@@ -101,8 +102,10 @@ def test_delta_crls_rotate_and_ocsp(dev_server: Server, mount: hvac.Client) -> N
             answer = ocsp.load_der_ocsp_response(response.content)
             assert answer.response_status is ocsp.OCSPResponseStatus.SUCCESSFUL
             assert answer.certificate_status is expected and answer.serial_number == cert.serial_number
-            root.public_key().verify(  # type: ignore[call-arg, union-attr]
-                answer.signature, answer.tbs_response_bytes, ec.ECDSA(answer.signature_hash_algorithm)
+            cast(ec.EllipticCurvePublicKey, root.public_key()).verify(
+                answer.signature,
+                answer.tbs_response_bytes,
+                ec.ECDSA(cast(hashes.HashAlgorithm, answer.signature_hash_algorithm)),
             )
 
 

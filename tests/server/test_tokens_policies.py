@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Callable
 
 import hvac
 import pytest
@@ -61,6 +62,7 @@ def test_token_limited_by_its_policy(dev_server: Server, client: hvac.Client) ->
     app = dev_server.client(token=token)
     assert app.secrets.transit.encrypt_data("app-key", b64(b"x"))["data"]["ciphertext"]
     assert app.secrets.transit.read_key("app-key")["data"]["type"] == "ml-kem-768"
+    forbidden: Callable[[], object]
     for forbidden in (
         lambda: app.secrets.transit.decrypt_data("app-key", "vault:v1:AAAA"),  # no rule: denied
         lambda: app.secrets.transit.read_key("app-secret"),  # exact deny beats the + glob

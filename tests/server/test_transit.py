@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+from typing import Any
 
 import hvac
 import pytest
@@ -25,9 +26,12 @@ def b64(data: bytes) -> str:
     return base64.b64encode(data).decode("ascii")
 
 
-def create(client: hvac.Client, name: str, key_type: str, **extra: object) -> dict:
+def create(client: hvac.Client, name: str, key_type: str, **extra: object) -> dict[str, Any]:
     # hvac's create_key refuses types it does not know: post the request itself.
-    return client.adapter.post(f"/v1/transit/keys/{name}", json={"type": key_type, **extra})
+    created: dict[str, Any] = client.adapter.post(
+        f"/v1/transit/keys/{name}", json={"type": key_type, **extra}
+    )
+    return created
 
 
 @pytest.mark.parametrize("key_type", ENCRYPTION_TYPES)
@@ -105,7 +109,7 @@ def test_ml_dsa_context_is_bound(client: hvac.Client) -> None:
         ({"type": "mlkem-768"}, "ml-kem-768"),
     ],
 )
-def test_openbao_and_vault_spellings(client: hvac.Client, spelling: dict, expected: str) -> None:
+def test_openbao_and_vault_spellings(client: hvac.Client, spelling: dict[str, str], expected: str) -> None:
     name = "alias-" + hashlib.sha256(repr(spelling).encode()).hexdigest()[:8]
     assert client.adapter.post(f"/v1/transit/keys/{name}", json=spelling)["data"]["type"] == expected
 

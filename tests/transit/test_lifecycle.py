@@ -20,6 +20,7 @@ from secretumvault.errors import (
 )
 from secretumvault.keystore import Keystore, SQLiteStorage
 from secretumvault.transit import KEY_TYPES, Transit
+from tests.conftest import untyped
 from tests.keystore.conftest import PASSPHRASE
 from tests.transit.conftest import Unchanged
 
@@ -50,9 +51,9 @@ def test_create_refuses_existing_name_and_bad_input(transit: Transit, unchanged:
         with pytest.raises(InvalidArgument):
             transit.create_key(bad_name)
     with pytest.raises(InvalidType):
-        transit.create_key(b"k")  # type: ignore[arg-type]
+        transit.create_key(untyped(b"k"))
     with pytest.raises(InvalidType):
-        transit.create_key("other", exportable=1)  # type: ignore[arg-type]
+        transit.create_key("other", exportable=untyped(1))
     check()
     assert transit.list_keys() == ["k"]
 
@@ -223,9 +224,9 @@ def test_cache_ttl_validation(keystore: Keystore) -> None:
     with pytest.raises(InvalidArgument):
         Transit(keystore, cache_ttl=float("nan"))
     with pytest.raises(InvalidType):
-        Transit(keystore, cache_ttl="1")  # type: ignore[arg-type]
+        Transit(keystore, cache_ttl=untyped("1"))
     with pytest.raises(InvalidType):
-        Transit(object())  # type: ignore[arg-type]
+        Transit(untyped(object()))
 
 
 def test_corrupt_record_is_reported(transit: Transit, keystore: Keystore) -> None:

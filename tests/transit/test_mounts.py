@@ -7,6 +7,7 @@ import pytest
 from secretumvault.errors import DecryptionError, InvalidArgument, InvalidType, KeyNotFound
 from secretumvault.keystore import Keystore
 from secretumvault.transit import Transit
+from tests.conftest import untyped
 
 
 def test_two_mounts_keep_separate_keys(keystore: Keystore) -> None:
@@ -41,4 +42,4 @@ def test_bad_mount_names_are_refused(keystore: Keystore, mount: str) -> None:
 
 def test_mount_must_be_text(keystore: Keystore) -> None:
     with pytest.raises(InvalidType):
-        Transit(keystore, mount=b"transit")  # type: ignore[arg-type]
+        Transit(keystore, mount=untyped(b"transit"))

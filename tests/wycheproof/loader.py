@@ -24,11 +24,13 @@ class Case:
 
     @property
     def valid(self) -> bool:
-        return self.test["result"] == "valid"
+        result: str = self.test["result"]
+        return result == "valid"
 
     @property
     def invalid(self) -> bool:
-        return self.test["result"] == "invalid"
+        result: str = self.test["result"]
+        return result == "invalid"
 
     def hex(self, key: str, *, group: bool = False) -> bytes | None:
         source = self.group if group else self.test
@@ -49,12 +51,15 @@ class MissingVectorFile:
 
 def load(name: str) -> dict[str, Any] | None:
     """The parsed file ``name`` (``.json`` or ``.json.gz``), or None when neither exists."""
+    parsed: dict[str, Any]
     plain = WYCHEPROOF / name
     if plain.exists():
-        return json.loads(plain.read_bytes())  # type: ignore[no-any-return]
+        parsed = json.loads(plain.read_bytes())
+        return parsed
     packed = plain.with_name(plain.name + ".gz")
     if packed.exists():
-        return json.loads(gzip.decompress(packed.read_bytes()))  # type: ignore[no-any-return]
+        parsed = json.loads(gzip.decompress(packed.read_bytes()))
+        return parsed
     return None
 
 
