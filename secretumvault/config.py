@@ -141,6 +141,8 @@ class Settings:
                 f"{source}: [vault] crypto_backend = {self.crypto_backend!r} is not a backend; "
                 f"set it to one of {', '.join(map(repr, CRYPTO_BACKENDS))}"
             )
+        if pqc.backend_is_available(self.crypto_backend):
+            return  # checked without loading the backends it does not name (start-up time)
         available = pqc.available_backends()
         if self.crypto_backend == "auto":
             if not available:
