@@ -20,7 +20,10 @@ from secretumvault.transit._policy import check_key_version_argument
 from secretumvault.transit._record import KeyRecord
 from secretumvault.transit._store import RecordStore
 from secretumvault.transit.key_types import key_type_spec
-from secretumvault.transit.results import DataKey, ExportedKey, KeyInfo, KeyVersionInfo
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from secretumvault.transit.results import DataKey, ExportedKey, KeyInfo
 
 __all__ = ["Transit"]
 
@@ -225,6 +228,8 @@ class Transit:
         ad = _encryption.check_associated_data(associated_data)
         data_key = secrets.token_bytes(bits // 8)
         version, ciphertext = _encryption.encrypt(self._store.load(name), data_key, ad, None)
+        from secretumvault.transit.results import DataKey  # results: loaded by the calls that return them
+
         return DataKey(ciphertext, version, data_key if wanted_plaintext else None)
 
     def encrypt_batch(
@@ -315,6 +320,9 @@ def _require_deletion_allowed(record: KeyRecord) -> None:
 
 
 def _info(record: KeyRecord) -> KeyInfo:
+    # Imported here: encrypt, decrypt, sign and the rest never build these (start-up time).
+    from secretumvault.transit.results import KeyInfo, KeyVersionInfo
+
     spec = record.spec
     return KeyInfo(
         name=record.name,
