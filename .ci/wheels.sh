@@ -178,8 +178,8 @@ check_wheel() {  # WHEEL ARCH BUILD_LOG: refuse a wrong tag, a wrong ELF, or an 
     if grep -v '^UND ' "$dir/dynsym.txt" | grep -vq ' PyInit_'; then
         echo "$so exports more than its PyInit function:"; grep -v '^UND ' "$dir/dynsym.txt"; return 1
     fi
-    grep -q "native core links vendored liboqs: .*/liboqs\\.a$" "$log" \
-        || { echo "the build did not link the vendored static liboqs (see $log)"; return 1; }
+    grep -q "native core links vendored liboqs: .*/liboqs\\.a (with mldsa-native" "$log" \
+        || { echo "the build did not link the vendored static liboqs with mldsa-native's entry points (see $log)"; return 1; }
     echo "$(basename "$wheel"): $machine ELF, liboqs linked in ($(readelf -dW "$so" | grep -c NEEDED) NEEDED: $(readelf -dW "$so" | sed -n 's/.*NEEDED.*\[\(.*\)\]/\1/p' | tr '\n' ' '))"
 }
 

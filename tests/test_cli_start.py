@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from secretumvault import pqc
 from secretumvault.bench import cli_start
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -47,14 +48,19 @@ HEAVY = (
 )
 
 
-def loaded_by(*argv: str, cwd: Path | None = None) -> list[str]:
+def run_probe(*argv: str, cwd: Path | None = None) -> tuple[str, list[str]]:
+    """The command's standard output, and the modules it loaded."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("SECRETUMVAULT_")}
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
     done = subprocess.run(
         [sys.executable, "-c", PROBE, *argv], capture_output=True, text=True, env=env, cwd=cwd, check=False
     )
     modules: list[str] = json.loads(done.stderr.strip().splitlines()[-1])
-    return modules
+    return done.stdout, modules
+
+
+def loaded_by(*argv: str, cwd: Path | None = None) -> list[str]:
+    return run_probe(*argv, cwd=cwd)[1]
 
 
 def heavy(modules: list[str]) -> list[str]:
@@ -107,6 +113,71 @@ def test_transit_encrypt_loads_no_pki_and_no_report(tmp_path: Path) -> None:
         "matplotlib",
     ):
         assert not [m for m in modules if m == unused or m.startswith(unused + ".")], unused
+
+
+@pytest.fixture(scope="module")
+def shares_store(tmp_path_factory: pytest.TempPathFactory) -> list[str]:
+    """A SQLite store sealed with 3 shares (any 2 unseal it), one ml-kem-768 and one aes256-gcm96 key."""
+    directory = tmp_path_factory.mktemp("shares-store")
+    share_file = directory / "shares"
+    store = ["--store", str(directory / "v.db")]
+    with share_file.open("wb") as out:
+        subprocess.run(
+            [sys.executable, "-m", "secretumvault", "init", *store, "--shares", "3", "--threshold", "2"],
+            stdout=out,
+            check=True,
+            cwd=ROOT,
+        )
+    unseal = [*store, "--share-file", str(share_file)]
+    for name, key_type in (("kem", "ml-kem-768"), ("aes", "aes256-gcm96")):
+        subprocess.run(
+            [sys.executable, "-m", "secretumvault", "transit", "create", name, "--type", key_type, *unseal],
+            capture_output=True,
+            check=True,
+            cwd=ROOT,
+        )
+    return unseal
+
+
+# What a store sealed with shares, on SQLite, never needs: the PostgreSQL glue, scrypt
+# (passphrase seals only), the hybrid package and pyca's X25519/Ed25519/ECDSA (hybrid and
+# classical key types only), and the export/backup code.
+NOT_FOR_SHARES_ON_SQLITE = (
+    "psycopg",
+    "secretumvault.keystore.postgres",
+    "cryptography.hazmat.primitives.kdf.scrypt",
+    "secretumvault.hybrid",
+    "cryptography.hazmat.primitives.asymmetric.x25519",
+    "cryptography.hazmat.primitives.asymmetric.ed25519",
+    "cryptography.hazmat.primitives.asymmetric.ec",
+    "secretumvault.transit._portability",
+)
+
+
+@pytest.mark.parametrize("key", ["kem", "aes"])
+def test_transit_encrypt_on_a_shares_sealed_sqlite_store_loads_only_what_it_uses(
+    key: str, shares_store: list[str], tmp_path: Path
+) -> None:
+    message, ciphertext = tmp_path / "m", tmp_path / "ct"
+    message.write_bytes(b"attack at dawn")
+    out, modules = run_probe("transit", "encrypt", key, str(message), *shares_store)
+    assert out.startswith("vault:v1:")  # it did encrypt
+    ciphertext.write_text(out)
+    for unused in NOT_FOR_SHARES_ON_SQLITE:
+        assert not [m for m in modules if m == unused or m.startswith(unused + ".")], unused
+    # The KEM cipher is loaded for the KEM key only.
+    assert ("secretumvault.transit._kem_cipher" in modules) == (key == "kem")
+    # With the native core built, "auto" never needs the openssl backend (pyca's ML-KEM/ML-DSA).
+    native = "secretumvault.pqc.backends._oqs" in modules
+    assert native == ("oqs" in pqc.available_backends())
+    assert ("secretumvault.pqc.backends.openssl" in modules) == (not native)
+    decrypted = subprocess.run(
+        [sys.executable, "-m", "secretumvault", "transit", "decrypt", key, str(ciphertext), *shares_store],
+        capture_output=True,
+        check=True,
+        cwd=ROOT,
+    )
+    assert decrypted.stdout == b"attack at dawn"
 
 
 def test_info_loads_no_engine() -> None:

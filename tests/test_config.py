@@ -156,7 +156,10 @@ def test_errors_name_key_and_fix(text: str, names: str, fix: str) -> None:
 
 def test_native_backend_missing_is_a_config_error(monkeypatch: pytest.MonkeyPatch) -> None:
     # Simulates an installation built without liboqs, whatever this machine has.
-    monkeypatch.setattr(pqc, "available_backends", lambda: ["openssl"])
+    from secretumvault.pqc.backends import oqs
+
+    monkeypatch.setattr(oqs, "is_available", lambda: False)
+    assert pqc.available_backends() == ["openssl"]
     with pytest.raises(errors.ConfigError, match=r'crypto_backend = .oqs.*"Where liboqs comes from".*"auto"'):
         config.Settings.loads('[vault]\ncrypto_backend = "oqs"')
     assert config.Settings.loads('[vault]\ncrypto_backend = "auto"').crypto_backend == "auto"

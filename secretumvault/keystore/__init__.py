@@ -29,7 +29,6 @@ Storage: :class:`SQLiteStorage` (embedded default) or :class:`PostgresStorage`
 from __future__ import annotations
 
 from secretumvault.keystore.factory import open_storage
-from secretumvault.keystore.postgres import PostgresStorage
 from secretumvault.keystore.rekey import PendingRekey
 from secretumvault.keystore.seal import ScryptParams
 from secretumvault.keystore.sqlite import SQLiteStorage
@@ -49,3 +48,16 @@ __all__ = [
     "Write",
     "open_storage",
 ]
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from secretumvault.keystore.postgres import PostgresStorage
+
+
+def __getattr__(name: str) -> object:
+    # PostgresStorage is loaded on first use: a SQLite store's commands need not pay for its module.
+    if name == "PostgresStorage":
+        from secretumvault.keystore.postgres import PostgresStorage
+
+        return PostgresStorage
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -6,7 +6,6 @@ import os
 from typing import Literal
 
 from secretumvault.errors import InvalidArgument
-from secretumvault.keystore.postgres import PostgresStorage
 from secretumvault.keystore.sqlite import SQLiteStorage
 from secretumvault.keystore.storage import Storage
 
@@ -28,5 +27,8 @@ def open_storage(
     if backend == "postgresql":
         if dsn is None or path is not None:
             raise InvalidArgument('backend="postgresql" takes dsn=, not path=')
+        # Imported here: a SQLite store never loads the PostgreSQL glue.
+        from secretumvault.keystore.postgres import PostgresStorage
+
         return PostgresStorage(dsn, table=table)
     raise InvalidArgument(f'unknown storage backend {backend!r}: use "sqlite" or "postgresql"')

@@ -21,8 +21,6 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
-from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
-
 from secretumvault.encoding import tagged_json as _json
 from secretumvault.errors import InvalidArgument, InvalidType, KeystoreError, UnsealError
 from secretumvault.keystore._aead import KEY_SIZE
@@ -101,6 +99,9 @@ class PassphraseSeal:
             )
 
     def derive_kek(self, passphrase: bytes) -> bytes:
+        # Imported here: only passphrase seals run scrypt, and stores sealed with shares never do.
+        from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
+
         kdf = Scrypt(salt=self.salt, length=KEY_SIZE, n=self.params.n, r=self.params.r, p=self.params.p)
         try:
             return kdf.derive(passphrase)

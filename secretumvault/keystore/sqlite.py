@@ -133,17 +133,31 @@ class SQLiteStorage:
             raise KeystoreError(f"SQLite read failed: {exc}") from exc
 
     def _create_schema(self) -> None:
+        # The tables and user_version are committed together, so a store that reads as this
+        # version is complete: opening it writes nothing (no commit, no fsync, no WAL
+        # checkpoint at close), which is most of a short command's time on a real disk.
+        if self._schema_version(self._connection()) == _SCHEMA_VERSION:
+            return
         with self._write_transaction() as conn:
-            (version,) = conn.execute("PRAGMA user_version").fetchone()
-            if version not in (0, _SCHEMA_VERSION):
-                raise KeystoreError(
-                    f"{self._path!r} has keystore schema version {version}; this library reads "
-                    f"version {_SCHEMA_VERSION}. Use a matching SecretumVault release."
-                )
+            if self._schema_version(conn) == _SCHEMA_VERSION:
+                return  # another process created it meanwhile
             for statement in _SCHEMA.split(";"):
                 if statement.strip():
                     conn.execute(statement)
             conn.execute(f"PRAGMA user_version = {_SCHEMA_VERSION}")
+
+    def _schema_version(self, conn: sqlite3.Connection) -> int:
+        """0 for a new file, else this library's version; KeystoreError for any other."""
+        try:
+            (version,) = conn.execute("PRAGMA user_version").fetchone()
+        except sqlite3.Error as exc:
+            raise KeystoreError(f"cannot read SQLite store at {self._path!r}: {exc}") from exc
+        if version not in (0, _SCHEMA_VERSION):
+            raise KeystoreError(
+                f"{self._path!r} has keystore schema version {version}; this library reads "
+                f"version {_SCHEMA_VERSION}. Use a matching SecretumVault release."
+            )
+        return int(version)
 
     # -- the Storage interface -------------------------------------------------------
 

@@ -45,6 +45,7 @@ __all__ = [
     "SigSecretKey",
     "Signature",
     "available_backends",
+    "backend_is_available",
     "get_default_backend",
     "kem_algorithms",
     "set_default_backend",
@@ -58,6 +59,14 @@ _default_lock = threading.Lock()
 def available_backends() -> list[str]:
     """Backends usable here, fastest first, e.g. ``["oqs", "openssl"]``."""
     return _backends.available_backends()
+
+
+def backend_is_available(name: str) -> bool:
+    """Whether ``name`` ("oqs", "openssl"; "auto": any backend) is usable here.
+
+    Cheaper than ``name in available_backends()``: it loads no other backend.
+    """
+    return _backends.is_available(name)
 
 
 def get_default_backend() -> str:

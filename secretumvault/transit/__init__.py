@@ -38,7 +38,10 @@ from __future__ import annotations
 
 from secretumvault.transit.engine import Transit
 from secretumvault.transit.key_types import KEY_TYPES, KeyTypeSpec, Purpose
-from secretumvault.transit.results import DataKey, ExportedKey, KeyInfo, KeyVersionInfo
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from secretumvault.transit.results import DataKey, ExportedKey, KeyInfo, KeyVersionInfo
 
 __all__ = [
     "KEY_TYPES",
@@ -50,3 +53,14 @@ __all__ = [
     "Purpose",
     "Transit",
 ]
+
+_RESULTS = frozenset({"DataKey", "ExportedKey", "KeyInfo", "KeyVersionInfo"})
+
+
+def __getattr__(name: str) -> object:
+    # The result classes load on first use: encrypting or signing builds none of them.
+    if name in _RESULTS:
+        from secretumvault.transit import results
+
+        return getattr(results, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -28,9 +28,12 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from secretumvault import pqc
 from secretumvault.errors import DecryptionError, InvalidCiphertext, SecretumVaultError
-from secretumvault.hybrid import KemAlgorithm
 from secretumvault.pqc.keys import KemPublicKey, KemSecretKey
 from secretumvault.transit._kdf import Hkdf
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # only a type here: an ML-KEM key must not load the hybrid package (start-up time)
+    from secretumvault.hybrid import KemAlgorithm
 
 __all__ = ["KemCipher"]
 

@@ -18,10 +18,9 @@ import secrets
 from dataclasses import dataclass, field
 from typing import Any
 
-from secretumvault import hybrid, pqc
+from secretumvault import pqc
 from secretumvault.encoding import tagged_json as _json
 from secretumvault.errors import UnsupportedAlgorithm
-from secretumvault.hybrid.classical import ECDSA_P256, ED25519, ClassicalSignature
 from secretumvault.transit.key_types import KeyTypeSpec, Purpose
 
 __all__ = ["ENCODINGS", "SYMMETRIC_KEY_SIZE", "Material", "generate_material"]
@@ -52,10 +51,8 @@ ENCODINGS: dict[str, frozenset[str]] = {
     "hybrid-ed25519-ml-dsa-65": frozenset({TAGGED_HYBRID}),
 }
 
-_CLASSICAL: dict[str, tuple[str, ClassicalSignature]] = {
-    "ed25519": (ED25519_RAW, ED25519),
-    "ecdsa-p256": (P256_SCALAR, ECDSA_P256),
-}
+#: The classical signing types and their encodings (the schemes live in ``hybrid.classical``).
+_CLASSICAL: dict[str, str] = {"ed25519": ED25519_RAW, "ecdsa-p256": P256_SCALAR}
 
 
 @dataclass(frozen=True)
@@ -98,8 +95,13 @@ def generate_material(spec: KeyTypeSpec, backend: str | None) -> Material:
     """Fresh key material for one version of a ``spec`` key, from the OS CSPRNG."""
     if spec.purpose in (Purpose.SYMMETRIC_ENCRYPTION, Purpose.HMAC):
         return Material(RAW_256, secrets.token_bytes(SYMMETRIC_KEY_SIZE), None)
+    # hybrid (X25519, Ed25519, ECDSA through pyca) is imported only for the key types that use it:
+    # it costs milliseconds, and every command line call pays for what it imports.
     if spec.name in _CLASSICAL:
-        encoding, scheme = _CLASSICAL[spec.name]
+        from secretumvault.hybrid.classical import ECDSA_P256, ED25519, ClassicalSignature
+
+        encoding = _CLASSICAL[spec.name]
+        scheme: ClassicalSignature = ED25519 if spec.name == "ed25519" else ECDSA_P256
         private = scheme.generate()
         public = scheme.public_from_private(private)
         return Material(encoding, scheme.private_bytes(private), scheme.public_bytes(public))
@@ -112,6 +114,8 @@ def generate_material(spec: KeyTypeSpec, backend: str | None) -> Material:
             return Material(ML_DSA_SEED, sig_pair.secret_key.seed_bytes(), sig_pair.public_key.to_bytes())
         except UnsupportedAlgorithm:  # liboqs keeps ML-DSA keys expanded only
             return Material(ML_DSA_EXPANDED, sig_pair.secret_key.to_bytes(), sig_pair.public_key.to_bytes())
+    from secretumvault import hybrid
+
     if spec.purpose is Purpose.KEM_ENCRYPTION:
         hybrid_kem_pair = hybrid.HybridKem(spec.algorithm, backend).generate_keypair()
         return Material(

@@ -5,6 +5,10 @@ one ("openssl"), else expanded ("oqs"); each loads only on a backend that
 understands its form. So secret keys are loaded on the configured backend
 first and, if it cannot load that form, on the other available backends.
 Public keys use the standard encodings, which every backend reads.
+
+The hybrid package and the KEM cipher are imported only when a key of a type
+that needs them is loaded: a command line call pays for each module it
+imports, and an AES or ML-KEM key has no use for X25519 or Ed25519.
 """
 
 from __future__ import annotations
@@ -12,21 +16,30 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TypeVar
 
-from secretumvault import hybrid, pqc
+from secretumvault import pqc
 from secretumvault.errors import UnsupportedAlgorithm
 from secretumvault.pqc.keys import KemSecretKey, SigPublicKey, SigSecretKey
 from secretumvault.transit import _material
 from secretumvault.transit._binding import kem_kdf_info
-from secretumvault.transit._kem_cipher import KemCipher
 from secretumvault.transit._mac import HmacKey
 from secretumvault.transit._material import Material
-from secretumvault.transit._signers import EcdsaP256Signer, Ed25519Signer, PqcSigner, Signer
+from secretumvault.transit._signers import EcdsaP256Signer, Ed25519Signer, PqcSigner
 from secretumvault.transit._symmetric import SymmetricCipher
 from secretumvault.transit.key_types import KeyTypeSpec, Purpose
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import TypeAlias
+
+    from secretumvault import hybrid
+    from secretumvault.transit._kem_cipher import KemCipher
+    from secretumvault.transit._signers import Signer
+
+    #: What a key version turns into (a type only: the KEM cipher is imported for KEM keys alone).
+    Operator: TypeAlias = SymmetricCipher | KemCipher | Signer | HmacKey
+
 __all__ = ["Operator", "build_operator"]
 
-Operator = SymmetricCipher | KemCipher | Signer | HmacKey
 _T = TypeVar("_T")
 
 
@@ -58,6 +71,8 @@ def _kem_cipher(
     backend: str | None,
     label: str,
 ) -> KemCipher:
+    from secretumvault.transit._kem_cipher import KemCipher
+
     kem: hybrid.KemAlgorithm
     load_secret: Callable[[], KemSecretKey]
     if material.encoding == _material.ML_KEM_SEED:
@@ -66,6 +81,8 @@ def _kem_cipher(
         # ML-KEM seeds load on every backend: no fallback needed.
         load_secret = lambda: ml_kem.keypair_from_seed(material.secret).secret_key  # noqa: E731
     else:
+        from secretumvault import hybrid
+
         hybrid_kem = hybrid.HybridKem(spec.algorithm, backend)
         kem = hybrid_kem
         load_secret = lambda: hybrid_kem.secret_key_from_bytes(material.secret)  # noqa: E731
@@ -79,6 +96,8 @@ def _pqc_signer(
     load_secret: Callable[[], SigSecretKey]
     public: SigPublicKey
     if material.encoding == _material.TAGGED_HYBRID:
+        from secretumvault import hybrid
+
         public = hybrid.HybridSignature(spec.algorithm, backend).public_key_from_bytes(public_key)
 
         def load_secret() -> SigSecretKey:

@@ -21,11 +21,14 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from typing import Protocol
+from typing import Protocol, cast
 
 from secretumvault.errors import InvalidArgument, InvalidKey, InvalidSignature
-from secretumvault.hybrid.classical import ECDSA_P256, ED25519, ClassicalSignature
 from secretumvault.pqc.keys import SigPublicKey, SigSecretKey
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from secretumvault.hybrid.classical import ClassicalSignature, EcdsaP256
 
 __all__ = ["EcdsaP256Signer", "Ed25519Signer", "PqcSigner", "Signer"]
 
@@ -43,13 +46,15 @@ def _refuse_context(context: bytes, algorithm: str) -> None:
 class _ClassicalSigner:
     """Ed25519 or ECDSA P-256 through the one shared helper (:mod:`secretumvault.hybrid.classical`)."""
 
-    __slots__ = ("_label", "_private", "_public")
+    __slots__ = ("_label", "_private", "_public", "_scheme")
 
-    _SCHEME: ClassicalSignature
+    @staticmethod
+    def _load_scheme() -> ClassicalSignature:
+        raise NotImplementedError
 
     def __init__(self, private_raw: bytes, public_raw: bytes, label: str) -> None:
         self._label = label
-        scheme = self._SCHEME
+        self._scheme = scheme = self._load_scheme()
         try:
             self._private = scheme.private_from_bytes(private_raw)
             self._public = scheme.public_from_bytes(public_raw)
@@ -59,40 +64,54 @@ class _ClassicalSigner:
             raise InvalidKey(f"{label}: stored {scheme.name} public key does not match its private key")
 
     def sign(self, data: bytes, context: bytes) -> bytes:
-        _refuse_context(context, self._SCHEME.name)
+        _refuse_context(context, self._scheme.name)
         return self._sign(data)
 
     def verify(self, signature: bytes, data: bytes, context: bytes) -> None:
-        _refuse_context(context, self._SCHEME.name)
+        _refuse_context(context, self._scheme.name)
         if not self._is_valid(signature, data):
             raise InvalidSignature(f"signature does not verify under {self._label}")
 
     def _sign(self, data: bytes) -> bytes:
-        return self._SCHEME.sign(self._private, data)
+        return self._scheme.sign(self._private, data)
 
     def _is_valid(self, signature: bytes, data: bytes) -> bool:
-        return self._SCHEME.is_valid(self._public, signature, data)
+        return self._scheme.is_valid(self._public, signature, data)
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self._label}>"
 
 
+# The schemes are imported when a key of their type is loaded, not with this module:
+# hybrid.classical brings in pyca's Ed25519/ECDSA, which no other key type needs.
+
+
 class Ed25519Signer(_ClassicalSigner):
     __slots__ = ()
-    _SCHEME = ED25519
+
+    @staticmethod
+    def _load_scheme() -> ClassicalSignature:
+        from secretumvault.hybrid.classical import ED25519
+
+        return ED25519
 
 
 class EcdsaP256Signer(_ClassicalSigner):
     """DER signatures (Vault's "asn1" marshaling), low ``s`` only."""
 
     __slots__ = ()
-    _SCHEME = ECDSA_P256
+
+    @staticmethod
+    def _load_scheme() -> EcdsaP256:
+        from secretumvault.hybrid.classical import ECDSA_P256
+
+        return ECDSA_P256
 
     def _sign(self, data: bytes) -> bytes:
-        return ECDSA_P256.sign_der(self._private, data)
+        return cast("EcdsaP256", self._scheme).sign_der(self._private, data)
 
     def _is_valid(self, signature: bytes, data: bytes) -> bool:
-        return ECDSA_P256.is_valid_der(self._public, signature, data)
+        return cast("EcdsaP256", self._scheme).is_valid_der(self._public, signature, data)
 
 
 class PqcSigner:

@@ -44,13 +44,17 @@ from secretumvault.errors import (
 )
 from secretumvault.keystore import Entry, Keystore
 from secretumvault.transit._binding import ad_prefix
-from secretumvault.transit._kem_cipher import KemCipher
 from secretumvault.transit._mac import HmacKey
 from secretumvault.transit._names import check_key_name, key_prefix
-from secretumvault.transit._operators import Operator, build_operator
+from secretumvault.transit._operators import build_operator
 from secretumvault.transit._record import KeyRecord
 from secretumvault.transit._signers import EcdsaP256Signer, Ed25519Signer, PqcSigner, Signer
 from secretumvault.transit._symmetric import SymmetricCipher
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from secretumvault.transit._kem_cipher import KemCipher
+    from secretumvault.transit._operators import Operator
 
 __all__ = ["MAX_CACHED_KEYS", "LoadedKey", "RecordStore"]
 
@@ -117,7 +121,12 @@ class LoadedKey:
 
     def cipher(self, version: int) -> SymmetricCipher | KemCipher:
         found = self.operator(version)
-        if not isinstance(found, (SymmetricCipher, KemCipher)):
+        if isinstance(found, SymmetricCipher):
+            return found
+        # Imported here: only KEM keys need it, and for them build_operator has loaded it already.
+        from secretumvault.transit._kem_cipher import KemCipher
+
+        if not isinstance(found, KemCipher):
             raise _wrong_purpose(self.record, "encryption")
         return found
 

@@ -13,14 +13,17 @@ from collections.abc import Sequence
 from secretumvault.errors import InvalidArgument, InvalidType, PolicyViolation
 from secretumvault.keystore import Keystore
 from secretumvault.pqc._buffers import as_bytes
-from secretumvault.transit import _encryption, _portability, _signing
+from secretumvault.transit import _encryption, _signing
 from secretumvault.transit._material import generate_material
 from secretumvault.transit._names import DEFAULT_MOUNT, check_key_name, check_mount
 from secretumvault.transit._policy import check_key_version_argument
 from secretumvault.transit._record import KeyRecord
 from secretumvault.transit._store import RecordStore
 from secretumvault.transit.key_types import key_type_spec
-from secretumvault.transit.results import DataKey, ExportedKey, KeyInfo, KeyVersionInfo
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from secretumvault.transit.results import DataKey, ExportedKey, KeyInfo
 
 __all__ = ["Transit"]
 
@@ -149,10 +152,14 @@ class Transit:
     def export_key(self, name: str, kind: str, version: int | None = None) -> dict[int, ExportedKey]:
         """Key material by version. ``kind``: "encryption-key", "signing-key", "hmac-key" or
         "public-key". All but public keys need an exportable key; the result is secret."""
+        from secretumvault.transit import _portability  # export, backup, restore: loaded when used
+
         return _portability.export(self._store.load(name).record, kind, check_key_version_argument(version))
 
     def backup_key(self, name: str) -> str:
         """Every version and the policy, as a string for :meth:`restore_key`. Contains private keys."""
+        from secretumvault.transit import _portability
+
         return _portability.backup(self._store.load(name).record)
 
     def restore_key(self, backup: str, *, force: bool = False) -> KeyInfo:
@@ -160,6 +167,8 @@ class Transit:
 
         ConflictError if that name exists, unless ``force`` (which replaces it).
         """
+        from secretumvault.transit import _portability
+
         record = _portability.restore(backup, self._backend)
         self._store.create(record, replace=_flag(force, "force"))
         return _info(record)
@@ -219,6 +228,8 @@ class Transit:
         ad = _encryption.check_associated_data(associated_data)
         data_key = secrets.token_bytes(bits // 8)
         version, ciphertext = _encryption.encrypt(self._store.load(name), data_key, ad, None)
+        from secretumvault.transit.results import DataKey  # results: loaded by the calls that return them
+
         return DataKey(ciphertext, version, data_key if wanted_plaintext else None)
 
     def encrypt_batch(
@@ -309,6 +320,9 @@ def _require_deletion_allowed(record: KeyRecord) -> None:
 
 
 def _info(record: KeyRecord) -> KeyInfo:
+    # Imported here: encrypt, decrypt, sign and the rest never build these (start-up time).
+    from secretumvault.transit.results import KeyInfo, KeyVersionInfo
+
     spec = record.spec
     return KeyInfo(
         name=record.name,

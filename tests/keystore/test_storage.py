@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from secretumvault.errors import ConflictError, InvalidArgument, KeystoreError
-from secretumvault.keystore import PostgresStorage, SQLiteStorage, Storage, open_storage
+from secretumvault.keystore import PostgresStorage, SQLiteStorage, Storage, StoredValue, open_storage
 from tests.conftest import untyped
 
 from .conftest import pg_dsn
@@ -157,6 +157,34 @@ def test_sqlite_refuses_a_newer_schema(tmp_path: Path) -> None:
     conn.close()
     with pytest.raises(KeystoreError, match="schema version 99"):
         SQLiteStorage(path)
+
+
+def test_sqlite_opening_an_existing_store_writes_nothing(tmp_path: Path) -> None:
+    # A short command (``transit encrypt``) must not pay for a commit and a WAL checkpoint
+    # just to open the store: its schema is read, not rewritten.
+    path = tmp_path / "vault.db"
+    first = SQLiteStorage(path)
+    revision = first.put("k", b"v")
+    first.close()  # the last connection checkpoints the WAL into the file
+    before = path.read_bytes()
+    again = SQLiteStorage(path)
+    assert again.get("k") == StoredValue(b"v", revision)
+    assert Path(f"{path}-wal").stat().st_size == 0  # no transaction was written
+    again.close()
+    assert path.read_bytes() == before
+    conn = sqlite3.connect(path)
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == 1
+    conn.close()
+
+
+def test_sqlite_creates_the_schema_of_an_empty_file_once(tmp_path: Path) -> None:
+    path = tmp_path / "empty.db"
+    path.touch(mode=0o600)
+    one, two = SQLiteStorage(path), SQLiteStorage(path)  # the second finds it made
+    revision = one.put("k", b"v")
+    assert two.get("k") == StoredValue(b"v", revision)
+    one.close()
+    two.close()
 
 
 def test_sqlite_unopenable_path_is_a_keystore_error(tmp_path: Path) -> None:

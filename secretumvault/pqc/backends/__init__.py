@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 __all__ = [
     "BACKENDS",
     "available_backends",
+    "is_available",
     "kem",
     "native_import_error",
     "resolve",
@@ -57,6 +58,17 @@ def native_import_error() -> str | None:
 def available_backends() -> list[str]:
     """Backends usable in this installation, fastest first."""
     return [name for name in BACKENDS if _module(name).is_available()]
+
+
+def is_available(name: str) -> bool:
+    """Whether backend ``name`` ("auto": any backend) is usable here.
+
+    Imports only the backends it must: with the native core present, "auto"
+    never loads the openssl backend (pyca's PQC classes cost start-up time).
+    """
+    if name == "auto":
+        return any(bool(_module(candidate).is_available()) for candidate in BACKENDS)
+    return bool(_module(name).is_available())
 
 
 def resolve(name: str, *, kem: str | None = None, sig: str | None = None) -> ModuleType:
