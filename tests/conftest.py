@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -20,6 +21,15 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         raise pytest.UsageError(
             f"SECRETUMVAULT_REQUIRE_NATIVE=1 but the native core is unavailable: {native_import_error()}"
         )
+
+
+@pytest.fixture(autouse=True)
+def _restore_default_backend() -> Iterator[None]:
+    # The command line applies a configuration to the whole process (pqc's default
+    # backend), as it should; tests run it in-process, so each test gets the default back.
+    before = pqc.get_default_backend()
+    yield
+    pqc.set_default_backend(before)
 
 
 def skip_unless_available(backend: str) -> None:
