@@ -33,13 +33,18 @@ _PHASE_LIMIT_S = 10.0
 @dataclass(frozen=True)
 class LoadResult:
     """Busy-thread rows: median latencies idle and busy. "two threads" rows: mean time per call
-    with one thread (``idle_median_ns``) and with two (``busy_median_ns``), and the speedup."""
+    with one thread (``idle_median_ns``) and with two (``busy_median_ns``), medians over the
+    rounds, and the speedup (median of the per-round ratios)."""
 
     operation: str
     idle_median_ns: float
     busy_median_ns: float
     slowdown: float  # busy / idle; for "two threads" rows: throughput of two threads / of one
     calls: int
+    # "two threads" rows only: CPU time of one thread / of two for the same calls, and the
+    # two threads' CPU time / wall time (≈1: only one core was free for them).
+    cpu_ratio: float | None = None
+    two_thread_cpu_per_wall: float | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -78,26 +83,56 @@ def busy_slowdown(name: str, op: Callable[[], object], calls: int) -> LoadResult
     return LoadResult(name, idle, loaded, loaded / idle, done)
 
 
-def two_thread_speedup(name: str, op: Callable[[], object], calls: int) -> LoadResult:
-    """Calls per second with two threads each calling ``op``, over one thread alone."""
+def two_thread_speedup(name: str, op: Callable[[], object], calls: int, rounds: int = 5) -> LoadResult:
+    """Calls per second with two threads each calling ``op``, over one thread alone.
+
+    ``rounds`` interleaved rounds (one thread, then two), so load from other
+    processes lands on both; the median of the per-round ratios is reported. Also
+    the ratio of CPU time (one thread's over two threads', for the same calls: 1.0
+    means two threads waste no CPU on GIL hand-offs) and the two threads' CPU time
+    over wall time (about 1 when only one core was free for them, so the wall-time
+    ratio cannot exceed 1 whatever the code does).
+    """
 
     def work() -> None:
         for _ in range(calls):
             op()
 
+    def one_thread() -> None:
+        work()
+        work()
+
+    def two_threads() -> None:
+        threads = [threading.Thread(target=work) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+
+    def timed(run: Callable[[], None]) -> tuple[int, float]:
+        cpu = time.process_time()
+        start = time.perf_counter_ns()
+        run()
+        return time.perf_counter_ns() - start, time.process_time() - cpu
+
     op()
-    start = time.perf_counter_ns()
-    work()
-    work()
-    one = time.perf_counter_ns() - start
-    threads = [threading.Thread(target=work) for _ in range(2)]
-    start = time.perf_counter_ns()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    two = time.perf_counter_ns() - start
-    return LoadResult(f"two threads: {name}", one / (2 * calls), two / (2 * calls), one / two, 2 * calls)
+    ones: list[tuple[int, float]] = []
+    twos: list[tuple[int, float]] = []
+    for _ in range(rounds):
+        ones.append(timed(one_thread))
+        twos.append(timed(two_threads))
+    speedup = statistics.median(one[0] / two[0] for one, two in zip(ones, twos, strict=True))
+    cpu_ratio = statistics.median(one[1] / two[1] for one, two in zip(ones, twos, strict=True) if two[1] > 0)
+    cpu_per_wall = statistics.median(two[1] / (two[0] / 1e9) for two in twos)
+    return LoadResult(
+        f"two threads: {name}",
+        statistics.median(one[0] for one in ones) / (2 * calls),
+        statistics.median(two[0] for two in twos) / (2 * calls),
+        speedup,
+        2 * calls * rounds,
+        cpu_ratio,
+        cpu_per_wall,
+    )
 
 
 def run(quick: bool = False, backend: str | None = None) -> list[LoadResult]:
@@ -115,5 +150,7 @@ def run(quick: bool = False, backend: str | None = None) -> list[LoadResult]:
             return transit.encrypt("bench-load", plaintext)
 
         results.append(busy_slowdown("transit.encrypt ml-kem-768 1 KiB", encrypt, calls))
-        results.append(two_thread_speedup("transit.encrypt ml-kem-768 1 KiB", encrypt, calls * 5))
+        results.append(
+            two_thread_speedup("transit.encrypt ml-kem-768 1 KiB", encrypt, calls * 2, 3 if quick else 5)
+        )
     return results

@@ -282,6 +282,11 @@ def render_table(data: dict[str, Any]) -> Any:
             f"{row['busy_median_ns'] / 1000:.1f}",
             f"{row['idle_median_ns'] / 1000:.1f}",
             f"{row['slowdown']:.2f}x",
-            "throughput of two threads / one" if two_threads else "median beside a busy Python thread / idle",
+            (
+                f"throughput of two threads / one (CPU time one / two: {row['cpu_ratio']:.2f}; "
+                f"two threads' CPU / wall: {row['two_thread_cpu_per_wall']:.2f})"
+            )
+            if two_threads
+            else "median beside a busy Python thread / idle",
         )
     return table

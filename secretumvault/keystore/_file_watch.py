@@ -4,10 +4,18 @@ The kernel queues an inotify event inside every ``write()`` to a watched file,
 before that call returns to the writer, so an empty queue at time t proves that
 no write to the files completed since the queue was last drained. SQLite commits
 by writing frames to the ``-wal`` file, so this answers "was anything committed?"
-in one ``poll()`` (about 0.3 µs) instead of a statement (``PRAGMA data_version``,
-about 2.5 µs). It says nothing about *when* a commit becomes visible: see
+in one ``poll()`` (about 0.4 µs) instead of a statement (``PRAGMA data_version``,
+about 2.5 µs).
+
+It says nothing about *when* a commit becomes visible: see
 :meth:`secretumvault.keystore.sqlite.SQLiteStorage.change_counter` for how the
 caller closes that gap.
+
+That ``poll()`` is called through ``ctypes.PyDLL``, which keeps the GIL: it never
+blocks (timeout 0). ``select.poll`` would release the GIL around it, and every
+release wakes a thread waiting for the GIL and often hands it over; with two
+threads making cache-checked calls those hand-offs cost more than the calls
+(issue 15).
 
 Linux only; :func:`open_watch` returns None wherever it cannot watch (another OS,
 no inotify instances left, a file missing) and the caller falls back to asking
@@ -22,7 +30,7 @@ import select
 import struct
 import sys
 import weakref
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 __all__ = ["FileWatch", "open_watch"]
 
@@ -42,20 +50,32 @@ _EVENT = struct.Struct("iIII")  # wd, mask, cookie, len (then len bytes of name)
 _open_watches: weakref.WeakSet[FileWatch] = weakref.WeakSet()
 
 
+#: ``poll(fds, nfds, timeout)`` from libc, called with the GIL held (ctypes arguments).
+_PollFunction = Callable[[object, object, object], int]
+
+
 class FileWatch:
-    """An inotify instance watching a few files. Not thread-safe: the caller holds a lock."""
+    """An inotify instance watching a few files. Not thread-safe: the caller holds a lock
+    (except for :meth:`quiet`, which reads only and makes one C call)."""
 
-    __slots__ = ("__weakref__", "_fd", "_poll", "lost")
+    __slots__ = ("__weakref__", "_fd", "_nfds", "_poll", "_pollfd", "_timeout", "lost")
 
-    def __init__(self, fd: int) -> None:
+    def __init__(self, fd: int, poll: _PollFunction, pollfd: object, nfds: object, timeout: object) -> None:
         self._fd = fd
-        self._poll = select.poll()
-        self._poll.register(fd, select.POLLIN)
+        self._poll = poll
+        # ctypes values made once: byref(struct pollfd {fd, POLLIN}), c_ulong(1), c_int(0).
+        # Passing ready-made ctypes objects is the cheapest ctypes call (about 0.4 µs).
+        self._pollfd = pollfd
+        self._nfds = nfds
+        self._timeout = timeout
         self.lost = False  # once True, this watch proves nothing any more
 
     def quiet(self) -> bool:
-        """True if no watched file was written since the last :meth:`drain`."""
-        return not self.lost and not self._poll.poll(0)
+        """True if no watched file was written since the last :meth:`drain`.
+
+        poll() returns 0 only when no event is queued; an error (-1) counts as "not quiet".
+        """
+        return not self.lost and self._poll(self._pollfd, self._nfds, self._timeout) == 0
 
     def drain(self) -> None:
         """Consume every queued event; set :attr:`lost` if the watch stopped covering a file."""
@@ -112,13 +132,22 @@ def open_watch(paths: Sequence[str]) -> FileWatch | None:
 
         libc = ctypes.CDLL(None, use_errno=True)
         init, add = libc.inotify_init1, libc.inotify_add_watch
+        # PyDLL: the call keeps the GIL (see the module docstring). Its own handle, so that
+        # setting restype here cannot change a function object anyone else uses.
+        poll = ctypes.PyDLL(None).poll
     except (OSError, AttributeError):
         return None
     add.argtypes = (ctypes.c_int, ctypes.c_char_p, ctypes.c_uint32)
+    poll.restype = ctypes.c_int
     fd = init(_IN_NONBLOCK | _IN_CLOEXEC)
     if fd < 0:  # e.g. fs.inotify.max_user_instances reached
         return None
-    watch = FileWatch(fd)
+
+    class PollFd(ctypes.Structure):  # struct pollfd
+        _fields_ = (("fd", ctypes.c_int), ("events", ctypes.c_short), ("revents", ctypes.c_short))
+
+    pollfd = PollFd(fd, select.POLLIN, 0)
+    watch = FileWatch(fd, poll, ctypes.byref(pollfd), ctypes.c_ulong(1), ctypes.c_int(0))
     for path in paths:
         if add(fd, os.fsencode(path), _WATCHED) < 0:
             watch.close()

@@ -12,6 +12,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 import weakref
 from collections.abc import Iterator
 from pathlib import Path
@@ -238,6 +239,45 @@ def test_forked_child_never_reads_the_parents_watch(tmp_path: Path) -> None:
         other.close()
         assert storage.change_counter() != before
     finally:
+        storage.close()
+
+
+def test_threads_sharing_a_storage_each_see_every_other_writers_commit(tmp_path: Path) -> None:
+    """The lock-free fast path: while two threads check at once (one may be draining and
+    resettling while the other polls), a commit made elsewhere is seen by each thread's next call."""
+    storage = SQLiteStorage(tmp_path / "v.db")
+    writer = SQLiteStorage(tmp_path / "v.db")
+    rounds = 150
+    before_write = threading.Barrier(3)
+    after_write = threading.Barrier(3)
+    missed: list[int] = []
+
+    def check() -> None:
+        for _ in range(rounds):
+            for _ in range(20):  # the fast path, concurrently with the other thread
+                storage.change_counter()
+            seen = storage.change_counter()
+            before_write.wait()
+            after_write.wait()
+            if storage.change_counter() == seen:
+                missed.append(seen)
+
+    try:
+        for _ in range(3):
+            storage.change_counter()  # the inotify watch is set up by now
+        assert storage._watch is not None
+        threads = [threading.Thread(target=check) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        for index in range(rounds):
+            before_write.wait()
+            writer.put("data/x", str(index).encode())
+            after_write.wait()
+        for thread in threads:
+            thread.join()
+        assert missed == []
+    finally:
+        writer.close()
         storage.close()
 
 
