@@ -325,7 +325,7 @@ def test_unknown_bytes_are_not_a_key_file_and_exit_2(
 
 def test_a_newer_key_file_version_says_so(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     pk = tmp_path / "k.pub"
-    assert run("keygen", "-a", "ML-KEM-512", "--public", str(pk), "--secret", str(tmp_path / "k.sec")) == 0
+    assert run("keygen", "-a", "ML-KEM-768", "--public", str(pk), "--secret", str(tmp_path / "k.sec")) == 0
     capsys.readouterr()
     pk.write_bytes(b"\x02" + pk.read_bytes()[1:])
     assert run("encapsulate", "--public", str(pk), "--shared-secret", str(tmp_path / "ss")) == 2
