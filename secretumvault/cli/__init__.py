@@ -168,14 +168,6 @@ def _report(exc: BaseException) -> None:
     from secretumvault.cli._messages import for_cli
 
     message = str(exc) or type(exc).__name__
-    if "native core" in message:
-        # The library gives the raw ImportError; the user needs to know what fixes it.
-        from secretumvault.cli._native import native_problem
-        from secretumvault.pqc.backends import oqs
-
-        raw, problem = oqs.import_error(), native_problem()
-        if raw and problem:
-            message = message.replace(raw, problem)
     print(f"secretumvault: error: {for_cli(message)}", file=sys.stderr)
 
 

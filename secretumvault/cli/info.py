@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING, Any
 
 from secretumvault import __version__
 from secretumvault.cli._io import EXIT_OK, UsageError, settings
-from secretumvault.cli._native import native_problem
 
 if TYPE_CHECKING:
     from typing import TypeAlias
@@ -25,7 +24,7 @@ def backend_in_use(args: argparse.Namespace, config: Settings) -> str:
 
     backend: str = args.backend or config.crypto_backend
     if backend != "auto" and backend not in pqc.available_backends():
-        why = native_problem() if backend == "oqs" else "pyca/cryptography is missing or too old"
+        why = _native_problem() if backend == "oqs" else "pyca/cryptography is missing or too old"
         raise UsageError(f"--backend {backend} is not available here: {why}")
     return backend
 
@@ -75,7 +74,7 @@ def cmd_info(args: argparse.Namespace) -> int:
     kems, signatures = _algorithms(backend)
     native = oqs.build_info()
     if not native.get("available"):
-        native["reason"] = native_problem()
+        native["reason"] = _native_problem()
     info: dict[str, Any] = {
         "version": __version__,
         "config": args.config,
@@ -148,7 +147,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
     # Checked before the benchmark runs, not after it.
     if args.plot and not _importable("matplotlib"):
         raise UsageError("--plot needs matplotlib: pip install 'secretumvault[plot]'")
-    problem = native_problem()
+    problem = _native_problem()
     if problem:
         print(f"secretumvault: {problem}; the C floor and the oqs backend are left out", file=sys.stderr)
     from secretumvault.bench import report as bench_report
@@ -169,3 +168,10 @@ def add_info_commands(sub: _Subparsers, common: argparse.ArgumentParser) -> None
     p.add_argument("--json", action="store_true", help="machine-readable results on stdout")
     p.add_argument("--plot", metavar="FILE.png", help="also draw a chart (needs matplotlib)")
     p.set_defaults(func=cmd_bench)
+
+
+def _native_problem() -> str | None:
+    """None when the native "oqs" backend works, else why not and what fixes it (the library's sentence)."""
+    from secretumvault.pqc.backends import oqs
+
+    return oqs.import_error()

@@ -11,11 +11,28 @@ from typing import Any
 
 NAME = "oqs"
 
+#: The README section that explains how to build the native core.
+README_SECTION = "Where liboqs comes from"
+
+
+def _why_not_loaded(exc: ImportError) -> str:
+    """One sentence for users: not built at all, or built but failing to load (with the cause)."""
+    import importlib.util
+
+    try:
+        built = importlib.util.find_spec(f"{__package__}._oqs") is not None
+    except (ImportError, ValueError):
+        built = False
+    if not built:
+        return f'native core not built: no liboqs found at build time; see "{README_SECTION}" in the README'
+    return f'native core failed to load ({exc}); see "{README_SECTION}" in the README'
+
+
 _import_error: str | None = None
 try:
     from secretumvault.pqc.backends import _oqs
 except ImportError as exc:  # built without liboqs, or the extension failed to load
-    _import_error = f"native core not built: {exc}"
+    _import_error = _why_not_loaded(exc)
 
 
 def is_available() -> bool:
