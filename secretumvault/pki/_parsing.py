@@ -7,11 +7,16 @@ them all as :data:`PARSE_ERRORS` and raise InvalidArgument instead.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
 from cryptography import x509
 
 from secretumvault.errors import InvalidType
 
-__all__ = ["PARSE_ERRORS", "pem_or_der"]
+__all__ = ["PARSE_ERRORS", "load_pem_or_der", "pem_or_der"]
+
+T = TypeVar("T")
 
 PARSE_ERRORS: tuple[type[Exception], ...] = (
     ValueError,
@@ -28,3 +33,14 @@ def pem_or_der(value: object, what: str) -> bytes:
     if not isinstance(value, (bytes, bytearray)):
         raise InvalidType(f"a {what} must be PEM text or DER bytes, not {type(value).__name__}")
     return bytes(value)
+
+
+def load_pem_or_der(
+    value: object, what: str, from_pem: Callable[[bytes], T], from_der: Callable[[bytes], T]
+) -> T:
+    """``value`` parsed by ``from_pem`` if it is PEM armoured, else by ``from_der``.
+
+    pyca/cryptography's own errors (:data:`PARSE_ERRORS`) pass through for the caller to translate.
+    """
+    data = pem_or_der(value, what)
+    return from_pem(data) if data.lstrip().startswith(b"-----BEGIN") else from_der(data)

@@ -22,7 +22,7 @@ from cryptography.x509.oid import ExtensionOID, NameOID
 
 from secretumvault.errors import InvalidArgument, InvalidSignature, UnsupportedAlgorithm
 from secretumvault.pki._der_split import sequence_members
-from secretumvault.pki._parsing import PARSE_ERRORS, pem_or_der
+from secretumvault.pki._parsing import PARSE_ERRORS, load_pem_or_der
 from secretumvault.pki.keys import PublicKey, public_key_from_spki
 from secretumvault.pki.usages import KEY_USAGES
 
@@ -52,12 +52,8 @@ class SigningRequest:
 
 
 def _load(csr: object) -> x509.CertificateSigningRequest:
-    data = pem_or_der(csr, "CSR")
     try:
-        if data.lstrip().startswith(b"-----BEGIN"):
-            request = x509.load_pem_x509_csr(data)
-        else:
-            request = x509.load_der_x509_csr(data)
+        request = load_pem_or_der(csr, "CSR", x509.load_pem_x509_csr, x509.load_der_x509_csr)
         # Fields parse lazily: read them all now, so a malformed one is refused here.
         _ = (request.subject, request.signature_algorithm_oid, list(request.extensions))
     except PARSE_ERRORS:

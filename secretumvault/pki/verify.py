@@ -38,7 +38,7 @@ from secretumvault.errors import (
     InvalidType,
     UnsupportedAlgorithm,
 )
-from secretumvault.pki._parsing import PARSE_ERRORS, pem_or_der
+from secretumvault.pki._parsing import PARSE_ERRORS, load_pem_or_der
 from secretumvault.pki.usages import eku_oid
 
 __all__ = ["load_certificate", "load_crl", "verify_chain"]
@@ -71,11 +71,9 @@ def load_certificate(certificate: object) -> x509.Certificate:
         if isinstance(certificate, x509.Certificate):
             cert = certificate
         else:
-            data = pem_or_der(certificate, "certificate")
-            if data.lstrip().startswith(b"-----BEGIN"):
-                cert = x509.load_pem_x509_certificate(data)
-            else:
-                cert = x509.load_der_x509_certificate(data)
+            cert = load_pem_or_der(
+                certificate, "certificate", x509.load_pem_x509_certificate, x509.load_der_x509_certificate
+            )
         _parse_every_field(cert)
     except PARSE_ERRORS:
         raise InvalidArgument("not a well-formed X.509 certificate (PEM or DER)") from None
@@ -88,11 +86,7 @@ def load_crl(crl: object) -> x509.CertificateRevocationList:
         if isinstance(crl, x509.CertificateRevocationList):
             loaded = crl
         else:
-            data = pem_or_der(crl, "CRL")
-            if data.lstrip().startswith(b"-----BEGIN"):
-                loaded = x509.load_pem_x509_crl(data)
-            else:
-                loaded = x509.load_der_x509_crl(data)
+            loaded = load_pem_or_der(crl, "CRL", x509.load_pem_x509_crl, x509.load_der_x509_crl)
         _ = (loaded.issuer, loaded.last_update_utc, loaded.next_update_utc, list(loaded.extensions))
         _ = [(entry.serial_number, entry.revocation_date_utc) for entry in loaded]
     except PARSE_ERRORS:
