@@ -66,3 +66,12 @@ def sig_or_skip(name: str, backend: str) -> pqc.Signature:
 def untyped(value: object) -> Any:
     """Hand an API a value its annotations rule out, as an untyped caller could."""
     return value
+
+
+def one_line_error(capsys: pytest.CaptureFixture[str], *words: str) -> str:
+    """The command line reported one error line (no traceback) containing every word; that line."""
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err, err
+    for word in words:
+        assert word in err, err
+    return err

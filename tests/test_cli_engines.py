@@ -16,6 +16,7 @@ from secretumvault.cli import main
 from secretumvault.cli.engines import PASSPHRASE_ENV, SHARES_ENV, parse_ttl
 from secretumvault.keystore import SQLiteStorage
 
+from .conftest import one_line_error
 from .pki.x509check import assert_crl_signed_by, assert_issued_by
 
 Snapshot = dict[str, tuple[int, bytes]]
@@ -38,14 +39,6 @@ def snapshot(db: Path) -> Snapshot:
         return {path: (value.revision, value.value) for path, value in records.items() if value}
     finally:
         storage.close()
-
-
-def one_line_error(capsys: pytest.CaptureFixture[str], *words: str) -> str:
-    err = capsys.readouterr().err
-    assert err.count("\n") == 1 and "Traceback" not in err, err
-    for word in words:
-        assert word in err, err
-    return err
 
 
 def terminal_stdout(monkeypatch: pytest.MonkeyPatch) -> None:

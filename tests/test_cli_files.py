@@ -14,6 +14,8 @@ import pytest
 from secretumvault.cli import _io, main
 from secretumvault.encoding import keyfile
 
+from .conftest import one_line_error
+
 
 def run(*argv: str) -> int:
     return main(list(argv))
@@ -28,14 +30,6 @@ class Stdin:
 
     def isatty(self) -> bool:
         return self._tty
-
-
-def one_line_error(capsys: pytest.CaptureFixture[str], *words: str) -> str:
-    err = capsys.readouterr().err
-    assert err.count("\n") == 1 and "Traceback" not in err, err
-    for word in words:
-        assert word in err, err
-    return err
 
 
 @pytest.fixture

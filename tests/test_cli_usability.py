@@ -16,7 +16,7 @@ from secretumvault.cli import EXIT_INTERNAL, _messages, keys, main
 from secretumvault.cli.engines import PASSPHRASE_ENV, SHARES_ENV
 from secretumvault.encoding import keyfile
 
-from .conftest import untyped
+from .conftest import one_line_error, untyped
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -27,14 +27,6 @@ def run(*argv: str) -> int:
 
 def sv(words: str, *more: str) -> int:
     return main([*words.split(), *more])
-
-
-def one_line_error(capsys: pytest.CaptureFixture[str], *words: str) -> str:
-    err = capsys.readouterr().err
-    assert err.count("\n") == 1 and "Traceback" not in err, err
-    for word in words:
-        assert word in err, err
-    return err
 
 
 @pytest.fixture(autouse=True)
