@@ -19,8 +19,8 @@ ml-dsa-44, ml-dsa-65, ml-dsa-87, hybrid-ed25519-ml-dsa-65 (signing); hmac.
 
 Ciphertexts, signatures and HMACs are ``vault:v<key version>:<base64>``.
 Symmetric bodies are ``nonce | ciphertext | tag``; KEM bodies are
-``u32be(len(kem_ct)) | kem_ct | AES-256-GCM(ciphertext | tag)`` with a fresh
-key per message (see ``_kem_cipher``). Every ciphertext is bound to the key
+``0x02 | kem_ct | AES-256-GCM(ciphertext | tag)`` with a fresh key per
+message (format 2; format 1 bodies are still read: see ``_kem_cipher``). Every ciphertext is bound to the key
 name, version and type, and to the caller's ``associated_data``.
 
 Errors (all from :mod:`secretumvault.errors`): KeyNotFound (no such key or

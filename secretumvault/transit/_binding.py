@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import struct
 
-__all__ = ["ad_prefix", "associated_data", "kem_kdf_info", "user_data_field"]
+__all__ = ["ad_prefix", "associated_data", "kem_kdf_fixed_info", "kem_kdf_info", "user_data_field"]
 
 _AD_DOMAIN = b"secretumvault.transit.ciphertext.v1\x00"
-_KDF_DOMAIN = b"secretumvault.transit.kem-aead-key.v1\x00"
+_KDF_DOMAIN = b"secretumvault.transit.kem-aead-key.v1\x00"  # format 1 bodies: HKDF info
+_KDF_DOMAIN_V2 = b"secretumvault.transit.kem-aead-key.v2\x00"  # format 2 bodies: SP 800-56C FixedInfo
 _U32 = struct.Struct(">I")
 
 
@@ -41,5 +42,10 @@ def user_data_field(user_data: bytes) -> bytes:
 
 
 def kem_kdf_info(name: str, version: int, key_type: str) -> bytes:
-    """HKDF info turning a KEM shared secret into the AEAD key and nonce of one message."""
+    """HKDF info turning a KEM shared secret into the AEAD key of one message (format 1 bodies)."""
     return _KDF_DOMAIN + _key_identity(name, version, key_type)
+
+
+def kem_kdf_fixed_info(name: str, version: int, key_type: str) -> bytes:
+    """One-step KDF FixedInfo turning a KEM shared secret into one message's AEAD key (format 2)."""
+    return _KDF_DOMAIN_V2 + _key_identity(name, version, key_type)

@@ -1,18 +1,21 @@
 """KEM key types: a fresh AEAD key per message, carried by a KEM ciphertext.
 
-Body (docs/design.md, "Transit KEM ciphertext body")::
+Bodies (docs/design.md, "Transit KEM ciphertext bodies"); this module writes
+format 2 and reads both::
 
-    u32be(len(kem_ct)) | kem_ct | aead_ct
+    format 2:  0x02 | kem_ct | aead_ct
+    format 1:  u32be(len(kem_ct)) | kem_ct | aead_ct     (its first byte is 0x00)
 
-The KEM shared secret goes through HKDF-SHA256 (empty salt; info binds key
-name, version and type) to a 32-byte AES-256-GCM key. HKDF runs on hashlib
-with the salt's HMAC states precomputed (``_kdf``), byte-identical to pyca's.
-That key is fresh for every message and encrypts exactly one, so a fixed all-zero nonce is safe (as in age and
+``kem_ct`` has the fixed size of the key's KEM. The KEM shared secret becomes
+a 32-byte AES-256-GCM key: format 2 through SP 800-56C's one-step KDF with
+SHA3-256, format 1 through HKDF-SHA256 (empty salt); both bind key name,
+version and type (``_binding``). That key is fresh for every message and
+encrypts exactly one, so a fixed all-zero nonce is safe (as in age and
 single-shot sealed boxes) and the body carries none. ``aead_ct`` is the
 AES-256-GCM ciphertext and tag; its associated data binds name, version,
 type and the caller's associated data (``_binding``).
 
-``kem_ct`` itself is not fed to HKDF: ML-KEM's implicit rejection already
+``kem_ct`` itself is not fed to the KDF: ML-KEM's implicit rejection already
 turns any change to it into an unrelated shared secret (as X-Wing argues for
 leaving ``ct_M`` out of its combiner), which the AEAD then rejects.
 """
@@ -29,18 +32,23 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from secretumvault import pqc
 from secretumvault.errors import DecryptionError, InvalidCiphertext, SecretumVaultError
 from secretumvault.pqc.keys import KemPublicKey, KemSecretKey
-from secretumvault.transit._kdf import Hkdf
+from secretumvault.transit._kdf import Hkdf, OneStepSha3
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # only a type here: an ML-KEM key must not load the hybrid package (start-up time)
     from secretumvault.hybrid import KemAlgorithm
 
-__all__ = ["KemCipher"]
+__all__ = ["FORMAT", "KemCipher"]
 
-_LENGTH = struct.Struct(">I")
+#: The body format this module writes; the first byte of every format 2 body.
+FORMAT = 2
+_FORMAT_BYTE = bytes((FORMAT,))
+_V1_LENGTH = struct.Struct(">I")  # format 1's first field: u32be(len(kem_ct)), so a 0x00 first byte
 _KEY_SIZE = 32
 _SINGLE_USE_NONCE = bytes(12)  # see the module docstring: one message per derived key
 _TAG_SIZE = 16
+
+_Derive = Callable[[bytes], bytes]
 
 
 class KemCipher:
@@ -50,12 +58,14 @@ class KemCipher:
         "_encapsulate",
         "_kdf",
         "_kem",
+        "_kem_size",
         "_label",
-        "_length_field",
         "_load_secret",
         "_lock",
         "_public_key",
         "_secret_key",
+        "_v1_kdf",
+        "_v1_length_field",
     )
 
     def __init__(
@@ -63,52 +73,55 @@ class KemCipher:
         kem: KemAlgorithm,
         public_key: KemPublicKey,
         load_secret: Callable[[], KemSecretKey],
-        kdf_info: bytes,
+        *,
+        fixed_info: bytes,
+        v1_info: bytes,
         label: str,
     ) -> None:
+        """``fixed_info`` binds format 2 keys (one-step KDF), ``v1_info`` format 1 keys (HKDF info)."""
         self._kem = kem
         self._public_key = public_key
         self._load_secret = load_secret
         self._secret_key: KemSecretKey | None = None
         self._lock = threading.Lock()
-        self._kdf = Hkdf(b"", kdf_info, _KEY_SIZE)
+        self._kdf = OneStepSha3(fixed_info)
+        self._v1_kdf = Hkdf(b"", v1_info, _KEY_SIZE)
         self._label = label
         self._encapsulate = public_key.encapsulate
-        self._length_field = _LENGTH.pack(kem.ciphertext_size)
+        self._kem_size = kem.ciphertext_size
+        self._v1_length_field = _V1_LENGTH.pack(kem.ciphertext_size)
 
-    # -- encryption ------------------------------------------------------------------
+    # -- encryption (format 2) ---------------------------------------------------------
 
     def seal(self, plaintext: bytes, associated_data: bytes) -> bytes:
         kem_ct, shared_secret = self._encapsulate()
         aead = AESGCM(self._kdf.derive(shared_secret))
-        return self._length_field + kem_ct + aead.encrypt(_SINGLE_USE_NONCE, plaintext, associated_data)
+        return _FORMAT_BYTE + kem_ct + aead.encrypt(_SINGLE_USE_NONCE, plaintext, associated_data)
 
     def seal_many(self, plaintexts: Sequence[bytes], associated_data: Sequence[bytes]) -> list[bytes]:
         if isinstance(self._kem, pqc.Kem):  # one native call for all encapsulations on "oqs"
             encapsulations = self._kem.encapsulate_batch([self._public_key] * len(plaintexts))
         else:
             encapsulations = [self._public_key.encapsulate() for _ in plaintexts]
+        derive = self._kdf.derive
+        items = zip(encapsulations, plaintexts, associated_data, strict=True)
         return [
-            self._seal_with(ct, ss, pt, ad)
-            for (ct, ss), pt, ad in zip(encapsulations, plaintexts, associated_data, strict=True)
+            _FORMAT_BYTE + kem_ct + AESGCM(derive(shared)).encrypt(_SINGLE_USE_NONCE, plaintext, ad)
+            for (kem_ct, shared), plaintext, ad in items
         ]
 
-    def _seal_with(self, kem_ct: bytes, shared_secret: bytes, plaintext: bytes, ad: bytes) -> bytes:
-        aead_ct = self._message_key(shared_secret).encrypt(_SINGLE_USE_NONCE, plaintext, ad)
-        return self._length_field + kem_ct + aead_ct
-
-    # -- decryption ------------------------------------------------------------------
+    # -- decryption (formats 2 and 1) --------------------------------------------------
 
     def open(self, body: bytes, associated_data: bytes) -> bytes:
-        kem_ct, aead_ct = self._split(body)
-        return self._open_with(self._secret().decapsulate(kem_ct), aead_ct, associated_data)
+        derive, kem_ct, aead_ct = self._split(body)
+        return self._open_with(derive(self._secret().decapsulate(kem_ct)), aead_ct, associated_data)
 
     def open_many(
         self, bodies: Sequence[bytes], associated_data: Sequence[bytes]
     ) -> list[bytes | SecretumVaultError]:
         """One outcome per body, in order: the plaintext, or the error that body raised."""
         outcomes: list[bytes | SecretumVaultError] = []
-        well_formed: dict[int, tuple[bytes, bytes]] = {}
+        well_formed: dict[int, tuple[_Derive, bytes, bytes]] = {}
         for index, body in enumerate(bodies):
             try:
                 well_formed[index] = self._split(body)
@@ -119,40 +132,55 @@ class KemCipher:
         if not well_formed:
             return outcomes
         secret = self._secret()
-        kem_cts = [kem_ct for kem_ct, _ in well_formed.values()]
+        kem_cts = [kem_ct for _, kem_ct, _ in well_formed.values()]
         shared: list[bytes | SecretumVaultError]
         if isinstance(self._kem, pqc.Kem):  # one native call for all decapsulations on "oqs"
             shared = list(self._kem.decapsulate_batch(secret, kem_cts))
         else:
             shared = [_try(secret.decapsulate, kem_ct) for kem_ct in kem_cts]
-        for (index, (_, aead_ct)), secret_or_error in zip(well_formed.items(), shared, strict=True):
+        for (index, (derive, _, aead_ct)), secret_or_error in zip(well_formed.items(), shared, strict=True):
             if isinstance(secret_or_error, SecretumVaultError):
                 outcomes[index] = secret_or_error
                 continue
             try:
-                outcomes[index] = self._open_with(secret_or_error, aead_ct, associated_data[index])
+                outcomes[index] = self._open_with(derive(secret_or_error), aead_ct, associated_data[index])
             except DecryptionError as exc:
                 outcomes[index] = exc
         return outcomes
 
-    def _split(self, body: bytes) -> tuple[bytes, bytes]:
-        expected = self._kem.ciphertext_size
-        if body[: _LENGTH.size] != self._length_field:
-            if len(body) < _LENGTH.size:
-                raise InvalidCiphertext(f"ciphertext for {self._label} is truncated")
-            (declared,) = _LENGTH.unpack_from(body)
-            raise InvalidCiphertext(
-                f"ciphertext for {self._label} declares a {declared}-byte KEM ciphertext, "
-                f"expected {expected} (altered, or made for another key type?)"
-            )
-        kem_end = _LENGTH.size + expected
+    def _split(self, body: bytes) -> tuple[_Derive, bytes, bytes]:
+        """``(the body format's KDF, kem_ct, aead_ct)``; a malformed body is InvalidCiphertext."""
+        derive: _Derive
+        if body[:1] == _FORMAT_BYTE:
+            kem_start, derive = 1, self._kdf.derive
+        elif body[: _V1_LENGTH.size] == self._v1_length_field:
+            kem_start, derive = _V1_LENGTH.size, self._v1_kdf.derive
+        else:
+            raise InvalidCiphertext(self._unknown_body(body))
+        kem_end = kem_start + self._kem_size
         if len(body) < kem_end + _TAG_SIZE:
             raise InvalidCiphertext(f"ciphertext for {self._label} is truncated")
-        return body[_LENGTH.size : kem_end], body[kem_end:]
+        return derive, body[kem_start:kem_end], body[kem_end:]
 
-    def _open_with(self, shared_secret: bytes, aead_ct: bytes, ad: bytes) -> bytes:
+    def _unknown_body(self, body: bytes) -> str:
+        if not body:
+            return f"ciphertext for {self._label} is empty"
+        if body[0] != 0:
+            return (
+                f"ciphertext for {self._label} has body format {body[0]}; this version reads "
+                f"formats 1 and {FORMAT} (altered, or made by a newer secretumvault?)"
+            )
+        if len(body) < _V1_LENGTH.size:
+            return f"ciphertext for {self._label} is truncated"
+        (declared,) = _V1_LENGTH.unpack_from(body)
+        return (
+            f"ciphertext for {self._label} declares a {declared}-byte KEM ciphertext, "
+            f"expected {self._kem_size} (altered, or made for another key type?)"
+        )
+
+    def _open_with(self, message_key: bytes, aead_ct: bytes, ad: bytes) -> bytes:
         try:
-            return self._message_key(shared_secret).decrypt(_SINGLE_USE_NONCE, aead_ct, ad)
+            return AESGCM(message_key).decrypt(_SINGLE_USE_NONCE, aead_ct, ad)
         except InvalidTag:
             raise DecryptionError(
                 f"ciphertext does not authenticate under {self._label}: it was altered, made with "
@@ -167,9 +195,6 @@ class KemCipher:
             if self._secret_key is None:
                 self._secret_key = self._load_secret()
             return self._secret_key
-
-    def _message_key(self, shared_secret: bytes) -> AESGCM:
-        return AESGCM(self._kdf.derive(shared_secret))
 
     def __repr__(self) -> str:
         return f"<KemCipher {self._label}>"

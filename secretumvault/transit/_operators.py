@@ -20,7 +20,7 @@ from secretumvault import pqc
 from secretumvault.errors import UnsupportedAlgorithm
 from secretumvault.pqc.keys import KemSecretKey, SigPublicKey, SigSecretKey
 from secretumvault.transit import _material
-from secretumvault.transit._binding import kem_kdf_info
+from secretumvault.transit._binding import kem_kdf_fixed_info, kem_kdf_info
 from secretumvault.transit._mac import HmacKey
 from secretumvault.transit._material import Material
 from secretumvault.transit._signers import EcdsaP256Signer, Ed25519Signer, PqcSigner
@@ -86,8 +86,14 @@ def _kem_cipher(
         hybrid_kem = hybrid.HybridKem(spec.algorithm, backend)
         kem = hybrid_kem
         load_secret = lambda: hybrid_kem.secret_key_from_bytes(material.secret)  # noqa: E731
-    info = kem_kdf_info(name, version, spec.name)
-    return KemCipher(kem, kem.public_key_from_bytes(public_key), load_secret, info, label)
+    return KemCipher(
+        kem,
+        kem.public_key_from_bytes(public_key),
+        load_secret,
+        fixed_info=kem_kdf_fixed_info(name, version, spec.name),
+        v1_info=kem_kdf_info(name, version, spec.name),
+        label=label,
+    )
 
 
 def _pqc_signer(

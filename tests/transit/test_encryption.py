@@ -16,7 +16,7 @@ from secretumvault.errors import (
 )
 from secretumvault.transit import Transit
 from tests.conftest import untyped
-from tests.transit.conftest import ENCRYPTION_TYPES, KEM_TYPES, SIGNING_TYPES, Unchanged
+from tests.transit.conftest import ENCRYPTION_TYPES, SIGNING_TYPES, Unchanged
 
 
 def _body(ciphertext: str) -> bytes:
@@ -107,16 +107,6 @@ def test_every_byte_of_the_body_is_authenticated(transit: Transit, key_type: str
         tampered[position] ^= 0x01
         with pytest.raises((DecryptionError, InvalidCiphertext)):
             transit.decrypt("k", _with_body(ciphertext, bytes(tampered)), b"ad")
-
-
-@pytest.mark.parametrize("key_type", KEM_TYPES)
-def test_kem_body_layout(transit: Transit, key_type: str) -> None:
-    transit.create_key("k", key_type)
-    body = _body(transit.encrypt("k", b"abc"))
-    kem_length = int.from_bytes(body[:4], "big")
-    assert len(body) == 4 + kem_length + 3 + 16  # u32 | kem_ct | ciphertext | GCM tag
-    with pytest.raises(InvalidCiphertext, match="declares"):
-        transit.decrypt("k", _with_body("vault:v1:", (kem_length + 1).to_bytes(4, "big") + body[4:]))
 
 
 def test_ciphertext_is_bound_to_key_type_and_name(transit: Transit) -> None:
