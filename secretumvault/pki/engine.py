@@ -207,7 +207,7 @@ class PkiEngine:
         issuer: str,
         csr: str | bytes,
         *,
-        ttl: datetime.timedelta,
+        ttl: datetime.timedelta | None,
         common_name: str | None = None,
         use_csr_values: bool = False,
         permitted_dns_domains: Sequence[str] = (),
@@ -217,6 +217,7 @@ class PkiEngine:
 
         The subject is ``CN=common_name`` (else the CSR's common name), or the
         CSR's whole subject with ``use_csr_values`` (for cross-signing).
+        ``ttl=None``: ten years, or until ``issuer`` expires if that is sooner.
         """
         ca = self._issuing_ca(issuer)
         request = read_csr(csr, self._backend)
@@ -231,7 +232,7 @@ class PkiEngine:
         else:
             subject = _subject(common_name if common_name is not None else request.common_name)
         constraints = self._name_constraints(permitted_dns_domains, excluded_dns_domains)
-        not_before, not_after = self._validity(ca, leaves.check_ttl(ttl))
+        not_before, not_after = self._ca_validity(ca, ttl)
         fields = builders.CertificateFields(
             serial_number=new_serial(),
             issuer=ca.certificate.subject,
@@ -291,13 +292,17 @@ class PkiEngine:
         issuer: str,
         common_name: str,
         key_type: str = "ML-DSA-65",
-        ttl: datetime.timedelta = _DEFAULT_CA_TTL,
+        ttl: datetime.timedelta | None = None,
         permitted_dns_domains: Sequence[str] = (),
         excluded_dns_domains: Sequence[str] = (),
     ) -> str:
-        """Generate, sign and install an intermediate under ``issuer`` in one call; its PEM."""
+        """Generate, sign and install an intermediate under ``issuer`` in one call; its PEM.
+
+        ``ttl=None``: ten years, or until ``issuer`` expires if that is sooner
+        (so a root and an intermediate made with the defaults always fit).
+        """
         # Refuse what would fail later before any key is made or stored.
-        self._validity(self._issuing_ca(issuer), leaves.check_ttl(ttl))
+        self._ca_validity(self._issuing_ca(issuer), ttl)
         self._name_constraints(permitted_dns_domains, excluded_dns_domains)
         csr = self.generate_intermediate(name, common_name=common_name, key_type=key_type)
         try:
@@ -594,6 +599,19 @@ class PkiEngine:
             ext_key_usage=policy.eku_oids(),
         )
         return _Leaf(_subject(names.dns_names[0]), contents)
+
+    def _ca_validity(
+        self, ca: ActiveCa, ttl: datetime.timedelta | None
+    ) -> tuple[datetime.datetime, datetime.datetime]:
+        """An intermediate's validity: ``ttl`` must fit in ``ca``'s; None is the default, cut to fit."""
+        if ttl is not None:
+            return self._validity(ca, leaves.check_ttl(ttl))
+        now = self._store.now()
+        ca_expiry = ca.certificate.not_valid_after_utc
+        if now >= ca_expiry:
+            raise InvalidArgument(f"CA {ca.name!r} expired at {ca_expiry.isoformat()}")
+        not_after = min(later(now, _DEFAULT_CA_TTL, "the certificate's validity"), ca_expiry)
+        return max(now - _BACKDATE, ca.certificate.not_valid_before_utc), not_after
 
     def _validity(self, ca: ActiveCa, ttl: datetime.timedelta) -> tuple[datetime.datetime, datetime.datetime]:
         now = self._store.now()

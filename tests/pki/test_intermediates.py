@@ -15,7 +15,7 @@ from secretumvault.errors import InvalidArgument, InvalidKey, InvalidSignature, 
 from secretumvault.keystore import Keystore, SQLiteStorage
 from secretumvault.pki import PkiEngine, Role
 
-from .conftest import START
+from .conftest import START, Clock
 from .helpers import snapshot
 from .x509check import (
     assert_issued_by,
@@ -27,6 +27,8 @@ from .x509check import (
 )
 
 YEAR = datetime.timedelta(days=365)
+DAY = datetime.timedelta(days=1)
+SECOND = datetime.timedelta(seconds=1)
 WEB = Role(issuer="int", allowed_domains=("example.com",), allow_subdomains=True)
 
 
@@ -158,6 +160,25 @@ def test_create_intermediate_outliving_its_parent_stores_nothing(
         engine.create_intermediate("int", issuer="root", common_name="Issuing CA", ttl=2 * YEAR)
     assert snapshot(storage) == before
     assert engine.list_cas() == ["root"]
+
+
+def test_default_intermediate_ttl_is_cut_to_its_issuer(engine: PkiEngine, clock: Clock) -> None:
+    """Defaults fit together however much time passes between the two calls (the README's example
+    failed whenever they fell in different seconds); an explicit ttl that does not fit is refused."""
+    engine.create_root("root", common_name="Root")
+    root_expiry = load(engine.ca_certificate("root")).not_valid_after_utc
+    clock.advance(datetime.timedelta(seconds=1))
+    with pytest.raises(InvalidArgument, match="outlive CA 'root'"):
+        engine.create_intermediate("int", issuer="root", common_name="Issuing CA", ttl=3650 * DAY)
+    engine.create_intermediate("int", issuer="root", common_name="Issuing CA")
+    assert load(engine.ca_certificate("int")).not_valid_after_utc == root_expiry
+    engine.create_root("short", common_name="Short Root", ttl=YEAR)
+    engine.create_intermediate("under-short", issuer="short", common_name="Issuing CA")
+    assert load(engine.ca_certificate("under-short")).not_valid_after_utc == START + YEAR + 1 * SECOND
+    clock.advance(2 * YEAR)
+    with pytest.raises(InvalidArgument, match="CA 'short' expired"):
+        engine.create_intermediate("late", issuer="short", common_name="Issuing CA")
+    assert "late" not in engine.list_cas()
 
 
 def test_intermediate_certificate_is_recorded_and_revocable(chain_engine: PkiEngine) -> None:
