@@ -141,8 +141,11 @@ def shares_store(tmp_path_factory: pytest.TempPathFactory) -> list[str]:
 
 # What a store sealed with shares, on SQLite, never needs: the PostgreSQL glue, scrypt
 # (passphrase seals only), the hybrid package and pyca's X25519/Ed25519/ECDSA (hybrid and
-# classical key types only), and the export/backup code.
+# classical key types only), the export/backup code, and secrets with random (key generation
+# and write retries only).
 NOT_FOR_SHARES_ON_SQLITE = (
+    "secrets",
+    "random",
     "psycopg",
     "secretumvault.keystore.postgres",
     "cryptography.hazmat.primitives.kdf.scrypt",

@@ -8,7 +8,6 @@ retried while other writers move the root first. Writes to the core record
 
 from __future__ import annotations
 
-import secrets
 import threading
 import time
 from collections.abc import Callable
@@ -320,4 +319,6 @@ def _revision(row: StoredValue | None) -> int | None:
 def _back_off(attempt: int) -> None:
     """A short random pause after losing a race, growing with each loss, so racers spread out."""
     if attempt:
+        import secrets  # here: it loads random (~0.7 ms), which only a lost write race needs (issue 15)
+
         time.sleep(secrets.randbelow(min(_BACKOFF_CAP_US, 100 << min(attempt, 8))) / 1_000_000)

@@ -14,7 +14,6 @@ material, and because an expanded ML-DSA key does not yield its public key.
 
 from __future__ import annotations
 
-import secrets
 from typing import Any
 
 from secretumvault import pqc
@@ -102,6 +101,8 @@ class Material(Frozen):
 def generate_material(spec: KeyTypeSpec, backend: str | None) -> Material:
     """Fresh key material for one version of a ``spec`` key, from the OS CSPRNG."""
     if spec.purpose in (Purpose.SYMMETRIC_ENCRYPTION, Purpose.HMAC):
+        import secrets  # here: it loads random (~0.7 ms), which encrypt and decrypt never need (issue 15)
+
         return Material(RAW_256, secrets.token_bytes(SYMMETRIC_KEY_SIZE), None)
     # hybrid (X25519, Ed25519, ECDSA through pyca) is imported only for the key types that use it:
     # it costs milliseconds, and every command line call pays for what it imports.
