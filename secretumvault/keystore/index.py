@@ -37,13 +37,13 @@ import base64
 import hashlib
 import hmac
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Any
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from secretumvault._frozen import Frozen, set_field
 from secretumvault.encoding import tagged_json as _json
 from secretumvault.errors import CorruptRecord
 from secretumvault.keystore._aead import KEY_SIZE, NONCE_SIZE, Aead, TagMismatchError
@@ -75,15 +75,25 @@ _AEAD_INFO = b"secretumvault.keystore.index.aead.v1"
 _TAG_INFO = b"secretumvault.keystore.index.path-tag.v1"
 
 
+_NO_ENTRIES: Mapping[str, int] = MappingProxyType({})  # read-only, so every empty Bucket may share it
+
+
 def bucket_path(number: int) -> str:
     return f"{BUCKET_PREFIX}{number:02x}"
 
 
-@dataclass(frozen=True)
-class RootIndex:
+# Plain classes: the command line imports this module and @dataclass costs ~0.3 ms per class at
+# start-up (issue 15).
+class RootIndex(Frozen):
+    __slots__ = _fields = ("seq", "core_seq", "buckets")
     seq: int
     core_seq: int
     buckets: tuple[int, ...]
+
+    def __init__(self, seq: int, core_seq: int, buckets: tuple[int, ...]) -> None:
+        set_field(self, "seq", seq)
+        set_field(self, "core_seq", core_seq)
+        set_field(self, "buckets", buckets)
 
     @classmethod
     def new(cls, seq: int) -> RootIndex:
@@ -117,13 +127,18 @@ class RootIndex:
         return root
 
 
-@dataclass(frozen=True)
-class Bucket:
+class Bucket(Frozen):
     """The record seq of each path (by tag) in one bucket; ``seq`` is the bucket's last write."""
 
+    __slots__ = _fields = ("number", "seq", "entries")
     number: int
     seq: int
-    entries: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}))
+    entries: Mapping[str, int]
+
+    def __init__(self, number: int, seq: int, entries: Mapping[str, int] = _NO_ENTRIES) -> None:
+        set_field(self, "number", number)
+        set_field(self, "seq", seq)
+        set_field(self, "entries", entries)
 
     def with_entry(self, tag: str, record_seq: int | None, seq: int) -> Bucket:
         """This bucket after write ``seq``: ``tag`` now at ``record_seq`` (None: removed)."""
@@ -132,7 +147,7 @@ class Bucket:
             entries.pop(tag, None)
         else:
             entries[tag] = record_seq
-        return replace(self, seq=seq, entries=MappingProxyType(entries))
+        return Bucket(self.number, seq, MappingProxyType(entries))
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -14,11 +14,10 @@ material, and because an expanded ML-DSA key does not yield its public key.
 
 from __future__ import annotations
 
-import secrets
-from dataclasses import dataclass, field
 from typing import Any
 
 from secretumvault import pqc
+from secretumvault._frozen import Frozen, set_field
 from secretumvault.encoding import tagged_json as _json
 from secretumvault.errors import UnsupportedAlgorithm
 from secretumvault.transit.key_types import KeyTypeSpec, Purpose
@@ -55,13 +54,21 @@ ENCODINGS: dict[str, frozenset[str]] = {
 _CLASSICAL: dict[str, str] = {"ed25519": ED25519_RAW, "ecdsa-p256": P256_SCALAR}
 
 
-@dataclass(frozen=True)
-class Material:
+# A plain class: the command line imports this module and @dataclass costs ~0.3 ms per class at
+# start-up (issue 15).
+class Material(Frozen):
     """One version's key: ``secret`` in ``encoding``, and the public key of asymmetric types."""
 
+    __slots__ = _fields = ("encoding", "secret", "public_key")
+    _secret_fields = ("secret",)
     encoding: str
-    secret: bytes = field(repr=False)
+    secret: bytes
     public_key: bytes | None
+
+    def __init__(self, encoding: str, secret: bytes, public_key: bytes | None) -> None:
+        set_field(self, "encoding", encoding)
+        set_field(self, "secret", secret)
+        set_field(self, "public_key", public_key)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -94,6 +101,8 @@ class Material:
 def generate_material(spec: KeyTypeSpec, backend: str | None) -> Material:
     """Fresh key material for one version of a ``spec`` key, from the OS CSPRNG."""
     if spec.purpose in (Purpose.SYMMETRIC_ENCRYPTION, Purpose.HMAC):
+        import secrets  # here: it loads random (~0.7 ms), which encrypt and decrypt never need (issue 15)
+
         return Material(RAW_256, secrets.token_bytes(SYMMETRIC_KEY_SIZE), None)
     # hybrid (X25519, Ed25519, ECDSA through pyca) is imported only for the key types that use it:
     # it costs milliseconds, and every command line call pays for what it imports.

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import dataclasses
 import sqlite3
 import struct
 from pathlib import Path
@@ -130,7 +129,7 @@ def test_corrupt_keyring_is_reported(keystore: Keystore, storage: Storage) -> No
     assert stored is not None
     record = CoreRecord.decode(stored.value)
     flipped = bytes([record.keyring.ciphertext[0] ^ 1]) + record.keyring.ciphertext[1:]
-    bad = dataclasses.replace(record, keyring=Wrapped(record.keyring.nonce, flipped))
+    bad = record.replace(keyring=Wrapped(record.keyring.nonce, flipped))
     storage.put(CORE_PATH, bad.encode())
     with pytest.raises(CorruptRecord, match="keyring"):
         Keystore(storage).unseal(PASSPHRASE)
