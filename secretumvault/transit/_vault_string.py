@@ -2,16 +2,16 @@
 
 Each value has one spelling: the version has no leading zeros and the body is
 standard, padded, canonical base64 (unused bits of the last character zero).
-pybase64 (SIMD base64) does the work: a KEM ciphertext's text is about 2.8 KB,
-and binascii took 1.5 µs to encode and 3.3 µs to decode it, a third of the
-ML-KEM work itself; pybase64 takes 0.2 µs and 0.4 µs (issue 15).
+binascii does the work directly (``base64.b64decode(validate=True)`` runs a
+regular expression over the whole text first, which costs more than decoding).
+pybase64 would be 7x faster on a KEM ciphertext's 2.8 KB, but it releases the
+GIL on every call, which single transit calls must not (tests/transit/test_gil.py).
 """
 
 from __future__ import annotations
 
+import binascii
 import functools
-
-import pybase64
 
 from secretumvault.errors import InvalidType, SecretumVaultError
 
@@ -34,12 +34,12 @@ def vault_prefix(version: int) -> str:
 
 
 def format_vault_string(version: int, body: bytes) -> str:
-    return vault_prefix(version) + pybase64.b64encode_as_string(body)
+    return vault_prefix(version) + binascii.b2a_base64(body, newline=False).decode("ascii")
 
 
 def format_vault_strings(version: int, bodies: list[bytes]) -> list[str]:
-    prefix, encode = vault_prefix(version), pybase64.b64encode_as_string
-    return [prefix + encode(body) for body in bodies]
+    prefix, encode = vault_prefix(version), binascii.b2a_base64
+    return [prefix + encode(body, newline=False).decode("ascii") for body in bodies]
 
 
 def parse_vault_string(text: object, *, what: str, error: type[SecretumVaultError]) -> tuple[int, bytes]:
@@ -58,9 +58,9 @@ def parse_vault_string(text: object, *, what: str, error: type[SecretumVaultErro
     if version > MAX_VERSION:
         raise error(f"{what} names key version {version}, above the largest possible {MAX_VERSION}")
     try:
-        # validate: only the alphabet, correct padding, nothing after it.
-        body = pybase64.b64decode(encoded, validate=True)
-    except ValueError:  # binascii.Error, for non-ASCII text too
+        # strict_mode: only the alphabet, correct padding, nothing after it.
+        body = binascii.a2b_base64(encoded, strict_mode=True)
+    except ValueError:  # binascii.Error, or non-ASCII text
         raise error(f"{what} has malformed base64") from None
     if len(encoded) % 4 or not _canonical_tail(encoded):
         raise error(f"{what} has non-canonical base64")
