@@ -26,6 +26,8 @@ def check_items(values: object, what: str) -> list[object]:
 
 
 def _ad(loaded: LoadedKey, version: int, user_data: bytes) -> bytes:
+    if not user_data:  # the common case, built once per key version
+        return loaded.ad_without_user_data(version)
     return loaded.ad_prefix(version) + user_data_field(user_data)
 
 

@@ -43,7 +43,7 @@ from secretumvault.errors import (
     UnsupportedAlgorithm,
 )
 from secretumvault.keystore import Entry, Keystore
-from secretumvault.transit._binding import ad_prefix
+from secretumvault.transit._binding import ad_prefix, user_data_field
 from secretumvault.transit._mac import HmacKey
 from secretumvault.transit._names import check_key_name, key_prefix
 from secretumvault.transit._operators import build_operator
@@ -69,6 +69,7 @@ class LoadedKey:
     __slots__ = (
         "__weakref__",
         "_ad_prefixes",
+        "_bare_ads",
         "_ciphers",
         "_lock",
         "_operators",
@@ -87,6 +88,7 @@ class LoadedKey:
         self.backend = backend
         self._operators: dict[int, Operator] = {}
         self._ad_prefixes: dict[int, bytes] = {}
+        self._bare_ads: dict[int, bytes] = {}
         self._ciphers: dict[int, SymmetricCipher | KemCipher] = {}  # operators checked by cipher()
         self._lock = threading.Lock()
 
@@ -119,6 +121,13 @@ class LoadedKey:
         if found is None:
             record = self.record
             found = self._ad_prefixes[version] = ad_prefix(record.name, version, record.spec.name)
+        return found
+
+    def ad_without_user_data(self, version: int) -> bytes:
+        """``ad_prefix(version)`` followed by an empty caller's-data field."""
+        found = self._bare_ads.get(version)
+        if found is None:
+            found = self._bare_ads[version] = self.ad_prefix(version) + user_data_field(b"")
         return found
 
     def cipher(self, version: int) -> SymmetricCipher | KemCipher:
