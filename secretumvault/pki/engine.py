@@ -207,7 +207,7 @@ class PkiEngine:
         issuer: str,
         csr: str | bytes,
         *,
-        ttl: datetime.timedelta | None,
+        ttl: datetime.timedelta | None = None,
         common_name: str | None = None,
         use_csr_values: bool = False,
         permitted_dns_domains: Sequence[str] = (),

@@ -1,6 +1,6 @@
 """KEM key types: a fresh AEAD key per message, carried by a KEM ciphertext.
 
-Bodies (docs/design.md, "Transit KEM ciphertext bodies"); this module writes
+Bodies (docs/design.md, "KEM ciphertext bodies: format 2"); this module writes
 format 2 and reads both::
 
     format 2:  0x02 | kem_ct | aead_ct
