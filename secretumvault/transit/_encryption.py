@@ -6,7 +6,6 @@ from collections.abc import Sequence
 
 from secretumvault.errors import DecryptionError, InvalidCiphertext, InvalidType, SecretumVaultError
 from secretumvault.pqc._buffers import as_bytes
-from secretumvault.transit._binding import user_data_field
 from secretumvault.transit._policy import require_support, usable_for_reading, usable_for_writing
 from secretumvault.transit._store import LoadedKey
 from secretumvault.transit._vault_string import format_vault_string, format_vault_strings, parse_vault_string
@@ -25,12 +24,6 @@ def check_items(values: object, what: str) -> list[object]:
     return list(values)
 
 
-def _ad(loaded: LoadedKey, version: int, user_data: bytes) -> bytes:
-    if not user_data:  # the common case, built once per key version
-        return loaded.ad_without_user_data(version)
-    return loaded.ad_prefix(version) + user_data_field(user_data)
-
-
 def encrypt(
     loaded: LoadedKey, plaintext: bytes, user_data: bytes, key_version: int | None
 ) -> tuple[int, str]:
@@ -38,7 +31,7 @@ def encrypt(
     record = loaded.record
     require_support(record, record.spec.supports_encryption, "encryption")
     version = usable_for_writing(record, key_version)
-    body = loaded.cipher(version).seal(plaintext, _ad(loaded, version, user_data))
+    body = loaded.cipher(version).seal(plaintext, loaded.associated_data(version, user_data))
     return version, format_vault_string(version, body)
 
 
@@ -49,8 +42,7 @@ def encrypt_many(
     require_support(record, record.spec.supports_encryption, "encryption")
     version = usable_for_writing(record, key_version)
     cipher = loaded.cipher(version)
-    prefix = loaded.ad_prefix(version)
-    ads = [prefix + user_data_field(data) for data in user_data]
+    ads = [loaded.associated_data(version, data) for data in user_data]
     return format_vault_strings(version, cipher.seal_many(plaintexts, ads))
 
 
@@ -64,7 +56,7 @@ def decrypt(loaded: LoadedKey, ciphertext: object, user_data: bytes) -> bytes:
     record = loaded.record
     require_support(record, record.spec.supports_encryption, "decryption")
     version, body = _parse(loaded, ciphertext)
-    return loaded.cipher(version).open(body, _ad(loaded, version, user_data))
+    return loaded.cipher(version).open(body, loaded.associated_data(version, user_data))
 
 
 def decrypt_many(loaded: LoadedKey, ciphertexts: Sequence[object], user_data: Sequence[bytes]) -> list[bytes]:
@@ -82,9 +74,8 @@ def decrypt_many(loaded: LoadedKey, ciphertexts: Sequence[object], user_data: Se
         by_version.setdefault(version, []).append(index)
     outcomes: list[bytes | SecretumVaultError] = [b""] * len(parsed)
     for version, indices in sorted(by_version.items()):
-        prefix = loaded.ad_prefix(version)
         bodies = [parsed[i][1] for i in indices]
-        ads = [prefix + user_data_field(user_data[i]) for i in indices]
+        ads = [loaded.associated_data(version, user_data[i]) for i in indices]
         cipher = loaded.cipher(version)
         opened = cipher.open_many(bodies, ads)  # KEM work in one native call on "oqs"
         for index, outcome in zip(indices, opened, strict=True):

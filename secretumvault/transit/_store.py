@@ -123,9 +123,11 @@ class LoadedKey:
             found = self._ad_prefixes[version] = ad_prefix(record.name, version, record.spec.name)
         return found
 
-    def ad_without_user_data(self, version: int) -> bytes:
-        """``ad_prefix(version)`` followed by an empty caller's-data field."""
-        found = self._bare_ads.get(version)
+    def associated_data(self, version: int, user_data: bytes) -> bytes:
+        """``ad_prefix(version)`` then the caller's data field; built once for empty ``user_data``."""
+        if user_data:
+            return self.ad_prefix(version) + user_data_field(user_data)
+        found = self._bare_ads.get(version)  # the common case: no associated data
         if found is None:
             found = self._bare_ads[version] = self.ad_prefix(version) + user_data_field(b"")
         return found
