@@ -74,6 +74,9 @@ def create(call: Call) -> Reply:
         ttl = explicit_max_ttl
     if ttl == 0 and "root" not in policies:
         ttl = MAX_TTL
+    if ttl == 0 and parent.expire_time is not None:
+        # Vault's rule: a token that expires cannot outlive itself through a root child.
+        raise bad_request("expiring root tokens cannot create non-expiring root tokens")
     meta = p.mapping("meta")
     if not all(isinstance(v, str) for v in meta.values()):
         raise bad_request("meta must map names to strings")

@@ -1,8 +1,20 @@
 """Tokens: random bearer secrets, stored only as their SHA-256 in the keystore.
 
 A token carries policies, a time to live and whether it may be renewed. Each
-token but the root token has a parent; revoking a token revokes every token
-made from it, as in Vault. Expired tokens are refused and removed on sight.
+token but the root token and orphans has a parent, and revocation follows
+the tree, as in Vault, so nobody escapes it by making child tokens:
+
+- revoking a token revokes every token made from it. The token is first
+  marked revocation-pending (one compare-and-set), so from that moment it and
+  its whole tree are refused and it can mint nothing more; then the tree is
+  deleted, children before parents;
+- a token is live only while every ancestor is: each use walks up the tree
+  (cached, see below), so a child is refused as soon as an ancestor expired or
+  was revoked, whether or not anyone used that ancestor. An expired ancestor
+  found this way is revoked with its tree on the spot;
+- a child made while its parent was being revoked is revoked at once (its
+  creation checks the parent again after writing it).
+
 Tokens have at least 192 random bits, so an unsalted hash cannot be reversed
 by guessing; the hash is still domain-separated and stored under the
 keystore's encryption. Decoded entries are cached by hash and proved current
@@ -21,7 +33,7 @@ from typing import Any
 from secretumvault.errors import ConflictError, CorruptRecord, KeyNotFound
 from secretumvault.keystore import Keystore
 from secretumvault.server import records
-from secretumvault.server.errors import bad_request
+from secretumvault.server.errors import bad_request, permission_denied
 from secretumvault.server.fresh import FreshRecords
 
 __all__ = ["MAX_CACHED_TOKENS", "MAX_TTL", "TokenEntry", "TokenStore", "new_token_id"]
@@ -35,6 +47,10 @@ _MAX_TOKEN_LENGTH = 256
 _UPDATE_ATTEMPTS = 8
 #: How many decoded token entries a process keeps (keyed by hash; see ``fresh.py``).
 MAX_CACHED_TOKENS = 4096
+#: The deepest a token tree may grow: each use of a token walks up to its root.
+MAX_TREE_DEPTH = 64
+#: A revocation still pending after this long was interrupted (the process died): finish it.
+_STALE_REVOCATION_SECONDS = 60
 
 
 def new_token_id() -> str:
@@ -59,6 +75,8 @@ class TokenEntry:
     renewable: bool
     parent: str | None = field(repr=False)
     meta: dict[str, str] = field(default_factory=dict)
+    #: When its revocation began (epoch seconds): refused from then on, with its tree.
+    revoking: int | None = None
 
     @property
     def is_root(self) -> bool:
@@ -78,6 +96,7 @@ class TokenEntry:
                 "renewable": self.renewable,
                 "parent": self.parent,
                 "meta": self.meta,
+                "revoking": self.revoking,
             },
         )
 
@@ -104,6 +123,7 @@ class TokenEntry:
             renewable=bool(obj["renewable"]),
             parent=obj["parent"],
             meta=dict(obj["meta"]),
+            revoking=None if obj.get("revoking") is None else int(obj["revoking"]),
         )
 
     def lookup_data(self, now: int, token_id: str | None = None) -> dict[str, Any]:
@@ -177,6 +197,8 @@ class TokenStore:
         )
         if self._keystore.list(_ID_PREFIX + entry.hash):
             raise bad_request("a token with this id already exists")
+        if parent is not None and self._depth(parent) >= MAX_TREE_DEPTH:
+            raise bad_request(f"token trees are at most {MAX_TREE_DEPTH} levels deep")
         # The tree link first: a token never exists that revoking its parent would miss.
         if parent is not None:
             self._keystore.put(f"{_PARENT_PREFIX}{parent.hash}/{entry.hash}", b"")
@@ -184,22 +206,65 @@ class TokenStore:
             self._keystore.cas(_ID_PREFIX + entry.hash, None, entry.encode())
         except ConflictError:
             raise bad_request("a token with this id already exists") from None
+        if parent is not None and self.lookup_hash(parent.hash) is None:
+            # The parent's revocation began while this child was being made, and its walk of
+            # the tree may have missed it: the child goes too.
+            self.revoke(entry)
+            raise permission_denied()
         return token, entry
 
     def lookup(self, token: str) -> TokenEntry | None:
-        """The live entry of ``token``, or None (unknown, or expired: then it is removed)."""
+        """The live entry of ``token``, or None (unknown, expired, revoked, or an ancestor is not live)."""
         if not 1 <= len(token) <= _MAX_TOKEN_LENGTH:
             return None
         return self.lookup_hash(token_hash(token))
 
     def lookup_hash(self, hashed: str) -> TokenEntry | None:
+        entry = self._live(hashed)
+        if entry is None:
+            return None
+        ancestor_hash, depth = entry.parent, 0
+        while ancestor_hash is not None:
+            depth += 1
+            ancestor = self.cache.get(_ID_PREFIX + ancestor_hash)
+            if ancestor is None:  # revoked: its tree goes with it (finish that here)
+                self.revoke(entry)
+                return None
+            if ancestor.revoking is not None:  # being revoked right now: refused meanwhile
+                self._finish_if_stale(ancestor)
+                return None
+            if self._expired(ancestor):
+                self.revoke(ancestor)
+                return None
+            if depth > MAX_TREE_DEPTH:  # never made so (see create); refuse rather than walk on
+                return None
+            ancestor_hash = ancestor.parent
+        return entry
+
+    def _live(self, hashed: str) -> TokenEntry | None:
+        """The entry itself, if it exists, is not being revoked and has not expired."""
         entry = self.cache.get(_ID_PREFIX + hashed)  # current as stored: see fresh.py
         if entry is None:
             return None
-        if entry.expire_time is not None and entry.expire_time <= self.now():
+        if entry.revoking is not None:
+            self._finish_if_stale(entry)
+            return None
+        if self._expired(entry):
             self.revoke(entry)
             return None
         return entry
+
+    def _expired(self, entry: TokenEntry) -> bool:
+        return entry.expire_time is not None and entry.expire_time <= self.now()
+
+    def _depth(self, entry: TokenEntry) -> int:
+        """How many ancestors ``entry`` has."""
+        depth, parent = 0, entry.parent
+        while parent is not None and depth <= MAX_TREE_DEPTH:
+            depth += 1
+            ancestor = self.cache.get(_ID_PREFIX + parent)
+            parent = None if ancestor is None else ancestor.parent
+        return depth
 
     def renew(self, entry: TokenEntry, increment: int | None) -> TokenEntry:
         """Extend the token's life by ``increment`` (default: its ttl), within its max TTL."""
@@ -212,6 +277,8 @@ class TokenStore:
             except KeyNotFound:
                 raise bad_request("the token was revoked") from None
             current = TokenEntry.decode(entry.hash, stored.value)
+            if current.revoking is not None:
+                raise bad_request("the token was revoked")
             now = self.now()
             limit = current.creation_time + (current.explicit_max_ttl or MAX_TTL)
             wanted = now + (increment if increment else current.ttl)
@@ -226,8 +293,13 @@ class TokenStore:
     def revoke(self, entry: TokenEntry) -> None:
         """Revoke the token and every token made from it, children before parents.
 
-        Iterative, so a long chain of tokens cannot exhaust the stack.
+        The token is first marked revocation-pending, so it and its tree are refused
+        from that moment; if another request is revoking it already, this one returns
+        at once rather than walk the same tree again. Iterative, so a long chain of
+        tokens cannot exhaust the stack.
         """
+        if not self._mark_revoking(entry):
+            return
         order: list[str] = []
         pending = [entry.hash]
         while pending:
@@ -240,6 +312,32 @@ class TokenStore:
             self._delete(_ID_PREFIX + hashed)
         if entry.parent is not None:
             self._delete(f"{_PARENT_PREFIX}{entry.parent}/{entry.hash}")
+
+    def _mark_revoking(self, entry: TokenEntry) -> bool:
+        """Mark the token revocation-pending; False if it is gone or another revocation is under way."""
+        path = _ID_PREFIX + entry.hash
+        for _ in range(_UPDATE_ATTEMPTS):
+            try:
+                stored = self._keystore.get_entry(path)
+            except KeyNotFound:
+                return True  # gone already: what may be left is links, which the walk removes
+            current = TokenEntry.decode(entry.hash, stored.value)
+            now = self.now()
+            if current.revoking is not None and now - current.revoking < _STALE_REVOCATION_SECONDS:
+                return False
+            try:
+                self._keystore.cas(path, stored.version, replace(current, revoking=now).encode())
+            except ConflictError:
+                continue
+            self.cache.forget(path)
+            return True
+        raise ConflictError("the token kept changing; try again")
+
+    def _finish_if_stale(self, entry: TokenEntry) -> None:
+        """Finish a revocation that began long ago and never ended (its process died)."""
+        assert entry.revoking is not None
+        if self.now() - entry.revoking >= _STALE_REVOCATION_SECONDS:
+            self.revoke(entry)
 
     def _children(self, hashed: str) -> list[str]:
         prefix = f"{_PARENT_PREFIX}{hashed}/"
