@@ -25,6 +25,9 @@ __all__ = ["CAPABILITIES", "Acl", "PathRule", "parse_policy"]
 
 CAPABILITIES = frozenset({"create", "read", "update", "delete", "list", "patch", "sudo", "deny"})
 _MAX_RULES = 1024
+_MAX_POLICY_LENGTH = 1024 * 1024
+#: A policy is path -> pattern -> capabilities: a few levels. Deeper text is refused unparsed.
+_MAX_DEPTH = 32
 _PATTERN = re.compile(r"[^\x00-\x1f\x7f]{0,1024}")
 
 
@@ -77,26 +80,66 @@ class PathRule:
 
 
 def parse_policy(text: object) -> tuple[PathRule, ...]:
-    """The rules of a policy in Vault's JSON (or HCL) form; 400 saying what is wrong."""
+    """The rules of a policy in Vault's JSON (or HCL) form; 400 saying what is wrong.
+
+    A pattern may appear more than once (two HCL blocks, or a JSON key repeated):
+    its rules are merged, so a ``deny`` is never lost to a later block.
+    """
     if not isinstance(text, str) or not text.strip():
         raise bad_request("policy must be a non-empty string (Vault's JSON or HCL policy)")
+    if len(text) > _MAX_POLICY_LENGTH:
+        raise bad_request(f"a policy is at most {_MAX_POLICY_LENGTH} characters")
+    if _nesting_depth(text) > _MAX_DEPTH:
+        # Before any parser sees it: both recurse, and a policy is never this deep.
+        raise bad_request(f"policy is nested more than {_MAX_DEPTH} levels deep")
     try:
-        document = json.loads(text)
+        document = json.loads(text, object_pairs_hook=_Pairs, parse_constant=_no_constant)
     except ValueError:
         document = _parse_hcl(text)
-    if not isinstance(document, dict) or set(document) - {"path"}:
+    if isinstance(document, _Pairs):
+        pairs = list(document)
+    elif isinstance(document, dict):
+        pairs = list(document.items())
+    else:
         raise bad_request('a policy is an object with one key, "path"')
-    paths = document.get("path", {})
-    if isinstance(paths, list):  # HCL: one object per block
-        merged: dict[str, Any] = {}
-        for block in paths:
-            if not isinstance(block, dict):
-                raise bad_request("malformed path block in policy")
-            merged.update(block)
-        paths = merged
-    if not isinstance(paths, dict) or len(paths) > _MAX_RULES:
-        raise bad_request(f'"path" must map up to {_MAX_RULES} path patterns to their rules')
-    return tuple(_rule(pattern, body) for pattern, body in paths.items())
+    if not pairs or {key for key, _ in pairs} != {"path"}:
+        raise bad_request('a policy is an object with one key, "path"')
+    blocks: list[Any] = []
+    for _, value in pairs:  # "path" itself may be repeated too
+        is_block_list = isinstance(value, list) and not isinstance(value, _Pairs)
+        blocks.extend(value if is_block_list else [value])  # HCL: a list with one object per block
+    rules: list[PathRule] = []
+    for block in blocks:
+        if not isinstance(block, (_Pairs, dict)):
+            raise bad_request("malformed path block in policy")
+        entries = list(block) if isinstance(block, _Pairs) else list(block.items())
+        rules.extend(_rule(pattern, body) for pattern, body in entries)
+        if len(rules) > _MAX_RULES:
+            raise bad_request(f'"path" must map up to {_MAX_RULES} path patterns to their rules')
+    return tuple(rules)
+
+
+class _Pairs(list[tuple[str, Any]]):
+    """A JSON object as its (key, value) pairs, so a repeated key is kept, not overwritten."""
+
+    def items(self) -> list[tuple[str, Any]]:
+        return list(self)
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _nesting_depth(text: str) -> int:
+    """The deepest bracket nesting in ``text`` (brackets inside strings counted too: an upper bound)."""
+    depth = deepest = 0
+    for char in text:
+        if char in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in "]}":
+            depth = max(0, depth - 1)
+    return deepest
 
 
 def _rule(pattern: object, body: object) -> PathRule:
@@ -104,6 +147,13 @@ def _rule(pattern: object, body: object) -> PathRule:
         raise bad_request("a policy path pattern must be printable text of at most 1024 characters")
     if "*" in pattern[:-1]:
         raise bad_request(f"policy path {pattern!r}: '*' may only end a pattern")
+    if isinstance(body, list) and not isinstance(body, _Pairs) and len(body) == 1:  # HCL may wrap it
+        body = body[0]
+    if isinstance(body, _Pairs):
+        keys = [key for key, _ in body]
+        if len(keys) != len(set(keys)):
+            raise bad_request(f"policy path {pattern!r}: a key is repeated")
+        body = dict(body)
     if not isinstance(body, dict):
         raise bad_request(f"policy path {pattern!r} must map to an object")
     unknown = set(body) - {"capabilities", "__is_block__"}
@@ -160,6 +210,29 @@ class Acl:
             if rule.matches(path):
                 return rule.capabilities
         return frozenset()
+
+    def has_mount_access(self, mount_path: str) -> bool:
+        """Whether any rule grants something on ``mount_path`` (``"secret/"``) or under it.
+
+        Vault's test for ``sys/internal/ui/mounts``: a token learns of a mount only
+        if its policies give it some capability there.
+        """
+        if self.root:
+            return True
+        granted = self.capabilities(mount_path)
+        if granted and "deny" not in granted:
+            return True
+        wanted = mount_path.rstrip("/").split("/")
+        for pattern, caps in [*self._exact.items(), *((g.pattern, g.capabilities) for g in self._globs)]:
+            if not caps or "deny" in caps:
+                continue
+            if pattern.startswith(mount_path):
+                return True
+            parts = pattern.split("/")
+            if "+" in parts and len(parts) > len(wanted):
+                if all(p == "+" or p == w for p, w in zip(parts, wanted, strict=False)):
+                    return True
+        return False
 
     def allows(self, path: str, capability: str, *, sudo: bool = False) -> bool:
         caps = self.capabilities(path)

@@ -15,7 +15,7 @@ from typing import Any
 from secretumvault.errors import ConflictError
 from secretumvault.server.audit import AUDIT_PATH, AuditTable, DeviceConfig, hash_value
 from secretumvault.server.envelope import Reply, list_reply
-from secretumvault.server.errors import bad_request, not_found, sealed
+from secretumvault.server.errors import bad_request, not_found, permission_denied, sealed
 from secretumvault.server.mounts import check_mount_path
 from secretumvault.server.policy import Acl
 from secretumvault.server.routing import Call, Router, name_pattern
@@ -167,10 +167,15 @@ def read_mount(call: Call) -> Reply:
 
 def ui_mount(call: Call) -> Reply:
     """``sys/internal/ui/mounts/<path>``: the mount serving a path (the ``vault kv`` CLI asks first)."""
+    # Vault: 403 for an unknown mount and for one the token has no capability on, so a
+    # token cannot use this path to learn which mounts exist.
     resolved = call.core.mounts.resolve(call.group("path").strip("/"))
     if resolved is None:
-        raise not_found()
+        raise permission_denied()
     mount = resolved[0]
+    assert call.token is not None
+    if not call.core.acl(call.token).has_mount_access(mount.path):
+        raise permission_denied()
     return Reply(data={**mount.describe(), "path": mount.path})
 
 
