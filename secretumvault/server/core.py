@@ -43,17 +43,15 @@ DEFAULT_POLICY = """{
 
 
 class ServerCore:
-    def __init__(
-        self, storage: Storage, *, backend: str | None = None, table_ttl: float = 1.0, dev: bool = False
-    ) -> None:
+    def __init__(self, storage: Storage, *, backend: str | None = None, dev: bool = False) -> None:
         self.storage = storage
         self.keystore = Keystore(storage)
         self.backend = backend
         self.dev = dev
         self.tokens = TokenStore(self.keystore)
-        self.mounts = MountTable(self.keystore, backend, table_ttl)
+        self.mounts = MountTable(self.keystore, backend)
         self.audit_table: CachedRecord[AuditTable] = CachedRecord(
-            self.keystore, AUDIT_PATH, parse_audit_table, table_ttl
+            self.keystore, AUDIT_PATH, parse_audit_table
         )
         self.audit = AuditBroker()
         self._policies: FreshRecords[tuple[PathRule, ...]] = FreshRecords(

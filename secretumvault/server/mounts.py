@@ -1,9 +1,13 @@
 """The mount table: which secrets engine serves which path prefix.
 
 The table is one keystore record (``sys/mounts``), changed only by
-compare-and-set, so server processes sharing a store agree on it. Each mount
-keeps its data under its own storage name; disabling a mount deletes that
-data, so enabling the path again starts empty, as in Vault.
+compare-and-set and proved current before every request (``cached.py``), so
+server processes sharing a store agree on it: once one process has disabled
+a mount, no process serves it. Each mount keeps its data under its own
+storage name; disabling a mount deletes that data, so enabling the path
+again starts empty, as in Vault. A write that another process had already
+begun when the mount was disabled can land after that deletion; enabling a
+mount therefore first deletes anything left under its storage name.
 
 A mount at ``transit/`` or ``pki/`` stores under ``transit`` or ``pki``: the
 names the command line's ``secretumvault transit|pki`` use, so keys and CAs
@@ -108,10 +112,10 @@ def _encode_table(mounts: dict[str, Mount]) -> bytes:
 
 
 class MountTable:
-    def __init__(self, keystore: Keystore, backend: str | None, ttl: float) -> None:
+    def __init__(self, keystore: Keystore, backend: str | None) -> None:
         self._keystore = keystore
         self._backend = backend
-        self._table = CachedRecord(keystore, MOUNTS_PATH, _parse_table, ttl)
+        self._table = CachedRecord(keystore, MOUNTS_PATH, _parse_table)
         self._engines: dict[str, Any] = {}
         self._lock = threading.Lock()
 
@@ -167,6 +171,9 @@ class MountTable:
                 if existing.startswith(normalized) or normalized.startswith(existing):
                     raise bad_request(f"path is already in use at {existing}")
             storage = self._storage_name(normalized, table)
+            # No mount uses this storage name now, so anything under it is left over (a write
+            # that raced a disable in another process): the new mount must start empty.
+            self._purge(storage)
             mount = Mount(
                 path=normalized,
                 type=engine_type,
@@ -202,13 +209,17 @@ class MountTable:
             self._table.invalidate()
             with self._lock:
                 self._engines.pop(mount.uuid, None)
-            for record in self._keystore.list(mount.storage + "/"):
-                try:
-                    self._keystore.delete(record)
-                except KeyNotFound:
-                    continue
+            self._purge(mount.storage)
             return
         raise ConflictError("the mount table kept changing; try again")
+
+    def _purge(self, storage: str) -> None:
+        """Delete every record stored under a storage name no mount uses."""
+        for record in self._keystore.list(storage + "/"):
+            try:
+                self._keystore.delete(record)
+            except KeyNotFound:
+                continue
 
     @staticmethod
     def _storage_name(path: str, table: dict[str, Mount]) -> str:
