@@ -5,27 +5,33 @@ parsing, routing (``sys/``, ``auth/token/`` or a mount), the seal check, the
 token and its ACL, the audit devices, the handler, and Vault's envelope. Any
 failure at any step is one ``{"errors": [...]}`` body with Vault's status.
 
-Cheap handlers (transit encryption, HMAC, status) run on the event loop when
-storage is local (SQLite), which saves a thread hop per request; everything
-else, and everything over PostgreSQL, runs in the thread pool.
+No request may hold up the others: everything that can take more than a few
+microseconds (storage writes, the audit log's fsync, parsing a large body, a
+batch) runs in the thread pool. Only a cheap single operation (one transit
+encryption, an HMAC, a status) on an existing key, with a small body and no
+audit device, stays on the event loop when storage is local (SQLite): a thread
+hop would cost it more than the work. Over PostgreSQL every step, routing
+included, runs in the thread pool, since each may wait on the network.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import time
 import uuid
 from dataclasses import dataclass
 from typing import Any
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import Route as StarletteRoute
 
 from secretumvault.keystore import SQLiteStorage
 from secretumvault.server import audit, kv_routes, pki_routes, sys_routes, token_routes, transit_routes
+from secretumvault.server.config import ServerSettings
 from secretumvault.server.core import ServerCore
 from secretumvault.server.envelope import Reply, envelope
 from secretumvault.server.errors import (
@@ -36,6 +42,7 @@ from secretumvault.server.errors import (
     permission_denied,
     sealed,
 )
+from secretumvault.server.json_body import JsonLimits, parse_json_object
 from secretumvault.server.params import Params
 from secretumvault.server.routing import Call, Handler, Route, Router
 
@@ -61,7 +68,31 @@ _ENGINE_ROUTERS: dict[str, Router] = {
 }
 _HEADERS = {"Cache-Control": "no-store"}
 #: One encoder for every response (json.dumps with options builds a new one per call).
-_COMPACT = json.JSONEncoder(separators=(",", ":"))
+#: allow_nan=False: a response is always JSON that strict parsers read.
+_COMPACT = json.JSONEncoder(separators=(",", ":"), allow_nan=False)
+#: Bodies up to this size may be parsed on the event loop (a few microseconds); larger ones in a thread.
+_INLINE_BODY_LIMIT = 16 * 1024
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one request may ask of the server (the ``[server]`` settings)."""
+
+    max_request_size: int
+    json: JsonLimits
+    max_batch_items: int
+    max_request_duration: float
+
+
+@dataclass(frozen=True)
+class _Incoming:
+    """What routing needs of a request, read on the event loop (a worker thread must not touch it)."""
+
+    method: str
+    path: str
+    query: dict[str, str]
+    token: str | None
+    client: str
 
 
 @dataclass
@@ -73,28 +104,68 @@ class _Target:
 
 
 class Dispatcher:
-    def __init__(self, core: ServerCore, max_request_size: int, inline_ok: bool) -> None:
+    def __init__(self, core: ServerCore, limits: Limits, inline_ok: bool) -> None:
         self.core = core
-        self.max_request_size = max_request_size
+        self.limits = limits
+        self.max_request_size = limits.max_request_size
         self.inline_ok = inline_ok
 
     async def handle(self, request: Request) -> Response:
         request_id = str(uuid.uuid4())
         try:
             body = await self._body(request)
-            target = self._route(request, body)
-            if self.inline_ok and target.route.inline:
-                status, content, media_type = self._serve(target, request_id)
+            incoming = _incoming(request)
+            if self.inline_ok:  # local storage: routing is a few cached look-ups
+                target = self._route(incoming)
+                if self._runs_inline(target, body):
+                    status, content, media_type = self._prepare_and_serve(target, body, request_id)
+                else:
+                    status, content, media_type = await run_in_threadpool(
+                        self._prepare_and_serve, target, body, request_id
+                    )
             else:
-                status, content, media_type = await run_in_threadpool(self._serve, target, request_id)
+                status, content, media_type = await run_in_threadpool(
+                    self._route_and_serve, incoming, body, request_id
+                )
         except HttpError as exc:
             status, content, media_type = _error(exc)
+        except ClientDisconnect:  # the client left before its body arrived: nobody to answer
+            return Response(status_code=499, headers=_HEADERS)
         except Exception as exc:  # never a traceback or detail to the client; the log names the type only
             log.error("request %s failed before its handler ran: %s", request_id, type(exc).__name__)
             status, content, media_type = _error(from_exception(exc))
         if status == 204:
             return Response(status_code=204, headers=_HEADERS)
         return Response(content, status_code=status, media_type=media_type, headers=_HEADERS)
+
+    def _runs_inline(self, target: _Target, body: bytes) -> bool:
+        """Whether serving ``target`` is a cheap, read-only step: see the module's docstring."""
+        if not target.route.inline or len(body) > _INLINE_BODY_LIMIT or b"batch_input" in body:
+            return False
+        if self.core.sealed or self.core.audit_table.get()[0].devices:  # the audit log writes and fsyncs
+            return False
+        exists = target.route.exists
+        return exists is None or exists(target.call)  # a write that creates its key is not cheap
+
+    def _route_and_serve(self, incoming: _Incoming, body: bytes, request_id: str) -> tuple[int, bytes, str]:
+        try:
+            target = self._route(incoming)
+        except HttpError as exc:
+            return _error(exc)
+        return self._prepare_and_serve(target, body, request_id)
+
+    def _prepare_and_serve(self, target: _Target, body: bytes, request_id: str) -> tuple[int, bytes, str]:
+        call = target.call
+        try:
+            if target.route.raw_body:  # a non-JSON body (an OCSP request): the handler reads it as it is
+                call.body = body
+            else:
+                call.params = Params({**call.params.as_dict(), **parse_json_object(body, self.limits.json)})
+        except HttpError as exc:
+            return _error(exc)
+        call.deadline = time.monotonic() + self.limits.max_request_duration
+        call.max_batch_items = self.limits.max_batch_items
+        return self._serve(target, request_id)
 
     # -- steps on the event loop ----------------------------------------------------------------
 
@@ -114,17 +185,19 @@ class Dispatcher:
                 raise HttpError(413, "http: request body too large")
         return bytes(received)
 
-    def _route(self, request: Request, body: bytes) -> _Target:
-        method = request.method
+    # -- steps that may block (on the event loop only with local storage) -----------------------
+
+    def _route(self, incoming: _Incoming) -> _Target:
+        method = incoming.method
         operation = _OPERATIONS[method]
-        query = dict(request.query_params) if request.scope["query_string"] else {}
+        query = dict(incoming.query)
         if method == "GET" and query.pop("list", "").lower() in ("true", "1"):
             operation = "list"
-        path = request.path_params["path"].lstrip("/")
+        path = incoming.path
         if has_dot_segment(path):
             raise not_found()
-        call = Call(self.core, operation, path, {}, Params(query), _client(request))
-        call.token_id = _token(request)
+        call = Call(self.core, operation, path, {}, Params(query), incoming.client)
+        call.token_id = incoming.token
         mount_type = "system"
         if path.startswith("sys/") or path == "sys":
             router, relative = sys_routes.router, path
@@ -149,10 +222,6 @@ class Dispatcher:
         if self.core.sealed and not route.sealed_ok:
             raise sealed()
         call.groups = groups
-        if route.raw_body:  # a non-JSON body (an OCSP request): the handler reads it as it is
-            call.body = body
-        else:
-            call.params = Params({**query, **_json_object(body)})
         return _Target(route, handler, call, mount_type)
 
     def _refuse_without_token(self, call: Call) -> None:
@@ -263,16 +332,14 @@ def has_dot_segment(path: str) -> bool:
     return "/./" in wrapped or "/../" in wrapped
 
 
-def _json_object(body: bytes) -> dict[str, Any]:
-    if not body.strip():
-        return {}
-    try:
-        document = json.loads(body)
-    except (ValueError, RecursionError):
-        raise bad_request("failed to parse JSON input: the body is not valid JSON") from None
-    if not isinstance(document, dict):
-        raise bad_request("failed to parse JSON input: the body must be a JSON object")
-    return document
+def _incoming(request: Request) -> _Incoming:
+    return _Incoming(
+        method=request.method,
+        path=request.path_params["path"].lstrip("/"),
+        query=dict(request.query_params) if request.scope["query_string"] else {},
+        token=_token(request),
+        client=_client(request),
+    )
 
 
 def _token(request: Request) -> str | None:
@@ -305,10 +372,16 @@ async def _unknown(request: Request) -> Response:
     return Response(b'{"errors":[]}', status_code=404, media_type="application/json", headers=_HEADERS)
 
 
-def create_app(core: ServerCore, *, max_request_size: int) -> Starlette:
+def create_app(core: ServerCore, *, settings: ServerSettings) -> Starlette:
     """The application serving ``core``; Vault's API lives under ``/v1/``."""
     inline_ok = isinstance(core.storage, SQLiteStorage)
-    dispatcher = Dispatcher(core, max_request_size, inline_ok)
+    limits = Limits(
+        max_request_size=settings.max_request_size,
+        json=JsonLimits(),
+        max_batch_items=10_000,
+        max_request_duration=90.0,
+    )
+    dispatcher = Dispatcher(core, limits, inline_ok)
     return Starlette(
         routes=[
             StarletteRoute("/v1/{path:path}", dispatcher.handle, methods=_METHODS),

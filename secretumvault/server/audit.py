@@ -40,13 +40,32 @@ def hash_value(salt: bytes, value: str) -> str:
 
 
 def _hash_strings(salt: bytes, value: Any) -> Any:
+    """A copy of ``value`` with every string replaced by its HMAC.
+
+    Built with a stack, not by recursion: a request may nest as deep as the
+    listener's ``max_json_depth`` allows, and an audit failure refuses the request.
+    """
     if isinstance(value, str):
         return hash_value(salt, value)
-    if isinstance(value, Mapping):
-        return {key: _hash_strings(salt, item) for key, item in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_hash_strings(salt, item) for item in value]
-    return value
+    if not isinstance(value, (Mapping, list, tuple)):
+        return value
+    root: list[Any] = [None]
+    stack: list[tuple[Any, Any, Any]] = [(value, root, 0)]  # (source, container to fill, key in it)
+    while stack:
+        source, target, key = stack.pop()
+        if isinstance(source, str):
+            target[key] = hash_value(salt, source)
+        elif isinstance(source, Mapping):
+            copied: dict[Any, Any] = dict.fromkeys(source)
+            target[key] = copied
+            stack.extend((item, copied, name) for name, item in source.items())
+        elif isinstance(source, (list, tuple)):
+            items: list[Any] = [None] * len(source)
+            target[key] = items
+            stack.extend((item, items, index) for index, item in enumerate(source))
+        else:
+            target[key] = source
+    return root[0]
 
 
 @dataclass(frozen=True)

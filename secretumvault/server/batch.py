@@ -9,12 +9,13 @@ always an error. Sign, verify and HMAC answer 200 with the errors in the items.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from secretumvault.server.envelope import Reply
-from secretumvault.server.errors import bad_request, from_exception
+from secretumvault.server.errors import HttpError, bad_request, from_exception
 from secretumvault.server.params import Params
 
 __all__ = ["BatchOutcome", "run_batch"]
@@ -44,9 +45,23 @@ class BatchOutcome:
         return reply
 
 
-def run_batch(items: list[dict[str, Any]], one: Callable[[Params], dict[str, Any]]) -> BatchOutcome:
+def run_batch(
+    items: list[dict[str, Any]],
+    one: Callable[[Params], dict[str, Any]],
+    *,
+    max_items: int,
+    deadline: float = float("inf"),
+) -> BatchOutcome:
+    """Each item through ``one``; at most ``max_items`` items, and given up (503) past ``deadline``.
+
+    Batches here only compute (encrypt, sign, HMAC ...), so one given up has changed nothing.
+    """
+    if len(items) > max_items:
+        raise bad_request(f"batch_input has {len(items)} items; this server takes at most {max_items}")
     outcome = BatchOutcome()
-    for item in items:
+    for index, item in enumerate(items):
+        if index % 64 == 0 and time.monotonic() > deadline:
+            raise HttpError(503, "the batch ran past the server's max_request_duration; send smaller batches")
         reference = item.get("reference")
         try:
             if reference is not None and not isinstance(reference, str):

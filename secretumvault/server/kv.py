@@ -8,7 +8,6 @@ bounds the record; the oldest versions are dropped beyond it.
 
 from __future__ import annotations
 
-import copy
 import datetime
 import re
 from collections.abc import Callable
@@ -89,8 +88,10 @@ class KvStore:
     def _update(self, path: str, change: Callable[[dict[str, Any] | None], dict[str, Any]]) -> dict[str, Any]:
         """Apply ``change(secret or None) -> secret`` with compare-and-set; return the new secret."""
         for _ in range(_UPDATE_ATTEMPTS):
+            # Each attempt parses the record afresh, so ``change`` may edit it in place: no copy
+            # (a deep copy recursed once per level, and failed on data the parser accepted).
             current, version = self._load(path)
-            updated = change(copy.deepcopy(current))
+            updated = change(current)
             try:
                 self._keystore.cas(
                     self._prefix + path, version, records.dump("kv-secret", {"secret": updated})

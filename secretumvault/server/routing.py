@@ -43,6 +43,10 @@ class Call:
     may_create: bool = False
     #: The request body as sent, for routes with ``raw_body`` (otherwise it is in ``params``).
     body: bytes = field(default=b"", repr=False)
+    #: When the request must be answered by (``time.monotonic()``; ``max_request_duration``).
+    deadline: float = float("inf")
+    #: The most items a batch request may carry (``max_batch_items``).
+    max_batch_items: int = 10_000
 
     def group(self, name: str) -> str:
         return self.groups[name]

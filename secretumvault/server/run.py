@@ -109,7 +109,7 @@ def _serve_one(
     try:
         if dev is not None:
             core.unseal(dev.unseal_key)
-        app = create_app(core, max_request_size=settings.max_request_size)
+        app = create_app(core, settings=settings)
         if ready_fd is not None:  # listening and unsealed: connections queue until uvicorn accepts them
             os.write(ready_fd, b"1")
             os.close(ready_fd)

@@ -259,7 +259,8 @@ def _single_or_batch(
         if reraise_missing:
             raise
         raise _key_not_found(exc, what) from None
-    return run_batch(items, one).reply(call.params, vault_status_rules=vault_status_rules)
+    outcome = run_batch(items, one, max_items=call.max_batch_items, deadline=call.deadline)
+    return outcome.reply(call.params, vault_status_rules=vault_status_rules)
 
 
 def refuse_unsupported(call: Call) -> None:
