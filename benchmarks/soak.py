@@ -32,6 +32,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import requests
 
@@ -122,7 +123,7 @@ def _client(url: str, token: str, recorder: Recorder, until: float, number: int)
     session.headers["X-Vault-Token"] = token
     counter = 0
 
-    def call(op: str, method: str, path: str, body: dict[str, object] | None = None) -> dict[str, object]:
+    def call(op: str, method: str, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
         started = time.perf_counter()
         response = session.request(method, f"{url}/v1/{path}", json=body, timeout=60)
         recorder.add(op, time.perf_counter() - started, response.status_code)
@@ -132,10 +133,10 @@ def _client(url: str, token: str, recorder: Recorder, until: float, number: int)
         counter += 1
         for key in ("aes", "kem"):
             sealed = call(f"{key} encrypt", "POST", f"transit/encrypt/{key}", {"plaintext": PLAINTEXT})
-            text = sealed.get("data", {}).get("ciphertext", "")  # type: ignore[union-attr]
+            text = sealed.get("data", {}).get("ciphertext", "")
             call(f"{key} decrypt", "POST", f"transit/decrypt/{key}", {"ciphertext": text})
         signed = call("dsa sign", "POST", "transit/sign/dsa", {"input": PLAINTEXT[:64]})
-        signature = signed.get("data", {}).get("signature", "")  # type: ignore[union-attr]
+        signature = signed.get("data", {}).get("signature", "")
         call("dsa verify", "POST", "transit/verify/dsa", {"input": PLAINTEXT[:64], "signature": signature})
         path = f"secret/data/soak/{number}/{counter % 500}"
         call("kv write", "POST", path, {"data": {"value": PLAINTEXT[:128]}})
@@ -148,7 +149,7 @@ def _client(url: str, token: str, recorder: Recorder, until: float, number: int)
                 {"common_name": f"c{counter}.example.com", "ttl": "10m"},
             )
         created = call("token create", "POST", "auth/token/create", {"policies": ["default"], "ttl": "10m"})
-        child = created.get("auth", {}).get("client_token", "")  # type: ignore[union-attr]
+        child = created.get("auth", {}).get("client_token", "")
         call("token revoke", "POST", "auth/token/revoke", {"token": child})
 
 
