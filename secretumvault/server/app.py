@@ -26,6 +26,7 @@ from starlette.routing import Route as StarletteRoute
 
 from secretumvault.keystore import SQLiteStorage
 from secretumvault.server import audit, kv_routes, pki_routes, sys_routes, token_routes, transit_routes
+from secretumvault.server.config import ServerSettings
 from secretumvault.server.core import ServerCore
 from secretumvault.server.envelope import Reply, envelope
 from secretumvault.server.errors import (
@@ -305,10 +306,10 @@ async def _unknown(request: Request) -> Response:
     return Response(b'{"errors":[]}', status_code=404, media_type="application/json", headers=_HEADERS)
 
 
-def create_app(core: ServerCore, *, max_request_size: int) -> Starlette:
+def create_app(core: ServerCore, *, settings: ServerSettings) -> Starlette:
     """The application serving ``core``; Vault's API lives under ``/v1/``."""
     inline_ok = isinstance(core.storage, SQLiteStorage)
-    dispatcher = Dispatcher(core, max_request_size, inline_ok)
+    dispatcher = Dispatcher(core, settings.max_request_size, inline_ok)
     return Starlette(
         routes=[
             StarletteRoute("/v1/{path:path}", dispatcher.handle, methods=_METHODS),
