@@ -60,24 +60,22 @@ def _closed_by_server(sock: socket.socket, wait: float) -> tuple[bool, bytes]:
 
 
 def _read_response(sock: socket.socket) -> tuple[int, bytes]:
-    """One HTTP/1.1 response with a Content-Length: (status, body)."""
-    data = b""
-    for _ in range(1000):  # bounded: a response here is a few kilobytes
-        if b"\r\n\r\n" in data:
-            break
-        chunk = sock.recv(65536)
-        assert chunk, f"connection closed mid-response: {data!r}"
-        data += chunk
-    head, _, body = data.partition(b"\r\n\r\n")
+    """One HTTP/1.1 response with a Content-Length: (status, body). Reads no byte past it, so a
+    pipelined second response stays for the next call."""
+    head = b""
+    while not head.endswith(b"\r\n\r\n"):
+        assert len(head) < 65536, "response headers never ended"
+        byte = sock.recv(1)
+        assert byte, f"connection closed mid-response: {head!r}"
+        head += byte
     lines = head.split(b"\r\n")
     length = next(int(line.split(b":")[1]) for line in lines if line.lower().startswith(b"content-length:"))
-    for _ in range(1000):
-        if len(body) >= length:
-            break
-        chunk = sock.recv(65536)
+    body = b""
+    while len(body) < length:
+        chunk = sock.recv(length - len(body))
         assert chunk, "connection closed mid-body"
         body += chunk
-    return int(lines[0].split()[1]), body[:length]
+    return int(lines[0].split()[1]), body
 
 
 def _health(server: Server) -> int:
@@ -271,6 +269,17 @@ def test_a_pause_between_requests_is_idle_time_not_header_time(timed_server: Ser
         time.sleep(1.5)  # 3 s after the first request's headers: over the 2 s only if the clock ran on
         sock.sendall(b"Host: 127.0.0.1\r\n\r\n")
         assert _read_response(sock)[0] == 200
+
+
+def test_pipelined_requests_are_all_answered(timed_server: Server) -> None:
+    """Two requests in one write: the deadlines follow each in turn and neither is cut off."""
+    one = b"GET /v1/sys/health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+    with _connect(timed_server) as sock:
+        sock.sendall(one + one)
+        assert _read_response(sock)[0] == 200
+        assert _read_response(sock)[0] == 200
+        closed, received = _closed_by_server(sock, 2 + LATE)  # then idle, and closed
+    assert closed and received == b""
 
 
 # -- max_request_duration ----------------------------------------------------------------------
