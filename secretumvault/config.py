@@ -45,7 +45,7 @@ STORAGE_BACKENDS = ("sqlite", "postgresql")
 _POSTGRES_SCHEMES = ("postgresql", "postgres")
 
 # The whole schema: section -> key -> the TOML type it must have. Anything else is refused.
-_SCHEMA: dict[str, dict[str, type]] = {
+_SCHEMA: dict[str, dict[str, type | tuple[type, ...]]] = {
     "vault": {"crypto_backend": str},
     "crypto.oqs": {"enable_pqc": bool, "hybrid_mode": bool},
     "storage": {"backend": str, "path": str, "dsn": str},
@@ -55,6 +55,17 @@ _SCHEMA: dict[str, dict[str, type]] = {
         "tls_cert_file": str,
         "tls_key_file": str,
         "max_request_size": int,
+        # Durations: seconds (a number) or a Go duration string such as "1m30s", as Vault writes them.
+        "http_read_header_timeout": (int, float, str),
+        "http_read_timeout": (int, float, str),
+        "http_idle_timeout": (int, float, str),
+        "max_request_duration": (int, float, str),
+        "max_connections": int,
+        "max_json_depth": int,
+        "max_json_string_value_length": int,
+        "max_json_object_entry_count": int,
+        "max_json_array_element_count": int,
+        "max_batch_items": int,
     },
 }
 
@@ -266,10 +277,11 @@ def _section(flat: dict[str, dict[str, Any]], name: str, value: Any, source: str
         if expected is None:
             known = ", ".join(_SCHEMA[name])
             raise ConfigError(f"{source}: unknown key [{name}] {key}; the keys of [{name}] are {known}")
-        if type(item) is not expected:  # exact: TOML has no bool/int confusion, and neither do we
+        kinds = expected if isinstance(expected, tuple) else (expected,)
+        if type(item) not in kinds:  # exact: TOML has no bool/int confusion, and neither do we
             raise ConfigError(
-                f"{source}: [{name}] {key} must be a {_type_name(expected)}, got {_type_name(type(item))}; "
-                f"for example {_example(expected)}"
+                f"{source}: [{name}] {key} must be a {' or '.join(map(_type_name, kinds))}, "
+                f"got {_type_name(type(item))}; for example {_example(kinds[0])}"
             )
     flat[name] = value
 

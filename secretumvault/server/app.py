@@ -377,9 +377,14 @@ def create_app(core: ServerCore, *, settings: ServerSettings) -> Starlette:
     inline_ok = isinstance(core.storage, SQLiteStorage)
     limits = Limits(
         max_request_size=settings.max_request_size,
-        json=JsonLimits(),
-        max_batch_items=10_000,
-        max_request_duration=90.0,
+        json=JsonLimits(
+            max_json_depth=settings.max_json_depth,
+            max_json_string_value_length=settings.max_json_string_value_length,
+            max_json_object_entry_count=settings.max_json_object_entry_count,
+            max_json_array_element_count=settings.max_json_array_element_count,
+        ),
+        max_batch_items=settings.max_batch_items,
+        max_request_duration=settings.max_request_duration,
     )
     dispatcher = Dispatcher(core, limits, inline_ok)
     return Starlette(

@@ -7,6 +7,7 @@ server package itself is imported only when the command runs.
 
     secretumvault server --dev [--address 127.0.0.1:8200] [--dev-root-token TOKEN] [--workers N]
     secretumvault server -c config.toml      # [server] and [storage]; starts sealed
+    secretumvault server --dev -c server.toml   # dev store, the file's [server] settings (no [storage])
 """
 
 from __future__ import annotations
@@ -26,7 +27,10 @@ def add_server_command(subparsers: Any, common: argparse.ArgumentParser) -> argp
         "server",
         parents=[common],
         help="the Vault-compatible HTTP server (needs the 'server' extra)",
-        description="-c FILE: a configuration with [server] and [storage]; the server starts sealed.",
+        description=(
+            "-c FILE: a configuration with [server] and [storage]; the server starts sealed. "
+            "--dev -c FILE: a dev server with the file's [server] settings."
+        ),
     )
     parser.add_argument("--dev", action="store_true", help="temporary store, initialised and unsealed")
     parser.add_argument("--address", help="host:port to listen on (default 127.0.0.1:8200)")
@@ -51,8 +55,8 @@ def run(args: argparse.Namespace) -> int:
 
     config = getattr(args, "config", None)  # the common options are absent when not given
     backend = getattr(args, "backend", None)
-    if args.dev == bool(config):
-        raise ConfigError("give either --dev or -c CONFIG (not both, not neither)")
+    if not args.dev and not config:
+        raise ConfigError("give --dev, -c CONFIG, or both (a dev server with the file's [server] settings)")
     if args.dev_root_token and not args.dev:
         raise ConfigError("--dev-root-token goes with --dev")
     if args.workers != 1 and not args.dev:
@@ -62,6 +66,8 @@ def run(args: argparse.Namespace) -> int:
     if not 1 <= args.workers <= 64:
         raise ConfigError("--workers must be from 1 to 64")
     settings = Settings.load(config) if config else Settings.defaults()
+    if args.dev and settings.storage != Settings.defaults().storage:
+        raise ConfigError(f"{config}: --dev uses a temporary store; remove [storage] from the file")
     settings.apply()
     server = ServerSettings.from_table(settings.server, config or "--dev")
     if args.address:

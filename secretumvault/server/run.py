@@ -12,6 +12,7 @@ import contextlib
 import dataclasses
 import gc
 import os
+import resource
 import shutil
 import signal
 import socket
@@ -23,12 +24,16 @@ from typing import Any
 
 from secretumvault.keystore import Storage, open_storage
 from secretumvault.server.app import create_app
-from secretumvault.server.config import ServerSettings
+from secretumvault.server.config import DEFAULT_MAX_CONNECTIONS, ServerSettings
 from secretumvault.server.core import ServerCore
+from secretumvault.server.listener import ListenerLimits, protocol_class
 
 __all__ = ["DevStore", "make_dev_store", "serve"]
 
 _BACKLOG = 2048
+# Descriptors kept out of max_connections: the store, the audit files, the listening socket,
+# the standard streams and the event loop's own.
+_RESERVED_FDS = 64
 
 
 @dataclass
@@ -69,13 +74,53 @@ def _bind(host: str, port: int, *, listen: bool = True, reuse_port: bool = False
     return sock
 
 
-def _uvicorn_config(app: Any, settings: ServerSettings) -> Any:
+def raise_descriptor_limit() -> int:
+    """Raise the soft RLIMIT_NOFILE to the hard one (connections are descriptors); the soft limit."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard == resource.RLIM_INFINITY:
+        hard = 1 << 20  # Linux refuses more than fs.nr_open, 1048576 by default
+    if soft == resource.RLIM_INFINITY or soft >= hard:
+        return soft if soft != resource.RLIM_INFINITY else hard
+    try:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    except (ValueError, OSError):
+        return soft  # not allowed here (a container's policy): max_connections is cut to fit below
+    return hard
+
+
+def connection_cap(settings: ServerSettings, descriptors: int) -> int:
+    """max_connections for ``descriptors`` open files: a burst of accepts (up to the backlog)
+    lands before any connection is refused, so the cap leaves room for it and for the store."""
+    room = max(1, descriptors - min(_BACKLOG, descriptors // 2) - _RESERVED_FDS)
+    wanted = settings.max_connections
+    if wanted is None:
+        return min(DEFAULT_MAX_CONNECTIONS, room)
+    if wanted > room:
+        print(
+            f"secretumvault server: max_connections = {wanted} does not fit in the open-file limit "
+            f"({descriptors}, with the accept backlog and the store's files); using {room}",
+            file=sys.stderr,
+            flush=True,
+        )
+        return room
+    return wanted
+
+
+def _uvicorn_config(app: Any, settings: ServerSettings, max_connections: int) -> Any:
     import uvicorn
 
+    limits = ListenerLimits(
+        http_read_header_timeout=settings.http_read_header_timeout,
+        http_read_timeout=settings.http_read_timeout,
+        max_request_duration=settings.max_request_duration,
+        max_connections=max_connections,
+    )
     return uvicorn.Config(
         app,
         # h11, not httptools: llhttp rejects the LIST method, which hvac and other Vault clients send.
-        http="h11",
+        # The listener module adds Vault's read timeouts and the connection cap to uvicorn's h11.
+        http=protocol_class(limits),
+        backlog=_BACKLOG,  # asyncio listens again with this; connection_cap counts on it
         loop="auto",  # uvloop where installed (the server extra brings it), else asyncio
         lifespan="off",
         access_log=False,  # request lines may carry names or query strings; nothing of a request is logged
@@ -83,7 +128,8 @@ def _uvicorn_config(app: Any, settings: ServerSettings) -> Any:
         server_header=False,
         ssl_certfile=settings.tls_cert_file,
         ssl_keyfile=settings.tls_key_file,
-        timeout_keep_alive=65,
+        # http_idle_timeout; typed int, but uvicorn only hands it to loop.call_later, which takes float.
+        timeout_keep_alive=settings.http_idle_timeout,  # type: ignore[arg-type]
         # On stop, wait this long for open connections (a TLS close can otherwise take 30 s).
         timeout_graceful_shutdown=5,
     )
@@ -122,7 +168,8 @@ def _serve_one(
         # store's removal) runs. These handlers let the shutdown finish normally.
         signal.signal(signal.SIGINT, _stopped)
         signal.signal(signal.SIGTERM, _stopped)
-        uvicorn.Server(_uvicorn_config(app, settings)).run(sockets=[sock])
+        config = _uvicorn_config(app, settings, connection_cap(settings, raise_descriptor_limit()))
+        uvicorn.Server(config).run(sockets=[sock])
     finally:
         core.close()
 
