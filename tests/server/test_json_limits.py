@@ -176,3 +176,29 @@ def test_an_oversized_string_and_a_huge_array_get_400s_naming_the_limit(
     items = [{"input": "aGk="}] * 10_001
     status, body = _post(server, "transit/hmac/k", json.dumps({"batch_input": items}).encode())
     assert status == 400 and "more than 10000 elements" in str(body)
+
+
+def test_the_limits_are_the_listeners_settings(tmp_path: Path) -> None:
+    config = tmp_path / "server.toml"
+    config.write_text(
+        "[server]\nmax_json_depth = 4\nmax_json_string_value_length = 16\n"
+        "max_json_object_entry_count = 5\nmax_json_array_element_count = 6\nmax_batch_items = 3\n"
+    )
+    server = start_dev_server(tmp_path, "-c", str(config))
+    try:
+        assert server.request("POST", "transit/keys/k", json={"type": "aes256-gcm96"}).ok
+        status, body = _post(server, "secret/data/x", json.dumps({"data": {"a": {"b": {"c": {"d": 1}}}}}).encode())
+        assert status == 400 and "nested deeper than 4" in str(body)
+        status, body = _post(server, "secret/data/x", json.dumps({"data": {"a": "y" * 17}}).encode())
+        assert status == 400 and "longer than 16 bytes" in str(body)
+        status, body = _post(
+            server, "secret/data/x", json.dumps({"data": {str(i): i for i in range(6)}}).encode()
+        )
+        assert status == 400 and "more than 5 entries" in str(body)
+        items = [{"input": "aGk="}] * 4
+        status, body = _post(server, "transit/hmac/k", json.dumps({"batch_input": items}).encode())
+        assert status == 400 and "at most 3" in str(body)
+        status, body = _post(server, "transit/hmac/k", json.dumps({"batch_input": items[:3]}).encode())
+        assert status == 200, body
+    finally:
+        server.stop()
