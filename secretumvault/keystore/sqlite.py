@@ -403,6 +403,10 @@ class SQLiteStorage:
             probe.close()
         self._pool.close()
 
+    def open_connections(self) -> int:
+        """How many connections are open now (idle or in use); for tests and monitoring."""
+        return self._pool.open_connections()
+
     @staticmethod
     def _write(conn: sqlite3.Connection, path: str, value: bytes) -> int:
         # fetchall(), not fetchone(): the statement must run to completion before COMMIT.
