@@ -17,7 +17,7 @@ from secretumvault.keystore.storage import prefix_upper_bound
 # Characters that matter: LIKE's wildcards, the code points around the surrogate gap, the last
 # code point, multi-byte UTF-8 of each length. No NUL (PostgreSQL text cannot hold it).
 _EDGES = "%_/\\a\x7f\x80\u07ff\u0800\ud7ff\ue000\uffff\U00010000\U0010fffe\U0010ffff"
-_CHARS = st.one_of(st.sampled_from(_EDGES), st.characters(exclude_categories=("Cs",), min_codepoint=1))
+_CHARS = st.one_of(st.sampled_from(_EDGES), st.characters(exclude_categories=["Cs"], min_codepoint=1))
 _PATHS = st.lists(st.text(_CHARS, max_size=6), max_size=12, unique=True)
 
 
