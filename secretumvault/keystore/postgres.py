@@ -13,8 +13,8 @@ Connections come from a ``psycopg_pool.ConnectionPool`` of at most
 gives it back, whichever thread it runs on, so a server's worker threads coming
 and going never add connections. A call that finds them all busy waits up to
 ``pool_timeout`` seconds, then raises :class:`~secretumvault.errors.StorageBusy`.
-Before a connection is lent it is checked without a round trip (see
-``_check_connection``), so after PostgreSQL restarts the pool replaces the dead
+Before a connection is used it is checked without a round trip (see
+``_usable``), so after PostgreSQL restarts the pool replaces the dead
 connections and the next calls succeed on their own.
 
 psycopg is imported only when a PostgresStorage is created, so the SQLite
@@ -27,6 +27,7 @@ import builtins
 import re
 import select
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -111,7 +112,6 @@ class PostgresStorage:
             min_size=1,
             max_size=max_connections,
             timeout=self._timeout,
-            check=_check_connection,
             # Idle connections above min_size are closed after a minute: flat at rest.
             max_idle=60.0,
             name=f"secretumvault-{table}",
@@ -139,8 +139,24 @@ class PostgresStorage:
         """
         if self._closed:
             raise KeystoreError("this PostgresStorage was closed; open a new one")
+        deadline = time.monotonic() + self._timeout
+        conn = self._borrow(deadline)
+        # Checked here rather than by the pool's check= hook: the pool sleeps a growing backoff
+        # (1 s, 2 s, ...) after each connection that fails it, so 16 connections killed by a
+        # restart would cost a call more than its whole timeout.
+        while not _usable(conn, self._psycopg.Error):
+            conn.close()
+            self._pool.putconn(conn)  # the pool drops a closed connection and opens another
+            self._pool.check()  # its siblings most likely died with it (a restart): drop them now
+            conn = self._borrow(deadline)
         try:
-            conn = self._pool.getconn()
+            yield conn
+        finally:
+            self._pool.putconn(conn)
+
+    def _borrow(self, deadline: float) -> Any:
+        try:
+            return self._pool.getconn(timeout=max(deadline - time.monotonic(), 0.001))
         except self._pool_timeout_error:
             raise StorageBusy(
                 f"no PostgreSQL connection became free within {self._timeout:g} s "
@@ -149,10 +165,6 @@ class PostgresStorage:
             ) from None
         except self._psycopg.Error as exc:  # e.g. the pool was closed meanwhile
             raise KeystoreError(f"PostgreSQL storage error: {self._scrub(exc)}") from None
-        try:
-            yield conn
-        finally:
-            self._pool.putconn(conn)
 
     def _execute(self, statement: Any, params: tuple[object, ...]) -> builtins.list[tuple[Any, ...]]:
         with self._connection() as conn:
@@ -288,8 +300,8 @@ class PostgresStorage:
         self._execute(self._sql.drop_sequence, ())
 
 
-def _check_connection(conn: Any) -> None:
-    """Raise unless ``conn`` still looks usable; the pool then replaces it.
+def _usable(conn: Any, driver_error: type[Exception]) -> bool:
+    """Whether a connection taken from the pool still looks usable.
 
     An idle connection in autocommit mode has nothing to read. Something to
     read means the server spoke first: almost always it is closing the
@@ -298,9 +310,14 @@ def _check_connection(conn: Any) -> None:
     round trip keeps the common case as cheap as no check at all.
     """
     if conn.closed or conn.broken:
-        raise ConnectionError("connection closed")
-    if _readable(conn.fileno()):
-        conn.execute("")  # raises if the server has gone; else it was only a notice
+        return False
+    if not _readable(conn.fileno()):
+        return True
+    try:
+        conn.execute("")  # fails if the server has gone; else it was only a notice
+    except driver_error:
+        return False
+    return True
 
 
 def _readable(fd: int) -> bool:
