@@ -19,6 +19,7 @@ less between 1,000 and 1,000,000 records.
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import statistics
 import sys
@@ -104,14 +105,15 @@ def main() -> int:
                 dsn = os.environ["SECRETUMVAULT_TEST_PG_DSN"]
                 pg = PostgresStorage(dsn, table=f"bench_{uuid.uuid4().hex[:12]}")
                 try:
-                    rows.append((size, measure(pg, size, args.rounds, lambda n, s=pg: fill_postgres(s, n))))
+                    rows.append((size, measure(pg, size, args.rounds, functools.partial(fill_postgres, pg))))
                 finally:
                     pg.drop()
                     pg.close()
             else:
                 lite = SQLiteStorage(Path(directory) / f"growth-{size}.db")
                 try:
-                    rows.append((size, measure(lite, size, args.rounds, lambda n, s=lite: fill_sqlite(s, n))))
+                    fill = functools.partial(fill_sqlite, lite)
+                    rows.append((size, measure(lite, size, args.rounds, fill)))
                 finally:
                     lite.close()
     backend = "PostgreSQL" if args.postgres else "SQLite (synchronous=FULL)"
