@@ -11,6 +11,8 @@
     backend = "sqlite"          # "sqlite" | "postgresql"
     path = "secretumvault.db"   # sqlite only
     dsn = "postgresql://..."    # postgresql only
+    max_connections = 16        # connections the store may open (default 16)
+    pool_timeout = 5.0          # seconds to wait for a free one, then StorageBusy (default 5)
     [server]                    # read by `secretumvault server` (see secretumvault.server.config)
     address = "127.0.0.1:8200"
 
@@ -43,12 +45,24 @@ __all__ = ["CRYPTO_BACKENDS", "STORAGE_BACKENDS", "Settings", "StorageSettings"]
 CRYPTO_BACKENDS = ("oqs", "openssl", "auto")
 STORAGE_BACKENDS = ("sqlite", "postgresql")
 _POSTGRES_SCHEMES = ("postgresql", "postgres")
+# keystore.storage's defaults and limits, repeated so that reading a configuration does not load
+# the keystore (command-line start-up time, issue 15); tests/test_config.py checks they agree.
+DEFAULT_MAX_CONNECTIONS = 16
+DEFAULT_POOL_TIMEOUT = 5.0
+_MAX_CONNECTIONS_LIMIT = 1000
+_MAX_POOL_TIMEOUT = 3600.0
 
 # The whole schema: section -> key -> the TOML type it must have. Anything else is refused.
 _SCHEMA: dict[str, dict[str, type | tuple[type, ...]]] = {
     "vault": {"crypto_backend": str},
     "crypto.oqs": {"enable_pqc": bool, "hybrid_mode": bool},
-    "storage": {"backend": str, "path": str, "dsn": str},
+    "storage": {
+        "backend": str,
+        "path": str,
+        "dsn": str,
+        "max_connections": int,
+        "pool_timeout": (float, int),  # a whole number of seconds is a number of seconds
+    },
     # Type-checked here; what the values mean is checked by secretumvault.server.config.
     "server": {
         "address": str,
@@ -78,26 +92,44 @@ class StorageSettings(Frozen):
     ``dsn`` may hold a database password, so it never appears in ``repr``.
     """
 
-    __slots__ = _fields = ("backend", "path", "dsn")
+    __slots__ = _fields = ("backend", "path", "dsn", "max_connections", "pool_timeout")
     _secret_fields = ("dsn",)
     backend: str
     path: str | None
     dsn: str | None
+    max_connections: int
+    pool_timeout: float
 
     def __init__(
-        self, backend: str = "sqlite", path: str | None = "secretumvault.db", dsn: str | None = None
+        self,
+        backend: str = "sqlite",
+        path: str | None = "secretumvault.db",
+        dsn: str | None = None,
+        max_connections: int = DEFAULT_MAX_CONNECTIONS,
+        pool_timeout: float = DEFAULT_POOL_TIMEOUT,
     ) -> None:
         set_field(self, "backend", backend)
         set_field(self, "path", path)
         set_field(self, "dsn", dsn)
+        set_field(self, "max_connections", max_connections)
+        set_field(self, "pool_timeout", pool_timeout)
 
     def __repr__(self) -> str:
         dsn = "None" if self.dsn is None else "'<redacted>'"
-        return f"StorageSettings(backend={self.backend!r}, path={self.path!r}, dsn={dsn})"
+        return (
+            f"StorageSettings(backend={self.backend!r}, path={self.path!r}, dsn={dsn}, "
+            f"max_connections={self.max_connections!r}, pool_timeout={self.pool_timeout!r})"
+        )
 
-    def open_arguments(self) -> dict[str, str | None]:
+    def open_arguments(self) -> dict[str, Any]:
         """Keyword arguments for ``keystore.open_storage(**settings.storage.open_arguments())``."""
-        return {"backend": self.backend, "path": self.path, "dsn": self.dsn}
+        return {
+            "backend": self.backend,
+            "path": self.path,
+            "dsn": self.dsn,
+            "max_connections": self.max_connections,
+            "pool_timeout": self.pool_timeout,
+        }
 
 
 _SQLITE = StorageSettings()  # the default [storage]; immutable, so every Settings may share it
@@ -287,19 +319,38 @@ def _section(flat: dict[str, dict[str, Any]], name: str, value: Any, source: str
 
 
 def _type_name(kind: type) -> str:
-    return {str: "string", bool: "boolean", int: "integer", float: "float"}.get(kind, kind.__name__)
+    return {str: "string", bool: "boolean", int: "integer", float: "number"}.get(kind, kind.__name__)
 
 
 def _example(kind: type) -> str:
-    return {str: '"text" in double quotes', int: "8 (no quotes)"}.get(kind, "true or false")
+    return {str: '"text" in double quotes', int: "8 (no quotes)", float: "2.5 (no quotes)"}.get(
+        kind, "true or false"
+    )
 
 
 def _get(values: dict[str, dict[str, Any]], section: str, key: str, default: Any) -> Any:
     return values.get(section, {}).get(key, default)
 
 
+def _pool_settings(section: Mapping[str, Any], source: str) -> tuple[int, float]:
+    max_connections = section.get("max_connections", DEFAULT_MAX_CONNECTIONS)
+    if not 1 <= max_connections <= _MAX_CONNECTIONS_LIMIT:
+        raise ConfigError(
+            f"{source}: [storage] max_connections = {max_connections} is out of range; "
+            f"set it from 1 to {_MAX_CONNECTIONS_LIMIT} (default {DEFAULT_MAX_CONNECTIONS})"
+        )
+    pool_timeout = float(section.get("pool_timeout", DEFAULT_POOL_TIMEOUT))
+    if not 0 < pool_timeout <= _MAX_POOL_TIMEOUT:  # also refuses nan and inf
+        raise ConfigError(
+            f"{source}: [storage] pool_timeout = {pool_timeout} is out of range; set it to a number of "
+            f"seconds above 0 and at most {_MAX_POOL_TIMEOUT:g} (default {DEFAULT_POOL_TIMEOUT:g})"
+        )
+    return max_connections, pool_timeout
+
+
 def _storage(values: dict[str, dict[str, Any]], source: str) -> StorageSettings:
     section = values.get("storage", {})
+    max_connections, pool_timeout = _pool_settings(section, source)
     backend = section.get("backend", "sqlite")
     if backend not in STORAGE_BACKENDS:
         raise ConfigError(
@@ -315,7 +366,7 @@ def _storage(values: dict[str, dict[str, Any]], source: str) -> StorageSettings:
         path = section.get("path", "secretumvault.db")
         if not path.strip():
             raise ConfigError(f'{source}: [storage] path is empty; set it to a file, e.g. "secretumvault.db"')
-        return StorageSettings(backend="sqlite", path=path, dsn=None)
+        return StorageSettings("sqlite", path, None, max_connections, pool_timeout)
     if "path" in section:
         raise ConfigError(
             f'{source}: [storage] path is only used with backend = "sqlite"; '
@@ -333,4 +384,4 @@ def _storage(values: dict[str, dict[str, Any]], source: str) -> StorageSettings:
             f"{source}: [storage] dsn must be a postgresql:// URL; "
             'write it as dsn = "postgresql://user@host/dbname"'
         )
-    return StorageSettings(backend="postgresql", path=None, dsn=dsn)
+    return StorageSettings("postgresql", None, dsn, max_connections, pool_timeout)

@@ -30,6 +30,7 @@ __all__ = [
     "PolicyViolation",
     "SealedError",
     "SecretumVaultError",
+    "StorageBusy",
     "UnsealError",
     "UnsupportedAlgorithm",
 ]
@@ -144,3 +145,10 @@ class CorruptRecord(KeystoreError):
 
 class ConflictError(KeystoreError):
     """A compare-and-set lost a race: the record changed since it was read."""
+
+
+class StorageBusy(KeystoreError):
+    """Every storage connection stayed in use for the whole wait (``[storage] pool_timeout``).
+
+    Nothing was read or written; the call may simply be retried a moment later.
+    """

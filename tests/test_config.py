@@ -47,6 +47,8 @@ def test_full_file(tmp_path: Path) -> None:
         "backend": "postgresql",
         "path": None,
         "dsn": "postgresql://vault:hunter2@db.example/vault",
+        "max_connections": 16,
+        "pool_timeout": 5.0,
     }
 
 
@@ -213,3 +215,53 @@ def test_deeply_nested_toml_is_a_config_error(nested: str) -> None:
 
 def test_defaults_match_an_empty_file() -> None:
     assert config.Settings.defaults() == config.Settings.loads("")
+
+
+# -- [storage] max_connections and pool_timeout ----------------------------------------------------
+
+
+def test_pool_settings_defaults_agree_with_the_keystore() -> None:
+    from secretumvault.keystore import storage
+
+    assert config.DEFAULT_MAX_CONNECTIONS == storage.DEFAULT_MAX_CONNECTIONS == 16
+    assert config.DEFAULT_POOL_TIMEOUT == storage.DEFAULT_POOL_TIMEOUT == 5.0
+    assert config._MAX_CONNECTIONS_LIMIT == storage._MAX_CONNECTIONS_LIMIT
+    assert config._MAX_POOL_TIMEOUT == storage._MAX_POOL_TIMEOUT
+
+
+@pytest.mark.parametrize(("timeout_text", "timeout"), [("2", 2.0), ("0.25", 0.25)])
+def test_pool_settings_are_read_and_reach_the_storage(
+    tmp_path: Path, timeout_text: str, timeout: float
+) -> None:
+    from secretumvault.keystore import SQLiteStorage, open_storage
+
+    text = f'[storage]\npath = "{tmp_path / "v.db"}"\nmax_connections = 3\npool_timeout = {timeout_text}\n'
+    settings = config.Settings.loads(text)
+    assert settings.storage.max_connections == 3 and settings.storage.pool_timeout == timeout
+    storage = open_storage(**settings.storage.open_arguments())
+    try:
+        assert isinstance(storage, SQLiteStorage)
+        assert storage._pool._size == 3 and storage._timeout == timeout
+    finally:
+        storage.close()
+
+
+@pytest.mark.parametrize(
+    ("line", "words"),
+    [
+        ("max_connections = 0", ["max_connections", "from 1 to 1000"]),
+        ("max_connections = 1001", ["max_connections", "from 1 to 1000"]),
+        ('max_connections = "8"', ["max_connections", "integer"]),
+        ("max_connections = 2.0", ["max_connections", "integer"]),
+        ("pool_timeout = 0", ["pool_timeout", "above 0"]),
+        ("pool_timeout = -1.5", ["pool_timeout", "above 0"]),
+        ("pool_timeout = nan", ["pool_timeout", "above 0"]),
+        ("pool_timeout = inf", ["pool_timeout", "above 0"]),
+        ("pool_timeout = true", ["pool_timeout", "number"]),
+    ],
+)
+def test_pool_settings_out_of_range_are_config_errors(line: str, words: list[str]) -> None:
+    with pytest.raises(errors.ConfigError) as raised:
+        config.Settings.loads(f"[storage]\n{line}\n")
+    for word in words:
+        assert word in str(raised.value)

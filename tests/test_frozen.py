@@ -171,7 +171,8 @@ def test_repr_is_the_dataclass_repr_without_secret_fields() -> None:
     assert repr(shamir.Share(b"id", 2, 1, SECRET, SECRET)) == "Share(set_id=b'id', threshold=2, index=1)"
     assert repr(core.Wrapped(SECRET, SECRET)) == "Wrapped()"
     assert repr(config.StorageSettings(dsn="postgresql://u:pw@h/d")) == (
-        "StorageSettings(backend='sqlite', path='secretumvault.db', dsn='<redacted>')"
+        "StorageSettings(backend='sqlite', path='secretumvault.db', dsn='<redacted>', "
+        "max_connections=16, pool_timeout=5.0)"
     )
 
 

@@ -9,7 +9,15 @@ Concurrency and durability come from SQLite itself:
 - Files: created 0600 and never opened through a symlink (``_files.py``).
 - Every write is one ``BEGIN IMMEDIATE`` transaction, which takes the write
   lock before reading, so the revision check of a compare-and-set and the write
-  that follows are atomic across threads and processes.
+  that follows are atomic across threads and processes. Writers of one process
+  queue on a Python lock first: SQLite's own busy handler waits by sleeping
+  (up to 100 ms a try), which turned a queue of 16 writers into p99 latencies of
+  half a second and more (issue 29).
+- Connections: a bounded pool (``max_connections``), each connection checked
+  out for one operation and handed back, never tied to a thread. A server's
+  worker threads come and go; the connections (3 descriptors each) do not.
+  When every connection stays busy for ``pool_timeout`` seconds, the call
+  raises :class:`~secretumvault.errors.StorageBusy` and changes nothing.
 """
 
 from __future__ import annotations
@@ -18,14 +26,23 @@ import builtins
 import os
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from secretumvault.errors import ConflictError, KeystoreError
+from secretumvault.errors import ConflictError, KeystoreError, StorageBusy
 from secretumvault.keystore._file_watch import FileWatch, open_watch
 from secretumvault.keystore._files import prepare_store_files
-from secretumvault.keystore.storage import StoredValue, Write, check_writes
+from secretumvault.keystore.storage import (
+    DEFAULT_MAX_CONNECTIONS,
+    DEFAULT_POOL_TIMEOUT,
+    StoredValue,
+    Write,
+    check_pool_settings,
+    check_writes,
+    prefix_upper_bound,
+)
 
 __all__ = ["SQLiteStorage"]
 
@@ -52,14 +69,25 @@ INSERT OR IGNORE INTO revision_counter (id, last) VALUES (0, 0);
 class SQLiteStorage:
     """Storage in one SQLite file, safe to share between threads and processes.
 
-    Each thread gets its own connection (sqlite3 connections are not meant to
-    be shared); :meth:`close` closes them all.
+    At most ``max_connections`` connections, opened as needed and reused by
+    whichever thread calls next (one thread at a time each); a call that finds
+    them all busy waits up to ``pool_timeout`` seconds, then raises
+    :class:`~secretumvault.errors.StorageBusy`. :meth:`close` closes them all.
     """
 
-    def __init__(self, path: str | os.PathLike[str]) -> None:
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        max_connections: int = DEFAULT_MAX_CONNECTIONS,
+        pool_timeout: float = DEFAULT_POOL_TIMEOUT,
+    ) -> None:
+        check_pool_settings(max_connections, pool_timeout)
         self._path = os.fspath(path)
-        self._local = threading.local()
-        self._connections: builtins.list[sqlite3.Connection] = []
+        self._pool = _Pool(self._connect, max_connections, pool_timeout)
+        self._timeout = pool_timeout
+        # One writer of this process at a time reaches SQLite's write lock: see the module docstring.
+        self._write_lock = threading.Lock()
         self._lock = threading.Lock()
         self._closed = False
         self._changes = 0  # see change_counter()
@@ -75,68 +103,84 @@ class SQLiteStorage:
 
     # -- connections ---------------------------------------------------------------
 
-    def _connection(self) -> sqlite3.Connection:
+    @contextmanager
+    def _connection(self) -> Iterator[_Connection]:
+        """A pooled connection for one operation; StorageBusy if none frees up in time."""
         if self._closed:
             raise KeystoreError("this SQLiteStorage was closed; open a new one")
-        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
-        if conn is None:
-            conn = self._connect()
-            self._local.conn = conn
-            with self._lock:
-                self._connections.append(conn)
-        return conn
+        conn = self._pool.acquire()
+        try:
+            yield conn
+        finally:
+            self._pool.release(conn)
 
-    def _connect(self) -> sqlite3.Connection:
+    def _connect(self) -> _Connection:
         # Every time: SQLite deletes the -wal and -shm files when its last connection closes.
         prepare_store_files(self._path)
         try:
-            # isolation_level=None: we issue BEGIN/COMMIT ourselves. Each connection is
-            # used only by the thread that opened it; check_same_thread=False is there
-            # so that close() may close all of them from one thread.
+            # isolation_level=None: we issue BEGIN/COMMIT ourselves. A connection is used by
+            # one thread at a time, but not always the same one (the pool hands it around).
             conn = sqlite3.connect(
                 self._path,
                 isolation_level=None,
                 timeout=_BUSY_TIMEOUT_MS / 1000,
                 check_same_thread=False,
+                factory=_Connection,
             )
+        except sqlite3.Error as exc:
+            raise KeystoreError(f"cannot open SQLite store at {self._path!r}: {exc}") from exc
+        try:
             conn.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
             conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA synchronous = FULL")
         except sqlite3.Error as exc:
+            conn.close()
             raise KeystoreError(f"cannot open SQLite store at {self._path!r}: {exc}") from exc
         return conn
 
     @contextmanager
     def _write_transaction(self) -> Iterator[sqlite3.Connection]:
         """BEGIN IMMEDIATE ... COMMIT; any failure rolls back, so nothing is half-written."""
-        conn = self._connection()
+        # The process's writer queue first, then a connection: waiting writers hold none.
+        if not self._write_lock.acquire(timeout=self._timeout):
+            raise StorageBusy(
+                f"other writers held this SQLite store for {self._timeout:g} s; nothing was written, "
+                "try again in a moment"
+            )
         try:
-            conn.execute("BEGIN IMMEDIATE")
-        except sqlite3.Error as exc:
-            raise KeystoreError(f"SQLite store is not writable: {exc}") from exc
-        try:
-            yield conn
-            conn.execute("COMMIT")
-        except sqlite3.Error as exc:
-            _rollback(conn)
-            raise KeystoreError(f"SQLite write failed: {exc}") from exc
-        except BaseException:
-            _rollback(conn)
-            raise
+            with self._connection() as conn:
+                try:
+                    conn.execute("BEGIN IMMEDIATE")
+                except sqlite3.Error as exc:
+                    raise KeystoreError(f"SQLite store is not writable: {exc}") from exc
+                try:
+                    yield conn
+                    conn.execute("COMMIT")
+                except sqlite3.Error as exc:
+                    _rollback(conn)
+                    raise KeystoreError(f"SQLite write failed: {exc}") from exc
+                except BaseException:
+                    _rollback(conn)
+                    raise
+                finally:
+                    self._count_change()
         finally:
-            self._count_change()
+            self._write_lock.release()
 
     def _read(self, query: str, params: tuple[object, ...]) -> builtins.list[tuple[Any, ...]]:
-        try:
-            return self._connection().execute(query, params).fetchall()
-        except sqlite3.Error as exc:
-            raise KeystoreError(f"SQLite read failed: {exc}") from exc
+        with self._connection() as conn:
+            try:
+                return conn.execute(query, params).fetchall()
+            except sqlite3.Error as exc:
+                raise KeystoreError(f"SQLite read failed: {exc}") from exc
 
     def _create_schema(self) -> None:
         # The tables and user_version are committed together, so a store that reads as this
         # version is complete: opening it writes nothing (no commit, no fsync, no WAL
         # checkpoint at close), which is most of a short command's time on a real disk.
-        if self._schema_version(self._connection()) == _SCHEMA_VERSION:
+        with self._connection() as conn:
+            version = self._schema_version(conn)
+        if version == _SCHEMA_VERSION:
             return
         with self._write_transaction() as conn:
             if self._schema_version(conn) == _SCHEMA_VERSION:
@@ -179,12 +223,16 @@ class SQLiteStorage:
             return conn.execute("DELETE FROM records WHERE path = ?", (path,)).rowcount > 0
 
     def list(self, prefix: str) -> builtins.list[str]:
-        # substr() compares whole characters; a LIKE pattern would need escaping
-        # of '%' and '_' in the prefix, and a range scan needs an upper bound
-        # that no string can exceed, which UTF-8 text does not have.
-        rows = self._read(
-            "SELECT path FROM records WHERE substr(path, 1, ?) = ? ORDER BY path", (len(prefix), prefix)
-        )
+        # A range of the primary key (SEARCH, not SCAN): its cost follows the paths listed,
+        # not the size of the store. BINARY collation orders UTF-8 bytes, which is code
+        # point order, the order prefix_upper_bound() works in.
+        upper = prefix_upper_bound(prefix)
+        if upper is None:
+            rows = self._read("SELECT path FROM records WHERE path >= ? ORDER BY path", (prefix,))
+        else:
+            rows = self._read(
+                "SELECT path FROM records WHERE path >= ? AND path < ? ORDER BY path", (prefix, upper)
+            )
         return [str(row[0]) for row in rows]
 
     # -- compare-and-delete, consistent multi-record reads, atomic multi-record writes -------------
@@ -195,24 +243,24 @@ class SQLiteStorage:
     def get_many(self, paths: Sequence[str]) -> dict[str, StoredValue]:
         unique = list(dict.fromkeys(paths))
         chunks = [unique[i : i + _PATHS_PER_SELECT] for i in range(0, len(unique), _PATHS_PER_SELECT)]
-        conn = self._connection()
         found: dict[str, StoredValue] = {}
-        try:
-            # One SELECT reads one snapshot; several need one read transaction around them.
-            several = len(chunks) > 1
-            if several:
-                conn.execute("BEGIN")
+        with self._connection() as conn:
             try:
-                for chunk in chunks:
-                    marks = ",".join("?" * len(chunk))
-                    query = f"SELECT path, value, revision FROM records WHERE path IN ({marks})"  # noqa: S608
-                    for path, value, revision in conn.execute(query, chunk).fetchall():
-                        found[str(path)] = StoredValue(bytes(value), int(revision))
-            finally:
+                # One SELECT reads one snapshot; several need one read transaction around them.
+                several = len(chunks) > 1
                 if several:
-                    _rollback(conn)
-        except sqlite3.Error as exc:
-            raise KeystoreError(f"SQLite read failed: {exc}") from exc
+                    conn.execute("BEGIN")
+                try:
+                    for chunk in chunks:
+                        marks = ",".join("?" * len(chunk))
+                        query = f"SELECT path, value, revision FROM records WHERE path IN ({marks})"  # noqa: S608
+                        for path, value, revision in conn.execute(query, chunk).fetchall():
+                            found[str(path)] = StoredValue(bytes(value), int(revision))
+                finally:
+                    if several:
+                        _rollback(conn)
+            except sqlite3.Error as exc:
+                raise KeystoreError(f"SQLite read failed: {exc}") from exc
         return found
 
     def apply(self, writes: Sequence[Write]) -> builtins.list[int | None]:
@@ -250,8 +298,12 @@ class SQLiteStorage:
 
         Otherwise ``PRAGMA data_version``, which changes when *another* connection
         commits; this object's own writes bump the counter directly. Values are
-        per connection (one per thread here), so each thread remembers the last
-        value it saw and any change bumps the one shared counter.
+        per connection, so each pooled connection remembers the last value it
+        saw and any change bumps the one shared counter. That holds whichever
+        connection a call gets: a commit after call 1 either still shows on the
+        connection of call 2, or was seen (and counted) by a call on that
+        connection in between. The pool's own connections count as "another"
+        for each other, so one of them committing shows on the rest too.
 
         The fast path takes no lock. A lock held at a forced GIL switch makes the
         other thread block on it, and the two threads then hand the GIL and the
@@ -287,11 +339,7 @@ class SQLiteStorage:
         return self._data_version_counter()
 
     def _journal_mode(self) -> str:
-        try:
-            (mode,) = self._connection().execute("PRAGMA journal_mode").fetchone()
-        except sqlite3.Error as exc:
-            raise KeystoreError(f"SQLite read failed: {exc}") from exc
-        return str(mode).lower()
+        return str(self._read("PRAGMA journal_mode", ())[0][0]).lower()
 
     def _resettle(self, watch: FileWatch) -> int:
         """Count a change, then settle if no writer is active. Holds ``_watch_lock``."""
@@ -329,13 +377,15 @@ class SQLiteStorage:
         self._settled = False
 
     def _data_version_counter(self) -> int:
-        try:
-            (version,) = self._connection().execute("PRAGMA data_version").fetchone()
-        except sqlite3.Error as exc:
-            raise KeystoreError(f"SQLite read failed: {exc}") from exc
-        if getattr(self._local, "data_version", None) != version:
-            self._local.data_version = version
-            self._count_change()
+        with self._connection() as conn:
+            try:
+                (version,) = conn.execute("PRAGMA data_version").fetchone()
+            except sqlite3.Error as exc:
+                raise KeystoreError(f"SQLite read failed: {exc}") from exc
+            # The connection is ours alone until released: no lock needed for its own value.
+            if conn.seen_data_version != version:
+                conn.seen_data_version = version
+                self._count_change()
         return self._changes
 
     def _count_change(self) -> None:
@@ -343,16 +393,19 @@ class SQLiteStorage:
             self._changes += 1
 
     def close(self) -> None:
+        """Close every connection; one still in use by another thread closes when handed back."""
         with self._watch_lock:
             self._drop_watch()
             probe, self._probe = self._probe, None
         with self._lock:
             self._closed = True
-            connections, self._connections = self._connections, []
         if probe is not None:
-            connections.append(probe)
-        for conn in connections:
-            conn.close()
+            probe.close()
+        self._pool.close()
+
+    def open_connections(self) -> int:
+        """How many connections are open now (idle or in use); for tests and monitoring."""
+        return self._pool.open_connections()
 
     @staticmethod
     def _write(conn: sqlite3.Connection, path: str, value: bytes) -> int:
@@ -380,3 +433,90 @@ def _require_revision(conn: sqlite3.Connection, path: str, expected: int | None)
 def _rollback(conn: sqlite3.Connection) -> None:
     if conn.in_transaction:
         conn.execute("ROLLBACK")
+
+
+class _Connection(sqlite3.Connection):
+    """A pooled connection, with the last ``PRAGMA data_version`` it answered (change_counter())."""
+
+    seen_data_version: int | None = None
+
+
+class _Pool:
+    """At most ``size`` connections, made on first need; the most recently returned is reused first.
+
+    Last in, first out keeps a few connections (and their page caches) warm
+    instead of cycling through all of them. Connections are never retired:
+    there are at most ``size``, and a store's connections cost only descriptors.
+    """
+
+    def __init__(self, connect: Any, size: int, timeout: float) -> None:
+        self._connect = connect
+        self._size = size
+        self._timeout = timeout
+        self._idle: builtins.list[_Connection] = []
+        self._opened = 0  # idle + in use (+ being opened)
+        self._ready = threading.Condition(threading.Lock())
+        self._closed = False
+
+    def acquire(self) -> _Connection:
+        deadline: float | None = None
+        with self._ready:
+            while True:
+                if self._closed:
+                    raise KeystoreError("this SQLiteStorage was closed; open a new one")
+                if self._idle:
+                    return self._idle.pop()
+                if self._opened < self._size:
+                    self._opened += 1
+                    break
+                now = time.monotonic()
+                if deadline is None:
+                    deadline = now + self._timeout
+                elif now >= deadline:
+                    raise StorageBusy(
+                        f"all {self._size} SQLite connections stayed busy for {self._timeout:g} s "
+                        "([storage] max_connections, pool_timeout); nothing was done, try again in a moment"
+                    )
+                self._ready.wait(deadline - now)
+        try:  # opened outside the lock: it touches the file system
+            return self._connect()  # type: ignore[no-any-return]
+        except BaseException:
+            with self._ready:
+                self._opened -= 1
+                self._ready.notify()
+            raise
+
+    def release(self, conn: _Connection) -> None:
+        if conn.in_transaction:  # only after a failure that could not even roll back
+            try:
+                conn.execute("ROLLBACK")
+            except sqlite3.Error:
+                self._discard(conn)
+                return
+        with self._ready:
+            if not self._closed:
+                self._idle.append(conn)
+                self._ready.notify()
+                return
+            self._opened -= 1
+        conn.close()
+
+    def _discard(self, conn: _Connection) -> None:
+        conn.close()
+        with self._ready:
+            self._opened -= 1
+            self._ready.notify()
+
+    def close(self) -> None:
+        with self._ready:
+            self._closed = True
+            idle, self._idle = self._idle, []
+            self._opened -= len(idle)
+            self._ready.notify_all()
+        for conn in idle:
+            conn.close()
+
+    def open_connections(self) -> int:
+        """How many connections are open now (idle or in use); for tests and monitoring."""
+        with self._ready:
+            return self._opened

@@ -20,9 +20,68 @@ from collections.abc import Sequence
 from typing import Protocol, runtime_checkable
 
 from secretumvault._frozen import Frozen, set_field
-from secretumvault.errors import InvalidArgument
+from secretumvault.errors import InvalidArgument, InvalidType
 
-__all__ = ["ChangeTracking", "Storage", "StoredValue", "Write", "check_writes"]
+__all__ = [
+    "DEFAULT_MAX_CONNECTIONS",
+    "DEFAULT_POOL_TIMEOUT",
+    "ChangeTracking",
+    "Storage",
+    "StoredValue",
+    "Write",
+    "check_pool_settings",
+    "check_writes",
+    "prefix_upper_bound",
+]
+
+#: Connections per storage object (``[storage] max_connections``). Above the cores of a
+#: typical host, so reads on many threads rarely wait (SQLite in WAL mode and PostgreSQL
+#: serve them in parallel; writes queue on one lock either way), and far below the
+#: server's 40 worker threads and PostgreSQL's default max_connections of 100, so several
+#: servers can share one database. SQLite spends 3 descriptors on each.
+DEFAULT_MAX_CONNECTIONS = 16
+#: Seconds a call waits for a free connection before StorageBusy (``[storage] pool_timeout``).
+#: A store operation holds a connection for milliseconds, so a burst of a few hundred
+#: requests clears well within it; and a client sees 503 + Retry-After long before its own
+#: timeout (30 s in hvac, 60 s in Vault's CLI) would fire.
+DEFAULT_POOL_TIMEOUT = 5.0
+_MAX_CONNECTIONS_LIMIT = 1000
+_MAX_POOL_TIMEOUT = 3600.0
+_LAST_CODE_POINT = 0x10FFFF
+_SURROGATES = range(0xD800, 0xE000)
+
+
+def check_pool_settings(max_connections: object, pool_timeout: object) -> None:
+    """InvalidArgument/InvalidType unless 1 <= max_connections <= 1000 and 0 < pool_timeout <= 3600."""
+    if type(max_connections) is not int:
+        raise InvalidType(f"max_connections must be an int, not {type(max_connections).__name__}")
+    if not 1 <= max_connections <= _MAX_CONNECTIONS_LIMIT:
+        raise InvalidArgument(
+            f"max_connections must be from 1 to {_MAX_CONNECTIONS_LIMIT}, not {max_connections}"
+        )
+    if type(pool_timeout) not in (int, float):
+        raise InvalidType(f"pool_timeout must be a number of seconds, not {type(pool_timeout).__name__}")
+    assert isinstance(pool_timeout, (int, float))
+    if not 0 < pool_timeout <= _MAX_POOL_TIMEOUT:
+        raise InvalidArgument(f"pool_timeout must be above 0 and at most {_MAX_POOL_TIMEOUT:g} seconds")
+
+
+def prefix_upper_bound(prefix: str) -> str | None:
+    """The least string above every string that starts with ``prefix`` (None: there is none).
+
+    So ``prefix <= path < bound`` is "path starts with prefix" as an index range,
+    in code point order (which is UTF-8 byte order: SQLite's BINARY collation,
+    PostgreSQL's "C"). Trailing U+10FFFF cannot be raised and are dropped; the
+    next code point after U+D7FF is U+E000, as surrogates are not text. The empty
+    prefix, or one of only U+10FFFF, has no bound: every path above it matches.
+    """
+    stem = prefix.rstrip(chr(_LAST_CODE_POINT))
+    if not stem:
+        return None
+    following = ord(stem[-1]) + 1
+    if following in _SURROGATES:
+        following = _SURROGATES.stop
+    return stem[:-1] + chr(following)
 
 
 # Plain classes: the command line imports this module and @dataclass costs ~0.3 ms per class at

@@ -136,7 +136,8 @@ class Dispatcher:
             status, content, media_type = _error(from_exception(exc))
         if status == 204:
             return Response(status_code=204, headers=_HEADERS)
-        return Response(content, status_code=status, media_type=media_type, headers=_HEADERS)
+        headers = {**_HEADERS, **content.headers} if isinstance(content, _ErrorBody) else _HEADERS
+        return Response(content, status_code=status, media_type=media_type, headers=headers)
 
     def _runs_inline(self, target: _Target, body: bytes) -> bool:
         """Whether serving ``target`` is a cheap, read-only step: see the module's docstring."""
@@ -355,8 +356,18 @@ def _client(request: Request) -> str:
     return request.client.host if request.client is not None else ""
 
 
+class _ErrorBody(bytes):
+    """An error's JSON body, carrying the error's extra headers (``Retry-After``) to ``handle``."""
+
+    headers: dict[str, str]
+
+
 def _error(error: HttpError) -> tuple[int, bytes, str]:
-    return error.status, json.dumps({"errors": error.messages}).encode("utf-8"), "application/json"
+    body = json.dumps({"errors": error.messages}).encode("utf-8")
+    if error.headers:  # the rare error with headers; the (status, body, type) shape stays as it is
+        body = _ErrorBody(body)
+        body.headers = error.headers
+    return error.status, body, "application/json"
 
 
 def _render(reply: Reply, request_id: str, mount_type: str) -> tuple[int, bytes, str]:

@@ -102,9 +102,7 @@ def run(args: argparse.Namespace) -> int:
     storage_settings = settings.storage
 
     def make_storage() -> Any:
-        if storage_settings.backend == "postgresql":
-            return open_storage("postgresql", dsn=storage_settings.dsn)
-        return open_storage("sqlite", path=storage_settings.path)
+        return open_storage(**storage_settings.open_arguments())  # with [storage] max_connections etc.
 
     def announce_sealed(where: str) -> None:
         print(

@@ -21,13 +21,18 @@ __all__ = [
 ]
 
 
-class HttpError(Exception):
-    """A response to send instead of the handler's result."""
+#: Seconds a client is told to wait (``Retry-After``) when every storage connection was busy.
+STORAGE_BUSY_RETRY_AFTER = 1
 
-    def __init__(self, status: int, *messages: str) -> None:
+
+class HttpError(Exception):
+    """A response to send instead of the handler's result; ``headers`` are added to it."""
+
+    def __init__(self, status: int, *messages: str, headers: dict[str, str] | None = None) -> None:
         super().__init__(status, *messages)
         self.status = status
         self.messages = list(messages)
+        self.headers = dict(headers or {})
 
 
 def bad_request(message: str) -> HttpError:
@@ -56,6 +61,8 @@ def from_exception(exc: BaseException) -> HttpError:
         return exc
     if isinstance(exc, (lib.SealedError, lib.NotInitialized)):
         return sealed()
+    if isinstance(exc, lib.StorageBusy):  # transient: nothing was done, a retry soon may succeed
+        return HttpError(503, str(exc), headers={"Retry-After": str(STORAGE_BUSY_RETRY_AFTER)})
     if isinstance(exc, lib.AlreadyInitialized):
         return bad_request("Vault is already initialized")
     if isinstance(exc, lib.KeyNotFound):

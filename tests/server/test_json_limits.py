@@ -187,7 +187,8 @@ def test_the_limits_are_the_listeners_settings(tmp_path: Path) -> None:
     server = start_dev_server(tmp_path, "-c", str(config))
     try:
         assert server.request("POST", "transit/keys/k", json={"type": "aes256-gcm96"}).ok
-        status, body = _post(server, "secret/data/x", json.dumps({"data": {"a": {"b": {"c": {"d": 1}}}}}).encode())
+        five_deep = {"data": {"a": {"b": {"c": {"d": 1}}}}}
+        status, body = _post(server, "secret/data/x", json.dumps(five_deep).encode())
         assert status == 400 and "nested deeper than 4" in str(body)
         status, body = _post(server, "secret/data/x", json.dumps({"data": {"a": "y" * 17}}).encode())
         assert status == 400 and "longer than 16 bytes" in str(body)
