@@ -75,6 +75,8 @@ def load_certificate(certificate: object) -> x509.Certificate:
                 certificate, "certificate", x509.load_pem_x509_certificate, x509.load_der_x509_certificate
             )
         _parse_every_field(cert)
+    except InvalidType:  # ours, for an argument of the wrong type: not a parse error
+        raise
     except PARSE_ERRORS:
         raise InvalidArgument("not a well-formed X.509 certificate (PEM or DER)") from None
     return cert
@@ -89,6 +91,8 @@ def load_crl(crl: object) -> x509.CertificateRevocationList:
             loaded = load_pem_or_der(crl, "CRL", x509.load_pem_x509_crl, x509.load_der_x509_crl)
         _ = (loaded.issuer, loaded.last_update_utc, loaded.next_update_utc, list(loaded.extensions))
         _ = [(entry.serial_number, entry.revocation_date_utc) for entry in loaded]
+    except InvalidType:  # ours, for an argument of the wrong type: not a parse error
+        raise
     except PARSE_ERRORS:
         raise InvalidArgument("not a well-formed X.509 CRL (PEM or DER)") from None
     return loaded
