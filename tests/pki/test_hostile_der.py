@@ -27,34 +27,17 @@ from secretumvault.keystore import Keystore, SQLiteStorage
 from secretumvault.pki import PkiEngine, Role, verify_chain
 
 from .conftest import START
-from .helpers import build_csr, ca_bundle, name, self_signed_ca, snapshot
-
-MARKER = "\x00BITS"  # a valid BIT STRING body once its tag is changed: 0 unused bits, "BITS"
-UTF8_MARKER = b"\x0c\x05" + MARKER.encode()
-BIT_STRING_MARKER = b"\x03\x05" + MARKER.encode()
-
-
-def _subject_with_marker(cn: str) -> x509.Name:
-    return name(cn, x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, MARKER))
-
-
-def _resigned(der: bytes, tbs: bytes, key: ed25519.Ed25519PrivateKey) -> bytes:
-    """``der`` (Ed25519-signed, so its signature is its last 64 bytes) with the OU's tag made BIT STRING."""
-    assert tbs.count(UTF8_MARKER) in (1, 2)  # a self-signed certificate has it in issuer and subject
-    patched = tbs.replace(UTF8_MARKER, BIT_STRING_MARKER)  # same length: no outer length changes
-    return der.replace(tbs, patched)[:-64] + key.sign(patched)
-
-
-def bit_string_csr() -> bytes:
-    key = ed25519.Ed25519PrivateKey.generate()
-    csr = x509.load_pem_x509_csr(build_csr(_subject_with_marker("a.example.com"), key=key))
-    return _resigned(csr.public_bytes(serialization.Encoding.DER), csr.tbs_certrequest_bytes, key)
-
-
-def bit_string_ca() -> tuple[ed25519.Ed25519PrivateKey, bytes]:
-    key = ed25519.Ed25519PrivateKey.generate()
-    cert = self_signed_ca(key, _subject_with_marker("Bit String CA"), START)
-    return key, _resigned(cert.public_bytes(serialization.Encoding.DER), cert.tbs_certificate_bytes, key)
+from .helpers import (
+    BAD_KEYS,
+    bit_string_ca,
+    bit_string_csr,
+    build_csr,
+    ca_bundle,
+    name,
+    pem_private_key,
+    self_signed_ca,
+    snapshot,
+)
 
 
 def test_the_crafted_csr_is_what_the_issue_describes() -> None:
@@ -115,34 +98,6 @@ def test_signed_intermediate_with_a_bit_string_name_attribute(
 # -- private keys pyca/cryptography fails on with InternalError ------------------------------------
 
 
-def _der_length(n: int) -> bytes:
-    return bytes([n]) if n < 0x80 else bytes([0x81, n])
-
-
-def _tlv(tag: int, body: bytes) -> bytes:
-    return bytes([tag]) + _der_length(len(body)) + body
-
-
-def pkcs8(oid_der: bytes, key_bytes: bytes) -> bytes:
-    """PKCS#8 v1: version 0, AlgorithmIdentifier {oid}, privateKey OCTET STRING { OCTET STRING key }."""
-    return _tlv(0x30, b"\x02\x01\x00" + _tlv(0x30, oid_der) + _tlv(0x04, _tlv(0x04, key_bytes)))
-
-
-ED448_OID = b"\x06\x03\x2b\x65\x71"
-ED25519_OID = b"\x06\x03\x2b\x65\x70"
-X25519_OID = b"\x06\x03\x2b\x65\x6e"
-BAD_KEYS = {
-    "Ed448 OID, 32 bytes": pkcs8(ED448_OID, b"\x01" * 32),
-    "Ed25519 OID, 57 bytes": pkcs8(ED25519_OID, b"\x01" * 57),
-    "X25519 OID, 1 byte": pkcs8(X25519_OID, b"\x01"),
-}
-
-
-def _pem_key(der: bytes) -> str:
-    body = base64.encodebytes(der).decode()
-    return f"-----BEGIN PRIVATE KEY-----\n{body}-----END PRIVATE KEY-----\n"
-
-
 @pytest.mark.parametrize("key_der", BAD_KEYS.values(), ids=BAD_KEYS.keys())
 def test_import_ca_with_a_key_pyca_cannot_load(
     engine: PkiEngine, storage: SQLiteStorage, key_der: bytes
@@ -151,7 +106,7 @@ def test_import_ca_with_a_key_pyca_cannot_load(
     cert = self_signed_ca(key, name("CA"), START).public_bytes(serialization.Encoding.PEM).decode()
     before = snapshot(storage)
     with pytest.raises(InvalidKey, match="the private key block does not parse"):
-        engine.import_ca("imported", _pem_key(key_der) + cert)
+        engine.import_ca("imported", pem_private_key(key_der) + cert)
     assert snapshot(storage) == before
     assert engine.import_ca("imported", ca_bundle(key) + cert)  # the name is still free
 
