@@ -115,6 +115,15 @@ def _server_subject(name: str) -> verification.Subject:
         return x509.DNSName(name)
 
 
+def _server_verifier(builder: verification.PolicyBuilder, name: str) -> verification.ServerVerifier:
+    try:
+        return builder.build_server_verifier(_server_subject(name))
+    except ValueError:  # pyca/cryptography refuses the name: not ASCII, empty labels, a wildcard ...
+        raise InvalidArgument(
+            f"server_name {name[:64]!r} is not a DNS name (ASCII, IDNA A-labels) or an IP address"
+        ) from None
+
+
 def _eku_validator(
     wanted: x509.ObjectIdentifier,
 ) -> Callable[[verification.Policy, x509.Certificate, x509.ExtendedKeyUsage], None]:
@@ -130,7 +139,7 @@ def _verifier(
 ) -> verification.ServerVerifier | verification.ClientVerifier:
     builder = verification.PolicyBuilder().store(verification.Store(roots)).time(when)
     if server_name is not None and purpose is None:
-        return builder.build_server_verifier(_server_subject(server_name))  # serverAuth, name in the SAN
+        return _server_verifier(builder, server_name)  # serverAuth, name in the SAN
     ee = verification.ExtensionPolicy.webpki_defaults_ee()
     if purpose is None:
         ee = ee.may_be_present(x509.ExtendedKeyUsage, verification.Criticality.AGNOSTIC, None)
@@ -143,7 +152,7 @@ def _verifier(
     ca = verification.ExtensionPolicy.webpki_defaults_ca()
     builder = builder.extension_policies(ca_policy=ca, ee_policy=ee)
     if server_name is not None:
-        return builder.build_server_verifier(_server_subject(server_name))
+        return _server_verifier(builder, server_name)
     return builder.build_client_verifier()
 
 
