@@ -74,11 +74,32 @@ class Records:
         rows = self._storage.get_many([CORE_PATH, ROOT_PATH])
         core_row = rows.get(CORE_PATH)
         if core_row is None:
+            self.refuse_if_damaged()
             raise NotInitialized(
                 "this store is not initialised: call initialize_with_passphrase() "
                 "or initialize_with_shares() first"
             )
         return CoreSnapshot(CoreRecord.decode(core_row.value), core_row, rows.get(ROOT_PATH))
+
+    def refuse_if_damaged(self) -> None:
+        """CorruptRecord if the core record is missing but other records remain (it was deleted).
+
+        Without this, unseal says "initialise it" and initialise says "already
+        initialised", a loop; and initialising anew would orphan every record.
+        """
+        if self._storage.get(CORE_PATH) is not None:
+            return
+        others = self._storage.get(ROOT_PATH) is not None or any(
+            path != CORE_PATH for path in self._storage.list("")
+        )
+        # Read the core record again: a racing initialise writes it with the index root in one
+        # apply, so records seen with no core record after them mean it was deleted.
+        if others and self._storage.get(CORE_PATH) is None:
+            raise CorruptRecord(
+                f"this store is damaged: its keyring record {CORE_PATH!r} is missing but other records "
+                "remain (it was deleted outside the keystore). Restore the store from a backup; "
+                "initialising it again is refused, since that would orphan every stored secret"
+            )
 
     def check_core(self, snapshot: CoreSnapshot, index: IndexKeys) -> None:
         """At unseal: the core record and the index root must name the same write."""

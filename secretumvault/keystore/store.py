@@ -140,6 +140,7 @@ class Keystore:
     def _refuse_if_initialized(self) -> None:
         if self.initialized:
             raise AlreadyInitialized("this store is already initialised; unseal it instead")
+        self._records.refuse_if_damaged()
 
     def _create(self, seal: PassphraseSeal | ShamirSeal, kek: bytes) -> None:
         """The core record and the index root, in one atomic create-if-absent."""
@@ -155,7 +156,9 @@ class Keystore:
                     Write(ROOT_PATH, None, index.seal_root(RootIndex.new(_FIRST_SEQ))),
                 ]
             )
-        except ConflictError:  # another process initialised it first
+        except ConflictError:  # another process initialised it first, or the store is damaged
+            if not self.initialized:
+                self._records.refuse_if_damaged()
             raise AlreadyInitialized("this store is already initialised; unseal it instead") from None
 
     # -- seal and unseal -------------------------------------------------------------------

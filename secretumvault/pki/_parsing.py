@@ -20,6 +20,10 @@ T = TypeVar("T")
 
 PARSE_ERRORS: tuple[type[Exception], ...] = (
     ValueError,
+    # A name attribute pyca/cryptography will not build, e.g. a BIT STRING under an OID
+    # other than x500UniqueIdentifier, raises TypeError when the name is read. InvalidType
+    # is a TypeError too: callers re-raise it before catching these.
+    TypeError,
     x509.InvalidVersion,
     x509.DuplicateExtension,
     x509.UnsupportedGeneralNameType,

@@ -20,6 +20,7 @@ import re
 from dataclasses import dataclass
 
 from cryptography import x509
+from cryptography.exceptions import InternalError as _CryptoInternalError
 from cryptography.exceptions import InvalidSignature as _CryptoInvalidSignature
 from cryptography.exceptions import UnsupportedAlgorithm as _CryptoUnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
@@ -124,7 +125,7 @@ def _private_key(pem: bytes, backend: str | None, certificates: list[x509.Certif
         raise InvalidArgument("the private key is encrypted; import it decrypted") from None
     except _CryptoUnsupportedAlgorithm:
         raise InvalidArgument("the private key's algorithm is not one this engine supports") from None
-    except ValueError:
+    except (ValueError, _CryptoInternalError):  # InternalError: e.g. an Ed448 OID over 32 bytes
         raise InvalidKey("the private key block does not parse") from None
     return signing_key_from_pyca(loaded)
 

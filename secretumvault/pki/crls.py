@@ -32,13 +32,15 @@ from cryptography import x509
 from secretumvault.errors import CorruptRecord
 from secretumvault.pki import _json, builders
 from secretumvault.pki.keys import SigningKey
-from secretumvault.pki.records import from_epoch, to_epoch
+from secretumvault.pki.records import to_epoch
 
 __all__ = ["CrlState", "Revocation", "SignedCrl", "decode_state"]
 
 _FORMAT = "secretumvault-pki-crl-state"
 _VERSION = 2
 _LEGACY_VERSION = 1
+#: Above the largest stored CRL number whose successor still fits RFC 5280's 20 octets.
+_MAX_CRL_NUMBER = 2**159 - 1
 
 
 @dataclass(frozen=True)
@@ -67,8 +69,8 @@ class Revocation:
             raise CorruptRecord(f"{where}: a revoked serial is not hex") from None
         return cls(
             serial=serial,
-            revoked_at=from_epoch(_json.require(obj, "revoked_at", int, where)),
-            not_after=from_epoch(_json.require(obj, "not_after", int, where)),
+            revoked_at=_json.epoch(obj, "revoked_at", where),
+            not_after=_json.epoch(obj, "not_after", where),
             in_complete=_json.require(obj, "in_complete", bool, where),
         )
 
@@ -94,8 +96,8 @@ class SignedCrl:
             raise CorruptRecord(f"{where}: a stored CRL is not an object")
         return cls(
             der=_json.b64decode(_json.require(obj, "der", str, where), where),
-            number=_json.require(obj, "number", int, where),
-            next_update=from_epoch(_json.require(obj, "next_update", int, where)),
+            number=_crl_number(obj, where),
+            next_update=_json.epoch(obj, "next_update", where),
         )
 
 
@@ -172,6 +174,14 @@ class CrlState:
         )
 
 
+def _crl_number(obj: dict[str, Any], where: str) -> int:
+    number: int = _json.require(obj, "number", int, where)
+    # RFC 5280 5.2.3: at most 20 octets; a stored number outside that was not written by this engine.
+    if not 0 <= number < _MAX_CRL_NUMBER:
+        raise CorruptRecord(f"{where}: the CRL number is out of range")
+    return number
+
+
 def decode_state(data: bytes, where: str) -> tuple[CrlState, bool]:
     """The stored state, and whether it is a version 1 record (revocations still in certificate records)."""
     try:
@@ -181,9 +191,9 @@ def decode_state(data: bytes, where: str) -> tuple[CrlState, bool]:
             legacy = _json.loads(data, _FORMAT, _LEGACY_VERSION, where)
         except CorruptRecord:
             raise current_error from None
-        return CrlState(_json.require(legacy, "number", int, where)), True
+        return CrlState(_crl_number(legacy, where)), True
     state = CrlState(
-        number=_json.require(obj, "number", int, where),
+        number=_crl_number(obj, where),
         revocations=tuple(
             Revocation.from_json(r, where) for r in _json.require(obj, "revocations", list, where)
         ),

@@ -72,8 +72,15 @@ def _subject(common_name: object) -> x509.Name:
     if not isinstance(common_name, str):
         raise InvalidType(f"common_name must be str, not {type(common_name).__name__}")
     if not 0 < len(common_name) <= 64:  # RFC 5280 ub-common-name
-        raise InvalidArgument("common_name must be 1 to 64 characters")
-    return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
+        raise InvalidArgument(f"common_name must be 1 to 64 characters, not {len(common_name)}")
+    try:
+        common_name.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate: no UTF8String can hold it
+        raise InvalidArgument("common_name is not valid Unicode text") from None
+    # pyca/cryptography counts UTF-8 bytes against the 64; RFC 5280's bound is in characters,
+    # checked above, so its check is turned off (40 x "é" is 40 characters, 80 bytes). It still
+    # emits a UserWarning here and wherever such a name is parsed; that is all it does.
+    return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name, _validate=False)])
 
 
 @dataclass(frozen=True)

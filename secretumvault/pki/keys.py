@@ -22,6 +22,7 @@ import abc
 import hashlib
 from typing import Any, Union
 
+from cryptography.exceptions import InternalError as _CryptoInternalError
 from cryptography.exceptions import InvalidSignature as _CryptoInvalidSignature
 from cryptography.exceptions import UnsupportedAlgorithm as _CryptoUnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
@@ -392,7 +393,7 @@ def key_from_record(record: bytes, where: str) -> SigningKey:
         raise CorruptRecord(f"{where}: unknown {kind.name} key encoding {encoding!r}")
     try:
         loaded = serialization.load_der_private_key(secret, password=None)
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, _CryptoInternalError, _CryptoUnsupportedAlgorithm):
         raise CorruptRecord(f"{where}: the {kind.name} key does not parse") from None
     if not isinstance(loaded, (ed25519.Ed25519PrivateKey, ec.EllipticCurvePrivateKey, rsa.RSAPrivateKey)):
         raise CorruptRecord(f"{where}: expected a {kind.name} key")

@@ -105,6 +105,6 @@ class CertRecord:
         return cls(
             issuer=_json.require(obj, "issuer", str, where),
             certificate=_json.b64decode(_json.require(obj, "certificate", str, where), where),
-            not_after=from_epoch(_json.require(obj, "not_after", int, where)),
-            revoked_at=None if revoked is None else from_epoch(_json.require(obj, "revoked_at", int, where)),
+            not_after=_json.epoch(obj, "not_after", where),
+            revoked_at=None if revoked is None else _json.epoch(obj, "revoked_at", where),
         )

@@ -20,7 +20,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import ExtensionOID, NameOID
 
-from secretumvault.errors import InvalidArgument, InvalidSignature, UnsupportedAlgorithm
+from secretumvault.errors import InvalidArgument, InvalidSignature, InvalidType, UnsupportedAlgorithm
 from secretumvault.pki._der_split import sequence_members
 from secretumvault.pki._parsing import PARSE_ERRORS, load_pem_or_der
 from secretumvault.pki.keys import PublicKey, public_key_from_spki
@@ -56,6 +56,8 @@ def _load(csr: object) -> x509.CertificateSigningRequest:
         request = load_pem_or_der(csr, "CSR", x509.load_pem_x509_csr, x509.load_der_x509_csr)
         # Fields parse lazily: read them all now, so a malformed one is refused here.
         _ = (request.subject, request.signature_algorithm_oid, list(request.extensions))
+    except InvalidType:  # ours, for an argument of the wrong type: not a parse error
+        raise
     except PARSE_ERRORS:
         raise InvalidArgument("the CSR is not a well-formed PKCS#10 request (PEM or DER)") from None
     return request

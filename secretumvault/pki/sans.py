@@ -15,6 +15,12 @@ role's ``allowed_uri_sans`` are patterns in which ``*`` is a wildcard:
 
 So ``spiffe://example.org/ns/*`` allows every SPIFFE ID under ``/ns/`` in the
 ``example.org`` trust domain and none in another.
+
+A URI whose path has a dot segment (``.`` or ``..``, also spelt ``%2e``) is
+refused outright rather than matched after normalising: RFC 3986 5.2.4 would
+turn ``spiffe://example.org/ns/../x`` into ``/x``, outside ``/ns/``, and a
+relying party may or may not normalise, so no one spelling is safe to certify.
+SPIFFE IDs forbid dot segments anyway.
 """
 
 from __future__ import annotations
@@ -34,6 +40,7 @@ _MAX_URI = 2048
 _SCHEME = re.compile(r"[a-z][a-z0-9+.-]*")
 _URI_CHARS = re.compile(r"[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]+")
 _BAD_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
+_DOT_SEGMENT = re.compile(r"(?:\.|%2e){1,2}", re.IGNORECASE)
 
 
 def check_ip(value: object) -> IPAddress:
@@ -71,7 +78,16 @@ def check_uri(value: object) -> str:
     parts = _split(value, "URI SAN")
     if value[len(parts.scheme) + 1 :].startswith("//") and not parts.hostname:
         raise InvalidArgument(f"URI SAN {value[:64]!r} has an authority but no host (RFC 5280 4.2.1.6)")
+    if _has_dot_segment(parts.path):
+        raise InvalidArgument(
+            f"URI SAN {value[:64]!r} has a '.' or '..' path segment (RFC 3986 5.2.4); "
+            "give the URI without them"
+        )
     return value
+
+
+def _has_dot_segment(path: str) -> bool:
+    return any(_DOT_SEGMENT.fullmatch(segment) for segment in path.split("/"))
 
 
 def check_uri_pattern(value: object) -> str:
@@ -98,6 +114,8 @@ def _parts(value: str) -> tuple[str, str | None, str]:
 
 def uri_allowed(uri: str, patterns: Iterable[str]) -> bool:
     """Whether the checked URI ``uri`` matches one of ``patterns`` (see the module docstring)."""
+    if _has_dot_segment(urllib.parse.urlsplit(uri).path):  # check_uri refuses these; never let one match
+        return False
     scheme, authority, rest = _parts(uri)
     for pattern in patterns:
         want_scheme, want_authority, want_rest = _parts(pattern)

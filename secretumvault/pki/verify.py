@@ -75,6 +75,8 @@ def load_certificate(certificate: object) -> x509.Certificate:
                 certificate, "certificate", x509.load_pem_x509_certificate, x509.load_der_x509_certificate
             )
         _parse_every_field(cert)
+    except InvalidType:  # ours, for an argument of the wrong type: not a parse error
+        raise
     except PARSE_ERRORS:
         raise InvalidArgument("not a well-formed X.509 certificate (PEM or DER)") from None
     return cert
@@ -89,6 +91,8 @@ def load_crl(crl: object) -> x509.CertificateRevocationList:
             loaded = load_pem_or_der(crl, "CRL", x509.load_pem_x509_crl, x509.load_der_x509_crl)
         _ = (loaded.issuer, loaded.last_update_utc, loaded.next_update_utc, list(loaded.extensions))
         _ = [(entry.serial_number, entry.revocation_date_utc) for entry in loaded]
+    except InvalidType:  # ours, for an argument of the wrong type: not a parse error
+        raise
     except PARSE_ERRORS:
         raise InvalidArgument("not a well-formed X.509 CRL (PEM or DER)") from None
     return loaded
@@ -111,6 +115,15 @@ def _server_subject(name: str) -> verification.Subject:
         return x509.DNSName(name)
 
 
+def _server_verifier(builder: verification.PolicyBuilder, name: str) -> verification.ServerVerifier:
+    try:
+        return builder.build_server_verifier(_server_subject(name))
+    except ValueError:  # pyca/cryptography refuses the name: not ASCII, empty labels, a wildcard ...
+        raise InvalidArgument(
+            f"server_name {name[:64]!r} is not a DNS name (ASCII, IDNA A-labels) or an IP address"
+        ) from None
+
+
 def _eku_validator(
     wanted: x509.ObjectIdentifier,
 ) -> Callable[[verification.Policy, x509.Certificate, x509.ExtendedKeyUsage], None]:
@@ -126,7 +139,7 @@ def _verifier(
 ) -> verification.ServerVerifier | verification.ClientVerifier:
     builder = verification.PolicyBuilder().store(verification.Store(roots)).time(when)
     if server_name is not None and purpose is None:
-        return builder.build_server_verifier(_server_subject(server_name))  # serverAuth, name in the SAN
+        return _server_verifier(builder, server_name)  # serverAuth, name in the SAN
     ee = verification.ExtensionPolicy.webpki_defaults_ee()
     if purpose is None:
         ee = ee.may_be_present(x509.ExtendedKeyUsage, verification.Criticality.AGNOSTIC, None)
@@ -139,7 +152,7 @@ def _verifier(
     ca = verification.ExtensionPolicy.webpki_defaults_ca()
     builder = builder.extension_policies(ca_policy=ca, ee_policy=ee)
     if server_name is not None:
-        return builder.build_server_verifier(_server_subject(server_name))
+        return _server_verifier(builder, server_name)
     return builder.build_client_verifier()
 
 

@@ -67,6 +67,48 @@ def test_initialise_only_once(storage: Storage) -> None:
     ks.unseal(PASSPHRASE)
 
 
+@pytest.mark.parametrize("also_deleted", [(), ("core/index",)])
+@pytest.mark.parametrize("seal", ["passphrase", "shares"])
+def test_a_store_whose_core_record_was_deleted_is_reported_damaged(
+    storage: Storage, seal: str, also_deleted: tuple[str, ...]
+) -> None:
+    """Issue 22: unseal said "call initialize" and initialise said "already initialised", a loop."""
+    ks = Keystore(storage)
+    if seal == "passphrase":
+        ks.initialize_with_passphrase(PASSPHRASE, scrypt=FAST_SCRYPT)
+        ks.unseal(PASSPHRASE)
+    else:
+        shares = ks.initialize_with_shares(shares=3, threshold=2)
+        for share in shares[:2]:
+            ks.unseal_share(share)
+    ks.put("secret", b"kept")
+    saved = {path: storage.get(path) for path in (CORE_PATH, *also_deleted)}
+    for path in saved:
+        storage.delete(path)
+    before = snapshot(storage)
+    damaged = r"damaged: its keyring record 'core/keyring' is missing"
+    fresh = Keystore(storage)
+    with pytest.raises(CorruptRecord, match=damaged):
+        fresh.unseal(PASSPHRASE) if seal == "passphrase" else fresh.unseal_share(shares[0])
+    with pytest.raises(CorruptRecord, match=damaged):
+        fresh.initialize_with_passphrase(PASSPHRASE, scrypt=FAST_SCRYPT)
+    with pytest.raises(CorruptRecord, match=damaged):
+        fresh.initialize_with_shares(shares=3, threshold=2)
+    with pytest.raises(CorruptRecord, match=damaged):  # an unsealed object sees it at its next core write
+        ks.rotate()
+    assert snapshot(storage) == before
+    for path, stored in saved.items():  # put back from a backup, the store works again
+        assert stored is not None
+        storage.put(path, stored.value)
+    restored = Keystore(storage)
+    if seal == "passphrase":
+        restored.unseal(PASSPHRASE)
+    else:
+        for share in shares[1:]:
+            restored.unseal_share(share)
+    assert restored.get("secret") == b"kept"
+
+
 def test_racing_initialisation_has_one_winner(storage: Storage) -> None:
     # Simulates another process initialising between our check and our write.
     first, second = Keystore(storage), Keystore(storage)

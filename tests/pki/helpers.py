@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import datetime
 from collections.abc import Sequence
 
@@ -13,7 +14,18 @@ from cryptography.x509.oid import NameOID
 
 from tests.keystore.conftest import snapshot
 
-__all__ = ["build_csr", "ca_bundle", "name", "ocsp_request", "self_signed_ca", "snapshot"]
+__all__ = [
+    "BAD_KEYS",
+    "bit_string_ca",
+    "bit_string_csr",
+    "build_csr",
+    "ca_bundle",
+    "name",
+    "ocsp_request",
+    "pem_private_key",
+    "self_signed_ca",
+    "snapshot",
+]
 
 PrivateKey = (
     ec.EllipticCurvePrivateKey
@@ -111,3 +123,61 @@ def ocsp_request(
     if nonce is not None:
         builder = builder.add_extension(x509.OCSPNonce(nonce), critical=False)
     return builder.build().public_bytes(serialization.Encoding.DER)
+
+
+# -- hostile inputs (issues 22 and 29) --------------------------------------------------------------
+
+MARKER = "\x00BITS"  # a valid BIT STRING body once its tag is changed: 0 unused bits, "BITS"
+UTF8_MARKER = b"\x0c\x05" + MARKER.encode()
+BIT_STRING_MARKER = b"\x03\x05" + MARKER.encode()
+
+
+def _subject_with_marker(cn: str) -> x509.Name:
+    return name(cn, x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, MARKER))
+
+
+def _resigned(der: bytes, tbs: bytes, key: ed25519.Ed25519PrivateKey) -> bytes:
+    """``der`` (Ed25519-signed, so its signature is its last 64 bytes) with the OU's tag made BIT STRING."""
+    assert tbs.count(UTF8_MARKER) in (1, 2)  # a self-signed certificate has it in issuer and subject
+    patched = tbs.replace(UTF8_MARKER, BIT_STRING_MARKER)  # same length: no outer length changes
+    return der.replace(tbs, patched)[:-64] + key.sign(patched)
+
+
+def bit_string_csr() -> bytes:
+    key = ed25519.Ed25519PrivateKey.generate()
+    csr = x509.load_pem_x509_csr(build_csr(_subject_with_marker("a.example.com"), key=key))
+    return _resigned(csr.public_bytes(serialization.Encoding.DER), csr.tbs_certrequest_bytes, key)
+
+
+def bit_string_ca() -> tuple[ed25519.Ed25519PrivateKey, bytes]:
+    key = ed25519.Ed25519PrivateKey.generate()
+    cert = self_signed_ca(key, _subject_with_marker("Bit String CA"), datetime.datetime.now(datetime.UTC))
+    return key, _resigned(cert.public_bytes(serialization.Encoding.DER), cert.tbs_certificate_bytes, key)
+
+
+def _der_length(n: int) -> bytes:
+    return bytes([n]) if n < 0x80 else bytes([0x81, n])
+
+
+def _tlv(tag: int, body: bytes) -> bytes:
+    return bytes([tag]) + _der_length(len(body)) + body
+
+
+def pkcs8(oid_der: bytes, key_bytes: bytes) -> bytes:
+    """PKCS#8 v1: version 0, AlgorithmIdentifier {oid}, privateKey OCTET STRING { OCTET STRING key }."""
+    return _tlv(0x30, b"\x02\x01\x00" + _tlv(0x30, oid_der) + _tlv(0x04, _tlv(0x04, key_bytes)))
+
+
+ED448_OID = b"\x06\x03\x2b\x65\x71"
+ED25519_OID = b"\x06\x03\x2b\x65\x70"
+X25519_OID = b"\x06\x03\x2b\x65\x6e"
+BAD_KEYS = {
+    "Ed448 OID, 32 bytes": pkcs8(ED448_OID, b"\x01" * 32),
+    "Ed25519 OID, 57 bytes": pkcs8(ED25519_OID, b"\x01" * 57),
+    "X25519 OID, 1 byte": pkcs8(X25519_OID, b"\x01"),
+}
+
+
+def pem_private_key(der: bytes) -> str:
+    body = base64.encodebytes(der).decode()
+    return f"-----BEGIN PRIVATE KEY-----\n{body}-----END PRIVATE KEY-----\n"

@@ -192,3 +192,39 @@ def test_openssl_verifies_an_ecdsa_leaf_with_ip_and_uri_sans(engine: PkiEngine, 
     assert result.returncode == 0, result.stdout + result.stderr
     wrong = openssl_verify(tmp_path, SOON, root, [], leaf.certificate, extra=["-verify_ip", "10.1.2.4"])
     assert wrong.returncode != 0 and "IP address mismatch" in wrong.stdout + wrong.stderr
+
+
+DOT_SEGMENT_URIS = [
+    "spiffe://example.org/ns/prod/sa/../../../x",  # issue 29: outside /ns/prod/ once normalised
+    "spiffe://example.org/ns/prod/sa/%2e%2e/%2E%2E/x",
+    "spiffe://example.org/ns/prod/sa/.%2E/x",
+    "spiffe://example.org/ns/prod/sa/./api",
+    "spiffe://example.org/ns/prod/sa/api/..",
+]
+
+
+@pytest.mark.parametrize("uri", DOT_SEGMENT_URIS)
+def test_uris_with_dot_segments_are_refused(mtls: PkiEngine, storage: SQLiteStorage, uri: str) -> None:
+    before = snapshot(storage)
+    with pytest.raises(InvalidArgument, match=r"has a '\.' or '\.\.' path segment") as caught:
+        mtls.issue("mtls", "api.svc.example.org", uri_sans=[uri])
+    assert not isinstance(caught.value, NameNotAllowed)  # refused as a malformed name, whatever the role
+    csr = build_csr(name("api.svc.example.org"), sans=[x509.UniformResourceIdentifier(uri)])
+    with pytest.raises(InvalidArgument, match=r"path segment"):
+        mtls.sign_csr("csr", csr)
+    assert snapshot(storage) == before
+    assert not uri_allowed(uri, [SPIFFE])  # nor does the matcher accept one, if called directly
+    issued = mtls.issue("mtls", "api.svc.example.org", uri_sans=["spiffe://example.org/ns/prod/sa/api"])
+    assert issued.serial_number
+
+
+@pytest.mark.parametrize(
+    "uri",
+    [
+        "spiffe://example.org/ns/prod/sa/...",
+        "spiffe://example.org/ns/prod/sa/a..b",
+        "spiffe://example.org/ns/prod/sa/.x",
+    ],
+)
+def test_dots_that_are_not_dot_segments_are_names(uri: str) -> None:
+    assert uri_allowed(check_uri(uri), [SPIFFE])

@@ -162,3 +162,16 @@ def test_unknown_critical_extension_in_an_intermediate_is_rejected() -> None:
         verify_chain([leaf, intermediate], root, at=NOW)
     plain = _cert("int", int_key, "root", root_key, ca=True)
     assert len(verify_chain([leaf, plain], root, at=NOW)) == 3
+
+
+@pytest.mark.parametrize(
+    "server_name", ["é.example.com", "", "a..example.com", "*.example.com", "www.example.com.", "x" * 300]
+)
+def test_server_names_pyca_refuses(issued: IssuedCertificate, server_name: str) -> None:
+    """pyca/cryptography raised a bare ValueError for these; the caller gets InvalidArgument."""
+    chain, root = [issued.certificate, issued.issuing_ca], issued.ca_chain[-1]
+    with pytest.raises(InvalidArgument, match=r"is not a DNS name .* or an IP address"):
+        verify_chain(chain, root, at=SOON, server_name=server_name)
+    with pytest.raises(InvalidArgument, match="is not a DNS name"):  # with a purpose too
+        verify_chain(chain, root, at=SOON, server_name=server_name, ext_key_usage="ServerAuth")
+    verify_chain(chain, root, at=SOON, server_name="www.example.com")

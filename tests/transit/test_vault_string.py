@@ -6,9 +6,13 @@ import base64
 import os
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from secretumvault.errors import InvalidCiphertext, InvalidType
+from secretumvault.errors import InvalidCiphertext, InvalidSignature, InvalidType, SecretumVaultError
+from secretumvault.transit import Transit
 from secretumvault.transit._vault_string import MAX_VERSION, format_vault_string, parse_vault_string
+from tests.transit.conftest import Unchanged
 
 
 def parse(text: object) -> tuple[int, bytes]:
@@ -34,6 +38,11 @@ def test_round_trip_and_same_text_as_base64_module(size: int) -> None:
         "vault:v1:QUJD\n",
         "vault:v1:QUJ\u00e9",
         "vault:v1:=QUJ",
+        # A whole quantum of padding: Python 3.11's strict mode accepts it (was KeyError).
+        "vault:v1:AAAA====",
+        "vault:v1:QUJD====",
+        "vault:v1:QUI=====",
+        "vault:v1:AAAAAAA=====",
     ],
 )
 def test_refuses_other_spellings_and_malformed_base64(text: str) -> None:
@@ -76,3 +85,57 @@ def test_long_or_repeated_prefixes_are_refused_without_filling_the_prefix_cache(
         with pytest.raises(InvalidCiphertext, match="form"):
             parse(text)
     assert _version_in.cache_info().currsize <= before + 1  # only "vault:v1:QU" (short) may enter
+
+
+_BASE64_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/="
+_PREFIXES = st.one_of(
+    st.sampled_from(["vault:v1:", "vault:v0:", "vault:v01:", "vault:v4294967296:", "vault:v:", "vault:v1::"]),
+    st.builds(lambda n: f"vault:v{n}:", st.integers(min_value=0, max_value=2**40)),
+    st.text(max_size=24),
+)
+_BODIES = st.one_of(
+    st.text(alphabet=_BASE64_CHARS, max_size=40),
+    st.builds(
+        lambda raw, pad: base64.b64encode(raw).decode() + "=" * pad, st.binary(max_size=30), st.integers(0, 6)
+    ),
+    st.text(max_size=40),
+)
+
+
+@settings(max_examples=2000, deadline=None)
+@given(prefix=_PREFIXES, body=_BODIES)
+def test_any_text_parses_or_raises_invalid_ciphertext(prefix: str, body: str) -> None:
+    """Fuzz: nothing but InvalidCiphertext escapes, and what parses is the one canonical spelling."""
+    text = prefix + body
+    try:
+        version, decoded = parse(text)
+    except InvalidCiphertext:
+        return
+    except SecretumVaultError as exc:  # pragma: no cover - the assertion below reports it
+        raise AssertionError(f"{type(exc).__name__} instead of InvalidCiphertext") from exc
+    assert format_vault_string(version, decoded) == text
+
+
+@pytest.mark.parametrize("key_type", ["aes256-gcm96", "ml-kem-768"])
+def test_transit_refuses_excess_padding(transit: Transit, unchanged: Unchanged, key_type: str) -> None:
+    """Issue 29: decrypt("vault:v1:AAAA====") raised KeyError; now InvalidCiphertext and nothing changes."""
+    transit.create_key("k", key_type)
+    check = unchanged()
+    for call in (transit.decrypt, transit.rewrap):
+        with pytest.raises(InvalidCiphertext, match="non-canonical base64"):
+            call("k", "vault:v1:AAAA====")
+    check()
+    assert transit.decrypt("k", transit.encrypt("k", b"still usable")) == b"still usable"
+
+
+def test_transit_verify_refuses_excess_padding(transit: Transit, unchanged: Unchanged) -> None:
+    transit.create_key("s", "ed25519")
+    transit.create_key("h", "hmac")
+    check = unchanged()
+    # A malformed signature or HMAC is reported as one that does not verify (as Vault does).
+    with pytest.raises(InvalidSignature, match="signature has non-canonical base64"):
+        transit.verify("s", b"data", "vault:v1:AAAA====")
+    with pytest.raises(InvalidSignature, match="non-canonical base64"):
+        transit.verify_hmac("h", b"data", "vault:v1:AAAA====")
+    check()
+    transit.verify("s", b"data", transit.sign("s", b"data"))
