@@ -312,10 +312,15 @@ def _section(flat: dict[str, dict[str, Any]], name: str, value: Any, source: str
         kinds = expected if isinstance(expected, tuple) else (expected,)
         if type(item) not in kinds:  # exact: TOML has no bool/int confusion, and neither do we
             raise ConfigError(
-                f"{source}: [{name}] {key} must be a {' or '.join(map(_type_name, kinds))}, "
+                f"{source}: [{name}] {key} must be {' or '.join(map(_a_type_name, kinds))}, "
                 f"got {_type_name(type(item))}; for example {_example(kinds[0])}"
             )
     flat[name] = value
+
+
+def _a_type_name(kind: type) -> str:
+    name = _type_name(kind)
+    return f"an {name}" if name[0] in "aeiou" else f"a {name}"
 
 
 def _type_name(kind: type) -> str:
