@@ -4,6 +4,7 @@ the tune endpoint, ``sys/auth``, the legacy policy shorthand, no-data bodies and
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -240,7 +241,7 @@ def test_tune_keeps_kv_version_2_and_refuses_what_it_cannot_do(server: tuple[Ser
         ({"description": 7}, "description must be a string"),
     ]:
         refused(
-            store, lambda body=body: srv.request("POST", "sys/mounts/secret/tune", json=body), 400, fragment
+            store, functools.partial(srv.request, "POST", "sys/mounts/secret/tune", json=body), 400, fragment
         )
     refused(
         store,
