@@ -427,7 +427,7 @@ def audit_hash(call: Call) -> Reply:
     path = check_mount_path(call.group("path"))
     table, _ = call.core.audit_table.get()
     if table.salt is None or not any(d.path == path for d in table.devices):
-        raise bad_request(f"no audit device at {path}")
+        raise bad_request(f'unknown audit backend "{path}"')
     return _both({"hash": hash_value(table.salt, call.params.string("input", required=True))})
 
 
@@ -495,6 +495,10 @@ def read_auth_tune(call: Call) -> Reply:
     )
 
 
+def remount(call: Call) -> Reply:
+    raise bad_request("moving a mount (sys/remount) is not supported by this server")
+
+
 def tune_auth(call: Call) -> Reply:
     raise bad_request("tuning auth methods is not supported by this server")
 
@@ -522,6 +526,7 @@ router.add("sys/mounts", {"read": list_mounts})
 # Before sys/mounts/<path>: "<path>/tune" is the tune endpoint, never a mount named ".../tune/".
 router.add("sys/mounts/(?P<path>.+)/tune/?", {"read": read_tune, "update": write_tune})
 router.add("sys/mounts/(?P<path>.+)", {"read": read_mount, "update": enable_mount, "delete": disable_mount})
+router.add("sys/remount", {"update": remount}, sudo=True)
 router.add("sys/internal/ui/mounts/(?P<path>.+)", {"read": ui_mount})
 router.add("sys/policy", {"read": list_policies, "list": list_policies})
 router.add(

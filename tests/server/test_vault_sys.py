@@ -403,3 +403,18 @@ def test_hvac_reads_a_legacy_policy_back(server: tuple[Server, Path]) -> None:
     client: hvac.Client = srv.client()
     client.sys.create_or_update_policy("legacy-read-back", LEGACY_HCL)
     assert client.sys.read_policy("legacy-read-back")["rules"] == LEGACY_HCL
+
+
+def test_what_sys_does_not_serve_is_a_400_that_says_so(server: tuple[Server, Path]) -> None:
+    srv, store = server
+    move = {"from": "secret", "to": "moved"}
+    refused(store, lambda: srv.request("POST", "sys/remount", json=move), 400, "not supported")
+    with pytest.raises(InvalidRequest):
+        srv.client().sys.move_backend("secret", "moved")
+    # Vault's message, which clients match on.
+    refused(
+        store,
+        lambda: srv.request("POST", "sys/audit-hash/none", json={"input": "x"}),
+        400,
+        "unknown audit backend",
+    )
