@@ -324,6 +324,8 @@ def write_policy(call: Call) -> Reply:
 
 
 def delete_policy(call: Call) -> Reply:
+    if not _POLICY_NAME.fullmatch(call.group("name").lower()):
+        return Reply()  # no policy can have that name; Vault: deleting what is absent succeeds
     call.core.delete_policy(_policy_name(call))
     return Reply()
 

@@ -418,3 +418,12 @@ def test_what_sys_does_not_serve_is_a_400_that_says_so(server: tuple[Server, Pat
         400,
         "unknown audit backend",
     )
+
+
+def test_deleting_a_policy_name_that_cannot_exist_succeeds(server: tuple[Server, Path]) -> None:
+    srv, store = server
+    for route in ("sys/policy/%5B%27testpolicy%27%5D", "sys/policies/acl/has%20space"):
+        assert unchanged(store, functools.partial(srv.request, "DELETE", route)).status_code == 204
+    refused(
+        store, lambda: srv.request("PUT", "sys/policy/has%20space", json={"policy": "{}"}), 400, "policy name"
+    )
