@@ -209,7 +209,7 @@ class Dispatcher:
                 raise sealed()
             resolved = self.core.mounts.resolve(path)
             if resolved is None:
-                self._refuse_without_token(call)
+                self._refuse_without_grant(call)
                 raise not_found(f'no handler for route "{path}". route entry not found.')
             call.mount, relative = resolved
             mount_type = call.mount.type
@@ -218,17 +218,25 @@ class Dispatcher:
         try:
             route, handler, groups = router.match(relative, operation)
         except HttpError:
-            self._refuse_without_token(call)  # as Vault: no token, no hint of which paths exist
+            self._refuse_without_grant(call)  # as Vault: no grant, no hint of which paths exist
             raise
         if self.core.sealed and not route.sealed_ok:
             raise sealed()
         call.groups = groups
         return _Target(route, handler, call, mount_type)
 
-    def _refuse_without_token(self, call: Call) -> None:
+    def _refuse_without_grant(self, call: Call) -> None:
+        """403 unless the token's policies grant the operation on the path (Vault checks the
+        ACL before routing: only a token allowed there learns that nothing serves it)."""
         if self.core.sealed:
             raise sealed()
-        self.core.authenticate(call.token_id)
+        acl = self.core.acl(self.core.authenticate(call.token_id))
+        acl_path = call.path.rstrip("/") + "/" if call.operation == "list" else call.path
+        capability = _CAPABILITY[call.operation]
+        if not acl.allows(acl_path, capability) and not (
+            capability == "update" and acl.allows(acl_path, "create")
+        ):
+            raise permission_denied()
 
     # -- steps that may block (run inline or in a worker thread) -------------------------------
 

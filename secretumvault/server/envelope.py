@@ -21,6 +21,9 @@ class Reply:
     #: A non-JSON body (PEM certificates, CRLs), sent as it is with ``content_type``.
     body: bytes | None = None
     content_type: str = "application/json"
+    #: Also copy ``data`` to the top level of the envelope, as Vault does for some ``sys/``
+    #: paths (``sys/mounts``, ``sys/policy`` ...): older clients read ``resp["secret/"]``.
+    top_level: bool = False
 
     @property
     def empty(self) -> bool:
@@ -35,7 +38,7 @@ def list_reply(keys: list[str]) -> Reply:
 
 
 def envelope(reply: Reply, request_id: str, mount_type: str) -> dict[str, Any]:
-    return {
+    document = {
         "request_id": request_id,
         "lease_id": "",
         "renewable": False,
@@ -46,3 +49,8 @@ def envelope(reply: Reply, request_id: str, mount_type: str) -> dict[str, Any]:
         "auth": reply.auth,
         "mount_type": mount_type,
     }
+    if reply.top_level and reply.data:
+        # Vault writes the data keys first and the envelope's after them: on a clash, the
+        # envelope's key is the one JSON parsers keep.
+        return {**reply.data, **document}
+    return document

@@ -16,11 +16,12 @@ made there are served here and the other way round.
 
 from __future__ import annotations
 
+import math
 import re
 import secrets
 import threading
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from secretumvault.errors import ConflictError, KeyNotFound
@@ -29,7 +30,7 @@ from secretumvault.server import records
 from secretumvault.server.cached import CachedRecord
 from secretumvault.server.errors import bad_request
 
-__all__ = ["ENGINE_TYPES", "MOUNTS_PATH", "Mount", "MountTable"]
+__all__ = ["ENGINE_TYPES", "MOUNTS_PATH", "SYSTEM_MAX_LEASE_TTL", "Mount", "MountTable", "string_options"]
 
 MOUNTS_PATH = "sys/mounts"
 ENGINE_TYPES = ("transit", "pki", "kv")
@@ -37,6 +38,8 @@ _RESERVED = ("sys/", "auth/", "cubbyhole/", "identity/")
 _MOUNT_PATH = re.compile(r"(?:[A-Za-z0-9][A-Za-z0-9._-]{0,63}/){1,8}")
 _STORAGE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
 _UPDATE_ATTEMPTS = 16
+#: Vault's system default and maximum lease TTL (32 days): what a mount's 0 stands for.
+SYSTEM_MAX_LEASE_TTL = 32 * 86400
 
 
 @dataclass(frozen=True)
@@ -48,6 +51,10 @@ class Mount:
     uuid: str
     description: str = ""
     options: dict[str, str] = field(default_factory=dict)
+    #: Seconds; 0 means the system's (Vault's ``sys/mounts/<path>/tune``).
+    default_lease_ttl: int = 0
+    max_lease_ttl: int = 0
+    force_no_cache: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -57,6 +64,9 @@ class Mount:
             "uuid": self.uuid,
             "description": self.description,
             "options": self.options,
+            "default_lease_ttl": self.default_lease_ttl,
+            "max_lease_ttl": self.max_lease_ttl,
+            "force_no_cache": self.force_no_cache,
         }
 
     def describe(self) -> dict[str, Any]:
@@ -66,12 +76,55 @@ class Mount:
             "description": self.description,
             "accessor": self.accessor,
             "uuid": self.uuid,
-            "config": {"default_lease_ttl": 0, "max_lease_ttl": 0, "force_no_cache": False},
+            "config": {
+                "default_lease_ttl": self.default_lease_ttl,
+                "max_lease_ttl": self.max_lease_ttl,
+                "force_no_cache": self.force_no_cache,
+            },
             "options": self.options or None,
             "local": False,
             "seal_wrap": False,
             "external_entropy_access": False,
         }
+
+    def tuning(self) -> dict[str, Any]:
+        """As ``GET sys/mounts/<path>/tune`` shows it: the TTLs in force, 0 replaced by the system's."""
+        tuning: dict[str, Any] = {
+            "description": self.description,
+            "default_lease_ttl": self.default_lease_ttl or SYSTEM_MAX_LEASE_TTL,
+            "max_lease_ttl": self.max_lease_ttl or SYSTEM_MAX_LEASE_TTL,
+            "force_no_cache": self.force_no_cache,
+        }
+        if self.options:
+            tuning["options"] = self.options
+        return tuning
+
+
+def string_options(value: object, name: str = "options") -> dict[str, str]:
+    """Vault's weakly typed string map: ``{"version": 2}`` is ``{"version": "2"}``.
+
+    As Go's weak decoding does it: a number is written in decimal, a boolean is
+    "1" or "0", null is "". A list or an object is refused: it has no string form.
+    """
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise bad_request(f"{name} must be a JSON object mapping names to strings")
+    result: dict[str, str] = {}
+    for key, item in value.items():
+        if isinstance(item, bool):
+            result[key] = "1" if item else "0"
+        elif isinstance(item, int):
+            result[key] = str(item)
+        elif isinstance(item, float) and math.isfinite(item):
+            result[key] = repr(item)
+        elif isinstance(item, str):
+            result[key] = item
+        elif item is None:
+            result[key] = ""
+        else:
+            raise bad_request(f"{name}.{key} must be a string, a number or a boolean")
+    return result
 
 
 def check_mount_path(path: object) -> str:
@@ -89,6 +142,31 @@ def check_mount_path(path: object) -> str:
     return normalized
 
 
+def _check_ttls(default_lease_ttl: int, max_lease_ttl: int) -> None:
+    effective_default = default_lease_ttl or SYSTEM_MAX_LEASE_TTL
+    effective_max = max_lease_ttl or SYSTEM_MAX_LEASE_TTL
+    if effective_default > effective_max:
+        raise bad_request("default_lease_ttl cannot be greater than max_lease_ttl")
+
+
+def _tuned_options(mount: Mount, options: dict[str, str]) -> dict[str, str]:
+    """The mount's options with ``options`` laid over them, as Vault's tune merges them."""
+    if mount.type == "kv" and "version" in options:
+        current = mount.options.get("version", "1")
+        wanted = options["version"] or current
+        if wanted not in ("1", "2"):
+            raise bad_request(f"invalid kv version {wanted!r}: 1 or 2")
+        if wanted < current:
+            raise bad_request(f"cannot downgrade mount from kv version {current} to {wanted}")
+        if wanted != current:
+            # Upgrading rewrites every secret into kv v2's layout; this server does not do that.
+            raise bad_request("upgrading a kv mount from version 1 to 2 is not supported by this server")
+        options = {**options, "version": wanted}
+    elif "version" in options and options["version"] not in ("", mount.options.get("version", "")):
+        raise bad_request(f"a {mount.type} mount has no version to change")
+    return {**mount.options, **options}
+
+
 def _parse_table(raw: bytes | None) -> dict[str, Mount]:
     if raw is None:
         return {}
@@ -102,6 +180,9 @@ def _parse_table(raw: bytes | None) -> dict[str, Mount]:
             uuid=m["uuid"],
             description=m.get("description", ""),
             options=dict(m.get("options") or {}),
+            default_lease_ttl=int(m.get("default_lease_ttl", 0)),
+            max_lease_ttl=int(m.get("max_lease_ttl", 0)),
+            force_no_cache=bool(m.get("force_no_cache", False)),
         )
         for path, m in obj["mounts"].items()
     }
@@ -155,8 +236,19 @@ class MountTable:
 
         return KvStore(self._keystore, mount.storage)
 
-    def enable(self, path: str, engine_type: str, description: str, options: dict[str, str]) -> Mount:
+    def enable(
+        self,
+        path: str,
+        engine_type: str,
+        description: str,
+        options: dict[str, str],
+        *,
+        default_lease_ttl: int = 0,
+        max_lease_ttl: int = 0,
+        force_no_cache: bool = False,
+    ) -> Mount:
         normalized = check_mount_path(path)
+        _check_ttls(default_lease_ttl, max_lease_ttl)
         if engine_type == "kv-v2":
             engine_type, options = "kv", {**options, "version": "2"}
         if engine_type not in ENGINE_TYPES:
@@ -182,6 +274,9 @@ class MountTable:
                 uuid=str(uuid.uuid4()),
                 description=description,
                 options=options,
+                default_lease_ttl=default_lease_ttl,
+                max_lease_ttl=max_lease_ttl,
+                force_no_cache=force_no_cache,
             )
             try:
                 self._keystore.cas(MOUNTS_PATH, version, _encode_table({**table, normalized: mount}))
@@ -190,6 +285,44 @@ class MountTable:
                 continue
             self._table.invalidate()
             return mount
+        raise ConflictError("the mount table kept changing; try again")
+
+    def tune(
+        self,
+        path: str,
+        *,
+        description: str | None = None,
+        default_lease_ttl: int | None = None,
+        max_lease_ttl: int | None = None,
+        options: dict[str, str] | None = None,
+    ) -> Mount:
+        """Change a mount's settings (``None``: keep); 400 before anything is stored if one is refused."""
+        normalized = check_mount_path(path)
+        for _ in range(_UPDATE_ATTEMPTS):
+            table, version = self._table.get()
+            mount = table.get(normalized)
+            if mount is None:
+                raise bad_request(f"no mount at {normalized}")
+            changes: dict[str, Any] = {}
+            if description is not None:
+                changes["description"] = description
+            if default_lease_ttl is not None:
+                changes["default_lease_ttl"] = default_lease_ttl
+            if max_lease_ttl is not None:
+                changes["max_lease_ttl"] = max_lease_ttl
+            if options is not None:
+                changes["options"] = _tuned_options(mount, options)
+            tuned = replace(mount, **changes)
+            _check_ttls(tuned.default_lease_ttl, tuned.max_lease_ttl)
+            if tuned == mount:
+                return mount
+            try:
+                self._keystore.cas(MOUNTS_PATH, version, _encode_table({**table, normalized: tuned}))
+            except ConflictError:
+                self._table.invalidate()
+                continue
+            self._table.invalidate()
+            return tuned
         raise ConflictError("the mount table kept changing; try again")
 
     def disable(self, path: str) -> None:

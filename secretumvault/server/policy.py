@@ -2,7 +2,8 @@
 
 A policy is Vault's JSON form, ``{"path": {"transit/encrypt/*": {"capabilities": ["update"]}}}``,
 or the same in HCL (``path "transit/encrypt/*" { capabilities = ["update"] }``) when
-python-hcl2 is installed. In a pattern, ``+`` stands for one path segment and a
+python-hcl2 is installed. Vault's legacy shorthand ``policy = "read" | "write" | "deny" |
+"sudo"`` stands for the capabilities Vault maps it to. In a pattern, ``+`` stands for one path segment and a
 trailing ``*`` for any rest of the path.
 
 Evaluation (Vault's): the rules of all a token's policies are merged by
@@ -156,17 +157,37 @@ def _rule(pattern: object, body: object) -> PathRule:
         body = dict(body)
     if not isinstance(body, dict):
         raise bad_request(f"policy path {pattern!r} must map to an object")
-    unknown = set(body) - {"capabilities", "__is_block__"}
+    unknown = set(body) - {"capabilities", "policy", "__is_block__"}
     if unknown:
         # allowed_parameters, min_wrapping_ttl ...: refusing beats silently granting more.
         raise bad_request(f"policy path {pattern!r}: unsupported keys {sorted(unknown)}")
-    capabilities = body.get("capabilities")
+    capabilities = body.get("capabilities", [] if "policy" in body else None)
     if not isinstance(capabilities, list) or not all(isinstance(c, str) for c in capabilities):
         raise bad_request(f"policy path {pattern!r} needs a list of capabilities")
+    if "policy" in body:
+        capabilities = [*capabilities, *_legacy_policy(pattern, body["policy"])]
     unknown_caps = set(capabilities) - CAPABILITIES
     if unknown_caps:
         raise bad_request(f"policy path {pattern!r}: unknown capabilities {sorted(unknown_caps)}")
     return PathRule(pattern.lstrip("/"), frozenset(capabilities))
+
+
+#: Vault's legacy shorthand, ``policy = "read"``, as the capabilities it still stands for.
+_LEGACY_POLICIES = {
+    "deny": ("deny",),
+    "read": ("read", "list"),
+    "write": ("create", "read", "update", "delete", "list"),
+    "sudo": ("create", "read", "update", "delete", "list", "sudo"),
+}
+
+
+def _legacy_policy(pattern: str, value: object) -> tuple[str, ...]:
+    if not isinstance(value, str) or value not in _LEGACY_POLICIES:
+        shown = f" {value!r}" if isinstance(value, str) and len(value) <= 32 else ""
+        raise bad_request(
+            f"policy path {pattern!r}: invalid policy{shown}; use one of {', '.join(_LEGACY_POLICIES)}"
+        )
+    return _LEGACY_POLICIES[value]
 
 
 def _parse_hcl(text: str) -> Any:

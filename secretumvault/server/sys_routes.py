@@ -2,6 +2,10 @@
 
 Health, seal status, init, unseal and leader answer while sealed and need no
 token, as in Vault; like Vault, they answer with bare JSON, not the envelope.
+The paths Vault answers with its data both under ``data`` and at the top
+level (``sys/mounts``, ``sys/policy``, ``sys/audit``, ``sys/auth``,
+``sys/capabilities*``, ``sys/key-status``, ``sys/audit-hash``) do the same
+here (``_both``); the others (``sys/policies/acl``) only under ``data``.
 """
 
 from __future__ import annotations
@@ -9,14 +13,16 @@ from __future__ import annotations
 import json
 import re
 import time
+import uuid
 from collections.abc import Callable
 from typing import Any
 
 from secretumvault.errors import ConflictError
 from secretumvault.server.audit import AUDIT_PATH, AuditTable, DeviceConfig, hash_value
 from secretumvault.server.envelope import Reply, list_reply
-from secretumvault.server.errors import bad_request, not_found, permission_denied, sealed
-from secretumvault.server.mounts import check_mount_path
+from secretumvault.server.errors import bad_request, permission_denied, sealed
+from secretumvault.server.mounts import SYSTEM_MAX_LEASE_TTL, check_mount_path, string_options
+from secretumvault.server.params import Params, parse_duration
 from secretumvault.server.policy import Acl
 from secretumvault.server.routing import Call, Router, name_pattern
 
@@ -28,6 +34,11 @@ _MAX_SHARES = 255
 
 def _bare(obj: dict[str, Any], status: int = 200) -> Reply:
     return Reply(status=status, body=json.dumps(obj).encode("utf-8"))
+
+
+def _both(data: dict[str, Any]) -> Reply:
+    """The envelope with ``data`` also copied to its top level, as Vault answers these paths."""
+    return Reply(data=data, top_level=True)
 
 
 # -- seal, init, health -------------------------------------------------------------------------
@@ -110,7 +121,7 @@ def leader(call: Call) -> Reply:
 
 def key_status(call: Call) -> Reply:
     terms = call.core.keystore.key_terms
-    return Reply(data={"term": terms[-1], "terms": len(terms), "encryptions": 0, "install_time": ""})
+    return _both({"term": terms[-1], "terms": len(terms), "encryptions": 0, "install_time": ""})
 
 
 def rotate(call: Call) -> Reply:
@@ -154,15 +165,16 @@ def _system_mount() -> dict[str, Any]:
 def list_mounts(call: Call) -> Reply:
     table = {path: mount.describe() for path, mount in sorted(call.core.mounts.mounts().items())}
     table["sys/"] = _system_mount()
-    return Reply(data=table)
+    return _both(table)
 
 
 def read_mount(call: Call) -> Reply:
+    """``GET sys/mounts/<path>`` (Vault >= 1.10): one mount as ``sys/mounts`` lists it."""
     path = check_mount_path(call.group("path"))
     mount = call.core.mounts.mounts().get(path)
     if mount is None:
-        raise not_found(f"no mount at {path}")
-    return Reply(data=mount.describe())
+        raise bad_request(f"No secret engine mount at {path}")
+    return _both(mount.describe())
 
 
 def ui_mount(call: Call) -> Reply:
@@ -179,16 +191,89 @@ def ui_mount(call: Call) -> Reply:
     return Reply(data={**mount.describe(), "path": mount.path})
 
 
+#: Vault's mount settings this server has no use for: accepted only empty (as clients send
+#: them by default), refused otherwise rather than silently dropped.
+_UNSUPPORTED_SETTINGS = (
+    "audit_non_hmac_request_keys",
+    "audit_non_hmac_response_keys",
+    "listing_visibility",
+    "passthrough_request_headers",
+    "allowed_response_headers",
+    "plugin_version",
+    "allowed_managed_keys",
+    "delegated_auth_accessors",
+    "identity_token_key",
+)
+
+
+def _refuse_unsupported(values: dict[str, Any], where: str) -> None:
+    for name, value in values.items():
+        if name in _UNSUPPORTED_SETTINGS and value not in (None, "", [], {}):
+            raise bad_request(f"{where}{name} is not supported by this server")
+
+
+def _ttl_setting(value: object, name: str) -> int | None:
+    """A lease TTL as Vault's mount settings take it: None or "" keeps, "system" is 0 (the default)."""
+    if value is None or value == "":
+        return None
+    if value == "system":
+        return 0
+    return parse_duration(value, name)
+
+
 def enable_mount(call: Call) -> Reply:
     p = call.params
     engine_type = p.string("type", required=True)
-    options = p.mapping("options")
-    if not all(isinstance(v, str) for v in options.values()):
-        raise bad_request("options must map names to strings")
-    p.mapping("config")  # lease settings: accepted, not used (no leases here)
+    plugin_name = p.string("plugin_name")
+    if plugin_name and plugin_name != engine_type:
+        # Vault would run that plugin; only the built-in engines exist here.
+        raise bad_request(f"plugin {plugin_name!r} is not available: only the built-in engines are served")
+    options = string_options(p.raw("options"))
+    config = p.mapping("config")
+    _refuse_unsupported(config, "config.")
+    _refuse_unsupported({"plugin_version": p.raw("plugin_version")}, "")
+    unknown = set(config) - {"default_lease_ttl", "max_lease_ttl", "force_no_cache", *_UNSUPPORTED_SETTINGS}
+    if unknown:
+        raise bad_request(f"unknown mount config keys: {sorted(unknown)}")
+    config_params = Params(config)
+    if p.boolean("external_entropy_access"):
+        raise bad_request("external_entropy_access is not supported by this server")
     p.raw("local")
     p.raw("seal_wrap")
-    call.core.mounts.enable(call.group("path"), engine_type, p.string("description"), dict(options))
+    call.core.mounts.enable(
+        call.group("path"),
+        engine_type,
+        p.string("description"),
+        options,
+        default_lease_ttl=_ttl_setting(config.get("default_lease_ttl"), "config.default_lease_ttl") or 0,
+        max_lease_ttl=_ttl_setting(config.get("max_lease_ttl"), "config.max_lease_ttl") or 0,
+        force_no_cache=config_params.boolean("force_no_cache"),
+    )
+    return Reply()
+
+
+def read_tune(call: Call) -> Reply:
+    path = check_mount_path(call.group("path"))
+    mount = call.core.mounts.mounts().get(path)
+    if mount is None:
+        raise bad_request(f"cannot fetch sysview for path {path!r}")
+    return _both(mount.tuning())
+
+
+def write_tune(call: Call) -> Reply:
+    p = call.params
+    _refuse_unsupported({name: p.raw(name) for name in _UNSUPPORTED_SETTINGS}, "")
+    description = p.raw("description")
+    if description is not None and not isinstance(description, str):
+        raise bad_request("description must be a string")
+    options = p.raw("options")
+    call.core.mounts.tune(
+        call.group("path"),
+        description=description,
+        default_lease_ttl=_ttl_setting(p.raw("default_lease_ttl"), "default_lease_ttl"),
+        max_lease_ttl=_ttl_setting(p.raw("max_lease_ttl"), "max_lease_ttl"),
+        options=None if options is None else string_options(options),
+    )
     return Reply()
 
 
@@ -209,13 +294,21 @@ def _policy_name(call: Call) -> str:
 
 def list_policies(call: Call) -> Reply:
     names = call.core.list_policies()
-    return Reply(data={"keys": names, "policies": names})
+    return _both({"keys": names, "policies": names})
 
 
 def read_policy(call: Call) -> Reply:
+    """``sys/policy/<name>``: Vault's older path, answered at the top level too."""
     name = _policy_name(call)
     text = call.core.read_policy(name)
-    return Reply(data={"name": name, "rules": text, "policy": text})
+    return _both({"name": name, "rules": text})
+
+
+def read_acl_policy(call: Call) -> Reply:
+    """``sys/policies/acl/<name>``: under ``data`` only, with the text as ``policy``."""
+    name = _policy_name(call)
+    text = call.core.read_policy(name)
+    return Reply(data={"name": name, "policy": text})
 
 
 def write_policy(call: Call) -> Reply:
@@ -231,6 +324,8 @@ def write_policy(call: Call) -> Reply:
 
 
 def delete_policy(call: Call) -> Reply:
+    if not _POLICY_NAME.fullmatch(call.group("name").lower()):
+        return Reply()  # no policy can have that name; Vault: deleting what is absent succeeds
     call.core.delete_policy(_policy_name(call))
     return Reply()
 
@@ -260,7 +355,7 @@ def _capabilities(call: Call, acl: Acl) -> Reply:
         result[path] = ["deny"] if not caps or "deny" in caps else sorted(caps)
     if len(paths) == 1:
         result["capabilities"] = result[paths[0]]
-    return Reply(data=result)
+    return _both(result)
 
 
 # -- audit devices --------------------------------------------------------------------------------
@@ -268,8 +363,8 @@ def _capabilities(call: Call, acl: Acl) -> Reply:
 
 def list_audit(call: Call) -> Reply:
     table, _ = call.core.audit_table.get()
-    return Reply(
-        data={
+    return _both(
+        {
             d.path: {
                 "type": d.type,
                 "description": d.description,
@@ -334,8 +429,80 @@ def audit_hash(call: Call) -> Reply:
     path = check_mount_path(call.group("path"))
     table, _ = call.core.audit_table.get()
     if table.salt is None or not any(d.path == path for d in table.devices):
-        raise bad_request(f"no audit device at {path}")
-    return Reply(data={"hash": hash_value(table.salt, call.params.string("input", required=True))})
+        raise bad_request(f'unknown audit backend "{path}"')
+    return _both({"hash": hash_value(table.salt, call.params.string("input", required=True))})
+
+
+# -- auth methods ---------------------------------------------------------------------------------
+
+#: The token auth method, always mounted at ``auth/token/`` (fixed ids: it is never re-mounted).
+_TOKEN_AUTH = {
+    "type": "token",
+    "description": "token based credentials",
+    "accessor": "auth_token_secretumvault",
+    "uuid": str(uuid.uuid5(uuid.NAMESPACE_URL, "secretumvault:auth/token/")),
+    "config": {
+        "default_lease_ttl": 0,
+        "max_lease_ttl": 0,
+        "force_no_cache": False,
+        "token_type": "default-service",
+    },
+    "options": None,
+    "local": False,
+    "seal_wrap": False,
+    "external_entropy_access": False,
+}
+
+
+def list_auth(call: Call) -> Reply:
+    return _both({"token/": dict(_TOKEN_AUTH)})
+
+
+def _auth_path(call: Call) -> str:
+    return call.group("path").strip("/") + "/"
+
+
+def read_auth(call: Call) -> Reply:
+    if _auth_path(call) != "token/":
+        raise bad_request(f"No auth engine at {_auth_path(call)}")
+    return _both(dict(_TOKEN_AUTH))
+
+
+def enable_auth(call: Call) -> Reply:
+    method = call.params.string("type", required=True)
+    if _auth_path(call) == "token/":
+        raise bad_request("path is already in use at token/")
+    raise bad_request(
+        f"enabling auth methods ({method!r}) is not supported by this server: only token/ is served"
+    )
+
+
+def disable_auth(call: Call) -> Reply:
+    if _auth_path(call) == "token/":
+        raise bad_request("token credential backend cannot be disabled")
+    return Reply()  # Vault: disabling a path with nothing mounted succeeds
+
+
+def read_auth_tune(call: Call) -> Reply:
+    if _auth_path(call) != "token/":
+        raise bad_request(f"cannot fetch sysview for path 'auth/{_auth_path(call)}'")
+    return _both(
+        {
+            "description": _TOKEN_AUTH["description"],
+            "default_lease_ttl": SYSTEM_MAX_LEASE_TTL,
+            "max_lease_ttl": SYSTEM_MAX_LEASE_TTL,
+            "force_no_cache": False,
+            "token_type": "default-service",
+        }
+    )
+
+
+def remount(call: Call) -> Reply:
+    raise bad_request("moving a mount (sys/remount) is not supported by this server")
+
+
+def tune_auth(call: Call) -> Reply:
+    raise bad_request("tuning auth methods is not supported by this server")
 
 
 # -- the routes ---------------------------------------------------------------------------------------
@@ -358,7 +525,10 @@ router.add("sys/rekey/update", {"update": rekey_update}, unauthenticated=True)
 router.add("sys/key-status", {"read": key_status})
 router.add("sys/rotate", {"update": rotate}, sudo=True)
 router.add("sys/mounts", {"read": list_mounts})
+# Before sys/mounts/<path>: "<path>/tune" is the tune endpoint, never a mount named ".../tune/".
+router.add("sys/mounts/(?P<path>.+)/tune/?", {"read": read_tune, "update": write_tune})
 router.add("sys/mounts/(?P<path>.+)", {"read": read_mount, "update": enable_mount, "delete": disable_mount})
+router.add("sys/remount", {"update": remount}, sudo=True)
 router.add("sys/internal/ui/mounts/(?P<path>.+)", {"read": ui_mount})
 router.add("sys/policy", {"read": list_policies, "list": list_policies})
 router.add(
@@ -368,10 +538,15 @@ router.add(
 router.add("sys/policies/acl", {"list": lambda call: list_reply(call.core.list_policies())})
 router.add(
     "sys/policies/acl/" + name_pattern("name"),
-    {"read": read_policy, "update": write_policy, "delete": delete_policy},
+    {"read": read_acl_policy, "update": write_policy, "delete": delete_policy},
 )
 router.add("sys/capabilities-self", {"update": capabilities_self})
 router.add("sys/capabilities", {"update": capabilities})
 router.add("sys/audit", {"read": list_audit}, sudo=True)
 router.add("sys/audit/(?P<path>.+)", {"update": enable_audit, "delete": disable_audit}, sudo=True)
 router.add("sys/audit-hash/(?P<path>.+)", {"update": audit_hash})
+router.add("sys/auth", {"read": list_auth})
+router.add("sys/auth/(?P<path>.+)/tune/?", {"read": read_auth_tune, "update": tune_auth})
+router.add(
+    "sys/auth/(?P<path>.+)", {"read": read_auth, "update": enable_auth, "delete": disable_auth}, sudo=True
+)

@@ -56,17 +56,29 @@ def create(call: Call) -> Reply:
     p = call.params
     parent = call.token
     assert parent is not None
-    if p.integer("num_uses", 0) != 0 or p.duration("period", 0) != 0:
+    # An empty or zero value means "the default", as in Vault: HashiCorp's Go client always
+    # sends type, display_name, num_uses and entity_alias, empty when the caller set nothing.
+    num_uses = p.integer("num_uses", 0)
+    if num_uses < 0:
+        raise bad_request("number of uses cannot be negative")
+    if num_uses != 0 or p.duration("period", 0) != 0:
         raise bad_request("num_uses and period are not supported by this server")
-    if p.string("type", "service") != "service":
-        raise bad_request('only "service" tokens are available')
+    kind = p.string("type")
+    if kind == "batch":
+        raise bad_request("batch tokens are not supported by this server")
+    if kind not in ("", "service"):
+        raise bad_request("invalid 'token_type' value")
+    if p.string("entity_alias"):
+        raise bad_request("'entity_alias' is only allowed in combination with token role")
     policies = _requested_policies(call, parent)
     orphan_path = call.path == "auth/token/create-orphan"  # that route needs sudo
     orphan = orphan_path or p.boolean("no_parent")
     token_id = p.string("id") or None
     if ((orphan and not orphan_path) or token_id is not None) and not parent.is_root:
         raise permission_denied()  # Vault: only root (or sudo) makes orphans or chooses ids
-    ttl = p.duration("ttl", 0 if "root" in policies else MAX_TTL)
+    # "lease" is the deprecated name of "ttl", still sent by older clients.
+    ttl_name = "ttl" if p.raw("ttl") not in (None, "") else "lease"
+    ttl = p.duration(ttl_name, 0 if "root" in policies else MAX_TTL)
     explicit_max_ttl = p.duration("explicit_max_ttl", 0)
     if ttl > MAX_TTL or explicit_max_ttl > MAX_TTL:
         raise bad_request(f"ttl and explicit_max_ttl are at most {MAX_TTL} seconds (32 days)")
