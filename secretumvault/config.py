@@ -55,6 +55,7 @@ _SCHEMA: dict[str, dict[str, type]] = {
         "tls_cert_file": str,
         "tls_key_file": str,
         "max_request_size": int,
+        "pq_defaults": bool,
     },
 }
 

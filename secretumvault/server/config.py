@@ -7,6 +7,7 @@
     tls_cert_file = "server.pem"     # both TLS files, or neither (plain HTTP)
     tls_key_file = "server-key.pem"
     max_request_size = 33554432      # bytes; larger bodies get 413, as Vault's default (32 MiB)
+    pq_defaults = false              # true: new PKI CAs/roles are ML-DSA-65, new transit keys ML-KEM-768
 
 :mod:`secretumvault.config` checks the types; this module checks the values.
 """
@@ -34,6 +35,8 @@ class ServerSettings:
     tls_cert_file: str | None = None
     tls_key_file: str | None = None
     max_request_size: int = DEFAULT_MAX_REQUEST_SIZE
+    #: Post-quantum defaults where a request names no key type (off: Vault's defaults).
+    pq_defaults: bool = False
 
     @property
     def tls(self) -> bool:
@@ -57,7 +60,7 @@ class ServerSettings:
         size = table.get("max_request_size", DEFAULT_MAX_REQUEST_SIZE)
         if not 1024 <= size <= 2**31:
             raise ConfigError(f"{source}: [server] max_request_size must be from 1024 to 2**31 bytes")
-        return cls(host, port, cert, key, size)
+        return cls(host, port, cert, key, size, bool(table.get("pq_defaults", False)))
 
 
 def parse_address(text: object, what: str) -> tuple[str, int]:

@@ -2,14 +2,20 @@
 
 One mount holds several CAs (Vault's issuers), named by ``issuer_name``;
 the first one made becomes the default issuer, which ``ca/pem``, ``crl/pem``
-and roles without ``issuer_ref`` use. An intermediate's CSR, its signing
-(``root/sign-intermediate``) and its installation (``intermediate/set-signed``)
-happen in the same mount: the engine checks the signature against its parent
-CA, which must be one of the mount's own CAs.
+and roles without ``issuer_ref`` use. An intermediate's CSR
+(``intermediate/generate``), its signing (``root/sign-intermediate``) and its
+installation (``intermediate/set-signed``) may happen in one mount or, as in
+Vault's usual setup, in two: where the parent CA is one of the mount's own,
+the engine checks its signature; otherwise the certificates given after it
+(``format=pem_bundle``) are its chain, each link checked.
+
+With no ``key_type``, new CAs and roles are RSA 2048 as in Vault, or ML-DSA-65
+under ``[server] pq_defaults = true``.
 """
 
 from __future__ import annotations
 
+import base64
 import datetime
 import re
 import secrets
@@ -25,7 +31,12 @@ from secretumvault.pki.serials import format_serial
 from secretumvault.server import pki_settings_routes, records
 from secretumvault.server.envelope import Reply, list_reply
 from secretumvault.server.errors import bad_request
-from secretumvault.server.key_types import pki_key_type
+from secretumvault.server.key_types import (
+    PKI_DEFAULT_KEY_TYPE,
+    PKI_PQ_DEFAULT_KEY_TYPE,
+    pki_key_type,
+    vault_pki_key_type,
+)
 from secretumvault.server.params import Params
 from secretumvault.server.pki_params import engine_kwargs, issued_data, role_from_params, role_to_data
 from secretumvault.server.routing import Call, Router, name_pattern
@@ -40,6 +51,21 @@ _PEM_CERT = re.compile(rb"-----BEGIN CERTIFICATE-----.+?-----END CERTIFICATE----
 def _engine(call: Call) -> PkiEngine:
     engine: PkiEngine = call.engine
     return engine
+
+
+def default_key_type(call: Call) -> str:
+    """The key type of a new CA or role that names none: Vault's, or ML-DSA-65 under pq_defaults."""
+    return PKI_PQ_DEFAULT_KEY_TYPE if getattr(call.core, "pq_defaults", False) else PKI_DEFAULT_KEY_TYPE
+
+
+def known_role(call: Call) -> str:
+    """The role named in the path; 400 "unknown role: <name>" as Vault answers, if there is none."""
+    name = call.group("role")
+    try:
+        _engine(call).get_role(name)
+    except KeyNotFound:
+        raise bad_request(f"unknown role: {name}") from None
+    return name
 
 
 def _config_path(call: Call) -> str:
@@ -92,6 +118,10 @@ def _exported_key(call: Call, name: str) -> str:
     return CaRecord.decode(call.core.keystore.get(path), path).key.pkcs8_pem()
 
 
+def _exported(call: Call, name: str, key_type: str) -> dict[str, str]:
+    return {"private_key": _exported_key(call, name), "private_key_type": vault_pki_key_type(key_type)[0]}
+
+
 def _check_kind(call: Call) -> bool:
     kind = call.group("kind")
     if kind not in ("internal", "exported"):
@@ -115,7 +145,7 @@ def generate_root(call: Call) -> Reply:
     p = call.params
     _refuse_ca_extras(p)
     name = _new_ca_name(p, "root")
-    key_type = pki_key_type(p)
+    key_type = pki_key_type(p, default_key_type(call))
     certificate = _engine(call).create_root(
         name,
         common_name=p.string("common_name", required=True),
@@ -134,7 +164,7 @@ def generate_root(call: Call) -> Reply:
         "key_name": name,
     }
     if exported:
-        data |= {"private_key": _exported_key(call, name), "private_key_type": key_type.lower()}
+        data |= _exported(call, name, key_type)
     return Reply(data=data)
 
 
@@ -143,53 +173,78 @@ def generate_intermediate(call: Call) -> Reply:
     p = call.params
     _refuse_ca_extras(p)
     name = _new_ca_name(p, "intermediate")
-    key_type = pki_key_type(p)
+    key_type = pki_key_type(p, default_key_type(call))
     csr = _engine(call).generate_intermediate(
         name, common_name=p.string("common_name", required=True), key_type=key_type
     )
     data: dict[str, Any] = {"csr": csr, "key_id": name, "issuer_name": name}
     if exported:
-        data |= {"private_key": _exported_key(call, name), "private_key_type": key_type.lower()}
+        data |= _exported(call, name, key_type)
     return Reply(data=data)
 
 
 def sign_intermediate(call: Call) -> Reply:
     p = call.params
-    if p.string("format", "pem") != "pem":
-        raise bad_request("only format pem is available")
+    output = p.string("format", "pem") or "pem"
+    if output not in ("pem", "pem_bundle", "der"):
+        raise bad_request("format must be pem, pem_bundle or der")
+    use_csr_values = p.boolean("use_csr_values")
     issued = _engine(call).sign_intermediate(
         _issuer(call, p),
         p.string("csr", required=True),
         ttl=_ttl(p, _DEFAULT_INTERMEDIATE_TTL),
-        common_name=p.string("common_name") or None,
-        use_csr_values=p.boolean("use_csr_values"),
+        # As in Vault, the CSR's subject wins with use_csr_values: common_name is then ignored.
+        common_name=None if use_csr_values else (p.string("common_name") or None),
+        use_csr_values=use_csr_values,
         permitted_dns_domains=tuple(p.string_list("permitted_dns_domains")),
         excluded_dns_domains=tuple(p.string_list("excluded_dns_domains")),
     )
-    return Reply(data=issued_data(issued))
+    return Reply(data=formatted(issued_data(issued), output))
+
+
+def formatted(data: dict[str, Any], output: str) -> dict[str, Any]:
+    """Vault's ``format``: pem as is; pem_bundle appends the chain to ``certificate``; der is base64 DER."""
+    if output == "pem_bundle":
+        bundle = "\n".join(pem.strip() for pem in (data["certificate"], *data["ca_chain"]))
+        return data | {"certificate": bundle}
+    if output == "der":
+        return data | {
+            "certificate": _der_b64(data["certificate"]),
+            "issuing_ca": _der_b64(data["issuing_ca"]),
+            "ca_chain": [_der_b64(pem) for pem in data["ca_chain"]],
+        }
+    return data
+
+
+def _der_b64(pem: str) -> str:
+    return base64.b64encode(_cert(pem).public_bytes(Encoding.DER)).decode("ascii")
 
 
 def set_signed(call: Call) -> Reply:
+    """Vault's ``intermediate/set-signed``: the certificate, optionally followed by its chain."""
     bundle = call.params.string("certificate", required=True).encode("ascii", "replace")
-    found = _PEM_CERT.search(bundle)
-    if found is None:
+    pems = [m.group(0) for m in _PEM_CERT.finditer(bundle)]
+    if not pems:
         raise bad_request("certificate must hold a PEM certificate")
-    pem = found.group(0)
     try:
-        cert = x509.load_pem_x509_certificate(pem)
+        certs = [x509.load_pem_x509_certificate(pem) for pem in pems]
     except ValueError:
         raise bad_request("certificate is not a well-formed PEM certificate") from None
     engine = _engine(call)
-    parent = _ca_with_subject(engine, cert.issuer)
-    for name in engine.list_cas():
-        if _is_active(engine, name):
-            continue
-        try:
-            engine.set_signed_intermediate(name, pem, issuer=parent)
-        except InvalidKey:
-            continue  # the certificate is for another pending CA's key
-        _set_default_if_none(call, name)
-        return Reply(data={"imported_issuers": [name], "imported_keys": [name], "mapping": {name: name}})
+    pending = [name for name in engine.list_cas() if not _is_active(engine, name)]
+    for index, cert in enumerate(certs):
+        parent = _ca_with_subject(engine, cert.issuer)
+        # A parent of this mount gives the chain; else the certificates given after it are the chain.
+        chain = () if parent is not None else tuple(pems[:index] + pems[index + 1 :])
+        for name in pending:
+            try:
+                engine.set_signed_intermediate(name, pems[index], issuer=parent, chain=chain)
+            except InvalidKey:
+                continue  # the certificate is for another pending CA's key
+            _set_default_if_none(call, name)
+            return Reply(data={"imported_issuers": [name], "imported_keys": [name], "mapping": {name: name}})
+    if not pending:
+        raise bad_request("this mount has no pending intermediate: generate one with intermediate/generate")
     raise bad_request("no pending intermediate in this mount has the key of this certificate")
 
 
@@ -201,17 +256,15 @@ def _is_active(engine: PkiEngine, name: str) -> bool:
     return True
 
 
-def _ca_with_subject(engine: PkiEngine, subject: x509.Name) -> str:
+def _ca_with_subject(engine: PkiEngine, subject: x509.Name) -> str | None:
+    """The active CA of this mount with this subject, if any."""
     for name in engine.list_cas():
         if not _is_active(engine, name):
             continue
         cert = x509.load_pem_x509_certificate(engine.ca_certificate(name).encode("ascii"))
         if cert.subject == subject:
             return name
-    raise bad_request(
-        "the certificate's issuer is not a CA of this mount: sign the intermediate in the mount "
-        "that holds its parent CA"
-    )
+    return None
 
 
 def list_issuers(call: Call) -> Reply:
@@ -243,7 +296,7 @@ def write_role(call: Call) -> Reply:
     issuer = (
         _issuer(call, call.params) if existing is None or "issuer_ref" in call.params else existing.issuer
     )
-    role = role_from_params(call.params, issuer, existing)
+    role = role_from_params(call.params, issuer, existing, default_key_type(call))
     engine.put_role(name, role)
     return Reply(data=role_to_data(role))
 
@@ -275,11 +328,12 @@ def _check_issue_format(p: Params) -> None:
 
 def issue(call: Call) -> Reply:
     p = call.params
+    role = known_role(call)
     _check_issue_format(p)
     engine = _engine(call)
     ttl = p.duration("ttl", 0)
     issued = engine.issue(
-        call.group("role"),
+        role,
         p.string("common_name", required=True),
         ttl=datetime.timedelta(seconds=ttl) if ttl else None,
         **engine_kwargs(engine.issue, p),
@@ -289,11 +343,12 @@ def issue(call: Call) -> Reply:
 
 def sign(call: Call) -> Reply:
     p = call.params
+    role = known_role(call)
     _check_issue_format(p)
     engine = _engine(call)
     ttl = p.duration("ttl", 0)
     issued = engine.sign_csr(
-        call.group("role"),
+        role,
         p.string("csr", required=True),
         common_name=p.string("common_name") or None,
         ttl=datetime.timedelta(seconds=ttl) if ttl else None,
@@ -358,7 +413,7 @@ def read_cert(call: Call) -> Reply:
 
 
 def list_certs(call: Call) -> Reply:
-    return list_reply(_engine(call).list_certificates())
+    return list_reply(_engine(call).list_certificates(include_cas=True))
 
 
 def tidy(call: Call) -> Reply:
