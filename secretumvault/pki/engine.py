@@ -367,6 +367,18 @@ class PkiEngine:
     def list_cas(self) -> builtins.list[str]:
         return self._store.names("ca")
 
+    def delete_ca(self, name: str) -> None:
+        """Delete the CA ``name`` and its key (Vault's ``DELETE issuer/:ref``); KeyNotFound if absent.
+
+        Certificates it issued stay listed and readable; roles naming it cannot issue until they
+        name another CA.
+        """
+        path = self._path("ca", check_name(name, "CA"))
+        try:
+            self._keystore.delete(path)
+        except KeyNotFound:
+            raise KeyNotFound(f"no CA named {name!r}") from None
+
     def _name_constraints(
         self, permitted: object, excluded: object
     ) -> x509.Extension[x509.ExtensionType] | None:
@@ -480,17 +492,19 @@ class PkiEngine:
         ip_sans: Sequence[str] = (),
         uri_sans: Sequence[str] = (),
         ttl: datetime.timedelta | None = None,
+        issuer: str | None = None,
     ) -> IssuedCertificate:
         """A leaf certificate for a new key of the role's key type; the key is returned, not kept.
 
         Its names are ``common_name`` and ``alt_names`` (DNS), ``ip_sans`` and
         ``uri_sans``; every one must be allowed by the role (NameNotAllowed
-        names the rule otherwise) and by the CA's name constraints.
+        names the rule otherwise) and by the CA's name constraints. ``issuer``:
+        another CA of this engine than the role's (Vault's ``issuer/:ref/issue/:role``).
         """
         policy = self.get_role(role)
         if policy.key_type == ANY_KEY_TYPE:
             raise InvalidArgument(f"role {role!r} accepts any key type, so it can only sign CSRs")
-        ca = self._issuing_ca(policy.issuer)
+        ca = self._issuing_ca(policy.issuer if issuer is None else issuer)
         leaf = self._named_leaf(role, policy, ca, common_name, alt_names, ip_sans, uri_sans)
         not_before, not_after = self._validity(ca, leaves.leaf_ttl(policy, ttl))
         key = generate_key(policy.key_type, self._backend)
@@ -508,15 +522,17 @@ class PkiEngine:
         ip_sans: Sequence[str] = (),
         uri_sans: Sequence[str] = (),
         ttl: datetime.timedelta | None = None,
+        issuer: str | None = None,
     ) -> IssuedCertificate:
         """A leaf certificate for the key in ``csr``, which must verify and be of the role's key type.
 
         The names are ``common_name`` (else the CSR's), the arguments, and the
         CSR's DNS, IP and URI subjectAltNames; every one must be allowed by
         the role. The CSR's other extensions are not copied (see sign_verbatim).
+        ``issuer``: another CA of this engine than the role's.
         """
         policy = self.get_role(role)
-        ca = self._issuing_ca(policy.issuer)
+        ca = self._issuing_ca(policy.issuer if issuer is None else issuer)
         request = leaves.role_request(role, policy, csr, self._backend)
         cn = common_name if common_name is not None else request.common_name
         if cn is None:

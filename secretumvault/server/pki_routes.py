@@ -30,7 +30,7 @@ from secretumvault.pki.records import CaRecord
 from secretumvault.pki.serials import format_serial
 from secretumvault.server import pki_settings_routes, records
 from secretumvault.server.envelope import Reply, list_reply
-from secretumvault.server.errors import bad_request
+from secretumvault.server.errors import HttpError, bad_request, not_found
 from secretumvault.server.key_types import (
     PKI_DEFAULT_KEY_TYPE,
     PKI_PQ_DEFAULT_KEY_TYPE,
@@ -91,8 +91,40 @@ def _set_default_if_none(call: Call, name: str) -> None:
 
 
 def _issuer(call: Call, params: Params) -> str:
-    ref = params.string("issuer_ref", "default")
-    return _default_issuer(call) if ref == "default" else ref
+    return resolve_issuer(call, params.string("issuer_ref", "default") or "default")
+
+
+# Vault's issuers have a fixed id and a changeable name. Here the id is the CA's name in the engine;
+# names given later (issuer/:ref issuer_name) are kept in one record, name -> id.
+_ISSUER_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,127}")
+
+
+def _names_path(call: Call) -> str:
+    assert call.mount is not None
+    return f"{call.mount.storage}/config/issuer-names"
+
+
+def _issuer_names(call: Call) -> dict[str, str]:
+    try:
+        raw = call.core.keystore.get(_names_path(call))
+    except KeyNotFound:
+        return {}
+    names = records.load(raw, "pki-issuer-names", _names_path(call))["names"]
+    return {str(k): str(v) for k, v in names.items()}
+
+
+def _issuer_name(call: Call, issuer_id: str) -> str:
+    return next((name for name, target in _issuer_names(call).items() if target == issuer_id), issuer_id)
+
+
+def resolve_issuer(call: Call, ref: str) -> str:
+    """The engine's CA for Vault's issuer reference: ``default``, an issuer id, or an issuer name."""
+    if ref == "default":
+        return _default_issuer(call)
+    found = _issuer_names(call).get(ref, ref)
+    if found not in _engine(call).list_cas():
+        raise not_found(f"no issuer {ref!r} in this mount")
+    return found
 
 
 def _ttl(params: Params, default: int) -> datetime.timedelta:
@@ -269,8 +301,120 @@ def _ca_with_subject(engine: PkiEngine, subject: x509.Name) -> str | None:
 
 def list_issuers(call: Call) -> Reply:
     engine = _engine(call)
-    names = [name for name in engine.list_cas() if _is_active(engine, name)]
-    return list_reply(names)
+    ids = [name for name in engine.list_cas() if _is_active(engine, name)]
+    info = {i: {"issuer_name": _issuer_name(call, i), "is_default": False} for i in ids}
+    try:
+        default = _default_issuer(call)
+    except HttpError:
+        default = None
+    if default in info:
+        info[default]["is_default"] = True
+    reply = list_reply(ids)
+    return Reply(data={"keys": ids, "key_info": info}) if reply.data is not None else reply
+
+
+#: What every issuer here may do; Vault's default usage, the only one served.
+_USAGE = ("crl-signing", "issuing-certificates", "ocsp-signing", "read-only")
+#: Issuer fields Vault can set that this server does not serve: each must keep its default.
+_FIXED_ISSUER_FIELDS: dict[str, object] = {
+    "leaf_not_after_behavior": "err",
+    "manual_chain": [],
+    "revocation_signature_algorithm": "",
+    "issuing_certificates": [],
+    "crl_distribution_points": [],
+    "ocsp_servers": [],
+    "enable_aia_url_templating": False,
+}
+
+
+def _issuer_data(call: Call, issuer_id: str) -> dict[str, Any]:
+    engine = _engine(call)
+    chain = engine.ca_chain(issuer_id)
+    return {
+        "issuer_id": issuer_id,
+        "issuer_name": _issuer_name(call, issuer_id),
+        "key_id": issuer_id,
+        "certificate": chain[0],
+        "ca_chain": chain,
+        "usage": ",".join(_USAGE),
+        "revoked": False,
+        "revocation_time": 0,
+        "revocation_time_rfc3339": "",
+        **_FIXED_ISSUER_FIELDS,
+        "manual_chain": None,
+    }
+
+
+def read_issuer(call: Call) -> Reply:
+    issuer_id = resolve_issuer(call, call.group("ref"))
+    if not _is_active(_engine(call), issuer_id):
+        raise not_found(f"issuer {call.group('ref')!r} is waiting for its signed certificate")
+    return Reply(data=_issuer_data(call, issuer_id))
+
+
+def update_issuer(call: Call) -> Reply:
+    """Vault's ``POST/PATCH issuer/:ref``: ``issuer_name`` changes; other fields only at their defaults."""
+    p = call.params
+    issuer_id = resolve_issuer(call, call.group("ref"))
+    if "usage" in p and set(p.string_list("usage")) - {""} != set(_USAGE):
+        raise bad_request(f"usage other than {','.join(_USAGE)} is not supported by this server")
+    for field, default in _FIXED_ISSUER_FIELDS.items():
+        if field not in p:
+            continue
+        given: object = (
+            p.boolean(field)
+            if isinstance(default, bool)
+            else [v for v in p.string_list(field) if v]
+            if isinstance(default, list)
+            else p.string(field) or default
+        )
+        if given != default:
+            raise bad_request(f"{field} is not supported by this server (it stays {default!r})")
+    if "issuer_name" in p:
+        _rename_issuer(call, issuer_id, p.string("issuer_name"))
+    return Reply(data=_issuer_data(call, issuer_id))
+
+
+def _rename_issuer(call: Call, issuer_id: str, new: str) -> None:
+    names = {name: target for name, target in _issuer_names(call).items() if target != issuer_id}
+    if new and new != issuer_id:
+        if not _ISSUER_NAME.fullmatch(new) or new == "default":
+            raise bad_request("issuer_name is 1-128 letters, digits, '_', '.', '-', and not 'default'")
+        if new in names or new in _engine(call).list_cas():
+            raise bad_request(f"issuer name {new!r} is already in use in this mount")
+        names[new] = issuer_id
+    call.core.keystore.put(_names_path(call), records.dump("pki-issuer-names", {"names": names}))
+
+
+def delete_issuer(call: Call) -> Reply:
+    """Vault's ``DELETE issuer/:ref``: the CA and its key go; certificates it issued stay."""
+    try:
+        issuer_id = resolve_issuer(call, call.group("ref"))
+    except HttpError:
+        return Reply()  # as Vault: deleting what is not there is no error
+    _forget_issuer(call, issuer_id)
+    return Reply()
+
+
+def _forget_issuer(call: Call, issuer_id: str) -> None:
+    _engine(call).delete_ca(issuer_id)
+    names = _issuer_names(call)
+    if issuer_id in names.values():
+        kept = {name: target for name, target in names.items() if target != issuer_id}
+        call.core.keystore.put(_names_path(call), records.dump("pki-issuer-names", {"names": kept}))
+    try:
+        default = _default_issuer(call)
+    except HttpError:
+        return
+    if default == issuer_id:
+        call.core.keystore.delete(_config_path(call))
+
+
+def delete_root(call: Call) -> Reply:
+    """Vault's ``DELETE root``: every issuer and key of the mount; roles and issued certificates stay."""
+    for issuer_id in _engine(call).list_cas():
+        _forget_issuer(call, issuer_id)
+    return Reply()
 
 
 def read_issuer_config(call: Call) -> Reply:
@@ -278,7 +422,9 @@ def read_issuer_config(call: Call) -> Reply:
 
 
 def write_issuer_config(call: Call) -> Reply:
-    name = call.params.string("default", required=True)
+    if call.params.boolean("default_follows_latest_issuer"):
+        raise bad_request("default_follows_latest_issuer is not supported by this server")
+    name = resolve_issuer(call, call.params.string("default", required=True))
     _engine(call).ca_certificate(name)  # must be an active CA of this mount
     call.core.keystore.put(_config_path(call), records.dump("pki-default-issuer", {"default": name}))
     return Reply(data={"default": name, "default_follows_latest_issuer": False})
@@ -326,6 +472,12 @@ def _check_issue_format(p: Params) -> None:
         raise bad_request("exclude_cn_from_sans is not supported: the common name is always a SAN")
 
 
+def _path_issuer(call: Call) -> str | None:
+    """The issuer of ``issuer/:ref/issue|sign/:role``; None on ``issue|sign/:role`` (the role's)."""
+    ref = call.groups.get("ref")
+    return None if ref is None else resolve_issuer(call, ref)
+
+
 def issue(call: Call) -> Reply:
     p = call.params
     role = known_role(call)
@@ -336,6 +488,7 @@ def issue(call: Call) -> Reply:
         role,
         p.string("common_name", required=True),
         ttl=datetime.timedelta(seconds=ttl) if ttl else None,
+        issuer=_path_issuer(call),
         **engine_kwargs(engine.issue, p),
     )
     return Reply(data=issued_data(issued))
@@ -352,6 +505,7 @@ def sign(call: Call) -> Reply:
         p.string("csr", required=True),
         common_name=p.string("common_name") or None,
         ttl=datetime.timedelta(seconds=ttl) if ttl else None,
+        issuer=_path_issuer(call),
         **engine_kwargs(engine.sign_csr, p),
     )
     return Reply(data=issued_data(issued))
@@ -471,6 +625,13 @@ router.add("root/sign-intermediate", {"update": sign_intermediate})
 router.add("intermediate/set-signed", {"update": set_signed})
 router.add("issuers/?", {"list": list_issuers})
 router.add("config/issuers", {"read": read_issuer_config, "update": write_issuer_config})
+router.add(
+    "issuer/" + name_pattern("ref"),
+    {"read": read_issuer, "update": update_issuer, "patch": update_issuer, "delete": delete_issuer},
+)
+router.add("issuer/" + name_pattern("ref") + "/issue/" + name_pattern("role"), {"update": issue})
+router.add("issuer/" + name_pattern("ref") + "/sign/" + name_pattern("role"), {"update": sign})
+router.add("root", {"delete": delete_root})
 router.add("roles/?", {"list": list_roles})
 router.add("roles/" + name_pattern("name"), {"read": read_role, "update": write_role, "delete": delete_role})
 router.add("issue/" + name_pattern("role"), {"update": issue})

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import datetime
+import functools
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -185,8 +186,8 @@ def test_refused_key_types_change_nothing(
 ) -> None:
     mount = _mount(server.client())
     for path in (f"{mount}/root/generate/internal", f"{mount}/intermediate/generate/internal"):
-        response = unchanged(lambda p=path: server.request("POST", p, json={"common_name": "x", **body}))
-        _error(response, 400, message)
+        send = functools.partial(server.request, "POST", path, json={"common_name": "x", **body})
+        _error(unchanged(send), 400, message)
 
 
 def test_key_bits_alone_is_rsa_as_in_vault(server: Server) -> None:
@@ -413,7 +414,7 @@ def test_an_expired_ca_is_imported_and_refuses_to_issue(
         (f"{mount}/issue/r", {"common_name": "a.example.com"}),
         (f"{mount}/sign/r", {"csr": _csr("a.example.com")}),
     ):
-        _error(unchanged(lambda p=path, b=body: server.request("POST", p, json=b)), 400, "expired at")
+        _error(unchanged(functools.partial(server.request, "POST", path, json=body)), 400, "expired at")
 
 
 # -- item 11: unknown roles ----------------------------------------------------------------------------
@@ -431,6 +432,102 @@ def test_unknown_role_is_400_as_in_vault(
         (f"{mount}/sign/nope", {"csr": csr}),
         (f"{mount}/sign-verbatim/nope", {"csr": csr}),
     ):
-        _error(unchanged(lambda p=path, b=body: server.request("POST", p, json=b)), 400, "unknown role: nope")
+        send = functools.partial(server.request, "POST", path, json=body)
+        _error(unchanged(send), 400, "unknown role: nope")
     with pytest.raises(hvac.exceptions.InvalidRequest, match="unknown role: nope"):
         client.secrets.pki.generate_certificate("nope", "a.example.com", mount_point=mount)
+
+
+# -- the issuers API (Vault 1.11+) ----------------------------------------------------------------------
+
+
+def test_issuers_read_rename_and_issue_from_a_chosen_issuer(
+    server: Server, unchanged: Callable[[Callable[[], requests.Response]], requests.Response]
+) -> None:
+    client = server.client()
+    mount = _mount(client)
+    first = _cert(
+        client.secrets.pki.generate_root("internal", "First", mount_point=mount)["data"]["certificate"]
+    )
+    second = server.request(
+        "POST", f"{mount}/root/generate/internal", json={"common_name": "Second", "issuer_name": "second"}
+    ).json()["data"]
+    listed = client.secrets.pki.list_issuers(mount_point=mount)["data"]
+    assert len(listed["keys"]) == 2 and listed["key_info"]["second"] == {
+        "issuer_name": "second",
+        "is_default": False,
+    }
+    first_id = next(k for k in listed["keys"] if k != "second")
+    assert listed["key_info"][first_id]["is_default"] is True
+
+    read = client.secrets.pki.read_issuer(first_id, mount_point=mount)["data"]
+    assert _cert(read["certificate"]) == first and read["issuer_id"] == first_id
+    assert set(read["usage"].split(",")) == {
+        "crl-signing",
+        "issuing-certificates",
+        "ocsp-signing",
+        "read-only",
+    }
+    # hvac's test_update_issuer_no_extra_param and test_update_issuer.
+    same = client.secrets.pki.update_issuer(first_id, mount_point=mount)["data"]
+    assert sorted(same["usage"].split(",")) == sorted(read["usage"].split(","))
+    client.secrets.pki.update_issuer(first_id, extra_params={"issuer_name": "renamed"}, mount_point=mount)
+    assert client.secrets.pki.read_issuer(first_id, mount_point=mount)["data"]["issuer_name"] == "renamed"
+    assert client.secrets.pki.read_issuer("renamed", mount_point=mount)["data"]["issuer_id"] == first_id
+
+    for body, message in (
+        ({"leaf_not_after_behavior": "truncate"}, "leaf_not_after_behavior is not supported"),
+        ({"usage": "read-only"}, "usage other than"),
+        ({"issuer_name": "second"}, "already in use"),
+        ({"issuer_name": "default"}, "not 'default'"),
+    ):
+        send = functools.partial(server.request, "POST", f"{mount}/issuer/renamed", json=body)
+        _error(unchanged(send), 400, message)
+    _error(
+        unchanged(functools.partial(server.request, "GET", f"{mount}/issuer/nope")), 404, "no issuer 'nope'"
+    )
+
+    # A role follows the default issuer; issuer/:ref/issue/:role picks another.
+    server.request("POST", f"{mount}/roles/r", json={"allow_any_name": True, "key_type": "ec"})
+    by_default = server.request("POST", f"{mount}/issue/r", json={"common_name": "a.example.com"}).json()
+    _cert(by_default["data"]["certificate"]).verify_directly_issued_by(first)
+    chosen = server.request("POST", f"{mount}/issuer/second/issue/r", json={"common_name": "a.example.com"})
+    assert chosen.status_code == 200, chosen.text
+    _cert(chosen.json()["data"]["certificate"]).verify_directly_issued_by(_cert(second["certificate"]))
+    signed = server.request("POST", f"{mount}/issuer/second/sign/r", json={"csr": _csr("b.example.com")})
+    _cert(signed.json()["data"]["certificate"]).verify_directly_issued_by(_cert(second["certificate"]))
+    # config/issuers by name.
+    assert server.request("POST", f"{mount}/config/issuers", json={"default": "second"}).status_code == 200
+    assert _cert(server.request("GET", f"{mount}/ca/pem", token=None).text) == _cert(second["certificate"])
+
+
+def test_delete_issuer_and_delete_root(server: Server) -> None:
+    client = server.client()
+    mount = _mount(client)
+    client.secrets.pki.generate_root("internal", "Doomed", mount_point=mount)
+    server.request(
+        "POST", f"{mount}/root/generate/internal", json={"common_name": "Kept", "issuer_name": "kept"}
+    )
+    server.request("POST", f"{mount}/roles/r", json={"allow_any_name": True, "issuer_ref": "kept"})
+    issued = server.request("POST", f"{mount}/issue/r", json={"common_name": "a.example.com"}).json()["data"]
+    doomed = next(
+        k for k in client.secrets.pki.list_issuers(mount_point=mount)["data"]["keys"] if k != "kept"
+    )
+
+    assert client.secrets.pki.delete_issuer(doomed, mount_point=mount).status_code == 204
+    assert server.request("GET", f"{mount}/issuer/{doomed}").status_code == 404
+    assert client.secrets.pki.list_issuers(mount_point=mount)["data"]["keys"] == ["kept"]
+    # The default issuer was the deleted one: there is none until one is chosen.
+    _error(server.request("GET", f"{mount}/ca/pem", token=None), 400, "no default issuer")
+    assert server.request("DELETE", f"{mount}/issuer/{doomed}").status_code == 204  # again: no error
+
+    # hvac's test_delete_root: every issuer goes; issued certificates stay readable.
+    assert client.secrets.pki.delete_root(mount_point=mount).status_code == 204
+    assert server.request("LIST", f"{mount}/issuers").status_code == 404
+    kept = server.request("GET", f"{mount}/cert/{issued['serial_number']}", token=None)
+    assert kept.status_code == 200 and kept.json()["data"]["certificate"] == issued["certificate"]
+    # The mount takes a new root afterwards.
+    assert (
+        server.request("POST", f"{mount}/root/generate/internal", json={"common_name": "New"}).status_code
+        == 200
+    )
