@@ -632,6 +632,20 @@ router.add(
 router.add("issuer/" + name_pattern("ref") + "/issue/" + name_pattern("role"), {"update": issue})
 router.add("issuer/" + name_pattern("ref") + "/sign/" + name_pattern("role"), {"update": sign})
 router.add("root", {"delete": delete_root})
+
+
+def _not_served(what: str) -> Any:
+    def refuse(call: Call) -> Reply:
+        raise bad_request(f"{what} is not supported by this server")
+
+    return refuse
+
+
+# Vault PKI paths this server does not serve: refused by name, never mistaken for something else.
+router.add("issuer/" + name_pattern("ref") + "/revoke", {"update": _not_served("revoking an issuer")})
+router.add("root/sign-self-issued", {"update": _not_served("root/sign-self-issued")})
+router.add("root/replace", {"update": _not_served("root/replace")})
+router.add("root/rotate/[^/]+", {"update": _not_served("root/rotate")})
 router.add("roles/?", {"list": list_roles})
 router.add("roles/" + name_pattern("name"), {"read": read_role, "update": write_role, "delete": delete_role})
 router.add("issue/" + name_pattern("role"), {"update": issue})

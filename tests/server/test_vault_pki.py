@@ -531,3 +531,17 @@ def test_delete_issuer_and_delete_root(server: Server) -> None:
         server.request("POST", f"{mount}/root/generate/internal", json={"common_name": "New"}).status_code
         == 200
     )
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["issuer/default/revoke", "root/sign-self-issued", "root/replace", "root/rotate/internal"],
+)
+def test_issuer_operations_not_served_are_refused_by_name(
+    server: Server, unchanged: Callable[[Callable[[], requests.Response]], requests.Response], path: str
+) -> None:
+    client = server.client()
+    mount = _mount(client)
+    root = client.secrets.pki.generate_root("internal", "Root", mount_point=mount)["data"]["certificate"]
+    send = functools.partial(server.request, "POST", f"{mount}/{path}", json={"certificate": root})
+    _error(unchanged(send), 400, "is not supported by this server")
