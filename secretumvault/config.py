@@ -80,6 +80,7 @@ _SCHEMA: dict[str, dict[str, type | tuple[type, ...]]] = {
         "max_json_object_entry_count": int,
         "max_json_array_element_count": int,
         "max_batch_items": int,
+        "pq_defaults": bool,
     },
 }
 

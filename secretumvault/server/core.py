@@ -48,6 +48,8 @@ class ServerCore:
         self.keystore = Keystore(storage)
         self.backend = backend
         self.dev = dev
+        #: ``[server] pq_defaults``: post-quantum key types where a request names none (set by run.py).
+        self.pq_defaults = False
         self.tokens = TokenStore(self.keystore)
         self.mounts = MountTable(self.keystore, backend)
         self.audit_table: CachedRecord[AuditTable] = CachedRecord(

@@ -152,6 +152,7 @@ def _serve_one(
     if sock is None:  # a forked worker: its own socket on the shared port, balanced by the kernel
         sock = _bind(settings.host, settings.port, reuse_port=True)
     core = ServerCore(make_storage(), backend=backend, dev=dev is not None)
+    core.pq_defaults = settings.pq_defaults
     try:
         if dev is not None:
             core.unseal(dev.unseal_key)
