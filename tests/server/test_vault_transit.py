@@ -219,10 +219,10 @@ def test_rsa_signatures_pss_and_pkcs1v15(client: hvac.Client, srv: Server) -> No
         v15 = post("sign", input=_b64(b"release"), hash_algorithm=hash_name, signature_algorithm="pkcs1v15")
         public.verify(_raw(v15["signature"]), b"release", padding.PKCS1v15(), hash_type())
         for signature, algorithm in [(pss, "pss"), (v15["signature"], "pkcs1v15")]:
-            for data, valid in [(b"release", True), (b"changed", False)]:
+            for message, valid in [(b"release", True), (b"changed", False)]:
                 verified = post(
                     "verify",
-                    input=_b64(data),
+                    input=_b64(message),
                     signature=signature,
                     hash_algorithm=hash_name,
                     signature_algorithm=algorithm,
