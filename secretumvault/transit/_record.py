@@ -8,8 +8,13 @@ binds it to that path). JSON, format and version tagged, never pickled::
      "latest_version": 3, "min_available_version": 2,
      "min_decryption_version": 2, "min_encryption_version": 0,
      "deletion_allowed": false, "exportable": false, "allow_plaintext_backup": false,
-     "versions": {"2": {"created_at": "2025-...Z", "material": {...}},
-                  "3": {"created_at": "2025-...Z", "material": {...}}}}
+     "versions": {"2": {"created_at": "2025-...Z", "material": {...}, "hmac_key": "<base64>"},
+                  "3": {"created_at": "2025-...Z", "material": {...}, "hmac_key": "<base64>"}},
+     "client_type": {"type": "mldsa-65"},   # optional: the type as the client spelled it
+     "bound_name": "payments"}              # optional: set when restored under another name
+
+``hmac_key`` (each version's own, as Vault's) is absent for ``hmac`` keys and in
+records written before versions had one; such records read unchanged.
 
 Invariants (checked when a record is made and when one is read)::
 
