@@ -20,8 +20,11 @@ from secretumvault.server.params import Params
 __all__ = [
     "PKI_DEFAULT_KEY_TYPE",
     "PKI_PQ_DEFAULT_KEY_TYPE",
+    "TRANSIT_DEFAULT",
+    "TRANSIT_PQ_DEFAULT",
     "pki_key_type",
     "transit_key_type",
+    "transit_key_type_spelled",
     "vault_pki_key_type",
 ]
 
@@ -35,14 +38,26 @@ _TRANSIT_ALIASES = {
 _PARAMETER_SETS = ("44", "65", "87")
 
 
-def transit_key_type(params: Params) -> str:
+#: Vault's default transit key type, and the one ``[server] pq_defaults = true`` makes the default.
+TRANSIT_DEFAULT = "aes256-gcm96"
+TRANSIT_PQ_DEFAULT = "ml-kem-768"
+
+
+def transit_key_type(params: Params, default: str = TRANSIT_DEFAULT) -> str:
     """The library's transit key type for the request's ``type`` (and companions)."""
-    name = params.string("type", "aes256-gcm96").lower()
+    return transit_key_type_spelled(params, default)[0]
+
+
+def transit_key_type_spelled(params: Params, default: str = TRANSIT_DEFAULT) -> tuple[str, dict[str, str]]:
+    """The library's transit key type for the request's ``type`` (and companions), and how the
+    client spelled it when that differs (stored, so the key reads back as written: no drift)."""
+    raw = params.string("type") or default
+    name = raw.lower()
     parameter_set = params.string("parameter_set")
     if name == "ml-dsa":
         if parameter_set not in _PARAMETER_SETS:
             raise bad_request("type ml-dsa needs parameter_set 44, 65 or 87")
-        return f"ml-dsa-{parameter_set}"
+        return f"ml-dsa-{parameter_set}", {"type": raw, "parameter_set": parameter_set}
     if name == "hybrid":
         pqc = params.string("hybrid_key_type_pqc")
         classical = params.string("hybrid_key_type_ec")
@@ -51,10 +66,14 @@ def transit_key_type(params: Params) -> str:
                 "type hybrid is available as hybrid_key_type_pqc=ml-dsa, parameter_set=65, "
                 "hybrid_key_type_ec=ed25519 (hybrid-ed25519-ml-dsa-65)"
             )
-        return "hybrid-ed25519-ml-dsa-65"
+        spelled = {"type": raw, "hybrid_key_type_pqc": pqc, "hybrid_key_type_ec": classical}
+        if parameter_set:
+            spelled["parameter_set"] = parameter_set
+        return "hybrid-ed25519-ml-dsa-65", spelled
     if parameter_set:
         raise bad_request("parameter_set goes with type ml-dsa or hybrid")
-    return _TRANSIT_ALIASES.get(name, name)
+    canonical = _TRANSIT_ALIASES.get(name, name)
+    return canonical, ({} if raw == canonical else {"type": raw})
 
 
 _PKI_NAMES = {

@@ -55,7 +55,7 @@ def _engine(call: Call) -> PkiEngine:
 
 def default_key_type(call: Call) -> str:
     """The key type of a new CA or role that names none: Vault's, or ML-DSA-65 under pq_defaults."""
-    return PKI_PQ_DEFAULT_KEY_TYPE if getattr(call.core, "pq_defaults", False) else PKI_DEFAULT_KEY_TYPE
+    return PKI_PQ_DEFAULT_KEY_TYPE if call.core.pq_defaults else PKI_DEFAULT_KEY_TYPE
 
 
 def known_role(call: Call) -> str:
