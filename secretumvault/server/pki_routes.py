@@ -28,6 +28,7 @@ from secretumvault.errors import InvalidArgument, InvalidKey, KeyNotFound
 from secretumvault.pki import PkiEngine
 from secretumvault.pki.records import CaRecord
 from secretumvault.pki.serials import format_serial
+from secretumvault.pki.verify import load_certificate
 from secretumvault.server import pki_settings_routes, records
 from secretumvault.server.envelope import Reply, list_reply
 from secretumvault.server.errors import HttpError, bad_request, not_found
@@ -258,10 +259,7 @@ def set_signed(call: Call) -> Reply:
     pems = [m.group(0) for m in _PEM_CERT.finditer(bundle)]
     if not pems:
         raise bad_request("certificate must hold a PEM certificate")
-    try:
-        certs = [x509.load_pem_x509_certificate(pem) for pem in pems]
-    except ValueError:
-        raise bad_request("certificate is not a well-formed PEM certificate") from None
+    certs = [load_certificate(pem) for pem in pems]  # every field parsed: InvalidArgument (400) if malformed
     engine = _engine(call)
     pending = [name for name in engine.list_cas() if not _is_active(engine, name)]
     for index, cert in enumerate(certs):
