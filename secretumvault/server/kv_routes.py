@@ -76,12 +76,20 @@ def _data(p: Params) -> dict[str, Any]:
     return data
 
 
+def _refuse_metadata_cas(p: Params) -> None:
+    """Vault >= 1.19's metadata check-and-set is not served: refused, never silently ignored."""
+    for name in ("metadata_cas", "metadata_cas_required"):
+        if p.raw(name) not in (None, False, "false", "", 0):
+            raise bad_request(f"{name} is not supported by this server")
+
+
 def read_config(call: Call) -> Reply:
     return Reply(data=_store(call).read_config())
 
 
 def write_config(call: Call) -> Reply:
     p = call.params
+    _refuse_metadata_cas(p)
     _store(call).set_config(
         p.optional_integer("max_versions", minimum=0),
         p.optional_boolean("cas_required"),
@@ -134,6 +142,7 @@ def read_metadata(call: Call) -> Reply:
 
 def write_metadata(call: Call) -> Reply:
     p = call.params
+    _refuse_metadata_cas(p)
     delete_after = p.optional_duration("delete_version_after")
     custom = p.raw("custom_metadata")
     if custom is not None and (

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import functools
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -175,10 +176,8 @@ def test_check_and_set_as_vault_reads_it(file_server: tuple[Server, Path]) -> No
     kv.create_or_update_secret("cas/a", secret={"k": "1"})
     # hvac's own test: cas=-1 is no version, so it does not match ("did not match", not a type error).
     for cas in (-1, 0, 2, "7"):
-        response = _unchanged(
-            store,
-            lambda c=cas: srv.request("POST", "secret/data/cas/a", json={"data": {}, "options": {"cas": c}}),
-        )
+        body = {"data": {}, "options": {"cas": cas}}
+        response = _unchanged(store, functools.partial(srv.request, "POST", "secret/data/cas/a", json=body))
         assert response.status_code == 400
         assert response.json()["errors"] == ["check-and-set parameter did not match the current version"]
     with pytest.raises(InvalidRequest, match="did not match the current version"):
@@ -200,6 +199,8 @@ def test_refused_kv_v2_settings_change_nothing(file_server: tuple[Server, Path])
         ("secret/config", {"delete_version_after": "soon"}, "delete_version_after must be a duration"),
         ("secret/metadata/settings/a", {"delete_version_after": "-5s"}, "delete_version_after must be"),
         ("secret/metadata/settings/a", {"delete_version_after": True}, "delete_version_after must be"),
+        ("secret/metadata/settings/a", {"metadata_cas": 1}, "metadata_cas is not supported"),
+        ("secret/config", {"metadata_cas_required": True}, "metadata_cas_required is not supported"),
     ]:
-        response = _unchanged(store, lambda p=path, b=body: srv.request("POST", p, json=b))
+        response = _unchanged(store, functools.partial(srv.request, "POST", path, json=body))
         assert response.status_code == 400 and fragment in response.json()["errors"][0], response.text

@@ -3,6 +3,7 @@ with hvac and raw HTTP against a real server; the upgrade's failure paths on a r
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -164,7 +165,7 @@ def test_refusals_change_nothing(server: tuple[Server, Path], client: hvac.Clien
         ]
         for method, path, body, message in cases:
             sent = json.dumps(body).encode() if body is not None else b""
-            response = _unchanged(store, lambda m=method, p=path, s=sent: srv.request(m, p, data=s))
+            response = _unchanged(store, functools.partial(srv.request, method, path, data=sent))
             assert response.status_code == 400, (path, response.text)
             assert message in response.json()["errors"][0], (path, response.text)
         assert srv.request("GET", "strict/kept").json()["data"] == {"k": "v"}
