@@ -30,7 +30,15 @@ from starlette.responses import Response
 from starlette.routing import Route as StarletteRoute
 
 from secretumvault.keystore import SQLiteStorage
-from secretumvault.server import audit, kv_routes, pki_routes, sys_routes, token_routes, transit_routes
+from secretumvault.server import (
+    audit,
+    kv_routes,
+    kv_v1_routes,
+    pki_routes,
+    sys_routes,
+    token_routes,
+    transit_routes,
+)
 from secretumvault.server.config import ServerSettings
 from secretumvault.server.core import ServerCore
 from secretumvault.server.envelope import Reply, envelope
@@ -65,6 +73,7 @@ _ENGINE_ROUTERS: dict[str, Router] = {
     "transit": transit_routes.router,
     "pki": pki_routes.router,
     "kv": kv_routes.router,
+    "kv-v1": kv_v1_routes.router,  # kv (or generic) mounts below version 2: Mount.engine_kind
 }
 _HEADERS = {"Cache-Control": "no-store"}
 #: One encoder for every response (json.dumps with options builds a new one per call).
@@ -213,7 +222,7 @@ class Dispatcher:
                 raise not_found(f'no handler for route "{path}". route entry not found.')
             call.mount, relative = resolved
             mount_type = call.mount.type
-            router = _ENGINE_ROUTERS[mount_type]
+            router = _ENGINE_ROUTERS[call.mount.engine_kind]
             call.engine = self.core.mounts.engine(call.mount)
         try:
             route, handler, groups = router.match(relative, operation)
