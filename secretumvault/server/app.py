@@ -30,7 +30,7 @@ from starlette.responses import Response
 from starlette.routing import Route as StarletteRoute
 
 from secretumvault.keystore import SQLiteStorage
-from secretumvault.server import audit, kv_routes, pki_routes, sys_routes, token_routes, transit_routes
+from secretumvault.server import audit, auth, kv_routes, pki_routes, sys_routes, token_routes, transit_routes
 from secretumvault.server.config import ServerSettings
 from secretumvault.server.core import ServerCore
 from secretumvault.server.envelope import Reply, envelope
@@ -204,6 +204,16 @@ class Dispatcher:
             router, relative = sys_routes.router, path
         elif path.startswith("auth/token/"):
             router, relative, mount_type = token_routes.router, path, "token"
+        elif path.startswith("auth/"):
+            if self.core.sealed:
+                raise sealed()
+            found = self.core.auth_methods.resolve(path[len("auth/") :])
+            if found is None:
+                self._refuse_without_grant(call)
+                raise not_found(f'no handler for route "{path}". route entry not found.')
+            call.engine, relative = found
+            mount_type = call.engine.type
+            router = auth.ROUTERS[mount_type]
         else:
             if self.core.sealed:
                 raise sealed()
