@@ -540,8 +540,26 @@ def remount(call: Call) -> Reply:
     raise bad_request("moving a mount (sys/remount) is not supported by this server")
 
 
+#: What ``sys/auth/<path>/tune`` changes; any other setting given a value is refused.
+_AUTH_TUNABLE = ("description", "default_lease_ttl", "max_lease_ttl")
+
+
 def tune_auth(call: Call) -> Reply:
-    raise bad_request("tuning auth methods is not supported by this server")
+    p = call.params
+    path = _auth_path(call)
+    for name in p.names():
+        if name not in _AUTH_TUNABLE and p.raw(name) not in (None, "", [], {}, False, 0):
+            raise bad_request(f"tuning {name} of an auth method is not supported by this server")
+    if path == "token/":
+        raise bad_request("tuning the token auth method is not supported by this server")
+    description = p.string("description") if "description" in p else None
+    call.core.auth_methods.tune(
+        path,
+        description=description,
+        default_lease_ttl=p.optional_duration("default_lease_ttl"),
+        max_lease_ttl=p.optional_duration("max_lease_ttl"),
+    )
+    return Reply()
 
 
 # -- the routes ---------------------------------------------------------------------------------------

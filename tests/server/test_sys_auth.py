@@ -105,3 +105,23 @@ def test_unmounted_auth_path(server: tuple[Server, Path]) -> None:
     srv, _ = server
     assert srv.request("POST", "auth/nothing-here/login", token=None, json={}).status_code == 403
     assert srv.request("GET", "auth/nothing-here/role").status_code == 404
+
+
+def test_tune(server: tuple[Server, Path]) -> None:
+    srv, store = server
+    client = srv.client()
+    client.sys.enable_auth_method("approle", path="ar-tune")
+    response = client.sys.tune_auth_method("ar-tune", description="tuned", max_lease_ttl=12345678)
+    assert response.status_code == 204
+    tuning = client.sys.read_auth_method_tuning("ar-tune")["data"]
+    assert tuning["max_lease_ttl"] == 12345678 and tuning["description"] == "tuned"
+    assert client.sys.list_auth_methods()["data"]["ar-tune/"]["description"] == "tuned"
+    for body in (
+        {"default_lease_ttl": "1h", "max_lease_ttl": "30m"},
+        {"listing_visibility": "unauth"},
+        {"default_lease_ttl": "soon"},
+    ):
+        unchanged(store, lambda body=body: srv.request("POST", "sys/auth/ar-tune/tune", json=body), 400)
+    unchanged(store, lambda: srv.request("POST", "sys/auth/absent/tune", json={"description": "x"}), 400)
+    unchanged(store, lambda: srv.request("POST", "sys/auth/token/tune", json={"description": "x"}), 400)
+    client.sys.disable_auth_method("ar-tune")

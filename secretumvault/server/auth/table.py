@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 import secrets
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from secretumvault.errors import ConflictError, KeyNotFound
@@ -164,7 +164,7 @@ class AuthTable:
                 f"unknown auth method type {method_type!r}: this server serves "
                 f"{', '.join(METHOD_TYPES)} (and token, always at token/)"
             )
-        if default_lease_ttl and max_lease_ttl and default_lease_ttl > max_lease_ttl:
+        if 0 < max_lease_ttl < default_lease_ttl:
             raise bad_request("default_lease_ttl cannot be greater than max_lease_ttl")
         for _ in range(_UPDATE_ATTEMPTS):
             table, version = self._table.get()
@@ -188,6 +188,42 @@ class AuthTable:
                 continue
             self._table.invalidate()
             return method
+        raise ConflictError("the auth method table kept changing; try again")
+
+    def tune(
+        self,
+        path: str,
+        *,
+        description: str | None = None,
+        default_lease_ttl: int | None = None,
+        max_lease_ttl: int | None = None,
+    ) -> AuthMethod:
+        """Change a method's description or TTLs (``None``: keep); 400 before anything is stored."""
+        normalized = check_auth_path(path)
+        for _ in range(_UPDATE_ATTEMPTS):
+            table, version = self._table.get()
+            method = table.get(normalized)
+            if method is None:
+                raise bad_request(f"cannot tune auth/{normalized}: no auth method is enabled there")
+            changes: dict[str, Any] = {}
+            if description is not None:
+                changes["description"] = description
+            if default_lease_ttl is not None:
+                changes["default_lease_ttl"] = default_lease_ttl
+            if max_lease_ttl is not None:
+                changes["max_lease_ttl"] = max_lease_ttl
+            tuned = replace(method, **changes)
+            if 0 < tuned.max_lease_ttl < tuned.default_lease_ttl:
+                raise bad_request("default_lease_ttl cannot be greater than max_lease_ttl")
+            if tuned == method:
+                return method
+            try:
+                self._keystore.cas(AUTH_PATH, version, _encode_table({**table, normalized: tuned}))
+            except ConflictError:
+                self._table.invalidate()
+                continue
+            self._table.invalidate()
+            return tuned
         raise ConflictError("the auth method table kept changing; try again")
 
     def disable(self, path: str) -> None:
