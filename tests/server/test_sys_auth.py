@@ -6,6 +6,7 @@ from pathlib import Path
 
 import hvac
 import pytest
+import requests
 
 from tests.server.auth_server import file_server_fixture, unchanged
 from tests.server.conftest import Server
@@ -116,12 +117,17 @@ def test_tune(server: tuple[Server, Path]) -> None:
     tuning = client.sys.read_auth_method_tuning("ar-tune")["data"]
     assert tuning["max_lease_ttl"] == 12345678 and tuning["description"] == "tuned"
     assert client.sys.list_auth_methods()["data"]["ar-tune/"]["description"] == "tuned"
-    for body in (
+    bodies: list[dict[str, object]] = [
         {"default_lease_ttl": "1h", "max_lease_ttl": "30m"},
         {"listing_visibility": "unauth"},
         {"default_lease_ttl": "soon"},
-    ):
-        unchanged(store, lambda body=body: srv.request("POST", "sys/auth/ar-tune/tune", json=body), 400)
+    ]
+    for body in bodies:
+
+        def send(body: dict[str, object] = body) -> requests.Response:
+            return srv.request("POST", "sys/auth/ar-tune/tune", json=body)
+
+        unchanged(store, send, 400)
     unchanged(store, lambda: srv.request("POST", "sys/auth/absent/tune", json={"description": "x"}), 400)
     unchanged(store, lambda: srv.request("POST", "sys/auth/token/tune", json={"description": "x"}), 400)
     client.sys.disable_auth_method("ar-tune")
