@@ -32,6 +32,7 @@ from starlette.routing import Route as StarletteRoute
 from secretumvault.keystore import SQLiteStorage
 from secretumvault.server import (
     audit,
+    auth,
     kv_routes,
     kv_v1_routes,
     pki_routes,
@@ -213,6 +214,16 @@ class Dispatcher:
             router, relative = sys_routes.router, path
         elif path.startswith("auth/token/"):
             router, relative, mount_type = token_routes.router, path, "token"
+        elif path.startswith("auth/"):
+            if self.core.sealed:
+                raise sealed()
+            found = self.core.auth_methods.resolve(path[len("auth/") :])
+            if found is None:
+                self._refuse_without_grant(call)
+                raise not_found(f'no handler for route "{path}". route entry not found.')
+            call.engine, relative = found
+            mount_type = call.engine.type
+            router = auth.ROUTERS[mount_type]
         else:
             if self.core.sealed:
                 raise sealed()

@@ -15,6 +15,7 @@ from secretumvault.errors import KeyNotFound, NotInitialized
 from secretumvault.keystore import Keystore, Storage
 from secretumvault.server import records
 from secretumvault.server.audit import AUDIT_PATH, AuditBroker, AuditTable, parse_audit_table
+from secretumvault.server.auth.table import AuthTable
 from secretumvault.server.cached import CachedRecord
 from secretumvault.server.errors import bad_request, permission_denied
 from secretumvault.server.fresh import FreshRecords
@@ -52,6 +53,7 @@ class ServerCore:
         self.pq_defaults = False
         self.tokens = TokenStore(self.keystore)
         self.mounts = MountTable(self.keystore, backend)
+        self.auth_methods = AuthTable(self.keystore, self.tokens)
         self.audit_table: CachedRecord[AuditTable] = CachedRecord(
             self.keystore, AUDIT_PATH, parse_audit_table
         )
@@ -150,6 +152,7 @@ class ServerCore:
         with self._seal_lock:
             self.keystore.seal()
             self.mounts.clear()
+            self.auth_methods.clear()
             self.audit_table.clear()
             self._policies.clear()  # the keystore's seal listeners did it already; no harm
             self.tokens.cache.clear()

@@ -77,6 +77,8 @@ class TokenEntry:
     meta: dict[str, str] = field(default_factory=dict)
     #: When its revocation began (epoch seconds): refused from then on, with its tree.
     revoking: int | None = None
+    #: The request path that made it (Vault's "path": "auth/approle/login" for a login).
+    path: str = "auth/token/create"
 
     @property
     def is_root(self) -> bool:
@@ -97,6 +99,7 @@ class TokenEntry:
                 "parent": self.parent,
                 "meta": self.meta,
                 "revoking": self.revoking,
+                "path": self.path,
             },
         )
 
@@ -124,6 +127,7 @@ class TokenEntry:
             parent=obj["parent"],
             meta=dict(obj["meta"]),
             revoking=None if obj.get("revoking") is None else int(obj["revoking"]),
+            path=str(obj.get("path", "auth/token/create")),
         )
 
     def lookup_data(self, now: int, token_id: str | None = None) -> dict[str, Any]:
@@ -140,7 +144,7 @@ class TokenEntry:
             "explicit_max_ttl": self.explicit_max_ttl,
             "renewable": self.renewable,
             "orphan": self.parent is None,
-            "path": "auth/token/create",
+            "path": self.path,
             "meta": dict(self.meta) or None,
             "num_uses": 0,
             "type": "service",
@@ -176,6 +180,7 @@ class TokenStore:
         explicit_max_ttl: int = 0,
         meta: dict[str, str] | None = None,
         token_id: str | None = None,
+        path: str = "auth/token/create",
     ) -> tuple[str, TokenEntry]:
         """A new token and its entry; the token string is returned once and never stored."""
         token = token_id if token_id is not None else new_token_id()
@@ -194,6 +199,7 @@ class TokenStore:
             renewable=renewable,
             parent=None if parent is None else parent.hash,
             meta=meta or {},
+            path=path,
         )
         if self._keystore.list(_ID_PREFIX + entry.hash):
             raise bad_request("a token with this id already exists")
