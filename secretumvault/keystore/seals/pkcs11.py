@@ -62,7 +62,7 @@ class Pkcs11Seal:
 
     @classmethod
     def from_table(cls, table: Mapping[str, Any], source: str) -> Pkcs11Seal:
-        from secretumvault.keystore.seals import read_secret
+        from secretumvault.keystore.seals._secrets import read_secret
 
         for key in table:
             if key not in (*_KEYS, "type", "disabled"):

@@ -76,7 +76,7 @@ class TransitSeal:
 
     @classmethod
     def from_table(cls, table: Mapping[str, Any], source: str) -> TransitSeal:
-        from secretumvault.keystore.seals import read_secret
+        from secretumvault.keystore.seals._secrets import read_secret
 
         for key in table:
             if key not in (*_KEYS, "type", "disabled"):
