@@ -84,14 +84,28 @@ def init_status(call: Call) -> Reply:
 
 def initialize(call: Call) -> Reply:
     p = call.params
-    for unsupported in ("pgp_keys", "root_token_pgp_key", "recovery_shares", "stored_shares"):
+    for unsupported in ("pgp_keys", "root_token_pgp_key", "recovery_pgp_keys"):
         if p.raw(unsupported):
             raise bad_request(f"{unsupported} is not supported by this server")
-    shares = p.integer("secret_shares", 0)
-    threshold = p.integer("secret_threshold", 0)
-    if not 1 <= shares <= _MAX_SHARES or not 1 <= threshold <= shares:
+    p.raw("stored_shares")  # Vault ignores it since 1.3; so does this server
+    if call.core.auto_seal is not None:
+        # As Vault with an auto seal: recovery shares (default 5 of 3), and no unseal keys.
+        if p.raw("secret_shares") or p.raw("secret_threshold"):
+            raise bad_request(
+                f"this server has a {call.core.auto_seal.seal_type} seal: give recovery_shares and "
+                "recovery_threshold, not secret_shares"
+            )
+        shares, threshold = p.integer("recovery_shares", 5), p.integer("recovery_threshold", 3)
+        names = "recovery_shares", "recovery_threshold"
+    else:
+        if p.raw("recovery_shares") or p.raw("recovery_threshold"):
+            raise bad_request("recovery_shares need an auto-unseal seal ([seal] in the configuration)")
+        shares, threshold = p.integer("secret_shares", 0), p.integer("secret_threshold", 0)
+        names = "secret_shares", "secret_threshold"
+    if not 1 <= shares <= _MAX_SHARES or not 1 <= threshold <= shares or (shares > 1 and threshold == 1):
         raise bad_request(
-            f"secret_shares must be from 1 to {_MAX_SHARES}, and secret_threshold from 1 to secret_shares"
+            f"{names[0]} must be from 1 to {_MAX_SHARES}, and {names[1]} from 2 to {names[0]} "
+            "(1 only with a single share)"
         )
     return _bare(call.core.initialize(shares, threshold))
 
@@ -102,6 +116,8 @@ def unseal(call: Call) -> Reply:
     if p.boolean("reset"):
         return _bare(call.core.reset_unseal())
     key = p.string("key")
+    if call.core.keystore.initialized and call.core.seal_config()[0] in ("transit", "pkcs11"):
+        return _bare(call.core.unseal(key))  # an auto seal: one more attempt through it, key or not
     if not key:
         raise bad_request("missing key: give one unseal key share (hex or base64), or reset=true")
     if not call.core.keystore.initialized:
