@@ -19,6 +19,8 @@ find_lib() {
 
 if ! command -v softhsm2-util >/dev/null 2>&1 || [ -z "$(find_lib)" ]; then
     if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
+        # A fresh machine's package lists may be empty or old: refresh them first.
+        DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null
         DEBIAN_FRONTEND=noninteractive apt-get install -y -q softhsm2 >/dev/null
     else
         echo "softhsm.sh: softhsm2 is not installed and only root can install it; the PKCS#11 tests will skip" >&2

@@ -122,6 +122,10 @@ def test_transit_seal_restarts_unsealed_and_waits_for_its_server(tmp_path: Path)
         status = _status(host)
         assert status["sealed"] is True and "cannot be reached" in status["auto_unseal_error"]
         assert host.request("GET", "sys/policy/p1").status_code == 503
+        # An unseal by hand goes through the seal too, and says why it is still sealed.
+        retried = requests.post(f"{host.url}/v1/sys/unseal", json={"key": "ignored"}, timeout=60)
+        assert retried.status_code == 200 and retried.json()["sealed"] is True
+        assert "cannot be reached" in retried.json()["auto_unseal_error"]
         assert "still sealed, auto-unseal retry" in host.log_path.read_text()
         assert kms.server.root_token not in host.log_path.read_text()
 
