@@ -1,8 +1,10 @@
 """HTTP server load: transit encrypt of 1 KiB with ml-kem-768, over keep-alive connections on loopback.
 
-    python benchmarks/bench_server.py [--requests 6000] [--json]
+    python benchmarks/bench_server.py [--requests 6000] [--mode production|dev] [--json]
 
-Starts ``secretumvault server --dev`` with 1 and then 2 worker processes, and
+Starts ``secretumvault server -c`` (production: a SQLite store, initialised
+and unsealed with one ``sys/unseal`` sent to whichever worker gets it, which
+unseals them all) or ``--dev``, with 1 and then 2 worker processes, and
 drives each with 1, 8 and 32 concurrent clients. Each client holds one
 keep-alive connection and sends a fixed number of requests one after
 another (bounded loops: the run always ends), so the load generator's own
@@ -56,18 +58,17 @@ class Result:
         return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))]
 
 
-def _start(workers: int, token: str) -> tuple[subprocess.Popen[str], str, int]:
+def _start(workers: int, token: str, config: Path | None) -> tuple[subprocess.Popen[str], str, int]:
+    mode = ["-c", str(config)] if config is not None else ["--dev", "--dev-root-token", token]
     process = subprocess.Popen(
         [
             sys.executable,
             "-m",
             "secretumvault",
             "server",
-            "--dev",
+            *mode,
             "--address",
             "127.0.0.1:0",
-            "--dev-root-token",
-            token,
             "--workers",
             str(workers),
         ],
@@ -79,8 +80,8 @@ def _start(workers: int, token: str) -> tuple[subprocess.Popen[str], str, int]:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         line = process.stdout.readline()
-        if line.startswith("Listening on: "):
-            url = line.split(": ", 1)[1].strip()
+        if line.startswith("Listening on: ") or " listening on " in line:
+            url = line.split("istening on")[1].strip(": ").split(";")[0].strip()
             return process, url.rsplit(":", 1)[0].split("//")[1], int(url.rsplit(":", 1)[1])
         if not line:
             break
@@ -150,37 +151,75 @@ async def _load(host: str, port: int, payload: bytes, clients: int, total: int) 
     return time.perf_counter() - started, latencies
 
 
-def _create_key(host: str, port: int, token: str) -> None:
-    async def run() -> None:
+def _call(host: str, port: int, method: str, path: str, token: str, body: bytes) -> dict[str, object]:
+    """One request on a new connection (so the kernel may give it to any worker); its JSON body."""
+
+    async def run() -> dict[str, object]:
         reader, writer = await asyncio.open_connection(host, port)
-        writer.write(_request("POST", f"/v1/transit/keys/{KEY}", host, port, token, b'{"type":"ml-kem-768"}'))
-        if await _read_response(reader) != 200:
-            raise RuntimeError("could not create the key")
+        writer.write(_request(method, path, host, port, token, body))
+        head = await reader.readuntil(b"\r\n\r\n")
+        status = int(head.split(b" ", 2)[1])
+        length = next(
+            (
+                int(line.split(b":", 1)[1])
+                for line in head.split(b"\r\n")
+                if line.lower().startswith(b"content-length:")
+            ),
+            0,
+        )
+        data = await reader.readexactly(length) if length else b""
         writer.close()
+        if status not in (200, 204):
+            raise RuntimeError(f"{method} {path}: the server answered {status}")
+        return dict(json.loads(data)) if data else {}
 
-    asyncio.run(run())
+    return asyncio.run(run())
 
 
-def bench_http(workers: int, total: int) -> list[Result]:
+def _prepare_production(host: str, port: int) -> str:
+    """Initialise (one share), unseal with one request, mount transit; the root token."""
+    init = _call(host, port, "PUT", "/v1/sys/init", "", b'{"secret_shares":1,"secret_threshold":1}')
+    keys, token = init["keys"], str(init["root_token"])
+    assert isinstance(keys, list)
+    _call(host, port, "PUT", "/v1/sys/unseal", "", json.dumps({"key": keys[0]}).encode())
+    _call(host, port, "POST", "/v1/sys/mounts/transit", token, b'{"type":"transit"}')
+    return token
+
+
+def bench_http(workers: int, total: int, mode: str) -> list[Result]:
     token = "hvs." + secrets.token_urlsafe(24)
-    process, host, port = _start(workers, token)
+    with tempfile.TemporaryDirectory() as directory:
+        config = None
+        if mode == "production":
+            config = Path(directory) / "server.toml"
+            config.write_text(f'[storage]\npath = "{Path(directory) / "store.db"}"\n')
+        process, host, port = _start(workers, token, config)
+        try:
+            if config is not None:
+                token = _prepare_production(host, port)
+            return _bench_running(process, host, port, token, workers, total, mode)
+        finally:
+            process.terminate()
+            process.wait(timeout=30)
+
+
+def _bench_running(
+    process: subprocess.Popen[str], host: str, port: int, token: str, workers: int, total: int, mode: str
+) -> list[Result]:
     results = []
-    try:
-        _create_key(host, port, token)
-        body = json.dumps({"plaintext": base64.b64encode(PLAINTEXT).decode()}).encode()
-        payload = _request("POST", f"/v1/transit/encrypt/{KEY}", host, port, token, body)
-        for clients in CLIENT_COUNTS:
-            cpu_before = _server_cpu_seconds(process.pid)
-            seconds, latencies = asyncio.run(_load(host, port, payload, clients, total))
-            cpu_after = _server_cpu_seconds(process.pid)
-            cpu = None
-            if cpu_before is not None and cpu_after is not None:
-                warmup = 20 * clients  # _load's warm-up requests are included in the CPU reading
-                cpu = (cpu_after - cpu_before) / (len(latencies) + warmup) * 1e6
-            results.append(Result("HTTP", workers, clients, len(latencies), seconds, latencies, cpu))
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
+    label = "HTTP -c" if mode == "production" else "HTTP --dev"
+    _call(host, port, "POST", f"/v1/transit/keys/{KEY}", token, b'{"type":"ml-kem-768"}')
+    body = json.dumps({"plaintext": base64.b64encode(PLAINTEXT).decode()}).encode()
+    payload = _request("POST", f"/v1/transit/encrypt/{KEY}", host, port, token, body)
+    for clients in CLIENT_COUNTS:
+        cpu_before = _server_cpu_seconds(process.pid)
+        seconds, latencies = asyncio.run(_load(host, port, payload, clients, total))
+        cpu_after = _server_cpu_seconds(process.pid)
+        cpu = None
+        if cpu_before is not None and cpu_after is not None:
+            warmup = 20 * clients  # _load's warm-up requests are included in the CPU reading
+            cpu = (cpu_after - cpu_before) / (len(latencies) + warmup) * 1e6
+        results.append(Result(label, workers, clients, len(latencies), seconds, latencies, cpu))
     return results
 
 
@@ -227,12 +266,18 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=6000, help="requests per measurement (default 6000)")
     parser.add_argument("--json", action="store_true", help="results as JSON")
+    parser.add_argument(
+        "--mode",
+        choices=("production", "dev"),
+        default="production",
+        help="server -c with a store unsealed by one sys/unseal (default), or --dev",
+    )
     args = parser.parse_args(argv)
     if not 100 <= args.requests <= 1_000_000:
         parser.error("--requests must be from 100 to 1,000,000")
     results = [bench_in_process(args.requests)]
     for workers in WORKER_COUNTS:
-        results.extend(bench_http(workers, args.requests))
+        results.extend(bench_http(workers, args.requests, args.mode))
     if args.json:
         print(
             json.dumps(

@@ -81,6 +81,9 @@ _SCHEMA: dict[str, dict[str, type | tuple[type, ...]]] = {
         "max_json_array_element_count": int,
         "max_batch_items": int,
         "pq_defaults": bool,
+        "workers": int,
+        "tls_min_version": str,
+        "tls_groups": str,
     },
     # Auto-unseal (Vault's seal stanza); type-checked here, read by secretumvault.keystore.seals.
     "seal": {

@@ -65,6 +65,14 @@ def _storage(config: Settings) -> dict[str, Any]:
     return {"backend": "sqlite", "path": config.storage.path}
 
 
+def _tls(config: Settings) -> dict[str, Any]:
+    """Which key exchange the server's TLS offers, as the OpenSSL linked here answers."""
+    from secretumvault.server.tls import key_exchange
+
+    groups = config.server.get("tls_groups")
+    return key_exchange(groups if isinstance(groups, str) else None)
+
+
 def cmd_info(args: argparse.Namespace) -> int:
     from secretumvault import pqc
     from secretumvault.pqc.backends import oqs
@@ -89,6 +97,7 @@ def cmd_info(args: argparse.Namespace) -> int:
         "enable_pqc": config.enable_pqc,
         "keygen_defaults": _keygen_defaults(config, backend),
         "storage": _storage(config),
+        "tls": _tls(config),
     }
     if args.json:
         print(json.dumps(info, indent=2))
@@ -130,6 +139,13 @@ def _text(info: dict[str, Any]) -> str:
         ),
         "storage:         "
         + (f"sqlite, {storage['path']}" if storage["backend"] == "sqlite" else "postgresql (DSN not shown)"),
+        f"server TLS:      {info['tls']['openssl_version']}; key exchange "
+        + (
+            f"{info['tls']['key_exchange']}: post-quantum"
+            if info["tls"]["post_quantum_key_exchange"]
+            else f"{info['tls']['key_exchange']} only; with OpenSSL >= 3.5, e.g. Debian 13, "
+            "clients get X25519MLKEM768"
+        ),
     ]
     return "\n".join(lines)
 

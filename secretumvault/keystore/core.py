@@ -84,17 +84,24 @@ class Wrapped(Frozen):
 
 
 class Unlocked(Frozen):
-    """What unsealing yields: the root key (to re-encrypt the keyring), the keyring, the index keys."""
+    """What unsealing yields: the root key (to re-encrypt the keyring), the keyring, the index keys.
 
-    __slots__ = _fields = ("root", "keyring", "index")
+    ``root_key`` is the root key's bytes, kept so a server worker can hand the unsealed state to
+    a sibling process (``Keystore.export_root_key``); never shown by repr.
+    """
+
+    __slots__ = _fields = ("root", "keyring", "index", "root_key")
+    _secret_fields = ("root_key",)
     root: Aead
     keyring: Keyring
     index: IndexKeys
+    root_key: bytes
 
-    def __init__(self, root: Aead, keyring: Keyring, index: IndexKeys) -> None:
+    def __init__(self, root: Aead, keyring: Keyring, index: IndexKeys, root_key: bytes) -> None:
         set_field(self, "root", root)
         set_field(self, "keyring", keyring)
         set_field(self, "index", index)
+        set_field(self, "root_key", root_key)
 
 
 def wrap_root_key(kek: bytes, root_key: bytes, seal: SealConfig) -> Wrapped:
@@ -103,7 +110,7 @@ def wrap_root_key(kek: bytes, root_key: bytes, seal: SealConfig) -> Wrapped:
 
 
 def unlocked_from_root_key(root_key: bytes, keyring: Keyring) -> Unlocked:
-    return Unlocked(Aead(root_key), keyring, IndexKeys(root_key))
+    return Unlocked(Aead(root_key), keyring, IndexKeys(root_key), root_key)
 
 
 class CoreRecord(Frozen):

@@ -15,11 +15,18 @@ from collections.abc import Sequence
 from typing import Protocol
 
 from secretumvault._frozen import Frozen, set_field
-from secretumvault.errors import AlreadyInitialized, ConflictError, InvalidType, SealedError, UnsealError
+from secretumvault.errors import (
+    AlreadyInitialized,
+    ConflictError,
+    CorruptRecord,
+    InvalidType,
+    SealedError,
+    UnsealError,
+)
 from secretumvault.keystore import autoseal as _auto
 from secretumvault.keystore import rekey as _rekey
 from secretumvault.keystore import shamir
-from secretumvault.keystore._aead import Aead, new_key
+from secretumvault.keystore._aead import KEY_SIZE, Aead, new_key
 from secretumvault.keystore._paths import check_path, check_prefix, check_version
 from secretumvault.keystore._records import ANY_VERSION, DATA_PREFIX, Records
 from secretumvault.keystore.core import (
@@ -282,6 +289,32 @@ class Keystore:
             raise SealedError("the keystore is sealed: unseal it with unseal() or unseal_share() first")
         return unlocked
 
+    # -- handing the unsealed state to a sibling process (server workers) ---------------------
+
+    def export_root_key(self) -> bytes:
+        """The root key of this unsealed keystore, for another process of the same server to
+        unseal with (``server/workers.py`` sends it encrypted). SealedError if sealed."""
+        return self._require_unsealed().root_key
+
+    def unseal_with_root_key(self, root_key: bytes) -> None:
+        """Unseal with a root key from :meth:`export_root_key` of a keystore on the same store.
+
+        UnsealError (still sealed) if it does not open this store's keyring. Shares given so far
+        are forgotten, as after any unseal.
+        """
+        if not isinstance(root_key, bytes) or len(root_key) != KEY_SIZE:
+            raise UnsealError(f"a root key is {KEY_SIZE} bytes")
+        snapshot = self._records.core_snapshot()
+        try:
+            keyring = snapshot.core.open_keyring(Aead(root_key))
+        except CorruptRecord:
+            raise UnsealError("this root key does not open this store's keyring") from None
+        unlocked = unlocked_from_root_key(root_key, keyring)
+        self._records.check_core(snapshot, unlocked.index)
+        with self._lock:
+            self._unlocked = unlocked
+            self._pending_shares = {}
+
     # -- rekey ---------------------------------------------------------------------------------
 
     def prepare_rekey(
@@ -441,7 +474,7 @@ class Keystore:
                 and current.root is unlocked.root
                 and current.keyring.active_term < keyring.active_term
             ):
-                self._unlocked = Unlocked(unlocked.root, keyring, unlocked.index)
+                self._unlocked = Unlocked(unlocked.root, keyring, unlocked.index, unlocked.root_key)
 
     def _reload_keyring(self, unlocked: Unlocked) -> Keyring:
         """Another process may have rotated: read the keyring again from storage."""

@@ -35,7 +35,11 @@ def add_server_command(subparsers: Any, common: argparse.ArgumentParser) -> argp
     parser.add_argument("--dev", action="store_true", help="temporary store, initialised and unsealed")
     parser.add_argument("--address", help="host:port to listen on (default 127.0.0.1:8200)")
     parser.add_argument("--dev-root-token", help="the dev server's root token (default: random)")
-    parser.add_argument("--workers", type=int, default=1, help="dev mode: server processes (default 1)")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        help="server processes on the port, unsealed together (default: [server] workers, else 1)",
+    )
     parser.set_defaults(func=run)
     return parser
 
@@ -50,8 +54,9 @@ def run(args: argparse.Namespace) -> int:
         ) from None
     from secretumvault.config import Settings
     from secretumvault.keystore import open_storage
-    from secretumvault.server.config import ServerSettings, parse_address
+    from secretumvault.server.config import MAX_WORKERS, ServerSettings, parse_address
     from secretumvault.server.run import make_dev_store, serve
+    from secretumvault.server.tls import key_exchange_banner
 
     config = getattr(args, "config", None)  # the common options are absent when not given
     backend = getattr(args, "backend", None)
@@ -59,12 +64,8 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError("give --dev, -c CONFIG, or both (a dev server with the file's [server] settings)")
     if args.dev_root_token and not args.dev:
         raise ConfigError("--dev-root-token goes with --dev")
-    if args.workers != 1 and not args.dev:
-        raise ConfigError(
-            "--workers goes with --dev: each worker is sealed on its own, and only dev unseals itself"
-        )
-    if not 1 <= args.workers <= 64:
-        raise ConfigError("--workers must be from 1 to 64")
+    if args.workers is not None and not 1 <= args.workers <= MAX_WORKERS:
+        raise ConfigError(f"--workers must be from 1 to {MAX_WORKERS}")
     settings = Settings.load(config) if config else Settings.defaults()
     if args.dev and settings.storage != Settings.defaults().storage:
         raise ConfigError(f"{config}: --dev uses a temporary store; remove [storage] from the file")
@@ -73,6 +74,9 @@ def run(args: argparse.Namespace) -> int:
     if args.address:
         host, port = parse_address(args.address, "--address")
         server = dataclasses.replace(server, host=host, port=port)
+    if args.workers is not None:
+        server = dataclasses.replace(server, workers=args.workers)
+    tls_line = key_exchange_banner(server)
 
     if args.dev:
         dev = make_dev_store(args.dev_root_token, backend)
@@ -83,6 +87,7 @@ def run(args: argparse.Namespace) -> int:
                 "when the server stops. Never use it for real secrets.\n"
                 f"Store: {dev.directory} (deleted when the server stops)\n\n"
                 f"Listening on: {where}\n"
+                f"{tls_line}"
                 f"    $ export VAULT_ADDR='{where}'\n\n"
                 f"Unseal Key: {dev.unseal_key}\n"
                 f"Root Token: {dev.root_token}\n\n"
@@ -93,7 +98,7 @@ def run(args: argparse.Namespace) -> int:
         return serve(
             server,
             lambda: open_storage(path=dev.path),
-            workers=args.workers,
+            workers=server.workers,
             dev=dev,
             backend=backend,
             announce=announce,
@@ -108,7 +113,14 @@ def run(args: argparse.Namespace) -> int:
         return open_storage(**storage_settings.open_arguments())  # with [storage] max_connections etc.
 
     def announce_sealed(where: str) -> None:
+        workers = f" ({server.workers} workers, unsealed together)" if server.workers > 1 else ""
         how = "sys/init, sys/unseal" if seal is None else f"it unseals itself with its {seal.seal_type} seal"
-        print(f"secretumvault server listening on {where}; it starts sealed ({how})", flush=True)
+        print(
+            f"secretumvault server listening on {where}; it starts sealed ({how}){workers}\n{tls_line}",
+            end="",
+            flush=True,
+        )
 
-    return serve(server, make_storage, backend=backend, announce=announce_sealed, seal=seal)
+    return serve(
+        server, make_storage, workers=server.workers, backend=backend, announce=announce_sealed, seal=seal
+    )

@@ -21,6 +21,9 @@
     max_json_array_element_count = 10000
     max_batch_items = 10000
     pq_defaults = false              # true: new PKI CAs/roles are ML-DSA-65, new transit keys ML-KEM-768
+    workers = 1                      # server processes on the port, unsealed together (1 to 64)
+    tls_min_version = "tls12"        # or "tls13"
+    # tls_groups = "X25519MLKEM768:X25519"  # key exchange groups; needs Python 3.15 (SSLContext.set_groups)
 
 :mod:`secretumvault.config` checks the types; this module checks the values.
 """
@@ -30,6 +33,7 @@ from __future__ import annotations
 import ipaddress
 import math
 import re
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,6 +45,7 @@ __all__ = [
     "DEFAULT_ADDRESS",
     "DEFAULT_MAX_CONNECTIONS",
     "DEFAULT_MAX_REQUEST_SIZE",
+    "MAX_WORKERS",
     "ServerSettings",
     "parse_address",
     "parse_duration_setting",
@@ -53,6 +58,7 @@ DEFAULT_MAX_REQUEST_SIZE = 32 * 1024 * 1024
 #: under the hard RLIMIT_NOFILE of common systems (4096 on old ones, 524288 under systemd), to
 #: which the server raises its soft limit at start; run.py lowers it further if the limit is lower.
 DEFAULT_MAX_CONNECTIONS = 4096
+MAX_WORKERS = 64
 
 # name -> (default, lowest, highest), seconds. A timeout under a second would cut off honest
 # clients on any real network; over a day it no longer protects anything.
@@ -95,6 +101,12 @@ class ServerSettings:
     max_batch_items: int = 10_000
     #: Post-quantum defaults where a request names no key type (off: Vault's defaults).
     pq_defaults: bool = False
+    #: Server processes (``--workers`` overrides it).
+    workers: int = 1
+    #: The lowest TLS version accepted: "tls12" or "tls13".
+    tls_min_version: str = "tls12"
+    #: OpenSSL's group list for the key exchange (None: OpenSSL's default); needs set_groups.
+    tls_groups: str | None = None
 
     @property
     def tls(self) -> bool:
@@ -128,6 +140,15 @@ class ServerSettings:
                 "(the read timeout covers the headers too)"
             )
         counts = {name: _count_in(table, name, *bounds, source) for name, bounds in _COUNTS.items()}
+        workers = table.get("workers", 1)
+        if not 1 <= workers <= MAX_WORKERS:
+            raise ConfigError(f"{source}: [server] workers must be from 1 to {MAX_WORKERS}")
+        min_version = table.get("tls_min_version", "tls12")
+        if min_version not in ("tls12", "tls13"):
+            raise ConfigError(f'{source}: [server] tls_min_version must be "tls12" or "tls13"')
+        groups = table.get("tls_groups")
+        if groups is not None:
+            _check_tls_groups(groups, f"{source}: [server] tls_groups")
         connections = table.get("max_connections")
         if connections is not None and not 1 <= connections <= 1_048_576:
             raise ConfigError(f"{source}: [server] max_connections must be from 1 to 1048576")
@@ -148,7 +169,30 @@ class ServerSettings:
             max_json_array_element_count=counts["max_json_array_element_count"],
             max_batch_items=counts["max_batch_items"],
             pq_defaults=bool(table.get("pq_defaults", False)),
+            workers=int(workers),
+            tls_min_version=min_version,
+            tls_groups=groups,
         )
+
+
+def _check_tls_groups(groups: str, what: str) -> None:
+    """The group list must be one OpenSSL accepts, on a Python that can hand it to OpenSSL."""
+    import ssl
+
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    set_groups = getattr(context, "set_groups", None)
+    if set_groups is None:
+        raise ConfigError(
+            f"{what}: this Python ({sys.version.split()[0]}) cannot set TLS groups "
+            "(ssl.SSLContext.set_groups arrived in Python 3.15); remove it: OpenSSL's default "
+            "groups are used (see `secretumvault info` for whether they are post-quantum)"
+        )
+    if not groups or not all(part.strip() for part in groups.split(":")):
+        raise ConfigError(f'{what} must be a colon-separated list such as "X25519MLKEM768:X25519"')
+    try:
+        set_groups(groups)
+    except (ssl.SSLError, ValueError) as exc:
+        raise ConfigError(f"{what} = {groups!r}: OpenSSL refuses it ({exc})") from None
 
 
 def parse_duration_setting(value: object, what: str) -> float:

@@ -1,14 +1,15 @@
 """Starting the server: the listening socket, uvicorn, worker processes, dev mode.
 
 With ``workers`` > 1 the parent reserves the port and forks; each worker
-opens its own storage and keystore (seal state is per process) and its own
-SO_REUSEPORT socket on that port, served with uvicorn. Only dev mode may run several workers, since
-a dev worker unseals itself at start with the material the parent made.
+opens its own storage and keystore and its own SO_REUSEPORT socket on that
+port, served with uvicorn. Seal state is per process, so the workers relay
+their unseal, seal and reset to each other through the parent (workers.py):
+one ``sys/unseal`` sequence sent to any of them unseals them all, and a worker
+that dies is restarted and takes the root key from an unsealed sibling.
 """
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import gc
 import os
@@ -28,6 +29,8 @@ from secretumvault.server.app import create_app
 from secretumvault.server.config import DEFAULT_MAX_CONNECTIONS, ServerSettings
 from secretumvault.server.core import ServerCore
 from secretumvault.server.listener import ListenerLimits, protocol_class
+from secretumvault.server.tls import configure_context
+from secretumvault.server.workers import Relay, RelayKey, WorkerCore, supervise
 
 __all__ = ["DevStore", "make_dev_store", "serve"]
 
@@ -116,7 +119,7 @@ def _uvicorn_config(app: Any, settings: ServerSettings, max_connections: int) ->
         max_request_duration=settings.max_request_duration,
         max_connections=max_connections,
     )
-    return uvicorn.Config(
+    config = uvicorn.Config(
         app,
         # h11, not httptools: llhttp rejects the LIST method, which hvac and other Vault clients send.
         # The listener module adds Vault's read timeouts and the connection cap to uvicorn's h11.
@@ -134,6 +137,11 @@ def _uvicorn_config(app: Any, settings: ServerSettings, max_connections: int) ->
         # On stop, wait this long for open connections (a TLS close can otherwise take 30 s).
         timeout_graceful_shutdown=5,
     )
+    if settings.tls:  # uvicorn builds the context in load(); [server] tls_min_version and tls_groups
+        config.load()
+        assert config.ssl is not None
+        configure_context(config.ssl, settings.tls_min_version, settings.tls_groups)
+    return config
 
 
 def _stopped(_signum: int, _frame: Any) -> None:
@@ -146,24 +154,40 @@ def _serve_one(
     make_storage: Callable[[], Storage],
     dev: DevStore | None,
     backend: str | None,
-    ready_fd: int | None = None,
+    worker: tuple[socket.socket, RelayKey, int, bool] | None = None,
     seal: KeyWrapper | None = None,
 ) -> None:
+    """Serve in this process. ``worker``: a forked worker's (socketpair end, relay key, slot,
+    restarted), so its seal state follows the other workers' (see workers.py)."""
     import uvicorn
 
-    if sock is None:  # a forked worker: its own socket on the shared port, balanced by the kernel
-        sock = _bind(settings.host, settings.port, reuse_port=True)
-    core = ServerCore(make_storage(), backend=backend, dev=dev is not None)
+    relay: Relay | None = None
+    core: ServerCore
+    if worker is None:
+        core = ServerCore(make_storage(), backend=backend, dev=dev is not None)
+    else:
+        core = worker_core = WorkerCore(make_storage(), backend=backend, dev=dev is not None)
+        relay = Relay(worker[0], worker[1], worker[2], worker_core)
+        relay.start()  # from now on this worker follows the others' seal, unseal and reset
     core.pq_defaults = settings.pq_defaults
     try:
-        if dev is not None:
-            core.unseal(dev.unseal_key)
-        if seal is not None:  # auto-unseal: in a thread, retried with backoff; sealed (and why) till then
+        restarted = worker is not None and worker[3]
+        if dev is not None and not restarted:
+            core.unseal(dev.unseal_key)  # before the relay is attached: nothing to tell the others
+        if seal is not None:  # auto-unseal in every worker: a thread, retried with backoff; sealed till then
             core.start_auto_unseal(seal)
+        if relay is not None:
+            assert isinstance(core, WorkerCore)
+            if restarted:  # the others may be unsealed: take the root key from one (encrypted)
+                root_key = relay.fetch_root_key()
+                if root_key is not None:
+                    core.apply_root_key(root_key)
+            core.relay = relay
+        if sock is None:  # a forked worker: its own socket on the shared port, balanced by the kernel
+            sock = _bind(settings.host, settings.port, reuse_port=True)
         app = create_app(core, settings=settings)
-        if ready_fd is not None:  # listening and unsealed: connections queue until uvicorn accepts them
-            os.write(ready_fd, b"1")
-            os.close(ready_fd)
+        if relay is not None:  # listening and unsealed: connections queue until uvicorn accepts them
+            relay.ready()
         # Everything made so far lives as long as the process: keep it out of every
         # later garbage collection, which shortens the pauses requests wait behind.
         gc.collect()
@@ -225,55 +249,7 @@ def _serve_forked(
     ready: Callable[[], None],
     seal: KeyWrapper | None = None,
 ) -> int:
-    children: list[int] = []
-    ready_read, ready_write = os.pipe()
-    for _ in range(workers):
-        pid = os.fork()
-        if pid == 0:  # the worker
-            status = 0
-            try:
-                os.close(ready_read)
-                signal.signal(signal.SIGINT, signal.SIG_DFL)  # until uvicorn takes them over
-                signal.signal(signal.SIGTERM, signal.SIG_DFL)
-                _serve_one(None, settings, make_storage, dev, backend, ready_write, seal)
-            except BaseException:
-                status = 1
-            finally:
-                sys.stdout.flush()
-                sys.stderr.flush()
-                os._exit(status)
-        children.append(pid)
-    os.close(ready_write)
-    started = 0
-    while started < workers:  # announce only once every worker listens
-        signals = os.read(ready_read, workers)
-        if not signals:
-            break  # a worker died before it was ready; waitpid below reports it
-        started += len(signals)
-    os.close(ready_read)
-    if started == workers:
-        ready()
-    else:  # not all came up: stop the others rather than serve half-started
-        for child in children:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(child, signal.SIGTERM)
+    def run_worker(pair: socket.socket, key: RelayKey, slot: int, restarted: bool) -> None:
+        _serve_one(None, settings, make_storage, dev, backend, (pair, key, slot, restarted), seal)
 
-    def forward(signum: int, _frame: Any) -> None:
-        for child in children:
-            try:
-                os.kill(child, signum)
-            except ProcessLookupError:
-                continue
-
-    signal.signal(signal.SIGINT, forward)
-    signal.signal(signal.SIGTERM, forward)
-    status = 0
-    for child in children:
-        while True:
-            try:
-                _, code = os.waitpid(child, 0)
-                break
-            except InterruptedError:
-                continue
-        status = status or (os.waitstatus_to_exitcode(code) != 0)
-    return int(status)
+    return supervise(workers, run_worker, ready)
