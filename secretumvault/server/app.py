@@ -30,7 +30,15 @@ from starlette.responses import Response
 from starlette.routing import Route as StarletteRoute
 
 from secretumvault.keystore import SQLiteStorage
-from secretumvault.server import audit, kv_routes, pki_routes, sys_routes, token_routes, transit_routes
+from secretumvault.server import (
+    audit,
+    kv_routes,
+    pki_routes,
+    sys_routes,
+    token_routes,
+    transit_routes,
+    wrapping,
+)
 from secretumvault.server.config import ServerSettings
 from secretumvault.server.core import ServerCore
 from secretumvault.server.envelope import Reply, envelope
@@ -93,6 +101,7 @@ class _Incoming:
     query: dict[str, str]
     token: str | None
     client: str
+    wrap_ttl: str | None = None
 
 
 @dataclass
@@ -199,6 +208,7 @@ class Dispatcher:
             raise not_found()
         call = Call(self.core, operation, path, {}, Params(query), incoming.client)
         call.token_id = incoming.token
+        call.wrap_ttl = wrapping.parse_wrap_ttl(incoming.wrap_ttl)
         mount_type = "system"
         if path.startswith("sys/") or path == "sys":
             router, relative = sys_routes.router, path
@@ -280,6 +290,8 @@ class Dispatcher:
             self.core.audit.log(
                 table, self._audit_entry(target, request_id, table.salt, "response", response=response)
             )
+        if call.wrap_ttl is not None:  # X-Vault-Wrap-TTL: the client gets a wrapping token instead
+            reply = wrapping.wrap(self.core, reply, call.wrap_ttl, call.path)
         return _render(reply, request_id, target.mount_type)
 
     def _authorize(self, target: _Target) -> None:
@@ -348,6 +360,7 @@ def _incoming(request: Request) -> _Incoming:
         query=dict(request.query_params) if request.scope["query_string"] else {},
         token=_token(request),
         client=_client(request),
+        wrap_ttl=request.headers.get("x-vault-wrap-ttl"),
     )
 
 

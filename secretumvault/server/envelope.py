@@ -24,10 +24,18 @@ class Reply:
     #: Also copy ``data`` to the top level of the envelope, as Vault does for some ``sys/``
     #: paths (``sys/mounts``, ``sys/policy`` ...): older clients read ``resp["secret/"]``.
     top_level: bool = False
+    #: The response went under a wrapping token: what ``wrap_info`` says (``wrapping.py``).
+    wrap_info: dict[str, Any] | None = None
 
     @property
     def empty(self) -> bool:
-        return self.body is None and self.data is None and self.auth is None and not self.warnings
+        return (
+            self.body is None
+            and self.data is None
+            and self.auth is None
+            and not self.warnings
+            and self.wrap_info is None
+        )
 
 
 def list_reply(keys: list[str]) -> Reply:
@@ -44,7 +52,7 @@ def envelope(reply: Reply, request_id: str, mount_type: str) -> dict[str, Any]:
         "renewable": False,
         "lease_duration": 0,
         "data": reply.data,
-        "wrap_info": None,
+        "wrap_info": reply.wrap_info,
         "warnings": reply.warnings or None,
         "auth": reply.auth,
         "mount_type": mount_type,

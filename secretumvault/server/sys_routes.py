@@ -18,6 +18,7 @@ from collections.abc import Callable
 from typing import Any
 
 from secretumvault.errors import ConflictError
+from secretumvault.server import wrapping
 from secretumvault.server.audit import AUDIT_PATH, AuditTable, DeviceConfig, hash_value
 from secretumvault.server.envelope import Reply, list_reply
 from secretumvault.server.errors import bad_request, permission_denied, sealed
@@ -550,3 +551,9 @@ router.add("sys/auth/(?P<path>.+)/tune/?", {"read": read_auth_tune, "update": tu
 router.add(
     "sys/auth/(?P<path>.+)", {"read": read_auth, "update": enable_auth, "delete": disable_auth}, sudo=True
 )
+# Response wrapping: the wrapping token is the authority (wrapping.py), so unwrap, lookup and
+# rewrap need no other token; wrap needs the caller's own grant.
+router.add("sys/wrapping/wrap", {"update": wrapping.wrap_data})
+router.add("sys/wrapping/unwrap", {"update": wrapping.unwrap}, unauthenticated=True)
+router.add("sys/wrapping/lookup", {"read": wrapping.lookup, "update": wrapping.lookup}, unauthenticated=True)
+router.add("sys/wrapping/rewrap", {"update": wrapping.rewrap}, unauthenticated=True)

@@ -13,6 +13,7 @@ import re
 from dataclasses import replace
 from typing import Any
 
+from secretumvault.server import wrapping
 from secretumvault.server.envelope import Reply, list_reply
 from secretumvault.server.errors import HttpError, bad_request, not_found, permission_denied
 from secretumvault.server.routing import Call, Router, name_pattern
@@ -231,6 +232,7 @@ def list_accessors(call: Call) -> Reply:
 
 def tidy(call: Call) -> Reply:
     done = call.core.tokens.tidy()
+    done["wrapped_responses_removed"] = wrapping.tidy(call.core)
     # Vault answers 202 and tidies in the background; this tidy has finished when it answers.
     return Reply(data={"tidied": done}, status=202, warnings=["Tidy operation successfully completed."])
 

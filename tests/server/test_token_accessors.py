@@ -212,4 +212,4 @@ def test_tidy_indexes_old_tokens_and_removes_what_a_crash_left(server: tuple[Ser
     assert "dangling" not in started.client().auth.token.list_accessors()["data"]["keys"]
     # Nothing left to do the second time.
     again = started.request("POST", "auth/token/tidy").json()["data"]["tidied"]
-    assert again == {"revoked": 0, "indexed": 0, "accessors_removed": 0, "links_removed": 0}
+    assert set(again.values()) == {0}
