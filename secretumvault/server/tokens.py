@@ -467,8 +467,8 @@ class TokenStore:
             except ConflictError:
                 pass  # indexed already
         for path in self._keystore.list(_ACCESSOR_PREFIX):
-            hashed = self._stale_target(path, now)
-            if hashed is not None and not self._keystore.list(_ID_PREFIX + hashed):
+            target = self._stale_target(path, now)
+            if target is not None and not self._keystore.list(_ID_PREFIX + target):
                 self._delete(path)
                 done["accessors_removed"] += 1
         for path in self._keystore.list(_PARENT_PREFIX):

@@ -35,7 +35,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, P
     started.stop()
 
 
-def _unchanged(store: Path, send: Callable[[], requests.Response]) -> requests.Response:
+def _unchanged(store: Path, send: Callable[..., requests.Response]) -> requests.Response:
     storage = SQLiteStorage(store)
     try:
         before = snapshot(storage)
