@@ -80,6 +80,29 @@ _SCHEMA: dict[str, dict[str, type | tuple[type, ...]]] = {
         "max_json_object_entry_count": int,
         "max_json_array_element_count": int,
         "max_batch_items": int,
+        "pq_defaults": bool,
+    },
+    # Auto-unseal (Vault's seal stanza); type-checked here, read by secretumvault.keystore.seals.
+    "seal": {
+        "type": str,
+        "disabled": bool,
+        "address": str,
+        "token": str,
+        "token_file": str,
+        "mount_path": str,
+        "key_name": str,
+        "tls_ca_cert": str,
+        "tls_server_name": str,
+        "tls_skip_verify": bool,
+        "timeout": (float, int),
+        "lib": str,
+        "slot": int,
+        "token_label": str,
+        "pin": str,
+        "pin_file": str,
+        "key_label": str,
+        "mechanism": str,
+        "generate_key": bool,
     },
 }
 
@@ -139,13 +162,16 @@ _NO_SERVER_TABLE: Mapping[str, Any] = MappingProxyType({})  # read-only, so it m
 class Settings(Frozen):
     """Validated configuration. Build it with :meth:`load`, :meth:`loads` or :meth:`defaults`."""
 
-    __slots__ = _fields = ("crypto_backend", "enable_pqc", "hybrid_mode", "storage", "server")
+    __slots__ = _fields = ("crypto_backend", "enable_pqc", "hybrid_mode", "storage", "server", "seal")
+    _secret_fields = ("seal",)  # may hold a transit token or an HSM PIN
     crypto_backend: str
     enable_pqc: bool
     hybrid_mode: bool
     storage: StorageSettings
     #: The ``[server]`` table as written (types checked); ``secretumvault.server.config`` reads it.
     server: Mapping[str, Any]
+    #: The ``[seal]`` table as written (types checked); ``secretumvault.keystore.seals`` reads it.
+    seal: Mapping[str, Any]
 
     def __init__(
         self,
@@ -154,12 +180,14 @@ class Settings(Frozen):
         hybrid_mode: bool = True,
         storage: StorageSettings = _SQLITE,
         server: Mapping[str, Any] = _NO_SERVER_TABLE,
+        seal: Mapping[str, Any] = _NO_SERVER_TABLE,
     ) -> None:
         set_field(self, "crypto_backend", crypto_backend)
         set_field(self, "enable_pqc", enable_pqc)
         set_field(self, "hybrid_mode", hybrid_mode)
         set_field(self, "storage", storage)
         set_field(self, "server", server)
+        set_field(self, "seal", seal)
 
     # -- construction ------------------------------------------------------------
 
@@ -205,6 +233,7 @@ class Settings(Frozen):
             hybrid_mode=_get(values, "crypto.oqs", "hybrid_mode", True),
             storage=_storage(values, source),
             server=dict(values.get("server", {})),
+            seal=_seal(values, source),
         )
         settings._check_backend(source)
         return settings
@@ -351,6 +380,13 @@ def _pool_settings(section: Mapping[str, Any], source: str) -> tuple[int, float]
             f"seconds above 0 and at most {_MAX_POOL_TIMEOUT:g} (default {DEFAULT_POOL_TIMEOUT:g})"
         )
     return max_connections, pool_timeout
+
+
+def _seal(values: dict[str, dict[str, Any]], source: str) -> Mapping[str, Any]:
+    section = values.get("seal", {})
+    if section and section.get("type") not in ("transit", "pkcs11"):
+        raise ConfigError(f'{source}: [seal] type must be "transit" or "pkcs11"')
+    return MappingProxyType(dict(section))
 
 
 def _storage(values: dict[str, dict[str, Any]], source: str) -> StorageSettings:

@@ -28,6 +28,7 @@ __all__ = [
     "NativeError",
     "NotInitialized",
     "PolicyViolation",
+    "SealUnavailable",
     "SealedError",
     "SecretumVaultError",
     "StorageBusy",
@@ -130,6 +131,13 @@ class NotInitialized(KeystoreError):
 
 class UnsealError(KeystoreError):
     """An unseal passphrase or share was wrong; the store was left unchanged."""
+
+
+class SealUnavailable(UnsealError):
+    """An auto-unseal seal's key (a transit server, an HSM) could not be reached; retry later.
+
+    Nothing was changed; the store stays sealed.
+    """
 
 
 class KeyNotFound(KeystoreError, KeyError):

@@ -13,6 +13,8 @@ from __future__ import annotations
 import os
 import sys
 
+from secretumvault._files import create_new_file
+
 TYPE_CHECKING = False  # typing costs milliseconds to import, and every command starts here
 if TYPE_CHECKING:
     import argparse
@@ -185,14 +187,9 @@ def write_output(
         raise UsageError(f"cannot write {what} {path!r} ({option}): {exc.strerror or exc}") from None
 
 
-_CREATE_FLAGS = (
-    os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
-)
-
-
 def _create_exclusively(path: str, data: bytes, mode: int) -> None:
-    """O_EXCL fails on any existing path, a symbolic link (even a dangling one) included."""
-    fd = os.open(path, _CREATE_FLAGS | getattr(os, "O_BINARY", 0), mode)
+    """A new file only: fails on any existing path, a symbolic link (even a dangling one) included."""
+    fd = create_new_file(path, mode)
     try:
         _write_all(fd, data)
     except BaseException:

@@ -27,14 +27,13 @@ from __future__ import annotations
 import os
 import stat
 
+from secretumvault._files import create_new_file
 from secretumvault.errors import KeystoreError
 
 __all__ = ["SIDE_SUFFIXES", "prepare_store_files"]
 
 SIDE_SUFFIXES = ("-wal", "-shm", "-journal")
 _PRECREATED = ("-wal", "-shm")
-_FILE_MODE = 0o600
-_CREATE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC | getattr(os, "O_NOFOLLOW", 0)
 
 
 def prepare_store_files(path: str) -> None:
@@ -48,7 +47,7 @@ def prepare_store_files(path: str) -> None:
 
 def _create_or_check(path: str) -> None:
     try:
-        fd = os.open(path, _CREATE_FLAGS, _FILE_MODE)
+        fd = create_new_file(path)
     except FileExistsError:  # also a symlink, even a dangling one: O_EXCL never follows
         _check_existing(path)
         return

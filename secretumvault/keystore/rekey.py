@@ -21,10 +21,17 @@ from secretumvault.errors import ConflictError, InvalidArgument, InvalidType, Un
 from secretumvault.keystore import shamir
 from secretumvault.keystore._aead import Aead, new_key
 from secretumvault.keystore.core import CoreRecord, Unlocked, Wrapped, unlocked_from_root_key, wrap_root_key
-from secretumvault.keystore.seal import PassphraseSeal, ScryptParams, SealConfig, ShamirSeal
+from secretumvault.keystore.seal import AutoSeal, PassphraseSeal, ScryptParams, SealConfig, ShamirSeal
 from secretumvault.pqc._buffers import as_bytes
 
-__all__ = ["PendingRekey", "new_passphrase_seal", "passphrase_bytes", "prepare", "verify_current"]
+__all__ = [
+    "PendingRekey",
+    "current_kek",
+    "new_passphrase_seal",
+    "passphrase_bytes",
+    "prepare",
+    "verify_current",
+]
 
 
 class PendingRekey:
@@ -55,6 +62,8 @@ class PendingRekey:
     def __repr__(self) -> str:
         if isinstance(self.seal, ShamirSeal):
             return f"PendingRekey(shares={self.seal.shares}, threshold={self.seal.threshold})"
+        if isinstance(self.seal, AutoSeal):
+            return f"PendingRekey({self.seal.seal_type}, key_id={self.seal.key_id!r})"
         return "PendingRekey(passphrase)"
 
     def check_still_current(self, core: CoreRecord) -> None:
@@ -94,6 +103,11 @@ def new_passphrase_seal(scrypt: ScryptParams | None, limit: ScryptParams) -> Pas
 def verify_current(core: CoreRecord, current: object, limit: ScryptParams) -> bytes:
     """The root key, unwrapped with the ``current`` material; UnsealError if it is wrong."""
     seal = core.seal
+    if isinstance(seal, AutoSeal):
+        raise UnsealError(
+            f"this store is auto-sealed ({seal.seal_type}): it has no unseal material to rekey; "
+            "migrate it with prepare_seal_migration()"
+        )
     if isinstance(seal, PassphraseSeal):
         if not isinstance(current, (str, bytes, bytearray, memoryview)):
             raise UnsealError("this store is sealed with a passphrase: give it as the current material")
@@ -103,6 +117,13 @@ def verify_current(core: CoreRecord, current: object, limit: ScryptParams) -> by
     if isinstance(current, (str, bytes, bytearray, memoryview)) or not isinstance(current, Sequence):
         raise UnsealError("this store is sealed with Shamir shares: give a list of current shares")
     return core.unwrap_root_key(shamir.combine(_current_shares(seal, current)))
+
+
+def current_kek(seal: ShamirSeal, current: Sequence[str] | str | bytes) -> bytes:
+    """The KEK rebuilt from ``current`` shares (already checked by :func:`verify_current`)."""
+    if isinstance(current, (str, bytes)):
+        raise UnsealError("this store is sealed with Shamir shares: give a list of current shares")
+    return shamir.combine(_current_shares(seal, current))
 
 
 def _current_shares(seal: ShamirSeal, given: Sequence[object]) -> list[shamir.Share]:

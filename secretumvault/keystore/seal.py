@@ -1,11 +1,18 @@
 """How a store is unsealed: its seal configuration, stored in clear beside the wrapped root key.
 
-Two kinds, as in Vault:
+Three kinds, as in Vault:
 
 - ``passphrase``: the key-encryption key (KEK) is scrypt(passphrase, salt).
   The scrypt parameters and salt are stored so the KEK can be derived again.
 - ``shamir``: the KEK is 32 random bytes, split into shares at initialisation
   and never stored; ``threshold`` shares rebuild it (see ``shamir.py``).
+- ``auto`` (``transit`` or ``pkcs11``): the KEK is 32 random bytes, wrapped by
+  a key that lives elsewhere (another server's transit key, an HSM's AES key)
+  through a :class:`KeyWrapper`; the wrapped KEK is stored here, so the store
+  unseals itself whenever that key can be reached. Recovery shares (Shamir, of
+  a separate recovery key) authorise migrating the store off the seal; they
+  cannot unseal it. The wrapper does I/O, so it lives outside this pure layer,
+  in :mod:`secretumvault.keystore.seals`; the keystore only calls it.
 
 The configuration is stored in clear but is bound into the associated data of
 the wrapped root key (``core.py``), so changing any field of it makes unsealing
@@ -18,7 +25,7 @@ tampered store cannot make an unseal attempt spend gigabytes and seconds.
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 from secretumvault._frozen import Frozen, set_field
 from secretumvault.encoding import tagged_json as _json
@@ -26,7 +33,10 @@ from secretumvault.errors import InvalidArgument, InvalidType, KeystoreError, Un
 from secretumvault.keystore._aead import KEY_SIZE
 
 __all__ = [
+    "AUTO_SEAL_TYPES",
     "MAX_SHARES",
+    "AutoSeal",
+    "KeyWrapper",
     "PassphraseSeal",
     "ScryptParams",
     "SealConfig",
@@ -158,7 +168,69 @@ class ShamirSeal(Frozen):
         }
 
 
-SealConfig = PassphraseSeal | ShamirSeal
+AUTO_SEAL_TYPES = ("transit", "pkcs11")
+_MAX_WRAPPED = 64 * 1024  # a wrapped 32-byte key is well under a kilobyte in every seal
+
+
+@runtime_checkable
+class KeyWrapper(Protocol):
+    """An auto-unseal seal's key, held elsewhere: wraps and unwraps the store's KEK.
+
+    ``seal_type`` is one of :data:`AUTO_SEAL_TYPES`; ``key_id`` names the key
+    (no secret in it: it is stored in clear). ``unwrap`` raises
+    :class:`~secretumvault.errors.SealUnavailable` when the key cannot be
+    reached (retry later) and :class:`~secretumvault.errors.UnsealError` when it
+    answers but refuses (wrong key, altered blob).
+    """
+
+    @property
+    def seal_type(self) -> str: ...
+
+    @property
+    def key_id(self) -> str: ...
+
+    def wrap(self, plaintext: bytes, associated_data: bytes) -> bytes: ...
+
+    def unwrap(self, blob: bytes, associated_data: bytes) -> bytes: ...
+
+
+class AutoSeal(Frozen):
+    """An auto-unseal seal: the KEK wrapped by ``seal_type``'s key ``key_id``.
+
+    ``recovery`` is the Shamir configuration of the recovery key and
+    ``recovery_check`` an AES-GCM tag under it (nonce || empty ciphertext || tag)
+    that tells whether given recovery shares are right; the recovery key itself
+    is never stored.
+    """
+
+    __slots__ = _fields = ("seal_type", "key_id", "wrapped_kek", "recovery", "recovery_check")
+    _secret_fields = ("wrapped_kek", "recovery_check")
+    seal_type: str
+    key_id: str
+    wrapped_kek: bytes
+    recovery: ShamirSeal
+    recovery_check: bytes
+
+    def __init__(
+        self, seal_type: str, key_id: str, wrapped_kek: bytes, recovery: ShamirSeal, recovery_check: bytes
+    ) -> None:
+        set_field(self, "seal_type", seal_type)
+        set_field(self, "key_id", key_id)
+        set_field(self, "wrapped_kek", wrapped_kek)
+        set_field(self, "recovery", recovery)
+        set_field(self, "recovery_check", recovery_check)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "type": self.seal_type,
+            "key_id": self.key_id,
+            "wrapped_kek": _json.b64encode(self.wrapped_kek),
+            "recovery": self.recovery.to_dict(),
+            "recovery_check": _json.b64encode(self.recovery_check),
+        }
+
+
+SealConfig = PassphraseSeal | ShamirSeal | AutoSeal
 
 
 def check_share_counts(shares: object, threshold: object) -> None:
@@ -192,6 +264,15 @@ def seal_from_dict(obj: object) -> SealConfig:
             if len(set_id) != SET_ID_SIZE:
                 raise _json.FormatError("share set id has the wrong length")
             return ShamirSeal(shares, threshold, set_id)
+        if kind in AUTO_SEAL_TYPES:
+            recovery = seal_from_dict(obj.get("recovery"))
+            if not isinstance(recovery, ShamirSeal):
+                raise _json.FormatError("an auto seal's recovery configuration is not a Shamir one")
+            wrapped = _json.b64decode(_json.require(obj, "wrapped_kek", str))
+            check = _json.b64decode(_json.require(obj, "recovery_check", str))
+            if not 0 < len(wrapped) <= _MAX_WRAPPED or len(check) != 28:
+                raise _json.FormatError("an auto seal's wrapped key or recovery check has the wrong length")
+            return AutoSeal(str(kind), _json.require(obj, "key_id", str), wrapped, recovery, check)
     except (InvalidArgument, ValueError) as exc:
         raise _json.FormatError(f"seal configuration out of bounds: {exc}") from exc
     raise _json.FormatError(f"unknown seal type {kind!r}")

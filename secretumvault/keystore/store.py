@@ -16,16 +16,31 @@ from typing import Protocol
 
 from secretumvault._frozen import Frozen, set_field
 from secretumvault.errors import AlreadyInitialized, ConflictError, InvalidType, SealedError, UnsealError
+from secretumvault.keystore import autoseal as _auto
 from secretumvault.keystore import rekey as _rekey
 from secretumvault.keystore import shamir
 from secretumvault.keystore._aead import Aead, new_key
 from secretumvault.keystore._paths import check_path, check_prefix, check_version
 from secretumvault.keystore._records import ANY_VERSION, DATA_PREFIX, Records
-from secretumvault.keystore.core import CORE_PATH, CoreRecord, Unlocked, wrap_root_key
+from secretumvault.keystore.core import (
+    CORE_PATH,
+    CoreRecord,
+    Unlocked,
+    unlocked_from_root_key,
+    wrap_root_key,
+)
 from secretumvault.keystore.index import ROOT_PATH, IndexKeys, RootIndex
 from secretumvault.keystore.keyring import Keyring
 from secretumvault.keystore.rekey import PendingRekey
-from secretumvault.keystore.seal import PassphraseSeal, ScryptParams, ShamirSeal, check_scrypt_limit
+from secretumvault.keystore.seal import (
+    AutoSeal,
+    KeyWrapper,
+    PassphraseSeal,
+    ScryptParams,
+    SealConfig,
+    ShamirSeal,
+    check_scrypt_limit,
+)
 from secretumvault.keystore.storage import ChangeTracking, Storage, Write
 from secretumvault.pqc._buffers import as_bytes
 
@@ -137,12 +152,30 @@ class Keystore:
         self._create(seal, kek)
         return encoded_shares
 
+    def initialize_with_auto_seal(
+        self, wrapper: KeyWrapper, *, recovery_shares: int, recovery_threshold: int
+    ) -> builtins.list[str]:
+        """Initialise a new store whose KEK ``wrapper`` wraps (transit, PKCS#11); return its
+        recovery shares (shown only now). It stays sealed; :meth:`unseal_auto` opens it.
+
+        The recovery shares authorise migrating the store off this seal; they do not unseal it.
+        The wrapper is called before anything is written: if it cannot be reached
+        (SealUnavailable), the store stays uninitialised.
+        """
+        _auto.check_wrapper(wrapper)
+        recovery = ShamirSeal.new(recovery_shares, recovery_threshold)
+        self._refuse_if_initialized()
+        recovery_key, kek = new_key(), new_key()
+        encoded_shares = shamir.split(recovery_key, recovery)
+        self._create(_auto.make_auto_seal(wrapper, kek, recovery, recovery_key), kek)
+        return encoded_shares
+
     def _refuse_if_initialized(self) -> None:
         if self.initialized:
             raise AlreadyInitialized("this store is already initialised; unseal it instead")
         self._records.refuse_if_damaged()
 
-    def _create(self, seal: PassphraseSeal | ShamirSeal, kek: bytes) -> None:
+    def _create(self, seal: SealConfig, kek: bytes) -> None:
         """The core record and the index root, in one atomic create-if-absent."""
         root_key = new_key()
         index = IndexKeys(root_key)
@@ -169,7 +202,7 @@ class Keystore:
         snapshot = self._records.core_snapshot()
         seal = snapshot.core.seal
         if not isinstance(seal, PassphraseSeal):
-            raise UnsealError("this store is sealed with Shamir shares: use unseal_share()")
+            raise UnsealError(f"this store is sealed with {_seal_kind(seal)}: {_how_to_unseal(seal)}")
         seal.check_cost(self._scrypt_limit)
         unlocked = snapshot.core.unlock(seal.derive_kek(secret))
         self._records.check_core(snapshot, unlocked.index)
@@ -187,7 +220,7 @@ class Keystore:
         snapshot = self._records.core_snapshot()
         seal = snapshot.core.seal
         if not isinstance(seal, ShamirSeal):
-            raise UnsealError("this store is sealed with a passphrase: use unseal()")
+            raise UnsealError(f"this store is sealed with {_seal_kind(seal)}: {_how_to_unseal(seal)}")
         if parsed.set_id != seal.set_id or parsed.threshold != seal.threshold:
             raise UnsealError("this share belongs to another store (or to its shares before a rekey)")
         with self._lock:
@@ -203,6 +236,31 @@ class Keystore:
             self._records.check_core(snapshot, unlocked.index)
             self._unlocked = unlocked
             return UnsealProgress(sealed=False, provided=len(shares), threshold=seal.threshold)
+
+    def unseal_auto(self, wrapper: KeyWrapper) -> None:
+        """Unseal an auto-sealed store through its seal's key. SealUnavailable (retry later) if
+        the key cannot be reached; UnsealError if it is not this store's key."""
+        snapshot = self._records.core_snapshot()
+        seal = snapshot.core.seal
+        if not isinstance(seal, AutoSeal):
+            raise UnsealError(f"this store is sealed with {_seal_kind(seal)}: {_how_to_unseal(seal)}")
+        unlocked = snapshot.core.unlock(_auto.unwrap_kek(seal, wrapper))
+        self._records.check_core(snapshot, unlocked.index)
+        with self._lock:
+            self._unlocked = unlocked
+            self._pending_shares = {}
+
+    @property
+    def seal_configuration(self) -> SealConfig:
+        """The store's seal as stored (in clear): its kind and, for shares, their counts."""
+        return self._records.core_snapshot().core.seal
+
+    def verify_recovery(self, shares: Sequence[str]) -> None:
+        """UnsealError unless ``shares`` are enough right recovery shares of this auto-sealed store."""
+        seal = self.seal_configuration
+        if not isinstance(seal, AutoSeal):
+            raise UnsealError("this store has no recovery shares: it is not auto-sealed")
+        _auto.combine_recovery(seal, shares)
 
     def seal(self) -> None:
         """Forget the keys (and any shares given so far). Every operation then raises SealedError."""
@@ -249,6 +307,66 @@ class Keystore:
         return _rekey.prepare(
             snapshot.core, root_key, passphrase, shares, threshold, scrypt, self._scrypt_limit
         )
+
+    def prepare_seal_migration(
+        self,
+        *,
+        current: str | bytes | Sequence[str] | None = None,
+        old_wrapper: KeyWrapper | None = None,
+        new_wrapper: KeyWrapper | None = None,
+        recovery: Sequence[str] | None = None,
+        recovery_shares: int = 1,
+        recovery_threshold: int = 1,
+    ) -> PendingRekey:
+        """The root key wrapped for a new seal; the store is not changed until :meth:`complete_rekey`.
+
+        - Shamir shares or passphrase (``current``) to an auto seal (``new_wrapper``): the shares
+          become the recovery shares (a passphrase store gets ``recovery_shares`` new ones, in
+          ``PendingRekey.shares``).
+        - An auto seal (``old_wrapper``, and its ``recovery`` shares) to Shamir (no
+          ``new_wrapper``): the recovery shares become the unseal shares.
+        - An auto seal (``old_wrapper``) to another (``new_wrapper``): the recovery shares stay.
+        """
+        core = self._records.core_snapshot().core
+        seal = core.seal
+        new_shares: tuple[str, ...] = ()
+        new_seal: SealConfig
+        if isinstance(seal, AutoSeal):
+            if old_wrapper is None:
+                raise UnsealError("this store is auto-sealed: give its current seal (old_wrapper)")
+            root_key = core.unwrap_root_key(_auto.unwrap_kek(seal, old_wrapper))
+            if new_wrapper is None:
+                if recovery is None:
+                    raise UnsealError("moving off an auto seal needs the store's recovery shares")
+                kek = _auto.combine_recovery(seal, recovery)
+                new_seal = seal.recovery  # the recovery shares are now the unseal shares
+            else:
+                kek = new_key()
+                # The recovery key is not known here; its check is carried over unchanged.
+                wrapped = _auto.check_wrapper(new_wrapper).wrap(
+                    kek, _auto.kek_associated_data(new_wrapper.seal_type, new_wrapper.key_id)
+                )
+                new_seal = AutoSeal(
+                    new_wrapper.seal_type, new_wrapper.key_id, wrapped, seal.recovery, seal.recovery_check
+                )
+        else:
+            if new_wrapper is None:
+                raise UnsealError("give the new seal (new_wrapper); between shares and a passphrase, rekey")
+            if current is None:
+                raise UnsealError("give the store's current unseal shares or passphrase")
+            root_key = _rekey.verify_current(core, current, self._scrypt_limit)
+            if isinstance(seal, ShamirSeal):
+                recovery_seal = seal  # the unseal shares become the recovery shares, as in Vault
+                recovery_key = _rekey.current_kek(seal, current)
+            else:
+                recovery_seal = ShamirSeal.new(recovery_shares, recovery_threshold)
+                recovery_key = new_key()
+                new_shares = tuple(shamir.split(recovery_key, recovery_seal))
+            kek = new_key()
+            wrapper = _auto.check_wrapper(new_wrapper)
+            new_seal = _auto.make_auto_seal(wrapper, kek, recovery_seal, recovery_key)
+        unlocked = unlocked_from_root_key(root_key, core.open_keyring(Aead(root_key)))
+        return PendingRekey(new_seal, wrap_root_key(kek, root_key, new_seal), new_shares, unlocked, core)
 
     def complete_rekey(self, pending: PendingRekey) -> None:
         """Switch the store to the new unseal material of ``pending``, atomically.
@@ -407,6 +525,18 @@ class Keystore:
         self._require_unsealed()
         physical = DATA_PREFIX + check_prefix(prefix)
         return [p[len(DATA_PREFIX) :] for p in self._storage.list(physical)]
+
+
+def _seal_kind(seal: SealConfig) -> str:
+    if isinstance(seal, AutoSeal):
+        return f"a {seal.seal_type} auto-unseal seal"
+    return "Shamir shares" if isinstance(seal, ShamirSeal) else "a passphrase"
+
+
+def _how_to_unseal(seal: SealConfig) -> str:
+    if isinstance(seal, AutoSeal):
+        return "use unseal_auto() with its seal (recovery shares do not unseal)"
+    return "use unseal_share()" if isinstance(seal, ShamirSeal) else "use unseal()"
 
 
 class _SealListener(Protocol):

@@ -6,7 +6,7 @@ or the ``EC PRIVATE KEY`` / ``RSA PRIVATE KEY`` forms Vault writes), the
 CA's certificate, and optionally the certificates above it, in any order.
 
 Keys may be ML-DSA (RFC 9881 PKCS#8 in the seed, expandedKey or both form),
-Ed25519, ECDSA P-256/P-384 or RSA 2048/3072/4096. The key must belong to
+Ed25519, ECDSA P-224/P-256/P-384/P-521 or RSA 2048/3072/4096. The key must belong to
 one of the certificates (it signs a challenge that the certificate's key
 verifies), that certificate must be a CA certificate, and the others must
 form its chain, each signed by the next (checked by pyca/cryptography).
@@ -31,7 +31,7 @@ from secretumvault.pki.keys import SigningKey, ml_dsa_signing_key, public_key_fr
 from secretumvault.pki.sig_algorithms import KEY_TYPES, KeyType
 from secretumvault.pki.verify import load_certificate
 
-__all__ = ["CaBundle", "read_ca_bundle"]
+__all__ = ["CaBundle", "chain_above", "read_ca_bundle"]
 
 _MAX_BUNDLE = 1 << 20
 _MAX_BLOCKS = 16
@@ -151,7 +151,9 @@ def _issued_by(cert: x509.Certificate, issuer: x509.Certificate) -> bool:
     return True
 
 
-def _chain(ca: x509.Certificate, others: list[x509.Certificate]) -> tuple[x509.Certificate, ...]:
+def chain_above(ca: x509.Certificate, others: list[x509.Certificate]) -> tuple[x509.Certificate, ...]:
+    """``others`` ordered from ``ca``'s issuer up, each link's signature checked; InvalidArgument for
+    a certificate that is not on that chain."""
     chain: list[x509.Certificate] = []
     current, remaining = ca, list(others)
     while remaining and current.issuer != current.subject:
@@ -193,4 +195,4 @@ def read_ca_bundle(bundle: object, backend: str | None) -> CaBundle:
     _check_ca(ca, "the certificate of the imported key")
     if ca.issuer == ca.subject and not _issued_by(ca, ca):
         raise InvalidSignature("the self-issued CA certificate's signature does not verify")
-    return CaBundle(key, ca, _chain(ca, [c for c in certificates if c is not ca]))
+    return CaBundle(key, ca, chain_above(ca, [c for c in certificates if c is not ca]))

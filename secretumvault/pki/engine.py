@@ -35,7 +35,7 @@ from secretumvault.keystore import Keystore
 from secretumvault.pki import builders, leaves, profiles
 from secretumvault.pki._der_split import sequence_members
 from secretumvault.pki._store import ActiveCa, MountStore, check_name, later
-from secretumvault.pki.bundle import read_ca_bundle
+from secretumvault.pki.bundle import chain_above, read_ca_bundle
 from secretumvault.pki.constraints import (
     check_dns_domains,
     name_constraints_extension,
@@ -256,14 +256,28 @@ class PkiEngine:
         )
         return self._issue(ca, fields, private_key=None)
 
-    def set_signed_intermediate(self, name: str, certificate: str | bytes, *, issuer: str) -> None:
-        """Give a pending intermediate its certificate, signed by the CA ``issuer`` of this engine.
+    def set_signed_intermediate(
+        self,
+        name: str,
+        certificate: str | bytes,
+        *,
+        issuer: str | None = None,
+        chain: Sequence[str | bytes] = (),
+    ) -> None:
+        """Give a pending intermediate its certificate.
+
+        ``issuer``: the CA of this engine that signed it (its signature is
+        checked, and the chain is that CA's). None: the parent is elsewhere
+        (another mount, another PKI), as in Vault's two-mount setup; ``chain``
+        then holds the certificates above it, if known, each link checked, and
+        the first must have signed the certificate.
 
         InvalidKey if the certificate is for another key; InvalidSignature if
-        ``issuer`` did not sign it; InvalidArgument if it is not a CA certificate.
+        ``issuer`` did not sign it; InvalidArgument if it is not a CA
+        certificate or ``chain`` is not its chain.
         """
         path = self._path("ca", check_name(name, "CA"))
-        parent = self._store.active_ca(issuer)
+        parent = None if issuer is None else self._store.active_ca(issuer)
         entry = self._keystore.get_entry(path)
         record = CaRecord.decode(entry.value, path)
         if record.certificate is not None:
@@ -274,23 +288,27 @@ class PkiEngine:
         tbs_fields = sequence_members(cert.tbs_certificate_bytes, "certificate")
         if tbs_fields[_SPKI_FIELD] != record.key.public_key.spki:
             raise InvalidKey(f"the certificate is not for the key of CA {name!r}")
-        outer = sequence_members(cert.public_bytes(Encoding.DER), "certificate")
-        if (
-            outer[1] != parent.key.key_type.signature_algorithm_der()
-            or cert.issuer != parent.certificate.subject
-        ):
-            raise InvalidSignature(f"the certificate was not issued by CA {issuer!r}")
-        parent.key.public_key.verify(cert.signature, cert.tbs_certificate_bytes)
+        if parent is not None:
+            outer = sequence_members(cert.public_bytes(Encoding.DER), "certificate")
+            if (
+                outer[1] != parent.key.key_type.signature_algorithm_der()
+                or cert.issuer != parent.certificate.subject
+            ):
+                raise InvalidSignature(f"the certificate was not issued by CA {issuer!r}")
+            parent.key.public_key.verify(cert.signature, cert.tbs_certificate_bytes)
         try:
             constraints = cert.extensions.get_extension_for_class(x509.BasicConstraints).value
         except x509.ExtensionNotFound:
             raise InvalidArgument("the certificate is not a CA certificate (no basicConstraints)") from None
         if not constraints.ca:
             raise InvalidArgument("the certificate is not a CA certificate (basicConstraints cA is false)")
-        chain = (parent.der, *parent.chain)
-        self._keystore.cas(
-            path, entry.version, record.signed(cert.public_bytes(Encoding.DER), chain).encode()
-        )
+        if parent is not None:
+            above: tuple[bytes, ...] = (parent.der, *parent.chain)
+        else:
+            others = [load_certificate(c) for c in chain]
+            above = tuple(c.public_bytes(Encoding.DER) for c in chain_above(cert, others))
+        signed = record.signed(cert.public_bytes(Encoding.DER), above)
+        self._keystore.cas(path, entry.version, signed.encode())
 
     def create_intermediate(
         self,
@@ -331,12 +349,13 @@ class PkiEngine:
 
         Vault's ``config/ca``: the migration path from another CA, classical
         (RSA, ECDSA, Ed25519, e.g. an existing Vault's) or ML-DSA. See
-        :mod:`secretumvault.pki.bundle` for what the bundle must hold.
+        :mod:`secretumvault.pki.bundle` for what the bundle must hold. An expired CA
+        is imported too; issuing from it is refused.
         """
         path = self._path("ca", check_name(name, "CA"))
         bundle = read_ca_bundle(pem_bundle, self._backend)
-        if bundle.certificate.not_valid_after_utc <= self._store.now():
-            raise InvalidArgument("the CA certificate has expired")
+        # An expired CA is imported, as Vault does (its CRLs and old certificates stay servable);
+        # issuing from it is refused then, naming its expiry.
         self._refuse_existing_ca(path, name)
         der = bundle.certificate.public_bytes(Encoding.DER)
         chain = tuple(c.public_bytes(Encoding.DER) for c in bundle.chain)
@@ -354,6 +373,18 @@ class PkiEngine:
 
     def list_cas(self) -> builtins.list[str]:
         return self._store.names("ca")
+
+    def delete_ca(self, name: str) -> None:
+        """Delete the CA ``name`` and its key (Vault's ``DELETE issuer/:ref``); KeyNotFound if absent.
+
+        Certificates it issued stay listed and readable; roles naming it cannot issue until they
+        name another CA.
+        """
+        path = self._path("ca", check_name(name, "CA"))
+        try:
+            self._keystore.delete(path)
+        except KeyNotFound:
+            raise KeyNotFound(f"no CA named {name!r}") from None
 
     def _name_constraints(
         self, permitted: object, excluded: object
@@ -468,17 +499,19 @@ class PkiEngine:
         ip_sans: Sequence[str] = (),
         uri_sans: Sequence[str] = (),
         ttl: datetime.timedelta | None = None,
+        issuer: str | None = None,
     ) -> IssuedCertificate:
         """A leaf certificate for a new key of the role's key type; the key is returned, not kept.
 
         Its names are ``common_name`` and ``alt_names`` (DNS), ``ip_sans`` and
         ``uri_sans``; every one must be allowed by the role (NameNotAllowed
-        names the rule otherwise) and by the CA's name constraints.
+        names the rule otherwise) and by the CA's name constraints. ``issuer``:
+        another CA of this engine than the role's (Vault's ``issuer/:ref/issue/:role``).
         """
         policy = self.get_role(role)
         if policy.key_type == ANY_KEY_TYPE:
             raise InvalidArgument(f"role {role!r} accepts any key type, so it can only sign CSRs")
-        ca = self._issuing_ca(policy.issuer)
+        ca = self._issuing_ca(policy.issuer if issuer is None else issuer)
         leaf = self._named_leaf(role, policy, ca, common_name, alt_names, ip_sans, uri_sans)
         not_before, not_after = self._validity(ca, leaves.leaf_ttl(policy, ttl))
         key = generate_key(policy.key_type, self._backend)
@@ -496,15 +529,17 @@ class PkiEngine:
         ip_sans: Sequence[str] = (),
         uri_sans: Sequence[str] = (),
         ttl: datetime.timedelta | None = None,
+        issuer: str | None = None,
     ) -> IssuedCertificate:
         """A leaf certificate for the key in ``csr``, which must verify and be of the role's key type.
 
         The names are ``common_name`` (else the CSR's), the arguments, and the
         CSR's DNS, IP and URI subjectAltNames; every one must be allowed by
         the role. The CSR's other extensions are not copied (see sign_verbatim).
+        ``issuer``: another CA of this engine than the role's.
         """
         policy = self.get_role(role)
-        ca = self._issuing_ca(policy.issuer)
+        ca = self._issuing_ca(policy.issuer if issuer is None else issuer)
         request = leaves.role_request(role, policy, csr, self._backend)
         cn = common_name if common_name is not None else request.common_name
         if cn is None:
@@ -624,6 +659,8 @@ class PkiEngine:
         now = self._store.now()
         not_after = later(now, ttl, "the certificate's validity")
         ca_expiry = ca.certificate.not_valid_after_utc
+        if now >= ca_expiry:
+            raise InvalidArgument(f"CA {ca.name!r} expired at {ca_expiry.isoformat()}: it cannot issue")
         if not_after > ca_expiry:
             raise InvalidArgument(
                 f"the certificate would outlive CA {ca.name!r} (expires {ca_expiry.isoformat()}); "
@@ -674,12 +711,35 @@ class PkiEngine:
     # -- issued certificates, revocation, CRLs, OCSP ------------------------------------------------------
 
     def get_certificate(self, serial: int | str) -> str:
-        """The issued certificate with this serial (PEM); KeyNotFound if unknown."""
-        return _pem(self._store.cert_entry(parse_serial(serial))[1].certificate)
+        """The certificate with this serial (PEM): one issued here, or a CA's own; KeyNotFound if unknown."""
+        number = parse_serial(serial)
+        try:
+            return _pem(self._store.cert_entry(number)[1].certificate)
+        except KeyNotFound:
+            for ca in self._own_ca_certificates():
+                if ca.serial_number == number:
+                    return _pem(ca.public_bytes(Encoding.DER))
+            raise
 
-    def list_certificates(self) -> builtins.list[str]:
-        """Serials of every stored certificate, as ``"4f:0a:..."``."""
-        return [format_serial(int(name, 16)) for name in self._store.names("certs")]
+    def list_certificates(self, *, include_cas: bool = False) -> builtins.list[str]:
+        """Serials of every certificate issued here, as ``"4f:0a:..."``.
+
+        ``include_cas``: with the engine's own CA certificates too (made here, signed
+        elsewhere or imported), as Vault's ``LIST pki/certs`` shows them.
+        """
+        serials = [int(name, 16) for name in self._store.names("certs")]
+        if include_cas:
+            serials += [ca.serial_number for ca in self._own_ca_certificates()]
+        return [format_serial(n) for n in dict.fromkeys(serials)]
+
+    def _own_ca_certificates(self) -> builtins.list[x509.Certificate]:
+        found = []
+        for name in self.list_cas():
+            try:
+                found.append(self._store.active_ca(name).certificate)
+            except (KeyNotFound, InvalidArgument):  # deleted meanwhile, or waiting for its certificate
+                continue
+        return found
 
     def revoke(self, serial: int | str) -> datetime.datetime:
         """Revoke an issued certificate and re-sign its CA's CRL (or delta CRL); the revocation time.

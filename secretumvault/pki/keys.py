@@ -2,7 +2,7 @@
 
 ML-DSA keys are reached only through :mod:`secretumvault.pqc`, so a CA key
 created on the "oqs" backend signs with liboqs and one created on "openssl"
-with OpenSSL. Ed25519, ECDSA (P-256, P-384) and RSA keys are pyca/cryptography's.
+with OpenSSL. Ed25519, ECDSA (P-224, P-256, P-384, P-521) and RSA keys are pyca/cryptography's.
 
 At rest a key is a tagged JSON record (format, version, key type, backend and
 encoding named): ML-DSA keys as the 32-byte FIPS 204 seed wherever the key
@@ -54,8 +54,23 @@ __all__ = [
 _KEY_FORMAT = "secretumvault-pki-key"
 _KEY_VERSION = 1
 _RSA_SIZES = (2048, 3072, 4096)
-_CURVES = {"secp256r1": "ECDSA-P256", "secp384r1": "ECDSA-P384"}
-_HASHES: dict[str, hashes.HashAlgorithm] = {"sha256": hashes.SHA256(), "sha384": hashes.SHA384()}
+_CURVES = {
+    "secp224r1": "ECDSA-P224",
+    "secp256r1": "ECDSA-P256",
+    "secp384r1": "ECDSA-P384",
+    "secp521r1": "ECDSA-P521",
+}
+_CURVE_OBJECTS: dict[str, ec.EllipticCurve] = {
+    "ECDSA-P224": ec.SECP224R1(),
+    "ECDSA-P256": ec.SECP256R1(),
+    "ECDSA-P384": ec.SECP384R1(),
+    "ECDSA-P521": ec.SECP521R1(),
+}
+_HASHES: dict[str, hashes.HashAlgorithm] = {
+    "sha256": hashes.SHA256(),
+    "sha384": hashes.SHA384(),
+    "sha512": hashes.SHA512(),
+}
 _PYCA_ML_DSA: dict[str, type[mldsa.MLDSA44PrivateKey | mldsa.MLDSA65PrivateKey | mldsa.MLDSA87PrivateKey]] = {
     "ML-DSA-44": mldsa.MLDSA44PrivateKey,
     "ML-DSA-65": mldsa.MLDSA65PrivateKey,
@@ -183,7 +198,9 @@ def _classical_key_type(key: object) -> KeyType:
     if isinstance(key, (ec.EllipticCurvePublicKey, ec.EllipticCurvePrivateKey)):
         if key.curve.name in _CURVES:
             return KEY_TYPES[_CURVES[key.curve.name]]
-        raise UnsupportedAlgorithm(f"ECDSA keys must be on P-256 or P-384, not {key.curve.name}")
+        raise UnsupportedAlgorithm(
+            f"ECDSA keys must be on P-224, P-256, P-384 or P-521, not {key.curve.name}"
+        )
     if isinstance(key, (rsa.RSAPublicKey, rsa.RSAPrivateKey)):
         if key.key_size in _RSA_SIZES:
             return KEY_TYPES[f"RSA-{key.key_size}"]
@@ -314,10 +331,8 @@ def generate_key(name: str, backend: str | None = None) -> SigningKey:
         return _MlDsaSigningKey(kind, pair.secret_key, pair.public_key)
     if kind.name == "Ed25519":
         return _ClassicalSigningKey(ed25519.Ed25519PrivateKey.generate())
-    if kind.name == "ECDSA-P256":
-        return _ClassicalSigningKey(ec.generate_private_key(ec.SECP256R1()))
-    if kind.name == "ECDSA-P384":
-        return _ClassicalSigningKey(ec.generate_private_key(ec.SECP384R1()))
+    if kind.name in _CURVE_OBJECTS:
+        return _ClassicalSigningKey(ec.generate_private_key(_CURVE_OBJECTS[kind.name]))
     bits = int(kind.name.removeprefix("RSA-"))
     return _ClassicalSigningKey(rsa.generate_private_key(public_exponent=65537, key_size=bits))
 

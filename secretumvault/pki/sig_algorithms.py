@@ -7,11 +7,13 @@ Object identifiers:
   ABSENT in both, and the signature is pure ML-DSA over the DER TBS with an
   empty context string.
 * Ed25519: RFC 8410 (id-Ed25519, parameters absent).
-* ECDSA P-256 and P-384: RFC 5758 ecdsa-with-SHA256 and ecdsa-with-SHA384
-  (parameters absent), each curve with its matching hash.
+* ECDSA P-224, P-256, P-384 and P-521 (Vault's ``ec`` key_bits 224, 256,
+  384, 521): RFC 5758 ecdsa-with-SHA256, -SHA384 and -SHA512 (parameters
+  absent); each curve signs with the hash Vault and Go choose for it (SHA-256
+  for P-224 and P-256).
 * RSA (2048, 3072, 4096 bits): RFC 4055 sha256WithRSAEncryption (parameters
   NULL), PKCS#1 v1.5, the signature every X.509 verifier accepts. RSA-2048
-  and ECDSA-P384 are here for CAs imported from an existing Vault.
+  is Vault's default key type.
 """
 
 from __future__ import annotations
@@ -60,8 +62,10 @@ KEY_TYPES: dict[str, KeyType] = {
         KeyType("ML-DSA-65", "2.16.840.1.101.3.4.3.18", False, _SIGNATURE_ONLY_USAGES),
         KeyType("ML-DSA-87", "2.16.840.1.101.3.4.3.19", False, _SIGNATURE_ONLY_USAGES),
         KeyType("Ed25519", "1.3.101.112", False, _SIGNATURE_ONLY_USAGES),
+        KeyType("ECDSA-P224", "1.2.840.10045.4.3.2", False, _ECDSA_USAGES, "sha256"),
         KeyType("ECDSA-P256", "1.2.840.10045.4.3.2", False, _ECDSA_USAGES, "sha256"),
         KeyType("ECDSA-P384", "1.2.840.10045.4.3.3", False, _ECDSA_USAGES, "sha384"),
+        KeyType("ECDSA-P521", "1.2.840.10045.4.3.4", False, _ECDSA_USAGES, "sha512"),
         KeyType("RSA-2048", "1.2.840.113549.1.1.11", True, _RSA_USAGES, "sha256"),
         KeyType("RSA-3072", "1.2.840.113549.1.1.11", True, _RSA_USAGES, "sha256"),
         KeyType("RSA-4096", "1.2.840.113549.1.1.11", True, _RSA_USAGES, "sha256"),

@@ -32,7 +32,9 @@ from starlette.routing import Route as StarletteRoute
 from secretumvault.keystore import SQLiteStorage
 from secretumvault.server import (
     audit,
+    auth,
     kv_routes,
+    kv_v1_routes,
     pki_routes,
     sys_routes,
     token_routes,
@@ -73,6 +75,7 @@ _ENGINE_ROUTERS: dict[str, Router] = {
     "transit": transit_routes.router,
     "pki": pki_routes.router,
     "kv": kv_routes.router,
+    "kv-v1": kv_v1_routes.router,  # kv (or generic) mounts below version 2: Mount.engine_kind
 }
 _HEADERS = {"Cache-Control": "no-store"}
 #: One encoder for every response (json.dumps with options builds a new one per call).
@@ -214,6 +217,16 @@ class Dispatcher:
             router, relative = sys_routes.router, path
         elif path.startswith("auth/token/"):
             router, relative, mount_type = token_routes.router, path, "token"
+        elif path.startswith("auth/"):
+            if self.core.sealed:
+                raise sealed()
+            found = self.core.auth_methods.resolve(path[len("auth/") :])
+            if found is None:
+                self._refuse_without_grant(call)
+                raise not_found(f'no handler for route "{path}". route entry not found.')
+            call.engine, relative = found
+            mount_type = call.engine.type
+            router = auth.ROUTERS[mount_type]
         else:
             if self.core.sealed:
                 raise sealed()
@@ -223,7 +236,7 @@ class Dispatcher:
                 raise not_found(f'no handler for route "{path}". route entry not found.')
             call.mount, relative = resolved
             mount_type = call.mount.type
-            router = _ENGINE_ROUTERS[mount_type]
+            router = _ENGINE_ROUTERS[call.mount.engine_kind]
             call.engine = self.core.mounts.engine(call.mount)
         try:
             route, handler, groups = router.match(relative, operation)

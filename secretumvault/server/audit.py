@@ -24,6 +24,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from secretumvault._files import create_new_file
 from secretumvault.encoding import tagged_json as tagged
 from secretumvault.keystore import Keystore
 from secretumvault.server import records
@@ -118,9 +119,11 @@ class FileDevice:
     """Appends lines to one file, created 0600, never through a symlink; each line fsynced."""
 
     def __init__(self, file_path: str) -> None:
-        flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC
         try:
-            fd = os.open(file_path, flags, 0o600)
+            try:
+                fd = create_new_file(file_path, append=True)
+            except FileExistsError:  # an existing log: appended to, never through a link
+                fd = os.open(file_path, os.O_WRONLY | os.O_APPEND | os.O_NOFOLLOW | os.O_CLOEXEC)
         except OSError as exc:
             raise bad_request(f"cannot open audit file {file_path!r}: {exc.strerror}") from None
         info = os.fstat(fd)

@@ -100,13 +100,15 @@ def run(args: argparse.Namespace) -> int:
         )
 
     storage_settings = settings.storage
+    from secretumvault.keystore.seals import seal_from_table
+
+    seal = seal_from_table(settings.seal, config or "-c")  # [seal]: auto-unseal at start (None: by hand)
 
     def make_storage() -> Any:
         return open_storage(**storage_settings.open_arguments())  # with [storage] max_connections etc.
 
     def announce_sealed(where: str) -> None:
-        print(
-            f"secretumvault server listening on {where}; it starts sealed (sys/init, sys/unseal)", flush=True
-        )
+        how = "sys/init, sys/unseal" if seal is None else f"it unseals itself with its {seal.seal_type} seal"
+        print(f"secretumvault server listening on {where}; it starts sealed ({how})", flush=True)
 
-    return serve(server, make_storage, backend=backend, announce=announce_sealed)
+    return serve(server, make_storage, backend=backend, announce=announce_sealed, seal=seal)

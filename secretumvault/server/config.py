@@ -20,6 +20,7 @@
     max_json_object_entry_count = 10000
     max_json_array_element_count = 10000
     max_batch_items = 10000
+    pq_defaults = false              # true: new PKI CAs/roles are ML-DSA-65, new transit keys ML-KEM-768
 
 :mod:`secretumvault.config` checks the types; this module checks the values.
 """
@@ -92,6 +93,8 @@ class ServerSettings:
     max_json_object_entry_count: int = 10_000
     max_json_array_element_count: int = 10_000
     max_batch_items: int = 10_000
+    #: Post-quantum defaults where a request names no key type (off: Vault's defaults).
+    pq_defaults: bool = False
 
     @property
     def tls(self) -> bool:
@@ -144,6 +147,7 @@ class ServerSettings:
             max_json_object_entry_count=counts["max_json_object_entry_count"],
             max_json_array_element_count=counts["max_json_array_element_count"],
             max_batch_items=counts["max_batch_items"],
+            pq_defaults=bool(table.get("pq_defaults", False)),
         )
 
 

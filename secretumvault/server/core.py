@@ -7,14 +7,18 @@ one store are each sealed and unsealed on their own.
 from __future__ import annotations
 
 import base64
+import sys
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from secretumvault import __version__
-from secretumvault.errors import KeyNotFound, NotInitialized
+from secretumvault.errors import KeyNotFound, KeystoreError, NotInitialized
 from secretumvault.keystore import Keystore, Storage
+from secretumvault.keystore.seal import KeyWrapper
 from secretumvault.server import records
 from secretumvault.server.audit import AUDIT_PATH, AuditBroker, AuditTable, parse_audit_table
+from secretumvault.server.auth.table import AuthTable
 from secretumvault.server.cached import CachedRecord
 from secretumvault.server.errors import bad_request, permission_denied
 from secretumvault.server.fresh import FreshRecords
@@ -29,6 +33,9 @@ __all__ = ["DEFAULT_POLICY", "ServerCore"]
 _POLICY_PREFIX = "sys/policy/"
 #: How many parsed policies a process keeps (see ``fresh.py``).
 MAX_CACHED_POLICIES = 1024
+#: Auto-unseal at start: the first retry after this many seconds, doubling up to the cap.
+AUTO_UNSEAL_FIRST_DELAY = 0.5
+AUTO_UNSEAL_MAX_DELAY = 10.0
 
 #: Vault's default policy, cut to the paths this server has: a token may look after itself.
 DEFAULT_POLICY = """{
@@ -48,8 +55,11 @@ class ServerCore:
         self.keystore = Keystore(storage)
         self.backend = backend
         self.dev = dev
+        #: ``[server] pq_defaults``: post-quantum key types where a request names none (set by run.py).
+        self.pq_defaults = False
         self.tokens = TokenStore(self.keystore)
         self.mounts = MountTable(self.keystore, backend)
+        self.auth_methods = AuthTable(self.keystore, self.tokens)
         self.audit_table: CachedRecord[AuditTable] = CachedRecord(
             self.keystore, AUDIT_PATH, parse_audit_table
         )
@@ -60,6 +70,11 @@ class ServerCore:
         self._seal_lock = threading.Lock()
         self.rekeying = Rekeying(self)
         self._unseal_kind: str | None = None
+        #: The ``[seal]`` this process unseals itself with (None: shares or a passphrase).
+        self.auto_seal: KeyWrapper | None = None
+        #: Why the last auto-unseal attempt failed (shown by seal-status), None once unsealed.
+        self.auto_unseal_error: str | None = None
+        self._auto_unseal_stop = threading.Event()
 
     # -- seal ----------------------------------------------------------------------------------
 
@@ -72,7 +87,9 @@ class ServerCore:
         kind, shares, threshold = "shamir", 0, 0
         if initialized:
             kind, shares, threshold = self.seal_config()
-        return {
+        elif self.auto_seal is not None:
+            kind = self.auto_seal.seal_type
+        status = {
             "type": kind,
             "initialized": initialized,
             "sealed": self.sealed,
@@ -83,15 +100,19 @@ class ServerCore:
             "version": __version__,
             "build_date": "",
             "migration": False,
-            "recovery_seal": False,
+            "recovery_seal": kind in ("transit", "pkcs11"),
             "storage_type": type(self.storage).__name__.removesuffix("Storage").lower(),
         }
+        if self.auto_seal is not None or kind in ("transit", "pkcs11"):
+            status["auto_unseal_error"] = self.auto_unseal_error if self.sealed else None
+        return status
 
     def seal_config(self) -> tuple[str, int, int]:
-        """The store's seal: its kind, number of shares and threshold (1, 1 for a passphrase)."""
+        """The store's seal: its kind, number of shares and threshold (1, 1 for a passphrase;
+        the recovery shares' for an auto seal)."""
         # The seal configuration is stored in clear beside the wrapped root key.
         from secretumvault.keystore.core import CORE_PATH, CoreRecord
-        from secretumvault.keystore.seal import ShamirSeal
+        from secretumvault.keystore.seal import AutoSeal, ShamirSeal
 
         stored = self.storage.get(CORE_PATH)
         if stored is None:
@@ -99,10 +120,18 @@ class ServerCore:
         seal = CoreRecord.decode(stored.value).seal
         if isinstance(seal, ShamirSeal):
             return "shamir", seal.shares, seal.threshold
+        if isinstance(seal, AutoSeal):
+            return seal.seal_type, seal.recovery.shares, seal.recovery.threshold
         return "passphrase", 1, 1
 
     def initialize(self, shares: int, threshold: int, root_token: str | None = None) -> dict[str, Any]:
-        """Vault's ``sys/init``: Shamir shares (as hex and base64) and a root token. Stays sealed."""
+        """Vault's ``sys/init``: Shamir shares (as hex and base64) and a root token. Stays sealed.
+
+        With an auto seal, ``shares``/``threshold`` are the recovery shares' (Vault's
+        ``recovery_shares``/``recovery_threshold``), and the store is left unsealed, as in Vault.
+        """
+        if self.auto_seal is not None:
+            return self._initialize_auto(self.auto_seal, shares, threshold, root_token)
         with self._seal_lock:
             created = self.keystore.initialize_with_shares(shares=shares, threshold=threshold)
             for share in created[:threshold]:
@@ -118,6 +147,69 @@ class ServerCore:
             "root_token": token,
         }
 
+    def _initialize_auto(
+        self, wrapper: KeyWrapper, shares: int, threshold: int, root_token: str | None
+    ) -> dict[str, Any]:
+        with self._seal_lock:
+            created = self.keystore.initialize_with_auto_seal(
+                wrapper, recovery_shares=shares, recovery_threshold=threshold
+            )
+            self.keystore.unseal_auto(wrapper)
+            self.auto_unseal_error = None
+            token = self.bootstrap(root_token)
+        raw = [share_to_vault_key(share) for share in created]
+        return {
+            "keys": [],
+            "keys_base64": [],
+            "recovery_keys": [key.hex() for key in raw],
+            "recovery_keys_base64": [base64.b64encode(key).decode("ascii") for key in raw],
+            "root_token": token,
+        }
+
+    def try_auto_unseal(self) -> bool:
+        """One attempt to unseal through the configured seal; whether the store is unsealed.
+        A failure is kept in :attr:`auto_unseal_error` (one line, no secret)."""
+        wrapper = self.auto_seal
+        with self._seal_lock:
+            if not self.sealed:
+                return True
+            if wrapper is None:
+                self.auto_unseal_error = "no [seal] is configured in this server"
+                return False
+            try:
+                self.keystore.unseal_auto(wrapper)
+            except KeystoreError as exc:  # SealUnavailable, UnsealError, NotInitialized, ...
+                self.auto_unseal_error = " ".join(str(exc).split())
+                return False
+            self.auto_unseal_error = None
+            return True
+
+    def start_auto_unseal(
+        self, wrapper: KeyWrapper, log: Callable[[str], None] | None = None
+    ) -> threading.Thread:
+        """Unseal through ``wrapper`` now, in a thread, retrying with capped backoff until it
+        works; each failure is one line on ``log`` (stderr by default) and in seal-status."""
+        self.auto_seal = wrapper
+        say = log or (lambda line: print(line, file=sys.stderr, flush=True))
+        stop = self._auto_unseal_stop
+
+        def attempts() -> None:
+            delay = AUTO_UNSEAL_FIRST_DELAY
+            while not stop.is_set():
+                if self.try_auto_unseal():
+                    say(f"secretumvault server: unsealed by its {wrapper.seal_type} seal ({wrapper.key_id})")
+                    return
+                say(
+                    "secretumvault server: still sealed, auto-unseal retry in "
+                    f"{delay:g}s: {self.auto_unseal_error}"
+                )
+                stop.wait(delay)
+                delay = min(delay * 2, AUTO_UNSEAL_MAX_DELAY)
+
+        thread = threading.Thread(target=attempts, name="auto-unseal", daemon=True)
+        thread.start()
+        return thread
+
     def bootstrap(self, root_token: str | None) -> str:
         """In a fresh, unsealed store: the default policy and a root token (returned once)."""
         self.keystore.put(_POLICY_PREFIX + "default", records.dump("policy", {"policy": DEFAULT_POLICY}))
@@ -128,6 +220,10 @@ class ServerCore:
 
     def unseal(self, key: str) -> dict[str, Any]:
         """One share (or, for a passphrase-sealed store, the passphrase); the seal status after it."""
+        if self.sealed and self.seal_config()[0] in ("transit", "pkcs11"):
+            # Recovery keys never unseal: this is one more attempt through the seal, key or not.
+            self.try_auto_unseal()
+            return self.seal_status()
         with self._seal_lock:
             if not self.sealed:
                 return self.seal_status()
@@ -148,6 +244,7 @@ class ServerCore:
         with self._seal_lock:
             self.keystore.seal()
             self.mounts.clear()
+            self.auth_methods.clear()
             self.audit_table.clear()
             self._policies.clear()  # the keystore's seal listeners did it already; no harm
             self.tokens.cache.clear()
@@ -200,6 +297,7 @@ class ServerCore:
         return sorted({"root", *(p[len(_POLICY_PREFIX) :] for p in self.keystore.list(_POLICY_PREFIX))})
 
     def close(self) -> None:
+        self._auto_unseal_stop.set()
         self.audit.close()
         self.storage.close()
 

@@ -24,6 +24,8 @@ class Reply:
     #: Also copy ``data`` to the top level of the envelope, as Vault does for some ``sys/``
     #: paths (``sys/mounts``, ``sys/policy`` ...): older clients read ``resp["secret/"]``.
     top_level: bool = False
+    #: Seconds: what kv version 1 reports from a secret's ``ttl`` key (advisory; no lease is made).
+    lease_duration: int = 0
     #: The response went under a wrapping token: what ``wrap_info`` says (``wrapping.py``).
     wrap_info: dict[str, Any] | None = None
 
@@ -50,7 +52,7 @@ def envelope(reply: Reply, request_id: str, mount_type: str) -> dict[str, Any]:
         "request_id": request_id,
         "lease_id": "",
         "renewable": False,
-        "lease_duration": 0,
+        "lease_duration": reply.lease_duration,
         "data": reply.data,
         "wrap_info": reply.wrap_info,
         "warnings": reply.warnings or None,

@@ -65,6 +65,8 @@ def from_exception(exc: BaseException) -> HttpError:
         return HttpError(503, str(exc), headers={"Retry-After": str(STORAGE_BUSY_RETRY_AFTER)})
     if isinstance(exc, lib.AlreadyInitialized):
         return bad_request("Vault is already initialized")
+    if isinstance(exc, lib.SealUnavailable):  # the seal's KMS or HSM is out of reach: try again later
+        return HttpError(503, str(exc))
     if isinstance(exc, lib.KeyNotFound):
         return not_found(str(exc))
     if isinstance(

@@ -6,9 +6,10 @@ the same pattern, ``mlkem-768|1024``); Vault Enterprise's ``type=ml-dsa``
 with ``parameter_set=44|65|87`` and ``type=hybrid`` with
 ``hybrid_key_type_pqc=ml-dsa``, ``parameter_set=65``, ``hybrid_key_type_ec=ed25519``.
 
-PKI: the library's (``ML-DSA-65``, ``Ed25519``, ``ECDSA-P256``,
-``RSA-3072``), OpenBao 2.7's ``key_type=mldsa`` with ``key_bits=44|65|87``
-(0 means 65), and Vault's ``ec`` (256), ``ed25519`` and ``rsa`` (3072).
+PKI: Vault's ``rsa`` (key_bits 2048, 3072, 4096; the default, 2048), ``ec``
+(224, 256, 384, 521; 0 means 256) and ``ed25519``; OpenBao 2.7's
+``key_type=mldsa`` with ``key_bits=44|65|87`` (0 means 65); and the library's
+(``ML-DSA-65``, ``Ed25519``, ``ECDSA-P256``, ``RSA-3072``).
 """
 
 from __future__ import annotations
@@ -16,7 +17,16 @@ from __future__ import annotations
 from secretumvault.server.errors import bad_request
 from secretumvault.server.params import Params
 
-__all__ = ["pki_key_type", "transit_key_type"]
+__all__ = [
+    "PKI_DEFAULT_KEY_TYPE",
+    "PKI_PQ_DEFAULT_KEY_TYPE",
+    "TRANSIT_DEFAULT",
+    "TRANSIT_PQ_DEFAULT",
+    "pki_key_type",
+    "transit_key_type",
+    "transit_key_type_spelled",
+    "vault_pki_key_type",
+]
 
 _TRANSIT_ALIASES = {
     "mldsa-44": "ml-dsa-44",
@@ -28,14 +38,26 @@ _TRANSIT_ALIASES = {
 _PARAMETER_SETS = ("44", "65", "87")
 
 
-def transit_key_type(params: Params) -> str:
+#: Vault's default transit key type, and the one ``[server] pq_defaults = true`` makes the default.
+TRANSIT_DEFAULT = "aes256-gcm96"
+TRANSIT_PQ_DEFAULT = "ml-kem-768"
+
+
+def transit_key_type(params: Params, default: str = TRANSIT_DEFAULT) -> str:
     """The library's transit key type for the request's ``type`` (and companions)."""
-    name = params.string("type", "aes256-gcm96").lower()
+    return transit_key_type_spelled(params, default)[0]
+
+
+def transit_key_type_spelled(params: Params, default: str = TRANSIT_DEFAULT) -> tuple[str, dict[str, str]]:
+    """The library's transit key type for the request's ``type`` (and companions), and how the
+    client spelled it when that differs (stored, so the key reads back as written: no drift)."""
+    raw = params.string("type") or default
+    name = raw.lower()
     parameter_set = params.string("parameter_set")
     if name == "ml-dsa":
         if parameter_set not in _PARAMETER_SETS:
             raise bad_request("type ml-dsa needs parameter_set 44, 65 or 87")
-        return f"ml-dsa-{parameter_set}"
+        return f"ml-dsa-{parameter_set}", {"type": raw, "parameter_set": parameter_set}
     if name == "hybrid":
         pqc = params.string("hybrid_key_type_pqc")
         classical = params.string("hybrid_key_type_ec")
@@ -44,10 +66,14 @@ def transit_key_type(params: Params) -> str:
                 "type hybrid is available as hybrid_key_type_pqc=ml-dsa, parameter_set=65, "
                 "hybrid_key_type_ec=ed25519 (hybrid-ed25519-ml-dsa-65)"
             )
-        return "hybrid-ed25519-ml-dsa-65"
+        spelled = {"type": raw, "hybrid_key_type_pqc": pqc, "hybrid_key_type_ec": classical}
+        if parameter_set:
+            spelled["parameter_set"] = parameter_set
+        return "hybrid-ed25519-ml-dsa-65", spelled
     if parameter_set:
         raise bad_request("parameter_set goes with type ml-dsa or hybrid")
-    return _TRANSIT_ALIASES.get(name, name)
+    canonical = _TRANSIT_ALIASES.get(name, name)
+    return canonical, ({} if raw == canonical else {"type": raw})
 
 
 _PKI_NAMES = {
@@ -55,38 +81,66 @@ _PKI_NAMES = {
     "ml-dsa-65": "ML-DSA-65",
     "ml-dsa-87": "ML-DSA-87",
     "ed25519": "Ed25519",
+    "ecdsa-p224": "ECDSA-P224",
     "ecdsa-p256": "ECDSA-P256",
+    "ecdsa-p384": "ECDSA-P384",
+    "ecdsa-p521": "ECDSA-P521",
+    "rsa-2048": "RSA-2048",
     "rsa-3072": "RSA-3072",
+    "rsa-4096": "RSA-4096",
     "any": "any",
 }
+#: Vault's defaults: no key_type is rsa 2048; key_bits 0 is 2048 for rsa and 256 for ec.
+PKI_DEFAULT_KEY_TYPE = "RSA-2048"
+#: The default under ``[server] pq_defaults = true``.
+PKI_PQ_DEFAULT_KEY_TYPE = "ML-DSA-65"
+_RSA_BITS = (2048, 3072, 4096)
+_EC_BITS = (224, 256, 384, 521)
 
 
-def pki_key_type(params: Params, default: str = "ML-DSA-65") -> str:
-    """The library's PKI key type for the request's ``key_type`` and ``key_bits``."""
+def pki_key_type(params: Params, default: str = PKI_DEFAULT_KEY_TYPE) -> str:
+    """The library's PKI key type for the request's ``key_type`` and ``key_bits`` (``default`` if none)."""
     raw = params.string("key_type")
     bits = params.integer("key_bits", 0)
     if not raw:
-        if bits:
-            raise bad_request("key_bits needs a key_type")
-        return default
+        if not bits:
+            return default
+        # key_bits alone: of the default's family, as in Vault (where key_type defaults to rsa).
+        raw = "mldsa" if default.startswith("ML-DSA-") else vault_pki_key_type(default)[0]
     name = raw.lower()
     if name == "mldsa":
         if bits not in (0, 44, 65, 87):
             raise bad_request("key_type mldsa takes key_bits 44, 65 or 87 (0: 65)")
         return f"ML-DSA-{bits or 65}"
     if name == "ec":
-        if bits not in (0, 256):
-            raise bad_request("key_type ec is available with key_bits 256 (P-256)")
-        return "ECDSA-P256"
+        if bits not in (0, *_EC_BITS):
+            raise bad_request("key_type ec takes key_bits 224, 256, 384 or 521 (0: 256)")
+        return f"ECDSA-P{bits or 256}"
     if name == "rsa":
-        if bits not in (0, 3072):
-            raise bad_request("key_type rsa is available with key_bits 3072")
-        return "RSA-3072"
+        if bits not in (0, *_RSA_BITS):
+            raise bad_request("key_type rsa takes key_bits 2048, 3072 or 4096 (0: 2048; 8192 is refused)")
+        return f"RSA-{bits or 2048}"
+    if name == "ed25519" and bits:
+        raise bad_request("key_type ed25519 takes no key_bits")
     found = _PKI_NAMES.get(name)
     if found is None:
         raise bad_request(
-            f"unknown key_type {raw!r}; use mldsa (key_bits 44|65|87), ml-dsa-65, ed25519, ec, rsa or any"
+            f"unknown key_type {raw!r}; use rsa (key_bits 2048|3072|4096), ec (key_bits 224|256|384|521), "
+            "ed25519, mldsa (key_bits 44|65|87), ml-dsa-65 or any"
         )
     if bits and not (name.endswith(str(bits)) or name == "any"):
         raise bad_request(f"key_bits {bits} does not go with key_type {raw!r}")
     return found
+
+
+def vault_pki_key_type(name: str) -> tuple[str, int]:
+    """The library's PKI key type as Vault names it: ``(key_type, key_bits)``, e.g. ("rsa", 2048)."""
+    if name.startswith("RSA-"):
+        return "rsa", int(name[4:])
+    if name.startswith("ECDSA-P"):
+        return "ec", int(name[7:])
+    if name == "Ed25519":
+        return "ed25519", 0
+    if name.startswith("ML-DSA-"):
+        return name.lower(), int(name[7:])
+    return name, 0

@@ -4,10 +4,17 @@ One record per secret holds its metadata and every kept version, so each
 write, delete, undelete or destroy is a single compare-and-set: a failed or
 racing call never leaves half a change behind. ``max_versions`` (default 10)
 bounds the record; the oldest versions are dropped beyond it.
+
+``delete_version_after`` (the mount's ``config`` and each secret's metadata)
+gives each new version a ``deletion_time`` of its creation plus the smaller
+of the two non-zero settings, as Vault does; a version whose deletion time
+has passed reads as deleted (404 with its metadata), one still in the future
+reads normally. A negative mount setting turns it off for the whole mount.
 """
 
 from __future__ import annotations
 
+import builtins
 import datetime
 import re
 from collections.abc import Callable
@@ -26,8 +33,36 @@ _MAX_PATH = 512
 _UPDATE_ATTEMPTS = 16
 
 
+_TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
+
+
 def _now() -> str:
-    return datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return datetime.datetime.now(datetime.UTC).strftime(_TIME_FORMAT)
+
+
+def _later(timestamp: str, seconds: int) -> str:
+    moment = datetime.datetime.strptime(timestamp, _TIME_FORMAT) + datetime.timedelta(seconds=seconds)
+    return moment.strftime(_TIME_FORMAT)
+
+
+def _is_deleted(stored: dict[str, Any]) -> bool:
+    """Deleted once its deletion time has passed (a future one comes from delete_version_after).
+    The timestamps are fixed-width UTC, so they compare as strings."""
+    deletion: str = stored["deletion_time"]
+    return bool(deletion) and deletion <= _now()
+
+
+def go_duration(seconds: int) -> str:
+    """Seconds as Go's ``time.Duration.String()`` writes them, as Vault shows durations: "1h0m0s"."""
+    if seconds < 0:
+        return "-" + go_duration(-seconds)
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours}h{minutes}m{secs}s"
+    if minutes:
+        return f"{minutes}m{secs}s"
+    return f"{secs}s"
 
 
 def check_secret_path(path: str, *, directory: bool = False) -> str:
@@ -59,22 +94,26 @@ class KvStore:
         return {
             "max_versions": int(obj.get("max_versions", 0)),
             "cas_required": bool(obj.get("cas_required", False)),
-            "delete_version_after": "0s",
+            # Seconds; 0: unset, negative: turned off for the mount (Vault's -1s).
+            "delete_version_after": int(obj.get("delete_version_after", 0)),
         }
 
-    def set_config(self, max_versions: int | None, cas_required: bool | None) -> None:
+    def read_config(self) -> dict[str, Any]:
+        """As Vault's ``config`` answers: the duration in Go's notation."""
+        config = self.config()
+        return {**config, "delete_version_after": go_duration(config["delete_version_after"])}
+
+    def set_config(
+        self, max_versions: int | None, cas_required: bool | None, delete_version_after: int | None = None
+    ) -> None:
         current = self.config()
         if max_versions is not None:
             current["max_versions"] = max_versions
         if cas_required is not None:
             current["cas_required"] = cas_required
-        self._keystore.put(
-            self._config_path,
-            records.dump(
-                "kv-config",
-                {"max_versions": current["max_versions"], "cas_required": current["cas_required"]},
-            ),
-        )
+        if delete_version_after is not None:
+            current["delete_version_after"] = delete_version_after
+        self._keystore.put(self._config_path, records.dump("kv-config", current))
 
     # -- records -------------------------------------------------------------------------------
 
@@ -117,7 +156,7 @@ class KvStore:
         if stored is None:
             raise not_found()
         metadata = _version_metadata(secret, number)
-        if stored["deletion_time"] or stored["destroyed"]:
+        if _is_deleted(stored) or stored["destroyed"]:
             return 404, {"data": None, "metadata": metadata}
         return 200, {"data": stored["data"], "metadata": metadata}
 
@@ -136,10 +175,11 @@ class KvStore:
             if cas is not None and cas != current:
                 raise bad_request("check-and-set parameter did not match the current version")
             number = current + 1
+            after = _delete_after(config["delete_version_after"], meta.get("delete_version_after", 0))
             secret["versions"][str(number)] = {
                 "data": data,
                 "created_time": now,
-                "deletion_time": "",
+                "deletion_time": _later(now, after) if after else "",
                 "destroyed": False,
             }
             meta["current_version"] = number
@@ -171,7 +211,7 @@ class KvStore:
                 stored = secret["versions"].get(str(number))
                 if stored is None:
                     continue
-                if action == "delete" and not stored["deletion_time"]:
+                if action == "delete" and not _is_deleted(stored):
                     stored["deletion_time"] = _now()
                 elif action == "undelete" and not stored["destroyed"]:
                     stored["deletion_time"] = ""
@@ -209,7 +249,7 @@ class KvStore:
             **{k: meta[k] for k in ("created_time", "updated_time", "current_version", "max_versions")},
             "oldest_version": min((int(v) for v in secret["versions"]), default=0),
             "cas_required": meta["cas_required"],
-            "delete_version_after": "0s",
+            "delete_version_after": go_duration(meta.get("delete_version_after", 0)),
             "custom_metadata": meta["custom_metadata"] or None,
             "versions": {
                 number: {k: v[k] for k in ("created_time", "deletion_time", "destroyed")}
@@ -224,6 +264,7 @@ class KvStore:
         max_versions: int | None,
         cas_required: bool | None,
         custom_metadata: dict[str, str] | None,
+        delete_version_after: int | None = None,
     ) -> None:
         checked = check_secret_path(path)
 
@@ -238,6 +279,8 @@ class KvStore:
                 meta["cas_required"] = cas_required
             if custom_metadata is not None:
                 meta["custom_metadata"] = custom_metadata
+            if delete_version_after is not None:
+                meta["delete_version_after"] = delete_version_after
             meta["updated_time"] = now
             if meta["max_versions"]:
                 _trim(secret, meta["max_versions"])
@@ -261,6 +304,38 @@ class KvStore:
             head, slash, _ = rest.partition("/")
             children[head + slash] = None
         return list(children)
+
+    # -- the upgrade from kv version 1 (kv_v1.py) ---------------------------------------------
+
+    def record_paths(self) -> builtins.list[str]:
+        """Every record of this store (the mount's config and secrets)."""
+        found = self._keystore.list(self._prefix)
+        if self._keystore.record_version(self._config_path) is not None:
+            found.append(self._config_path)
+        return found
+
+    def put_first_version(self, path: str, data: dict[str, Any]) -> int:
+        """A secret whose only version, 1, holds ``data`` (replacing any record at ``path``);
+        the record's keystore version."""
+        now = _now()
+        meta = {**_new_meta(now), "current_version": 1}
+        version = {"data": data, "created_time": now, "deletion_time": "", "destroyed": False}
+        secret = {"meta": meta, "versions": {"1": version}}
+        return self._keystore.put(self._prefix + path, records.dump("kv-secret", {"secret": secret}))
+
+    def remove_if_unchanged(self, path: str, version: int) -> None:
+        """Delete the secret at ``path`` if its record is still at keystore ``version``."""
+        try:
+            self._keystore.delete(self._prefix + path, expected_version=version)
+        except (KeyNotFound, ConflictError):
+            pass
+
+
+def _delete_after(mount: int, secret: int) -> int:
+    """Vault's rule: the smaller of the non-zero settings; none if the mount turned it off."""
+    if mount < 0:
+        return 0
+    return min((s for s in (mount, secret) if s > 0), default=0)
 
 
 def _new_meta(now: str) -> dict[str, Any]:

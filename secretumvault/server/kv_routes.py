@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from secretumvault.server.envelope import Reply, list_reply
 from secretumvault.server.errors import bad_request
 from secretumvault.server.kv import KvStore
-from secretumvault.server.params import Params
+from secretumvault.server.params import Params, parse_duration
 from secretumvault.server.routing import Call, Router
 
 __all__ = ["router"]
@@ -38,10 +39,34 @@ def _versions(p: Params) -> list[int]:
 
 
 def _cas(p: Params) -> int | None:
+    """``options.cas``, read weakly as Vault does: any integer, also as a string. One that
+    no version can have (-1) is not refused here: it fails the check with Vault's message."""
     options = p.mapping("options")
-    if "cas" not in options:
+    value = options.get("cas")
+    if value is None:
         return None
-    return Params(options).integer("cas", minimum=0)
+    if isinstance(value, bool):
+        return int(value)  # Go's weak decoding: true is 1
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    elif isinstance(value, str) and re.fullmatch(r"[-+]?[0-9]{1,18}", value.strip()):
+        value = int(value)
+    if not isinstance(value, int):
+        raise bad_request("error parsing check-and-set parameter")
+    return value
+
+
+def _mount_delete_after(p: Params) -> int | None:
+    """The mount's ``delete_version_after``: a duration, or negative to turn it off (Vault's -1s)."""
+    value = p.raw("delete_version_after")
+    if value is None or value == "":
+        return None
+    if (isinstance(value, int) and not isinstance(value, bool) and value < 0) or (
+        isinstance(value, str) and value.startswith("-")
+    ):
+        parse_duration(value[1:] if isinstance(value, str) else -value, "delete_version_after")
+        return -1
+    return parse_duration(value, "delete_version_after")
 
 
 def _data(p: Params) -> dict[str, Any]:
@@ -51,15 +76,25 @@ def _data(p: Params) -> dict[str, Any]:
     return data
 
 
+def _refuse_metadata_cas(p: Params) -> None:
+    """Vault >= 1.19's metadata check-and-set is not served: refused, never silently ignored."""
+    for name in ("metadata_cas", "metadata_cas_required"):
+        if p.raw(name) not in (None, False, "false", "", 0):
+            raise bad_request(f"{name} is not supported by this server")
+
+
 def read_config(call: Call) -> Reply:
-    return Reply(data=_store(call).config())
+    return Reply(data=_store(call).read_config())
 
 
 def write_config(call: Call) -> Reply:
     p = call.params
-    if p.duration("delete_version_after", 0):
-        raise bad_request("delete_version_after is not supported by this server")
-    _store(call).set_config(p.optional_integer("max_versions", minimum=0), p.optional_boolean("cas_required"))
+    _refuse_metadata_cas(p)
+    _store(call).set_config(
+        p.optional_integer("max_versions", minimum=0),
+        p.optional_boolean("cas_required"),
+        _mount_delete_after(p),
+    )
     return Reply()
 
 
@@ -107,8 +142,8 @@ def read_metadata(call: Call) -> Reply:
 
 def write_metadata(call: Call) -> Reply:
     p = call.params
-    if p.duration("delete_version_after", 0):
-        raise bad_request("delete_version_after is not supported by this server")
+    _refuse_metadata_cas(p)
+    delete_after = p.optional_duration("delete_version_after")
     custom = p.raw("custom_metadata")
     if custom is not None and (
         not isinstance(custom, dict) or not all(isinstance(v, str) for v in custom.values())
@@ -119,6 +154,7 @@ def write_metadata(call: Call) -> Reply:
         max_versions=p.optional_integer("max_versions", minimum=0),
         cas_required=p.optional_boolean("cas_required"),
         custom_metadata=custom,
+        delete_version_after=delete_after,
     )
     return Reply()
 

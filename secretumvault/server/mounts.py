@@ -26,14 +26,16 @@ from typing import Any
 
 from secretumvault.errors import ConflictError, KeyNotFound
 from secretumvault.keystore import Keystore
-from secretumvault.server import records
+from secretumvault.server import kv_v1, records
 from secretumvault.server.cached import CachedRecord
 from secretumvault.server.errors import bad_request
 
 __all__ = ["ENGINE_TYPES", "MOUNTS_PATH", "SYSTEM_MAX_LEASE_TTL", "Mount", "MountTable", "string_options"]
 
 MOUNTS_PATH = "sys/mounts"
-ENGINE_TYPES = ("transit", "pki", "kv")
+ENGINE_TYPES = ("transit", "pki", "kv", "generic")
+#: Vault's kv engine names: ``generic`` is kv's old name; ``kv-v1`` and ``kv-v2`` set the version.
+_KV_TYPES = ("kv", "generic")
 _RESERVED = ("sys/", "auth/", "cubbyhole/", "identity/")
 _MOUNT_PATH = re.compile(r"(?:[A-Za-z0-9][A-Za-z0-9._-]{0,63}/){1,8}")
 _STORAGE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
@@ -55,6 +57,14 @@ class Mount:
     default_lease_ttl: int = 0
     max_lease_ttl: int = 0
     force_no_cache: bool = False
+
+    @property
+    def engine_kind(self) -> str:
+        """Which engine serves the mount: its type, but ``kv-v1`` for a kv (or generic) mount
+        that is not version 2 (no version, as Vault reads it, is version 1)."""
+        if self.type in _KV_TYPES:
+            return "kv" if self.options.get("version") == "2" else "kv-v1"
+        return self.type
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -150,17 +160,15 @@ def _check_ttls(default_lease_ttl: int, max_lease_ttl: int) -> None:
 
 
 def _tuned_options(mount: Mount, options: dict[str, str]) -> dict[str, str]:
-    """The mount's options with ``options`` laid over them, as Vault's tune merges them."""
-    if mount.type == "kv" and "version" in options:
+    """The mount's options with ``options`` laid over them, as Vault's tune merges them.
+    A kv version may go from 1 to 2 (``tune`` then moves the data), never back."""
+    if mount.type in _KV_TYPES and "version" in options:
         current = mount.options.get("version", "1")
         wanted = options["version"] or current
         if wanted not in ("1", "2"):
             raise bad_request(f"invalid kv version {wanted!r}: 1 or 2")
         if wanted < current:
             raise bad_request(f"cannot downgrade mount from kv version {current} to {wanted}")
-        if wanted != current:
-            # Upgrading rewrites every secret into kv v2's layout; this server does not do that.
-            raise bad_request("upgrading a kv mount from version 1 to 2 is not supported by this server")
         options = {**options, "version": wanted}
     elif "version" in options and options["version"] not in ("", mount.options.get("version", "")):
         raise bad_request(f"a {mount.type} mount has no version to change")
@@ -197,7 +205,8 @@ class MountTable:
         self._keystore = keystore
         self._backend = backend
         self._table = CachedRecord(keystore, MOUNTS_PATH, _parse_table)
-        self._engines: dict[str, Any] = {}
+        #: By (uuid, engine kind): a kv mount upgraded to version 2 gets a new engine.
+        self._engines: dict[tuple[str, str], Any] = {}
         self._lock = threading.Lock()
 
     def mounts(self) -> dict[str, Mount]:
@@ -216,11 +225,12 @@ class MountTable:
 
     def engine(self, mount: Mount) -> Any:
         """The engine object of ``mount``, made once per process (engines keep key caches)."""
+        key = (mount.uuid, mount.engine_kind)
         with self._lock:
-            found = self._engines.get(mount.uuid)
+            found = self._engines.get(key)
             if found is None:
                 found = self._make_engine(mount)
-                self._engines[mount.uuid] = found
+                self._engines[key] = found
             return found
 
     def _make_engine(self, mount: Mount) -> Any:
@@ -232,6 +242,10 @@ class MountTable:
             from secretumvault.pki import PkiEngine
 
             return PkiEngine(self._keystore, backend=self._backend, mount=mount.storage)
+        if mount.engine_kind == "kv-v1":
+            from secretumvault.server.kv_v1 import KvV1Store
+
+            return KvV1Store(self._keystore, mount.storage)
         from secretumvault.server.kv import KvStore
 
         return KvStore(self._keystore, mount.storage)
@@ -249,14 +263,17 @@ class MountTable:
     ) -> Mount:
         normalized = check_mount_path(path)
         _check_ttls(default_lease_ttl, max_lease_ttl)
-        if engine_type == "kv-v2":
-            engine_type, options = "kv", {**options, "version": "2"}
+        if engine_type in ("kv-v1", "kv-v2"):
+            engine_type, options = "kv", {**options, "version": engine_type[-1]}
         if engine_type not in ENGINE_TYPES:
             raise bad_request(
                 f"unknown secrets engine type {engine_type!r}; use one of {', '.join(ENGINE_TYPES)}"
             )
-        if engine_type == "kv" and options.get("version") != "2":
-            raise bad_request('only kv version 2 is served: give options {"version": "2"} (or type kv-v2)')
+        kv_version = options.get("version", "")
+        if engine_type == "kv" and kv_version not in ("", "1", "2"):
+            raise bad_request(f"invalid kv version {kv_version!r}: 1 or 2")
+        if engine_type != "kv" and kv_version:
+            raise bad_request(f"secrets engine {engine_type!r} does not allow setting a version")
         for _ in range(_UPDATE_ATTEMPTS):
             table, version = self._table.get()
             for existing in table:
@@ -298,6 +315,7 @@ class MountTable:
     ) -> Mount:
         """Change a mount's settings (``None``: keep); 400 before anything is stored if one is refused."""
         normalized = check_mount_path(path)
+        copied: kv_v1.Copied | None = None
         for _ in range(_UPDATE_ATTEMPTS):
             table, version = self._table.get()
             mount = table.get(normalized)
@@ -316,12 +334,20 @@ class MountTable:
             _check_ttls(tuned.default_lease_ttl, tuned.max_lease_ttl)
             if tuned == mount:
                 return mount
+            upgrade = mount.engine_kind == "kv-v1" and tuned.engine_kind == "kv"
+            if upgrade and copied is None:
+                # kv_v1.py: copy beside the v1 data, switch the table, then remove the v1 data;
+                # the mount serves all its secrets before, during and after.
+                copied = kv_v1.copy_to_v2(self._keystore, mount.storage)
             try:
                 self._keystore.cas(MOUNTS_PATH, version, _encode_table({**table, normalized: tuned}))
             except ConflictError:
                 self._table.invalidate()
                 continue
             self._table.invalidate()
+            if upgrade:
+                assert copied is not None
+                kv_v1.finish_upgrade(self._keystore, mount.storage, copied)
             return tuned
         raise ConflictError("the mount table kept changing; try again")
 
@@ -341,7 +367,8 @@ class MountTable:
                 continue
             self._table.invalidate()
             with self._lock:
-                self._engines.pop(mount.uuid, None)
+                for key in [key for key in self._engines if key[0] == mount.uuid]:
+                    del self._engines[key]
             self._purge(mount.storage)
             return
         raise ConflictError("the mount table kept changing; try again")

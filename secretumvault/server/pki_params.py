@@ -22,7 +22,7 @@ from typing import Any
 
 from secretumvault.pki import IssuedCertificate, Role
 from secretumvault.server.errors import bad_request
-from secretumvault.server.key_types import pki_key_type
+from secretumvault.server.key_types import PKI_DEFAULT_KEY_TYPE, pki_key_type, vault_pki_key_type
 from secretumvault.server.params import Params
 
 __all__ = ["ISSUE_PARAMETERS", "engine_kwargs", "key_usage_names", "role_from_params", "role_to_data"]
@@ -62,13 +62,19 @@ def _converter(annotation: Any) -> Callable[[Params, str], Any]:
     raise TypeError(f"no request converter for Role fields of type {annotation!r}")
 
 
-def role_from_params(params: Params, issuer: str, existing: Role | None) -> Role:
-    """A Role from Vault's role parameters over the existing role (or the defaults)."""
+def role_from_params(
+    params: Params, issuer: str, existing: Role | None, default_key_type: str = PKI_DEFAULT_KEY_TYPE
+) -> Role:
+    """A Role from Vault's role parameters over the existing role (or the defaults).
+
+    A new role with no ``key_type`` gets ``default_key_type`` (Vault's rsa 2048 unless the server
+    is set for post-quantum defaults).
+    """
     hints = typing.get_type_hints(Role)
     values: dict[str, Any] = {} if existing is None else dataclasses.asdict(existing)
     values["issuer"] = issuer
     if "key_type" in params or "key_bits" in params or existing is None:
-        values["key_type"] = pki_key_type(params, values.get("key_type", "ML-DSA-65"))
+        values["key_type"] = pki_key_type(params, values.get("key_type", default_key_type))
     if "key_usage" in params:
         values["key_usage"] = key_usage_names(params.string_list("key_usage"))
     for field in dataclasses.fields(Role):
@@ -92,8 +98,7 @@ def role_to_data(role: Role) -> dict[str, Any]:
             value = list(value)
         data[field.name] = value
     data["ttl"] = data["ttl"] or 0
-    data["key_type"] = role.key_type.lower()
-    data["key_bits"] = int(role.key_type.rsplit("-", 1)[1]) if role.key_type.startswith("ML-DSA-") else 0
+    data["key_type"], data["key_bits"] = vault_pki_key_type(role.key_type)
     data["key_usage"] = [_vault_usage(u) for u in role.key_usage]
     data["issuer_ref"] = data.pop("issuer")
     return data
@@ -124,5 +129,5 @@ def issued_data(issued: IssuedCertificate) -> dict[str, Any]:
     }
     if issued.private_key is not None:
         data["private_key"] = issued.private_key
-        data["private_key_type"] = issued.key_type.lower()
+        data["private_key_type"] = vault_pki_key_type(issued.key_type)[0]
     return data

@@ -11,6 +11,7 @@ from typing import Any
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 
+from secretumvault.errors import KeyNotFound
 from secretumvault.pki import PkiEngine
 from secretumvault.pki.settings import CrlSettings, DistributionUrls
 from secretumvault.server.envelope import Reply
@@ -132,6 +133,10 @@ def sign_verbatim(call: Call) -> Reply:
     role = call.groups.get("role")
     if not role:
         raise bad_request("sign-verbatim needs a role here: POST sign-verbatim/<role>")
+    try:
+        _engine(call).get_role(role)
+    except KeyNotFound:
+        raise bad_request(f"unknown role: {role}") from None
     ttl = p.duration("ttl", 0)
     optional: dict[str, Any] = {
         name: tuple(p.string_list(name))

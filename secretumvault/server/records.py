@@ -7,6 +7,8 @@ Layout (all under the keystore's encrypted barrier)::
     sys/policy/<name>                         an ACL policy
     sys/mounts                                the mount table (one record: one compare-and-set)
     sys/audit                                 the audit devices and their HMAC salt
+    sys/auth                                  the auth method table (AppRole, userpass)
+    sys/auth-method/<uuid>/...                each auth method's roles, users, secret IDs
     <mount storage name>/...                  each mount's engine (transit, pki or kv)
 """
 

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from secretumvault.keystore import Storage, open_storage
+from secretumvault.keystore.seal import KeyWrapper
 from secretumvault.server.app import create_app
 from secretumvault.server.config import DEFAULT_MAX_CONNECTIONS, ServerSettings
 from secretumvault.server.core import ServerCore
@@ -146,15 +147,19 @@ def _serve_one(
     dev: DevStore | None,
     backend: str | None,
     ready_fd: int | None = None,
+    seal: KeyWrapper | None = None,
 ) -> None:
     import uvicorn
 
     if sock is None:  # a forked worker: its own socket on the shared port, balanced by the kernel
         sock = _bind(settings.host, settings.port, reuse_port=True)
     core = ServerCore(make_storage(), backend=backend, dev=dev is not None)
+    core.pq_defaults = settings.pq_defaults
     try:
         if dev is not None:
             core.unseal(dev.unseal_key)
+        if seal is not None:  # auto-unseal: in a thread, retried with backoff; sealed (and why) till then
+            core.start_auto_unseal(seal)
         app = create_app(core, settings=settings)
         if ready_fd is not None:  # listening and unsealed: connections queue until uvicorn accepts them
             os.write(ready_fd, b"1")
@@ -182,6 +187,7 @@ def serve(
     dev: DevStore | None = None,
     backend: str | None = None,
     announce: Callable[[str], None] | None = None,
+    seal: KeyWrapper | None = None,
 ) -> int:
     """Serve until interrupted; the exit status.
 
@@ -200,10 +206,10 @@ def serve(
     try:
         if workers == 1:
             ready()
-            _serve_one(sock, settings, make_storage, dev, backend)
+            _serve_one(sock, settings, make_storage, dev, backend, seal=seal)
             return 0
         forked = dataclasses.replace(settings, port=port)
-        return _serve_forked(forked, make_storage, dev, backend, workers, ready)
+        return _serve_forked(forked, make_storage, dev, backend, workers, ready, seal)
     finally:
         sock.close()
         if dev is not None:
@@ -217,6 +223,7 @@ def _serve_forked(
     backend: str | None,
     workers: int,
     ready: Callable[[], None],
+    seal: KeyWrapper | None = None,
 ) -> int:
     children: list[int] = []
     ready_read, ready_write = os.pipe()
@@ -228,7 +235,7 @@ def _serve_forked(
                 os.close(ready_read)
                 signal.signal(signal.SIGINT, signal.SIG_DFL)  # until uvicorn takes them over
                 signal.signal(signal.SIGTERM, signal.SIG_DFL)
-                _serve_one(None, settings, make_storage, dev, backend, ready_write)
+                _serve_one(None, settings, make_storage, dev, backend, ready_write, seal)
             except BaseException:
                 status = 1
             finally:

@@ -20,6 +20,7 @@ from typing import Any
 from secretumvault.errors import ConflictError
 from secretumvault.server import generate_root, wrapping
 from secretumvault.server.audit import AUDIT_PATH, AuditTable, DeviceConfig, hash_value
+from secretumvault.server.auth.table import AuthMethod, check_auth_path
 from secretumvault.server.envelope import Reply, list_reply
 from secretumvault.server.errors import bad_request, permission_denied, sealed
 from secretumvault.server.mounts import SYSTEM_MAX_LEASE_TTL, check_mount_path, string_options
@@ -84,14 +85,28 @@ def init_status(call: Call) -> Reply:
 
 def initialize(call: Call) -> Reply:
     p = call.params
-    for unsupported in ("pgp_keys", "root_token_pgp_key", "recovery_shares", "stored_shares"):
+    for unsupported in ("pgp_keys", "root_token_pgp_key", "recovery_pgp_keys"):
         if p.raw(unsupported):
             raise bad_request(f"{unsupported} is not supported by this server")
-    shares = p.integer("secret_shares", 0)
-    threshold = p.integer("secret_threshold", 0)
-    if not 1 <= shares <= _MAX_SHARES or not 1 <= threshold <= shares:
+    p.raw("stored_shares")  # Vault ignores it since 1.3; so does this server
+    if call.core.auto_seal is not None:
+        # As Vault with an auto seal: recovery shares (default 5 of 3), and no unseal keys.
+        if p.raw("secret_shares") or p.raw("secret_threshold"):
+            raise bad_request(
+                f"this server has a {call.core.auto_seal.seal_type} seal: give recovery_shares and "
+                "recovery_threshold, not secret_shares"
+            )
+        shares, threshold = p.integer("recovery_shares", 5), p.integer("recovery_threshold", 3)
+        names = "recovery_shares", "recovery_threshold"
+    else:
+        if p.raw("recovery_shares") or p.raw("recovery_threshold"):
+            raise bad_request("recovery_shares need an auto-unseal seal ([seal] in the configuration)")
+        shares, threshold = p.integer("secret_shares", 0), p.integer("secret_threshold", 0)
+        names = "secret_shares", "secret_threshold"
+    if not 1 <= shares <= _MAX_SHARES or not 1 <= threshold <= shares or (shares > 1 and threshold == 1):
         raise bad_request(
-            f"secret_shares must be from 1 to {_MAX_SHARES}, and secret_threshold from 1 to secret_shares"
+            f"{names[0]} must be from 1 to {_MAX_SHARES}, and {names[1]} from 2 to {names[0]} "
+            "(1 only with a single share)"
         )
     return _bare(call.core.initialize(shares, threshold))
 
@@ -102,6 +117,8 @@ def unseal(call: Call) -> Reply:
     if p.boolean("reset"):
         return _bare(call.core.reset_unseal())
     key = p.string("key")
+    if call.core.keystore.initialized and call.core.seal_config()[0] in ("transit", "pkcs11"):
+        return _bare(call.core.unseal(key))  # an auto seal: one more attempt through it, key or not
     if not key:
         raise bad_request("missing key: give one unseal key share (hex or base64), or reset=true")
     if not call.core.keystore.initialized:
@@ -456,42 +473,80 @@ _TOKEN_AUTH = {
 
 
 def list_auth(call: Call) -> Reply:
-    return _both({"token/": dict(_TOKEN_AUTH)})
+    methods = {path: m.describe() for path, m in call.core.auth_methods.methods().items()}
+    return _both({"token/": dict(_TOKEN_AUTH), **methods})
 
 
 def _auth_path(call: Call) -> str:
-    return call.group("path").strip("/") + "/"
+    return check_auth_path(call.group("path"))
+
+
+def _enabled_auth(call: Call) -> AuthMethod | None:
+    return call.core.auth_methods.methods().get(_auth_path(call))
 
 
 def read_auth(call: Call) -> Reply:
-    if _auth_path(call) != "token/":
+    if _auth_path(call) == "token/":
+        return _both(dict(_TOKEN_AUTH))
+    method = _enabled_auth(call)
+    if method is None:
         raise bad_request(f"No auth engine at {_auth_path(call)}")
-    return _both(dict(_TOKEN_AUTH))
+    return _both(method.describe())
+
+
+#: ``config`` keys of ``sys/auth/<path>`` that this server serves, and their "off" values otherwise.
+_AUTH_CONFIG_SERVED = ("default_lease_ttl", "max_lease_ttl", "force_no_cache", "token_type")
 
 
 def enable_auth(call: Call) -> Reply:
-    method = call.params.string("type", required=True)
-    if _auth_path(call) == "token/":
+    p = call.params
+    path = _auth_path(call)
+    method = p.string("type", required=True)
+    if path == "token/":
         raise bad_request("path is already in use at token/")
-    raise bad_request(
-        f"enabling auth methods ({method!r}) is not supported by this server: only token/ is served"
+    plugin = p.string("plugin_name")
+    if plugin and plugin != method:
+        raise bad_request("plugins are not supported by this server: plugin_name must name the method type")
+    for flag in ("local", "seal_wrap", "external_entropy_access"):
+        if p.boolean(flag):
+            raise bad_request(f"{flag} is not supported by this server")
+    config = Params(p.mapping("config"))
+    for name in config.names():
+        if name not in _AUTH_CONFIG_SERVED and config.raw(name) not in (None, "", [], {}, False, 0):
+            raise bad_request(f"config.{name} is not supported by this server")
+    if config.boolean("force_no_cache"):
+        raise bad_request("config.force_no_cache is not supported by this server")
+    if config.string("token_type") not in ("", "default-service", "service"):
+        raise bad_request("config.token_type: this server has service tokens only")
+    call.core.auth_methods.enable(
+        path,
+        method,
+        p.string("description"),
+        default_lease_ttl=config.duration("default_lease_ttl", 0),
+        max_lease_ttl=config.duration("max_lease_ttl", 0),
+        options=string_options(p.raw("options")),
     )
+    return Reply()
 
 
 def disable_auth(call: Call) -> Reply:
-    if _auth_path(call) == "token/":
-        raise bad_request("token credential backend cannot be disabled")
-    return Reply()  # Vault: disabling a path with nothing mounted succeeds
+    call.core.auth_methods.disable(_auth_path(call))  # Vault: disabling an unused path succeeds
+    return Reply()
 
 
 def read_auth_tune(call: Call) -> Reply:
-    if _auth_path(call) != "token/":
-        raise bad_request(f"cannot fetch sysview for path 'auth/{_auth_path(call)}'")
+    if _auth_path(call) == "token/":
+        description, default_ttl, max_ttl = str(_TOKEN_AUTH["description"]), 0, 0
+    else:
+        method = _enabled_auth(call)
+        if method is None:
+            raise bad_request(f"cannot fetch sysview for path 'auth/{_auth_path(call)}'")
+        description, default_ttl, max_ttl = method.description, method.default_lease_ttl, method.max_lease_ttl
     return _both(
         {
-            "description": _TOKEN_AUTH["description"],
-            "default_lease_ttl": SYSTEM_MAX_LEASE_TTL,
-            "max_lease_ttl": SYSTEM_MAX_LEASE_TTL,
+            "description": description,
+            "default_lease_ttl": default_ttl or SYSTEM_MAX_LEASE_TTL,
+            "max_lease_ttl": max_ttl or SYSTEM_MAX_LEASE_TTL,
             "force_no_cache": False,
             "token_type": "default-service",
         }
@@ -502,8 +557,26 @@ def remount(call: Call) -> Reply:
     raise bad_request("moving a mount (sys/remount) is not supported by this server")
 
 
+#: What ``sys/auth/<path>/tune`` changes; any other setting given a value is refused.
+_AUTH_TUNABLE = ("description", "default_lease_ttl", "max_lease_ttl")
+
+
 def tune_auth(call: Call) -> Reply:
-    raise bad_request("tuning auth methods is not supported by this server")
+    p = call.params
+    path = _auth_path(call)
+    for name in p.names():
+        if name not in _AUTH_TUNABLE and p.raw(name) not in (None, "", [], {}, False, 0):
+            raise bad_request(f"tuning {name} of an auth method is not supported by this server")
+    if path == "token/":
+        raise bad_request("tuning the token auth method is not supported by this server")
+    description = p.string("description") if "description" in p else None
+    call.core.auth_methods.tune(
+        path,
+        description=description,
+        default_lease_ttl=p.optional_duration("default_lease_ttl"),
+        max_lease_ttl=p.optional_duration("max_lease_ttl"),
+    )
+    return Reply()
 
 
 # -- the routes ---------------------------------------------------------------------------------------

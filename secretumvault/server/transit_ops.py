@@ -78,14 +78,21 @@ def encrypt(call: Call) -> Reply:
     return reply
 
 
+def default_key_type(call: Call) -> str:
+    """Vault's default (aes256-gcm96), or ml-kem-768 where the operator set ``[server] pq_defaults``."""
+    from secretumvault.server.key_types import TRANSIT_DEFAULT, TRANSIT_PQ_DEFAULT
+
+    return TRANSIT_PQ_DEFAULT if call.core.pq_defaults else TRANSIT_DEFAULT
+
+
 def _create_for_encrypt(call: Call) -> str:
     """Vault creates a missing key on encrypt when the token may create it; the type created."""
-    from secretumvault.server.key_types import transit_key_type
+    from secretumvault.server.key_types import transit_key_type_spelled
 
     refuse_unsupported(call)
-    key_type = transit_key_type(call.params)
+    key_type, spelled = transit_key_type_spelled(call.params, default_key_type(call))
     try:
-        _engine(call).create_key(call.group("name"), type=key_type)
+        _engine(call).create_key(call.group("name"), type=key_type, client_type=spelled)
     except ConflictError:
         pass  # created meanwhile by another request: use it
     return key_type
@@ -135,19 +142,20 @@ def datakey(call: Call) -> Reply:
 # -- signing and HMAC ------------------------------------------------------------------------------
 
 
-def _refuse_signing_options(call: Call) -> None:
+def _signing_options(call: Call) -> dict[str, Any]:
+    """Vault's sign/verify options. ``signature_algorithm`` and ``salt_length`` matter to RSA keys
+    only and, as Vault documents, are ignored for the others (the library decides)."""
     p = call.params
-    algorithm = call.groups.get("algorithm") or p.string("hash_algorithm") or p.string("algorithm")
-    if algorithm not in ("", "sha2-256"):
-        raise bad_request(
-            "only hash_algorithm sha2-256 is available (ML-DSA and Ed25519 sign the input itself)"
-        )
     if p.boolean("prehashed"):
         raise bad_request("prehashed input is not supported: send the input itself")
     if p.string("marshaling_algorithm", "asn1") != "asn1":
         raise bad_request("only marshaling_algorithm asn1 is available")
-    if p.string("signature_algorithm"):
-        raise bad_request("signature_algorithm is for RSA keys, which this server does not have")
+    hash_algorithm = call.groups.get("algorithm") or p.string("hash_algorithm") or p.string("algorithm")
+    return {
+        "hash_algorithm": hash_algorithm or None,
+        "signature_algorithm": p.string("signature_algorithm") or None,
+        "salt_length": p.string("salt_length") or None,
+    }
 
 
 def _context(item: Params) -> bytes:
@@ -156,19 +164,19 @@ def _context(item: Params) -> bytes:
 
 
 def sign(call: Call) -> Reply:
-    _refuse_signing_options(call)
+    options = _signing_options(call)
     engine, name = _engine(call), call.group("name")
 
     def one(item: Params) -> dict[str, Any]:
         data = item.base64("input")
-        signature = engine.sign(name, data, _context(item), key_version=_key_version(item))
+        signature = engine.sign(name, data, _context(item), key_version=_key_version(item), **options)
         return {"signature": signature, "key_version": _version_of(signature)}
 
     return _single_or_batch(call, one, "signing", vault_status_rules=False)
 
 
 def verify(call: Call) -> Reply:
-    _refuse_signing_options(call)
+    options = _signing_options(call)
     engine, name, p = _engine(call), call.group("name"), call.params
     items = p.items("batch_input") or [{}]
     with_hmac = ["hmac" in item for item in items] if "batch_input" in p else ["hmac" in p]
@@ -182,10 +190,11 @@ def verify(call: Call) -> Reply:
     def one(item: Params) -> dict[str, Any]:
         data = item.base64("input")
         try:
-            if use_hmac:
-                engine.verify_hmac(name, data, item.string("hmac", required=True))
+            if use_hmac:  # Vault HMACs with hash_algorithm here
+                algorithm = options["hash_algorithm"] or "sha2-256"
+                engine.verify_hmac(name, data, item.string("hmac", required=True), algorithm=algorithm)
             else:
-                engine.verify(name, data, item.string("signature", required=True), _context(item))
+                engine.verify(name, data, item.string("signature", required=True), _context(item), **options)
         except InvalidSignature:
             return {"valid": False}  # a wrong signature is an answer, not an error
         return {"valid": True}
@@ -196,12 +205,10 @@ def verify(call: Call) -> Reply:
 def hmac(call: Call) -> Reply:
     p = call.params
     algorithm = call.groups.get("algorithm") or p.string("algorithm") or "sha2-256"
-    if algorithm != "sha2-256":
-        raise bad_request("only algorithm sha2-256 is available for HMAC")
     engine, name = _engine(call), call.group("name")
 
     def one(item: Params) -> dict[str, Any]:
-        mac = engine.hmac(name, item.base64("input"), key_version=_key_version(item))
+        mac = engine.hmac(name, item.base64("input"), key_version=_key_version(item), algorithm=algorithm)
         return {"hmac": mac, "key_version": _version_of(mac)}
 
     return _single_or_batch(call, one, "HMAC", vault_status_rules=False)

@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import base64
 import datetime
-import json
 from typing import Any
 
 from secretumvault.errors import ConflictError, KeyNotFound
 from secretumvault.server import transit_ops as ops
 from secretumvault.server.envelope import Reply, list_reply
 from secretumvault.server.errors import bad_request
-from secretumvault.server.key_types import transit_key_type
+from secretumvault.server.key_types import transit_key_type_spelled
 from secretumvault.server.routing import Call, Router, name_pattern
 from secretumvault.transit import KeyInfo, Transit
 
@@ -34,21 +33,30 @@ def _epoch(iso: str) -> int:
 
 
 def key_data(info: KeyInfo) -> dict[str, Any]:
-    """A key as Vault's ``GET transit/keys/<name>`` shows it. Never private material."""
+    """A key as Vault's ``GET transit/keys/<name>`` shows it. Never private material.
+
+    ``type`` (and Vault Enterprise's ``parameter_set`` and hybrid fields) read back as the
+    client spelled them at creation, so declarative tools see no drift.
+    """
     keys: dict[str, Any] = {}
+    rsa = info.type.startswith("rsa-")
     for number, version in info.versions.items():
         if version.public_key is None:
             keys[str(number)] = _epoch(version.created_at)
         else:
             keys[str(number)] = {
                 "name": info.type,
-                "public_key": base64.b64encode(version.public_key).decode("ascii"),
+                "public_key": _rsa_pem(version.public_key)
+                if rsa
+                else base64.b64encode(version.public_key).decode("ascii"),
                 "creation_time": version.created_at,
                 "certificate_chain": "",
             }
+    spelled = dict(info.client_type)
     return {
         "name": info.name,
-        "type": info.type,
+        **spelled,
+        "type": spelled.get("type", info.type),
         "keys": keys,
         "latest_version": info.latest_version,
         "min_available_version": info.min_available_version,
@@ -68,6 +76,12 @@ def key_data(info: KeyInfo) -> dict[str, Any]:
     }
 
 
+def _rsa_pem(public_der: bytes) -> str:
+    from secretumvault.transit._rsa import public_pem  # RSA keys only: pyca's RSA loads with it
+
+    return public_pem(public_der)
+
+
 def _engine(call: Call) -> Transit:
     engine: Transit = call.engine
     return engine
@@ -77,13 +91,14 @@ def create_key(call: Call) -> Reply:
     ops.refuse_unsupported(call)
     p = call.params
     name = call.group("name")
-    key_type = transit_key_type(p)
+    key_type, spelled = transit_key_type_spelled(p, ops.default_key_type(call))
     try:
         info = _engine(call).create_key(
             name,
             type=key_type,
             exportable=p.boolean("exportable"),
             allow_plaintext_backup=p.boolean("allow_plaintext_backup"),
+            client_type=spelled,
         )
     except ConflictError:  # Vault: creating an existing key is not an error
         return Reply(data=key_data(_engine(call).read_key(name)), warnings=[f"key {name} already existed"])
@@ -150,9 +165,14 @@ def export_key(call: Call) -> Reply:
         data={
             "name": name,
             "type": info.type,
-            "keys": {str(n): base64.b64encode(e.key).decode("ascii") for n, e in exported.items()},
+            "keys": {str(n): _exported_text(e.encoding, e.key) for n, e in exported.items()},
         }
     )
+
+
+def _exported_text(encoding: str, key: bytes) -> str:
+    # RSA keys export as PEM text, as Vault's; every other key as base64 of its bytes.
+    return key.decode("ascii") if encoding.startswith("pem-") else base64.b64encode(key).decode("ascii")
 
 
 def backup_key(call: Call) -> Reply:
@@ -160,23 +180,12 @@ def backup_key(call: Call) -> Reply:
 
 
 def restore_key(call: Call) -> Reply:
+    """Vault's restore: under the backup's name, or the one in the URL (or ``name``) if given."""
     p = call.params
     backup = p.string("backup", required=True)
-    wanted = call.groups.get("name") or p.string("name")
-    if wanted and wanted != _backup_name(backup):
-        raise bad_request("restoring under another name is not supported: names are bound into ciphertexts")
-    _engine(call).restore_key(backup, force=p.boolean("force"))
+    wanted = call.groups.get("name") or p.string("name") or None
+    _engine(call).restore_key(backup, name=wanted, force=p.boolean("force"))
     return Reply()
-
-
-def _backup_name(backup: str) -> str | None:
-    """The key name inside a backup (base64 of tagged JSON), or None if it cannot be read."""
-    try:
-        document = json.loads(base64.b64decode(backup, validate=True))
-        name = document["key"]["name"]
-    except (ValueError, TypeError, KeyError, RecursionError):
-        return None  # the library's restore will refuse it with its own error
-    return name if isinstance(name, str) else None
 
 
 def key_exists(call: Call) -> bool:

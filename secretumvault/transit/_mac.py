@@ -1,27 +1,55 @@
-"""HMAC keys: HMAC-SHA256 over the data (RFC 2104, on hashlib), compared in constant time."""
+"""HMAC keys: HMAC (RFC 2104, on hashlib) with Vault's hash algorithms, compared in constant time.
+
+SHA-256, the default, uses the precomputed states of ``_kdf.HmacSha256``; the
+other hashes use the standard library's ``hmac``.
+"""
 
 from __future__ import annotations
 
 import hmac
 
-from secretumvault.errors import InvalidSignature
+from secretumvault.errors import InvalidArgument, InvalidSignature
 from secretumvault.transit._kdf import HmacSha256
 
-__all__ = ["HmacKey"]
+__all__ = ["HMAC_ALGORITHMS", "HmacKey", "check_hmac_algorithm"]
+
+#: Vault's ``algorithm`` names and hashlib's.
+HMAC_ALGORITHMS: dict[str, str] = {
+    "sha2-224": "sha224",
+    "sha2-256": "sha256",
+    "sha2-384": "sha384",
+    "sha2-512": "sha512",
+    "sha3-224": "sha3_224",
+    "sha3-256": "sha3_256",
+    "sha3-384": "sha3_384",
+    "sha3-512": "sha3_512",
+}
+DEFAULT_ALGORITHM = "sha2-256"
+
+
+def check_hmac_algorithm(algorithm: object) -> str:
+    if not isinstance(algorithm, str) or algorithm not in HMAC_ALGORITHMS:
+        raise InvalidArgument(
+            f"unknown HMAC algorithm {algorithm!r}; use one of {', '.join(HMAC_ALGORITHMS)}"
+        )
+    return algorithm
 
 
 class HmacKey:
-    __slots__ = ("_label", "_mac")
+    __slots__ = ("_key", "_label", "_mac")
 
     def __init__(self, key: bytes, label: str) -> None:
-        self._mac = HmacSha256(key)  # the key's HMAC states, made once per key version
+        self._key = key
+        self._mac = HmacSha256(key)  # the key's SHA-256 HMAC states, made once per key version
         self._label = label
 
-    def compute(self, data: bytes) -> bytes:
-        return self._mac.digest(data)
+    def compute(self, data: bytes, algorithm: str = DEFAULT_ALGORITHM) -> bytes:
+        if algorithm == DEFAULT_ALGORITHM:
+            return self._mac.digest(data)
+        return hmac.digest(self._key, data, HMAC_ALGORITHMS[check_hmac_algorithm(algorithm)])
 
-    def verify(self, tag: bytes, data: bytes) -> None:
-        if not hmac.compare_digest(self.compute(data), tag):
+    def verify(self, tag: bytes, data: bytes, algorithm: str = DEFAULT_ALGORITHM) -> None:
+        if not hmac.compare_digest(self.compute(data, algorithm), tag):
             raise InvalidSignature(f"HMAC does not verify under {self._label}")
 
     def __repr__(self) -> str:

@@ -22,7 +22,7 @@ from secretumvault.encoding import tagged_json as _json
 from secretumvault.errors import UnsupportedAlgorithm
 from secretumvault.transit.key_types import KeyTypeSpec, Purpose
 
-__all__ = ["ENCODINGS", "SYMMETRIC_KEY_SIZE", "Material", "generate_material"]
+__all__ = ["ENCODINGS", "SYMMETRIC_KEY_SIZE", "Material", "generate_hmac_key", "generate_material"]
 
 SYMMETRIC_KEY_SIZE = 32
 
@@ -33,6 +33,7 @@ ML_DSA_EXPANDED = "ml-dsa-expanded"  # FIPS 204 expanded signing key (backends w
 ED25519_RAW = "ed25519-raw"  # RFC 8032 private key, 32 bytes
 P256_SCALAR = "p256-scalar"  # private scalar, 32 bytes big-endian
 TAGGED_HYBRID = "secretumvault-hybrid-key"  # hybrid.*.to_bytes(): algorithm-tagged
+RSA_PKCS8 = "rsa-pkcs8-der"  # PKCS#8 DER private key (public key: SubjectPublicKeyInfo DER)
 
 #: Which encodings each key type may be stored in.
 ENCODINGS: dict[str, frozenset[str]] = {
@@ -48,6 +49,9 @@ ENCODINGS: dict[str, frozenset[str]] = {
     "ml-dsa-65": frozenset({ML_DSA_SEED, ML_DSA_EXPANDED}),
     "ml-dsa-87": frozenset({ML_DSA_SEED, ML_DSA_EXPANDED}),
     "hybrid-ed25519-ml-dsa-65": frozenset({TAGGED_HYBRID}),
+    "rsa-2048": frozenset({RSA_PKCS8}),
+    "rsa-3072": frozenset({RSA_PKCS8}),
+    "rsa-4096": frozenset({RSA_PKCS8}),
 }
 
 #: The classical signing types and their encodings (the schemes live in ``hybrid.classical``).
@@ -114,6 +118,11 @@ def generate_material(spec: KeyTypeSpec, backend: str | None) -> Material:
         private = scheme.generate()
         public = scheme.public_from_private(private)
         return Material(encoding, scheme.private_bytes(private), scheme.public_bytes(public))
+    if spec.purpose is Purpose.RSA:
+        from secretumvault.transit import _rsa
+
+        private_der, public_der = _rsa.generate(int(spec.name.removeprefix("rsa-")))
+        return Material(RSA_PKCS8, private_der, public_der)
     if spec.name.startswith("ml-kem-"):
         kem_pair = pqc.Kem(spec.algorithm, backend).generate_keypair()
         return Material(ML_KEM_SEED, kem_pair.secret_key.seed_bytes(), kem_pair.public_key.to_bytes())
@@ -134,3 +143,13 @@ def generate_material(spec: KeyTypeSpec, backend: str | None) -> Material:
     return Material(
         TAGGED_HYBRID, hybrid_sig_pair.secret_key.to_bytes(), hybrid_sig_pair.public_key.to_bytes()
     )
+
+
+def generate_hmac_key(spec: KeyTypeSpec) -> bytes | None:
+    """A version's own HMAC key (as Vault gives every key version one); None for ``hmac`` keys,
+    whose material is the HMAC key."""
+    if spec.purpose is Purpose.HMAC:
+        return None
+    import secrets
+
+    return secrets.token_bytes(SYMMETRIC_KEY_SIZE)

@@ -33,10 +33,11 @@ if TYPE_CHECKING:
 
     from secretumvault import hybrid
     from secretumvault.transit._kem_cipher import KemCipher
+    from secretumvault.transit._rsa import RsaKey
     from secretumvault.transit._signers import Signer
 
     #: What a key version turns into (a type only: the KEM cipher is imported for KEM keys alone).
-    Operator: TypeAlias = SymmetricCipher | KemCipher | Signer | HmacKey
+    Operator: TypeAlias = SymmetricCipher | KemCipher | Signer | HmacKey | RsaKey
 
 __all__ = ["Operator", "build_operator"]
 
@@ -53,6 +54,10 @@ def build_operator(
     if spec.purpose is Purpose.HMAC:
         return HmacKey(material.secret, label)
     assert material.public_key is not None  # Material.from_dict guarantees it for asymmetric types
+    if spec.purpose is Purpose.RSA:
+        from secretumvault.transit._rsa import RsaKey
+
+        return RsaKey(material.secret, material.public_key, label)
     if spec.purpose is Purpose.KEM_ENCRYPTION:
         return _kem_cipher(spec, name, version, material, material.public_key, backend, label)
     if spec.name == "ed25519":

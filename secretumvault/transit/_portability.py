@@ -28,6 +28,7 @@ from secretumvault.transit._binding import associated_data
 from secretumvault.transit._kem_cipher import KemCipher
 from secretumvault.transit._operators import build_operator
 from secretumvault.transit._record import KeyRecord
+from secretumvault.transit._rsa import RsaKey
 from secretumvault.transit._signers import EcdsaP256Signer, Ed25519Signer, PqcSigner
 from secretumvault.transit._symmetric import SymmetricCipher
 from secretumvault.transit.key_types import Purpose
@@ -40,11 +41,14 @@ _BACKUP_VERSION = 1
 
 #: What export_key can export, and which purpose of key has it (None: public keys of any asymmetric key).
 EXPORT_KINDS: dict[str, tuple[Purpose, ...]] = {
-    "encryption-key": (Purpose.SYMMETRIC_ENCRYPTION, Purpose.KEM_ENCRYPTION),
-    "signing-key": (Purpose.SIGNING,),
-    "hmac-key": (Purpose.HMAC,),
-    "public-key": (Purpose.KEM_ENCRYPTION, Purpose.SIGNING),
+    "encryption-key": (Purpose.SYMMETRIC_ENCRYPTION, Purpose.KEM_ENCRYPTION, Purpose.RSA),
+    "signing-key": (Purpose.SIGNING, Purpose.RSA),
+    "hmac-key": tuple(Purpose),  # every version of every key has one, as in Vault
+    "public-key": (Purpose.KEM_ENCRYPTION, Purpose.SIGNING, Purpose.RSA),
 }
+#: RSA keys export as PEM, as Vault exports them: the private key PKCS#1, the public key SPKI.
+PEM_PRIVATE = "pem-pkcs1"
+PEM_PUBLIC = "pem-spki"
 
 
 def export(record: KeyRecord, kind: object, version: int | None) -> dict[int, ExportedKey]:
@@ -61,14 +65,33 @@ def export(record: KeyRecord, kind: object, version: int | None) -> dict[int, Ex
             "or set it with update_key_config()"
         )
     exported = {}
+    rsa = record.spec.purpose is Purpose.RSA
     for number in _versions(record, version):
-        material = record.versions[number].material
-        if kind == "public-key":
+        key_version = record.versions[number]
+        material = key_version.material
+        if kind == "hmac-key" and record.spec.purpose is not Purpose.HMAC:
+            if key_version.hmac_key is None:  # Transit.export_key adds them first; this is damage
+                raise CorruptRecord(f"transit key {record.name!r} version {number} has no HMAC key")
+            exported[number] = ExportedKey(number, "raw-256", key_version.hmac_key)
+        elif kind == "public-key":
             assert material.public_key is not None  # asymmetric by the purpose check above
-            exported[number] = ExportedKey(number, f"{record.spec.name}-public", material.public_key)
+            if rsa:
+                exported[number] = ExportedKey(
+                    number, PEM_PUBLIC, _rsa_pem(material.public_key, private=False)
+                )
+            else:
+                exported[number] = ExportedKey(number, f"{record.spec.name}-public", material.public_key)
+        elif rsa:
+            exported[number] = ExportedKey(number, PEM_PRIVATE, _rsa_pem(material.secret, private=True))
         else:
             exported[number] = ExportedKey(number, material.encoding, material.secret)
     return exported
+
+
+def _rsa_pem(der: bytes, *, private: bool) -> bytes:
+    from secretumvault.transit import _rsa
+
+    return (_rsa.private_pem(der) if private else _rsa.public_pem(der)).encode("ascii")
 
 
 def _versions(record: KeyRecord, version: int | None) -> Iterable[int]:
@@ -116,12 +139,14 @@ def _check_version_works(record: KeyRecord, version: int, backend: str | None) -
     label = f"backup of transit key {record.name!r} version {version}"
     try:
         operator = build_operator(
-            record.spec, record.name, version, record.versions[version].material, backend
+            record.spec, record.bound_name, version, record.versions[version].material, backend
         )
-        if isinstance(operator, (SymmetricCipher, KemCipher)):
-            ad = associated_data(record.name, version, record.spec.name, b"")
+        if isinstance(operator, (SymmetricCipher, KemCipher, RsaKey)):
+            ad = associated_data(record.bound_name, version, record.spec.name, b"")
             if operator.open(operator.seal(_PROBE, ad), ad) != _PROBE:
                 raise CorruptRecord("round trip changed the data")
+        if isinstance(operator, RsaKey):
+            operator.verify(operator.sign(_PROBE, "sha2-256", "pss", None), _PROBE, "sha2-256", "pss", None)
         elif isinstance(operator, (Ed25519Signer, EcdsaP256Signer, PqcSigner)):
             operator.verify(operator.sign(_PROBE, b""), _PROBE, b"")
     except SecretumVaultError as exc:

@@ -50,11 +50,13 @@ from secretumvault.transit._operators import build_operator
 from secretumvault.transit._record import KeyRecord
 from secretumvault.transit._signers import EcdsaP256Signer, Ed25519Signer, PqcSigner, Signer
 from secretumvault.transit._symmetric import SymmetricCipher
+from secretumvault.transit.key_types import Purpose
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from secretumvault.transit._kem_cipher import KemCipher
     from secretumvault.transit._operators import Operator
+    from secretumvault.transit._rsa import RsaKey
 
 __all__ = ["MAX_CACHED_KEYS", "LoadedKey", "RecordStore"]
 
@@ -72,6 +74,7 @@ class LoadedKey:
         "_bare_ads",
         "_ciphers",
         "_lock",
+        "_macs",
         "_operators",
         "backend",
         "checked",
@@ -89,7 +92,8 @@ class LoadedKey:
         self._operators: dict[int, Operator] = {}
         self._ad_prefixes: dict[int, bytes] = {}
         self._bare_ads: dict[int, bytes] = {}
-        self._ciphers: dict[int, SymmetricCipher | KemCipher] = {}  # operators checked by cipher()
+        self._ciphers: dict[int, SymmetricCipher | KemCipher | RsaKey] = {}  # operators checked by cipher()
+        self._macs: dict[int, HmacKey] = {}
         self._lock = threading.Lock()
 
     def __repr__(self) -> str:
@@ -105,7 +109,11 @@ class LoadedKey:
                 record = self.record
                 try:
                     found = build_operator(
-                        record.spec, record.name, version, record.versions[version].material, self.backend
+                        record.spec,
+                        record.bound_name,
+                        version,
+                        record.versions[version].material,
+                        self.backend,
                     )
                 except InvalidKey as exc:
                     # The record authenticated, so this is damage or a bug, not a bad argument.
@@ -120,11 +128,16 @@ class LoadedKey:
         found = self._ad_prefixes.get(version)
         if found is None:
             record = self.record
-            found = self._ad_prefixes[version] = ad_prefix(record.name, version, record.spec.name)
+            found = self._ad_prefixes[version] = ad_prefix(record.bound_name, version, record.spec.name)
         return found
 
     def associated_data(self, version: int, user_data: bytes) -> bytes:
-        """``ad_prefix(version)`` then the caller's data field; built once for empty ``user_data``."""
+        """``ad_prefix(version)`` then the caller's data field; built once for empty ``user_data``.
+
+        RSA keys take the caller's data alone (as the OAEP label): see ``_rsa``.
+        """
+        if self.record.spec.purpose is Purpose.RSA:
+            return user_data
         if user_data:
             return self.ad_prefix(version) + user_data_field(user_data)
         found = self._bare_ads.get(version)  # the common case: no associated data
@@ -132,19 +145,28 @@ class LoadedKey:
             found = self._bare_ads[version] = self.ad_prefix(version) + user_data_field(b"")
         return found
 
-    def cipher(self, version: int) -> SymmetricCipher | KemCipher:
+    def cipher(self, version: int) -> SymmetricCipher | KemCipher | RsaKey:
         checked = self._ciphers.get(version)
         if checked is not None:  # the import below costs 0.6 µs, a tenth of transit's share per call
             return checked
         found = self.operator(version)
-        if not isinstance(found, SymmetricCipher):
+        cipher: SymmetricCipher | KemCipher | RsaKey
+        if isinstance(found, SymmetricCipher):
+            cipher = found
+        elif self.record.spec.purpose is Purpose.RSA:
+            from secretumvault.transit._rsa import RsaKey  # loaded already by build_operator
+
+            assert isinstance(found, RsaKey)
+            cipher = found
+        else:
             # Imported here: only KEM keys need it, and for them build_operator has loaded it already.
             from secretumvault.transit._kem_cipher import KemCipher
 
             if not isinstance(found, KemCipher):
                 raise _wrong_purpose(self.record, "encryption")
-        self._ciphers[version] = found
-        return found
+            cipher = found
+        self._ciphers[version] = cipher
+        return cipher
 
     def signer(self, version: int) -> Signer:
         found = self.operator(version)
@@ -152,11 +174,32 @@ class LoadedKey:
             raise _wrong_purpose(self.record, "signing")
         return found
 
-    def hmac_key(self, version: int) -> HmacKey:
+    def rsa(self, version: int) -> RsaKey:
+        if self.record.spec.purpose is not Purpose.RSA:
+            raise _wrong_purpose(self.record, "RSA signing")
+        from secretumvault.transit._rsa import RsaKey  # loaded already by build_operator for RSA keys
+
         found = self.operator(version)
-        if not isinstance(found, HmacKey):
-            raise _wrong_purpose(self.record, "HMAC")
+        assert isinstance(found, RsaKey)
         return found
+
+    def hmac_key(self, version: int) -> HmacKey:
+        """The version's HMAC key: an ``hmac`` key's material, else the version's own HMAC key.
+
+        CorruptRecord is never the answer for a missing one: callers first make sure the
+        record has them (``Transit`` adds them to records written before versions had them).
+        """
+        if self.record.spec.purpose is Purpose.HMAC:
+            found = self.operator(version)
+            assert isinstance(found, HmacKey)
+            return found
+        mac = self._macs.get(version)
+        if mac is None:
+            key = self.record.versions[version].hmac_key
+            if key is None:
+                raise CorruptRecord(f"transit key {self.record.name!r} version {version} has no HMAC key")
+            mac = self._macs[version] = HmacKey(key, f"transit key {self.record.name!r} version {version}")
+        return mac
 
 
 def _wrong_purpose(record: KeyRecord, operation: str) -> UnsupportedAlgorithm:

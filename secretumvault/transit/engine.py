@@ -7,17 +7,18 @@ with post-quantum key types. See the package docstring for an example.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from secretumvault.errors import InvalidArgument, InvalidType, PolicyViolation
 from secretumvault.keystore import Keystore
 from secretumvault.pqc._buffers import as_bytes
 from secretumvault.transit import _encryption, _signing
+from secretumvault.transit._mac import check_hmac_algorithm
 from secretumvault.transit._material import generate_material
 from secretumvault.transit._names import DEFAULT_MOUNT, check_key_name, check_mount
 from secretumvault.transit._policy import check_key_version_argument
-from secretumvault.transit._record import KeyRecord
-from secretumvault.transit._store import RecordStore
+from secretumvault.transit._record import KeyRecord, check_client_type
+from secretumvault.transit._store import LoadedKey, RecordStore
 from secretumvault.transit.key_types import key_type_spec
 
 TYPE_CHECKING = False
@@ -72,16 +73,25 @@ class Transit:
         *,
         exportable: bool = False,
         allow_plaintext_backup: bool = False,
+        client_type: Mapping[str, str] | None = None,
     ) -> KeyInfo:
-        """Create key ``name`` at version 1. ConflictError if it exists."""
+        """Create key ``name`` at version 1. ConflictError if it exists.
+
+        ``client_type`` records how a client spelled the type (e.g. ``{"type": "mldsa-65"}``, or
+        Vault Enterprise's ``{"type": "ml-dsa", "parameter_set": "65"}``), so that it reads back
+        as written (``KeyInfo.client_type``); keys: type, parameter_set, hybrid_key_type_pqc,
+        hybrid_key_type_ec.
+        """
         checked = check_key_name(name)
         spec = key_type_spec(type)
+        client = check_client_type(client_type)
         record = KeyRecord.new(
             checked,
             spec,
             generate_material(spec, self._backend),
             exportable=_flag(exportable, "exportable"),
             allow_plaintext_backup=_flag(allow_plaintext_backup, "allow_plaintext_backup"),
+            client_type=client,
         )
         self._store.create(record)
         return _info(record)
@@ -150,10 +160,16 @@ class Transit:
 
     def export_key(self, name: str, kind: str, version: int | None = None) -> dict[int, ExportedKey]:
         """Key material by version. ``kind``: "encryption-key", "signing-key", "hmac-key" or
-        "public-key". All but public keys need an exportable key; the result is secret."""
+        "public-key". All but public keys need an exportable key; the result is secret.
+
+        Every key type has an ``hmac-key`` (each version's own HMAC key, as Vault)."""
         from secretumvault.transit import _portability  # export, backup, restore: loaded when used
 
-        return _portability.export(self._store.load(name).record, kind, check_key_version_argument(version))
+        checked_version = check_key_version_argument(version)
+        record = self._store.load(name).record
+        if kind == "hmac-key" and record.exportable and record.missing_hmac_keys():
+            record = self._with_hmac_keys(name).record
+        return _portability.export(record, kind, checked_version)
 
     def backup_key(self, name: str) -> str:
         """Every version and the policy, as a string for :meth:`restore_key`. Contains private keys."""
@@ -161,15 +177,21 @@ class Transit:
 
         return _portability.backup(self._store.load(name).record)
 
-    def restore_key(self, backup: str, *, force: bool = False) -> KeyInfo:
-        """Recreate a key from :meth:`backup_key` output, under its original name.
+    def restore_key(self, backup: str, *, name: str | None = None, force: bool = False) -> KeyInfo:
+        """Recreate a key from :meth:`backup_key` output, under its original name or ``name``.
 
-        ConflictError if that name exists, unless ``force`` (which replaces it).
+        ConflictError if that name exists, unless ``force`` (which replaces it). A key
+        restored under another name still decrypts and verifies what the original made
+        (ciphertexts stay bound to the name they were made under).
         """
         from secretumvault.transit import _portability
 
+        new_name = None if name is None else check_key_name(name)
+        replace = _flag(force, "force")
         record = _portability.restore(backup, self._backend)
-        self._store.create(record, replace=_flag(force, "force"))
+        if new_name is not None and new_name != record.name:
+            record = record.renamed(new_name)
+        self._store.create(record, replace=replace)
         return _info(record)
 
     # -- encryption ------------------------------------------------------------------------
@@ -270,32 +292,87 @@ class Transit:
 
     # -- signing and HMAC ------------------------------------------------------------------
 
-    def sign(self, name: str, data: bytes, context: bytes = b"", *, key_version: int | None = None) -> str:
-        """``vault:v<version>:<base64>`` signature of ``data`` (FIPS 204 ``context`` for ML-DSA keys)."""
+    def sign(
+        self,
+        name: str,
+        data: bytes,
+        context: bytes = b"",
+        *,
+        key_version: int | None = None,
+        hash_algorithm: str | None = None,
+        signature_algorithm: str | None = None,
+        salt_length: str | int | None = None,
+    ) -> str:
+        """``vault:v<version>:<base64>`` signature of ``data`` (FIPS 204 ``context`` for ML-DSA keys).
+
+        RSA keys: ``hash_algorithm`` (sha2-*/sha3-*, default sha2-256), ``signature_algorithm``
+        ("pss", the default, or "pkcs1v15") and PSS ``salt_length`` ("auto", "hash" or bytes).
+        As in Vault, the last two are ignored for other key types, and so is ``hash_algorithm``
+        for Ed25519, ML-DSA and the hybrid.
+        """
         message = as_bytes(data, "data")
         ctx = as_bytes(context, "context")
         version = check_key_version_argument(key_version)
-        return _signing.sign(self._store.load(name), message, ctx, version)
+        options = _sign_options(hash_algorithm, signature_algorithm, salt_length)
+        return _signing.sign(self._store.load(name), message, ctx, version, options)
 
-    def verify(self, name: str, data: bytes, signature: str, context: bytes = b"") -> None:
+    def verify(
+        self,
+        name: str,
+        data: bytes,
+        signature: str,
+        context: bytes = b"",
+        *,
+        hash_algorithm: str | None = None,
+        signature_algorithm: str | None = None,
+        salt_length: str | int | None = None,
+    ) -> None:
         """Return None if ``signature`` is valid for ``data``; else raise InvalidSignature."""
         message = as_bytes(data, "data")
         ctx = as_bytes(context, "context")
-        _signing.verify(self._store.load(name), message, signature, ctx)
+        options = _sign_options(hash_algorithm, signature_algorithm, salt_length)
+        _signing.verify(self._store.load(name), message, signature, ctx, options)
 
-    def hmac(self, name: str, data: bytes, *, key_version: int | None = None) -> str:
-        """``vault:v<version>:<base64>`` HMAC-SHA256 of ``data`` under an ``hmac`` key."""
+    def hmac(
+        self, name: str, data: bytes, *, key_version: int | None = None, algorithm: str = "sha2-256"
+    ) -> str:
+        """``vault:v<version>:<base64>`` HMAC of ``data`` with the version's HMAC key, any key type.
+
+        ``algorithm``: sha2-224, sha2-256 (default), sha2-384, sha2-512, sha3-224 ... sha3-512.
+        A key written before versions had HMAC keys gets them, stored, at its first HMAC.
+        """
         message = as_bytes(data, "data")
         version = check_key_version_argument(key_version)
-        return _signing.compute_hmac(self._store.load(name), message, version)
+        check_hmac_algorithm(algorithm)
+        loaded = self._store.load(name)
+        if loaded.record.missing_hmac_keys():
+            loaded = self._with_hmac_keys(name)
+        return _signing.compute_hmac(loaded, message, version, algorithm)
 
-    def verify_hmac(self, name: str, data: bytes, hmac: str) -> None:
+    def verify_hmac(self, name: str, data: bytes, hmac: str, *, algorithm: str = "sha2-256") -> None:
         """Return None if ``hmac`` matches ``data`` (constant-time compare); else raise InvalidSignature."""
         message = as_bytes(data, "data")
-        _signing.verify_hmac(self._store.load(name), message, hmac)
+        check_hmac_algorithm(algorithm)
+        _signing.verify_hmac(self._store.load(name), message, hmac, algorithm)
+
+    def _with_hmac_keys(self, name: str) -> LoadedKey:
+        """Give every version of an older record its HMAC key (stored), then the key as now stored."""
+        self._store.update(name, lambda r: r.with_hmac_keys() if r.missing_hmac_keys() else r)
+        return self._store.load(name)
 
 
 # -- helpers ---------------------------------------------------------------------------------
+
+
+def _sign_options(
+    hash_algorithm: object, signature_algorithm: object, salt_length: object
+) -> _signing.SignOptions:
+    for value, field in ((hash_algorithm, "hash_algorithm"), (signature_algorithm, "signature_algorithm")):
+        if value is not None and not isinstance(value, str):
+            raise InvalidType(f"{field} must be str or None, not {type(value).__name__}")
+    if salt_length is not None and (isinstance(salt_length, bool) or not isinstance(salt_length, (str, int))):
+        raise InvalidType(f"salt_length must be str, int or None, not {type(salt_length).__name__}")
+    return _signing.SignOptions(hash_algorithm, signature_algorithm, salt_length)  # type: ignore[arg-type]
 
 
 def _flag(value: object, name: str) -> bool:
@@ -335,6 +412,7 @@ def _info(record: KeyRecord) -> KeyInfo:
         deletion_allowed=record.deletion_allowed,
         exportable=record.exportable,
         allow_plaintext_backup=record.allow_plaintext_backup,
+        client_type=dict(record.client_type),
         supports_encryption=spec.supports_encryption,
         supports_decryption=spec.supports_encryption,
         supports_signing=spec.supports_signing,

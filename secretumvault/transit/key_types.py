@@ -7,16 +7,17 @@ import enum
 from secretumvault._frozen import Frozen, set_field
 from secretumvault.errors import InvalidType, UnsupportedAlgorithm
 
-__all__ = ["KEY_TYPES", "KeyTypeSpec", "Purpose", "key_type_spec"]
+__all__ = ["KEY_TYPES", "VAULT_TYPES_NOT_SUPPORTED", "KeyTypeSpec", "Purpose", "key_type_spec"]
 
 
 class Purpose(enum.Enum):
-    """What a key type can do; each type does exactly one of these."""
+    """What a key type is for. Every type also computes HMACs (each version has an HMAC key)."""
 
     SYMMETRIC_ENCRYPTION = "symmetric-encryption"
     KEM_ENCRYPTION = "kem-encryption"
     SIGNING = "signing"
     HMAC = "hmac"
+    RSA = "rsa"  # Vault's rsa-* types: RSA-OAEP encryption and RSA signatures, both
 
 
 # A plain class: the command line imports this module and @dataclass costs ~0.3 ms per class at
@@ -34,19 +35,19 @@ class KeyTypeSpec(Frozen):
 
     @property
     def supports_encryption(self) -> bool:
-        return self.purpose in (Purpose.SYMMETRIC_ENCRYPTION, Purpose.KEM_ENCRYPTION)
+        return self.purpose in (Purpose.SYMMETRIC_ENCRYPTION, Purpose.KEM_ENCRYPTION, Purpose.RSA)
 
     @property
     def supports_signing(self) -> bool:
-        return self.purpose is Purpose.SIGNING
+        return self.purpose in (Purpose.SIGNING, Purpose.RSA)
 
     @property
     def supports_hmac(self) -> bool:
-        return self.purpose is Purpose.HMAC
+        return True  # as in Vault: every key version carries an HMAC key
 
     @property
     def asymmetric(self) -> bool:
-        return self.purpose in (Purpose.KEM_ENCRYPTION, Purpose.SIGNING)
+        return self.purpose in (Purpose.KEM_ENCRYPTION, Purpose.SIGNING, Purpose.RSA)
 
 
 _SPECS = (
@@ -61,11 +62,18 @@ _SPECS = (
     KeyTypeSpec("ml-dsa-65", Purpose.SIGNING, "ML-DSA-65"),
     KeyTypeSpec("ml-dsa-87", Purpose.SIGNING, "ML-DSA-87"),
     KeyTypeSpec("hybrid-ed25519-ml-dsa-65", Purpose.SIGNING, "Ed25519-ML-DSA-65"),
-    KeyTypeSpec("hmac", Purpose.HMAC, "HMAC-SHA256"),
+    KeyTypeSpec("rsa-2048", Purpose.RSA, "RSA-2048"),
+    KeyTypeSpec("rsa-3072", Purpose.RSA, "RSA-3072"),
+    KeyTypeSpec("rsa-4096", Purpose.RSA, "RSA-4096"),
+    KeyTypeSpec("hmac", Purpose.HMAC, "HMAC"),
 )
 
 #: Every key type by name, in the order they are documented.
 KEY_TYPES: dict[str, KeyTypeSpec] = {spec.name: spec for spec in _SPECS}
+
+
+#: Vault's transit key types that this engine does not have (refused as "not supported", not "unknown").
+VAULT_TYPES_NOT_SUPPORTED = frozenset({"aes128-gcm96", "ecdsa-p384", "ecdsa-p521", "managed_key"})
 
 
 def key_type_spec(name: object) -> KeyTypeSpec:
@@ -75,6 +83,10 @@ def key_type_spec(name: object) -> KeyTypeSpec:
     try:
         return KEY_TYPES[name]
     except KeyError:
+        if name in VAULT_TYPES_NOT_SUPPORTED:
+            raise UnsupportedAlgorithm(
+                f"transit key type {name!r} is not supported here; use one of {', '.join(KEY_TYPES)}"
+            ) from None
         raise UnsupportedAlgorithm(
             f"unknown transit key type {name!r}; expected one of {', '.join(KEY_TYPES)}"
         ) from None

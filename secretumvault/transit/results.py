@@ -29,6 +29,7 @@ class KeyInfo:
     deletion_allowed: bool
     exportable: bool
     allow_plaintext_backup: bool
+    client_type: dict[str, str]  # the type as the client spelled it (empty: as ``type``)
     supports_encryption: bool
     supports_decryption: bool
     supports_signing: bool

@@ -41,8 +41,10 @@ def name(cn: str, *more: x509.NameAttribute[str]) -> x509.Name:
     return x509.Name([*more, x509.NameAttribute(NameOID.COMMON_NAME, cn)])
 
 
-def _hash(key: PrivateKey) -> hashes.SHA256 | hashes.SHA384 | None:
+def _hash(key: PrivateKey) -> hashes.SHA256 | hashes.SHA384 | hashes.SHA512 | None:
     if isinstance(key, ec.EllipticCurvePrivateKey):
+        if key.curve.name == "secp521r1":
+            return hashes.SHA512()
         return hashes.SHA384() if key.curve.name == "secp384r1" else hashes.SHA256()
     if isinstance(key, rsa.RSAPrivateKey):
         return hashes.SHA256()

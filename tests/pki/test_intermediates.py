@@ -14,6 +14,7 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from secretumvault.errors import InvalidArgument, InvalidKey, InvalidSignature, KeyNotFound
 from secretumvault.keystore import Keystore, SQLiteStorage
 from secretumvault.pki import PkiEngine, Role
+from secretumvault.pki.serials import format_serial
 
 from .conftest import START, Clock
 from .helpers import snapshot
@@ -183,8 +184,13 @@ def test_default_intermediate_ttl_is_cut_to_its_issuer(engine: PkiEngine, clock:
 
 def test_intermediate_certificate_is_recorded_and_revocable(chain_engine: PkiEngine) -> None:
     intermediate = load(chain_engine.ca_certificate("int"))
-    serials = chain_engine.list_certificates()
-    assert len(serials) == 1 and int(serials[0].replace(":", ""), 16) == intermediate.serial_number
-    chain_engine.revoke(serials[0])
+    root = load(chain_engine.ca_certificate("root"))
+    assert chain_engine.list_certificates() == [format_serial(intermediate.serial_number)]
+    serials = chain_engine.list_certificates(include_cas=True)
+    # The intermediate, issued (and recorded) here, and the root's own certificate, listed as Vault does.
+    assert sorted(int(s.replace(":", ""), 16) for s in serials) == sorted(
+        [intermediate.serial_number, root.serial_number]
+    )
+    chain_engine.revoke(format_serial(intermediate.serial_number))
     crl = x509.load_pem_x509_crl(chain_engine.crl("root").encode())
     assert crl.get_revoked_certificate_by_serial_number(intermediate.serial_number) is not None

@@ -171,12 +171,6 @@ def test_multibyte_ca_common_names(pki: Server, store: SQLiteStorage) -> None:
     assert issued.subject.rfc4514_string() == "CN=" + "ü" * 64
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="server/pki_routes.py set_signed reads cert.issuer itself after catching only ValueError "
-    "from x509.load_pem_x509_certificate, so pyca's TypeError is a 500; pki.verify.load_certificate "
-    "would map it (a server change, outside this library fix)",
-)
 def test_set_signed_with_a_bit_string_name_attribute(pki: Server, store: SQLiteStorage) -> None:
     _, der = bit_string_ca()
     pem = x509.load_der_x509_certificate(der).public_bytes(serialization.Encoding.PEM).decode()

@@ -132,11 +132,13 @@ def test_transit_key_type_spellings(params: dict[str, str], expected: str) -> No
 @pytest.mark.parametrize(
     ("params", "expected"),
     [
-        ({}, "ML-DSA-65"),
+        ({}, "RSA-2048"),  # Vault's default
         ({"key_type": "mldsa"}, "ML-DSA-65"),
         ({"key_type": "mldsa", "key_bits": 44}, "ML-DSA-44"),
         ({"key_type": "ec", "key_bits": 256}, "ECDSA-P256"),
-        ({"key_type": "rsa"}, "RSA-3072"),
+        ({"key_type": "ec", "key_bits": 521}, "ECDSA-P521"),
+        ({"key_type": "rsa"}, "RSA-2048"),
+        ({"key_type": "rsa", "key_bits": 4096}, "RSA-4096"),
         ({"key_type": "ed25519"}, "Ed25519"),
         ({"key_type": "ml-dsa-87"}, "ML-DSA-87"),
     ],
@@ -147,7 +149,7 @@ def test_pki_key_type_spellings(params: dict[str, object], expected: str) -> Non
 
 @pytest.mark.parametrize(
     "params",
-    [{"key_type": "mldsa", "key_bits": 99}, {"key_type": "rsa", "key_bits": 2048}, {"key_type": "dsa"}],
+    [{"key_type": "mldsa", "key_bits": 99}, {"key_type": "rsa", "key_bits": 8192}, {"key_type": "dsa"}],
 )
 def test_pki_key_type_refusals(params: dict[str, object]) -> None:
     with pytest.raises(HttpError):

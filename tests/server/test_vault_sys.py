@@ -263,13 +263,14 @@ def test_sys_auth_lists_the_token_method(server: tuple[Server, Path]) -> None:
     assert methods["token/"]["accessor"] == body["token/"]["accessor"]
     assert srv.request("GET", "sys/auth/token").json()["type"] == "token"
     assert srv.request("GET", "sys/auth/token/tune").json()["max_lease_ttl"] == SYSTEM_TTL
+    # AppRole and userpass are served (tests/server/test_sys_auth.py); other types are refused.
     refused(
-        store, lambda: srv.request("POST", "sys/auth/approle", json={"type": "approle"}), 400, "not supported"
+        store, lambda: srv.request("POST", "sys/auth/ldap", json={"type": "ldap"}), 400, "unknown auth method"
     )
     refused(store, lambda: srv.request("POST", "sys/auth/token", json={"type": "token"}), 400, "in use")
     refused(store, lambda: srv.request("DELETE", "sys/auth/token"), 400, "cannot be disabled")
     with pytest.raises(InvalidRequest):
-        srv.client().sys.enable_auth_method("userpass")
+        srv.client().sys.enable_auth_method("kubernetes")
     assert set(srv.request("GET", "sys/auth").json()["data"]) == {"token/"}
 
 

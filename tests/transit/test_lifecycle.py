@@ -46,7 +46,9 @@ def test_create_refuses_existing_name_and_bad_input(transit: Transit, unchanged:
     with pytest.raises(ConflictError, match="already exists"):
         transit.create_key("k", "ed25519")
     with pytest.raises(UnsupportedAlgorithm, match="unknown transit key type"):
-        transit.create_key("other", "rsa-2048")
+        transit.create_key("other", "rsa-1024")
+    with pytest.raises(UnsupportedAlgorithm, match="'aes128-gcm96' is not supported here"):
+        transit.create_key("other", "aes128-gcm96")  # a Vault type this engine does not have
     for bad_name in ["", "a/b", "../x", "-x", "x" * 129, "k\x00"]:
         with pytest.raises(InvalidArgument):
             transit.create_key(bad_name)
