@@ -198,3 +198,13 @@ def test_a_normal_token_is_not_a_wrapping_token(server: tuple[Server, Path]) -> 
     )
     assert refused.status_code == 400
     assert started.request("GET", "auth/token/lookup-self", token=normal).status_code == 200  # still usable
+
+
+def test_the_response_wrapping_policy_name_is_reserved(server: tuple[Server, Path]) -> None:
+    started, store = server
+    policy = '{"path": {"secret/*": {"capabilities": ["read"]}}}'
+    refused = _unchanged(
+        store, lambda: started.request("PUT", "sys/policies/acl/response-wrapping", json={"policy": policy})
+    )
+    assert refused.status_code == 400
+    assert "reserved" in refused.json()["errors"][0]
