@@ -5,6 +5,9 @@ Transit: the library's names (``ml-kem-768``, ``ml-dsa-65``,
 the same pattern, ``mlkem-768|1024``); Vault Enterprise's ``type=ml-dsa``
 with ``parameter_set=44|65|87`` and ``type=hybrid`` with
 ``hybrid_key_type_pqc=ml-dsa``, ``parameter_set=65``, ``hybrid_key_type_ec=ed25519``.
+Composite ML-DSA (draft-ietf-lamps-pq-composite-sigs-19) by the library's names only, e.g.
+``composite-ml-dsa-65-ecdsa-p256-sha512``: ``type=hybrid`` keeps meaning the library's own
+hybrid format, so that existing keys and clients see no change.
 
 PKI: Vault's ``rsa`` (key_bits 2048, 3072, 4096; the default, 2048), ``ec``
 (224, 256, 384, 521; 0 means 256) and ``ed25519``; OpenBao 2.7's
