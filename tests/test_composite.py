@@ -406,3 +406,20 @@ def test_the_existing_hybrid_format_is_unchanged() -> None:
     signature = pair.secret_key.sign(MESSAGE, CONTEXT)
     assert signature[0] == 1  # still the library's own envelope
     pair.public_key.verify(signature, MESSAGE, CONTEXT)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_bench_composite_row_signs_for_real(backend: str) -> None:
+    from secretumvault import bench
+
+    assert (bench.COMPOSITE, "sign") in bench.COMPOSITE_OPERATIONS
+    sign = bench.CONTENDERS[f"secretumvault[{backend}]"]()(bench.COMPOSITE, "sign")
+    signature = sign()
+    assert isinstance(signature, bytes)
+    p256_one = (
+        bytes.fromhex("30310201010420") + (1).to_bytes(32, "big") + bytes.fromhex("a00a06082a8648ce3d030107")
+    )
+    key = hybrid.CompositeSignature(bench.COMPOSITE, backend).keypair_from_bytes(bytes(32) + p256_one)
+    key.public_key.verify(signature, bench.MESSAGE)
+    with pytest.raises(bench.Unavailable, match="no C floor" if "oqs" in BACKENDS else "not built"):
+        bench._floor_runner(bench.COMPOSITE, "sign")
