@@ -30,7 +30,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from secretumvault.keystore import Keystore, PostgresStorage, ScryptParams, SQLiteStorage, Storage
-from secretumvault.server.tokens import TokenStore
+from secretumvault.server.state.tokens import TokenStore
 
 FAST_SCRYPT = ScryptParams(n=2**14, r=8, p=1)
 PASSPHRASE = "benchmark passphrase"

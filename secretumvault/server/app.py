@@ -30,19 +30,8 @@ from starlette.responses import Response
 from starlette.routing import Route as StarletteRoute
 
 from secretumvault.keystore import SQLiteStorage
-from secretumvault.server import (
-    audit,
-    auth,
-    kv_routes,
-    kv_v1_routes,
-    pki_routes,
-    sys_routes,
-    token_routes,
-    transit_routes,
-    wrapping,
-)
+from secretumvault.server import auth
 from secretumvault.server.config import ServerSettings
-from secretumvault.server.core import ServerCore
 from secretumvault.server.envelope import Reply, envelope
 from secretumvault.server.errors import (
     HttpError,
@@ -54,7 +43,15 @@ from secretumvault.server.errors import (
 )
 from secretumvault.server.json_body import JsonLimits, parse_json_object
 from secretumvault.server.params import Params
+from secretumvault.server.routes import kv as kv_routes
+from secretumvault.server.routes import kv_v1 as kv_v1_routes
+from secretumvault.server.routes import pki as pki_routes
+from secretumvault.server.routes import sys as sys_routes
+from secretumvault.server.routes import token as token_routes
+from secretumvault.server.routes import transit as transit_routes
 from secretumvault.server.routing import Call, Handler, Route, Router
+from secretumvault.server.state import audit, wrapping
+from secretumvault.server.state.core import ServerCore
 
 __all__ = ["create_app"]
 

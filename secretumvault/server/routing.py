@@ -18,9 +18,9 @@ from secretumvault.server.errors import not_found, unsupported_operation
 from secretumvault.server.params import Params
 
 if TYPE_CHECKING:
-    from secretumvault.server.core import ServerCore
-    from secretumvault.server.mounts import Mount
-    from secretumvault.server.tokens import TokenEntry
+    from secretumvault.server.state.core import ServerCore
+    from secretumvault.server.state.mounts import Mount
+    from secretumvault.server.state.tokens import TokenEntry
 
 __all__ = ["Call", "Handler", "Route", "Router"]
 

@@ -27,8 +27,8 @@ from secretumvault.keystore import Storage, open_storage
 from secretumvault.keystore.seal import KeyWrapper
 from secretumvault.server.app import create_app
 from secretumvault.server.config import DEFAULT_MAX_CONNECTIONS, ServerSettings
-from secretumvault.server.core import ServerCore
 from secretumvault.server.listener import ListenerLimits, protocol_class
+from secretumvault.server.state.core import ServerCore
 from secretumvault.server.tls import configure_context
 from secretumvault.server.workers import Relay, RelayKey, WorkerCore, supervise
 

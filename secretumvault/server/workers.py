@@ -42,7 +42,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from secretumvault.errors import SecretumVaultError
-from secretumvault.server.core import ServerCore
+from secretumvault.server.state.core import ServerCore
 
 __all__ = ["Relay", "RelayKey", "WorkerCore", "supervise"]
 

@@ -11,7 +11,7 @@ import pytest
 import requests
 
 from secretumvault.keystore import SQLiteStorage
-from secretumvault.server.generate_root import OTP_LENGTH, decode_token
+from secretumvault.server.state.generate_root import OTP_LENGTH, decode_token
 from tests.keystore.conftest import snapshot
 from tests.server.conftest import Server, start_server, write_config
 

@@ -17,9 +17,9 @@ from hvac.exceptions import InvalidPath
 from secretumvault.errors import StorageBusy
 from secretumvault.keystore import Keystore, SQLiteStorage
 from secretumvault.server.errors import HttpError
-from secretumvault.server.kv import KvStore
-from secretumvault.server.kv_v1 import KvV1Store
-from secretumvault.server.mounts import SYSTEM_MAX_LEASE_TTL, MountTable
+from secretumvault.server.state.kv_store import KvStore
+from secretumvault.server.state.kv_v1_store import KvV1Store
+from secretumvault.server.state.mounts import SYSTEM_MAX_LEASE_TTL, MountTable
 from tests.keystore.conftest import FAST_SCRYPT, PASSPHRASE, snapshot
 from tests.server.conftest import Server, start_server, write_config
 

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 import pytest
 
 from secretumvault.server.errors import HttpError
-from secretumvault.server.policy import Acl, parse_policy
+from secretumvault.server.state.policy import Acl, parse_policy
 from tests.server.conftest import Server, start_dev_server
 
 HCL_DUPLICATE = """

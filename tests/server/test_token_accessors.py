@@ -12,8 +12,8 @@ import pytest
 import requests
 
 from secretumvault.keystore import Keystore, SQLiteStorage
-from secretumvault.server import records
-from secretumvault.server.shares import vault_key_to_share
+from secretumvault.server.state import records
+from secretumvault.server.state.shares import vault_key_to_share
 from tests.keystore.conftest import snapshot
 from tests.server.conftest import Server, start_server, write_config
 

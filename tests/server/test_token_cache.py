@@ -1,4 +1,4 @@
-"""The token and policy cache (server/fresh.py), in process: two ServerCores on one store
+"""The token and policy cache (server/state/fresh.py), in process: two ServerCores on one store
 stand for two server processes (each has its own connection, as a process would)."""
 
 from __future__ import annotations
@@ -11,10 +11,10 @@ import pytest
 
 from secretumvault.errors import SealedError
 from secretumvault.keystore import Keystore, open_storage
-from secretumvault.server.core import ServerCore
-from secretumvault.server.fresh import FreshRecords
-from secretumvault.server.policy import parse_policy
-from secretumvault.server.tokens import TokenStore, token_hash
+from secretumvault.server.state.core import ServerCore
+from secretumvault.server.state.fresh import FreshRecords
+from secretumvault.server.state.policy import parse_policy
+from secretumvault.server.state.tokens import TokenStore, token_hash
 from tests.keystore.conftest import storage_spec, unsealed_keystore  # noqa: F401 (fixture)
 
 ENCRYPT_ONLY = '{"path": {"transit/encrypt/*": {"capabilities": ["update"]}}}'

@@ -120,7 +120,7 @@ def test_children_minted_while_their_parent_is_revoked_do_not_survive(server: Se
 
 
 def test_token_trees_have_a_depth_limit(server: Server, tmp_path: Path) -> None:
-    from secretumvault.server.tokens import MAX_TREE_DEPTH
+    from secretumvault.server.state.tokens import MAX_TREE_DEPTH
 
     token = _create(server, "root", ttl="1h")
     for _ in range(MAX_TREE_DEPTH - 1):

@@ -12,9 +12,9 @@ from secretumvault.errors import ConfigError
 from secretumvault.server.app import has_dot_segment
 from secretumvault.server.config import ServerSettings
 from secretumvault.server.errors import HttpError
-from secretumvault.server.key_types import pki_key_type, transit_key_type
 from secretumvault.server.params import Params, parse_duration
-from secretumvault.server.policy import Acl, parse_policy
+from secretumvault.server.routes.key_types import pki_key_type, transit_key_type
+from secretumvault.server.state.policy import Acl, parse_policy
 
 POLICY = """{"path": {
   "secret/*": {"capabilities": ["read", "list"]},

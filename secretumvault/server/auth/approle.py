@@ -28,13 +28,13 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from secretumvault.errors import ConflictError, KeyNotFound
-from secretumvault.server import records
 from secretumvault.server.auth.login import TokenSettings, check_name, issue_token, token_settings
 from secretumvault.server.auth.table import AuthMethod
 from secretumvault.server.envelope import Reply, list_reply
 from secretumvault.server.errors import HttpError, bad_request, not_found
 from secretumvault.server.params import Params
 from secretumvault.server.routing import Call, Router, name_pattern
+from secretumvault.server.state import records
 
 __all__ = ["router"]
 

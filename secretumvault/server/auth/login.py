@@ -20,7 +20,7 @@ from secretumvault.server.auth.table import ISSUED_PREFIX, AuthMethod
 from secretumvault.server.errors import HttpError, bad_request
 from secretumvault.server.params import Params
 from secretumvault.server.routing import Call
-from secretumvault.server.tokens import MAX_TTL
+from secretumvault.server.state.tokens import MAX_TTL
 
 __all__ = ["NAME", "TokenSettings", "check_name", "issue_token", "token_settings"]
 

@@ -20,12 +20,12 @@ from typing import TYPE_CHECKING, Any
 
 from secretumvault.errors import ConflictError, KeyNotFound
 from secretumvault.keystore import Keystore
-from secretumvault.server import records
-from secretumvault.server.cached import CachedRecord
 from secretumvault.server.errors import bad_request
+from secretumvault.server.state import records
+from secretumvault.server.state.cached import CachedRecord
 
 if TYPE_CHECKING:
-    from secretumvault.server.tokens import TokenStore
+    from secretumvault.server.state.tokens import TokenStore
 
 __all__ = ["AUTH_PATH", "METHOD_TYPES", "AuthMethod", "AuthTable", "check_auth_path"]
 

@@ -18,15 +18,15 @@ from collections.abc import Callable
 from typing import Any
 
 from secretumvault.errors import ConflictError
-from secretumvault.server import generate_root, wrapping
-from secretumvault.server.audit import AUDIT_PATH, AuditTable, DeviceConfig, hash_value
 from secretumvault.server.auth.table import AuthMethod, check_auth_path
 from secretumvault.server.envelope import Reply, list_reply
 from secretumvault.server.errors import bad_request, permission_denied, sealed
-from secretumvault.server.mounts import SYSTEM_MAX_LEASE_TTL, check_mount_path, string_options
 from secretumvault.server.params import Params, parse_duration
-from secretumvault.server.policy import Acl
 from secretumvault.server.routing import Call, Router, name_pattern
+from secretumvault.server.state import generate_root, wrapping
+from secretumvault.server.state.audit import AUDIT_PATH, AuditTable, DeviceConfig, hash_value
+from secretumvault.server.state.mounts import SYSTEM_MAX_LEASE_TTL, check_mount_path, string_options
+from secretumvault.server.state.policy import Acl
 
 __all__ = ["router"]
 

@@ -27,8 +27,8 @@ from typing import Any
 from secretumvault._files import create_new_file
 from secretumvault.encoding import tagged_json as tagged
 from secretumvault.keystore import Keystore
-from secretumvault.server import records
 from secretumvault.server.errors import HttpError, bad_request
+from secretumvault.server.state import records
 
 __all__ = ["AUDIT_PATH", "AuditBroker", "AuditTable", "FileDevice", "hash_value", "parse_audit_table"]
 

@@ -31,12 +31,12 @@ from typing import TYPE_CHECKING, Any
 from secretumvault.errors import SecretumVaultError
 from secretumvault.server.envelope import Reply
 from secretumvault.server.errors import bad_request
-from secretumvault.server.shares import vault_key_to_share
-from secretumvault.server.tokens import new_token_id
+from secretumvault.server.state.shares import vault_key_to_share
+from secretumvault.server.state.tokens import new_token_id
 
 if TYPE_CHECKING:
-    from secretumvault.server.core import ServerCore
     from secretumvault.server.routing import Call
+    from secretumvault.server.state.core import ServerCore
 
 __all__ = ["OTP_LENGTH", "RootGeneration", "decode_token", "encode_token"]
 

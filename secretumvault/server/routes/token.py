@@ -13,12 +13,12 @@ import re
 from dataclasses import replace
 from typing import Any
 
-from secretumvault.server import wrapping
 from secretumvault.server.envelope import Reply, list_reply
 from secretumvault.server.errors import HttpError, bad_request, not_found, permission_denied
 from secretumvault.server.routing import Call, Router, name_pattern
-from secretumvault.server.token_roles import TokenRole, TokenRoles
-from secretumvault.server.tokens import MAX_TTL, TokenEntry
+from secretumvault.server.state import wrapping
+from secretumvault.server.state.token_roles import TokenRole, TokenRoles
+from secretumvault.server.state.tokens import MAX_TTL, TokenEntry
 
 __all__ = ["router"]
 

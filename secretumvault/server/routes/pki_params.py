@@ -22,8 +22,8 @@ from typing import Any
 
 from secretumvault.pki import IssuedCertificate, Role
 from secretumvault.server.errors import bad_request
-from secretumvault.server.key_types import PKI_DEFAULT_KEY_TYPE, pki_key_type, vault_pki_key_type
 from secretumvault.server.params import Params
+from secretumvault.server.routes.key_types import PKI_DEFAULT_KEY_TYPE, pki_key_type, vault_pki_key_type
 
 __all__ = ["ISSUE_PARAMETERS", "engine_kwargs", "key_usage_names", "role_from_params", "role_to_data"]
 

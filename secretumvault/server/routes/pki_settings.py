@@ -16,7 +16,7 @@ from secretumvault.pki import PkiEngine
 from secretumvault.pki.settings import CrlSettings, DistributionUrls
 from secretumvault.server.envelope import Reply
 from secretumvault.server.errors import bad_request
-from secretumvault.server.pki_params import issued_data
+from secretumvault.server.routes.pki_params import issued_data
 from secretumvault.server.routing import Call, Router, name_pattern
 
 __all__ = ["register"]

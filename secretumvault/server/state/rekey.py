@@ -21,10 +21,10 @@ from typing import TYPE_CHECKING, Any
 
 from secretumvault.errors import SecretumVaultError
 from secretumvault.server.errors import bad_request
-from secretumvault.server.shares import share_to_vault_key, vault_key_to_share
+from secretumvault.server.state.shares import share_to_vault_key, vault_key_to_share
 
 if TYPE_CHECKING:
-    from secretumvault.server.core import ServerCore
+    from secretumvault.server.state.core import ServerCore
 
 __all__ = ["Rekeying"]
 

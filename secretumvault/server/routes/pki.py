@@ -29,18 +29,19 @@ from secretumvault.pki import PkiEngine
 from secretumvault.pki.records import CaRecord
 from secretumvault.pki.serials import format_serial
 from secretumvault.pki.verify import load_certificate
-from secretumvault.server import pki_settings_routes, records
 from secretumvault.server.envelope import Reply, list_reply
 from secretumvault.server.errors import HttpError, bad_request, not_found
-from secretumvault.server.key_types import (
+from secretumvault.server.params import Params
+from secretumvault.server.routes import pki_settings as pki_settings_routes
+from secretumvault.server.routes.key_types import (
     PKI_DEFAULT_KEY_TYPE,
     PKI_PQ_DEFAULT_KEY_TYPE,
     pki_key_type,
     vault_pki_key_type,
 )
-from secretumvault.server.params import Params
-from secretumvault.server.pki_params import engine_kwargs, issued_data, role_from_params, role_to_data
+from secretumvault.server.routes.pki_params import engine_kwargs, issued_data, role_from_params, role_to_data
 from secretumvault.server.routing import Call, Router, name_pattern
+from secretumvault.server.state import records
 
 __all__ = ["router"]
 

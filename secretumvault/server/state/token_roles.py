@@ -21,9 +21,9 @@ from typing import Any
 
 from secretumvault.errors import KeyNotFound
 from secretumvault.keystore import Keystore
-from secretumvault.server import records
 from secretumvault.server.errors import bad_request
 from secretumvault.server.params import Params
+from secretumvault.server.state import records
 
 __all__ = ["TokenRole", "TokenRoles"]
 

@@ -27,10 +27,10 @@ from typing import Any
 
 from secretumvault.errors import ConflictError, KeyNotFound
 from secretumvault.keystore import Keystore
-from secretumvault.server import records
 from secretumvault.server.errors import HttpError, bad_request, not_found
-from secretumvault.server.kv import KvStore, check_secret_path
 from secretumvault.server.params import parse_duration
+from secretumvault.server.state import records
+from secretumvault.server.state.kv_store import KvStore, check_secret_path
 
 __all__ = ["KvV1Store", "copy_to_v2", "finish_upgrade"]
 

@@ -12,10 +12,10 @@ import secrets
 from typing import Any
 
 from secretumvault.errors import ConflictError, InvalidSignature, KeyNotFound
-from secretumvault.server.batch import run_batch
 from secretumvault.server.envelope import Reply
 from secretumvault.server.errors import HttpError, bad_request
 from secretumvault.server.params import Params
+from secretumvault.server.routes.batch import run_batch
 from secretumvault.server.routing import Call
 from secretumvault.transit import Transit
 
@@ -80,14 +80,14 @@ def encrypt(call: Call) -> Reply:
 
 def default_key_type(call: Call) -> str:
     """Vault's default (aes256-gcm96), or ml-kem-768 where the operator set ``[server] pq_defaults``."""
-    from secretumvault.server.key_types import TRANSIT_DEFAULT, TRANSIT_PQ_DEFAULT
+    from secretumvault.server.routes.key_types import TRANSIT_DEFAULT, TRANSIT_PQ_DEFAULT
 
     return TRANSIT_PQ_DEFAULT if call.core.pq_defaults else TRANSIT_DEFAULT
 
 
 def _create_for_encrypt(call: Call) -> str:
     """Vault creates a missing key on encrypt when the token may create it; the type created."""
-    from secretumvault.server.key_types import transit_key_type_spelled
+    from secretumvault.server.routes.key_types import transit_key_type_spelled
 
     refuse_unsupported(call)
     key_type, spelled = transit_key_type_spelled(call.params, default_key_type(call))

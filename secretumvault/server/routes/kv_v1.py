@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from secretumvault.server.envelope import Reply, list_reply
-from secretumvault.server.kv_v1 import KvV1Store, lease_seconds
-from secretumvault.server.mounts import SYSTEM_MAX_LEASE_TTL
 from secretumvault.server.routing import Call, Router
+from secretumvault.server.state.kv_v1_store import KvV1Store, lease_seconds
+from secretumvault.server.state.mounts import SYSTEM_MAX_LEASE_TTL
 
 __all__ = ["router"]
 

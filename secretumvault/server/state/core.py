@@ -16,17 +16,17 @@ from secretumvault import __version__
 from secretumvault.errors import KeyNotFound, KeystoreError, NotInitialized
 from secretumvault.keystore import Keystore, Storage
 from secretumvault.keystore.seal import KeyWrapper
-from secretumvault.server import records
-from secretumvault.server.audit import AUDIT_PATH, AuditBroker, AuditTable, parse_audit_table
 from secretumvault.server.auth.table import AuthTable
-from secretumvault.server.cached import CachedRecord
 from secretumvault.server.errors import bad_request, permission_denied
-from secretumvault.server.fresh import FreshRecords
-from secretumvault.server.mounts import MountTable
-from secretumvault.server.policy import Acl, PathRule, parse_policy
-from secretumvault.server.rekey import Rekeying
-from secretumvault.server.shares import share_to_vault_key, vault_key_to_share
-from secretumvault.server.tokens import TokenEntry, TokenStore
+from secretumvault.server.state import records
+from secretumvault.server.state.audit import AUDIT_PATH, AuditBroker, AuditTable, parse_audit_table
+from secretumvault.server.state.cached import CachedRecord
+from secretumvault.server.state.fresh import FreshRecords
+from secretumvault.server.state.mounts import MountTable
+from secretumvault.server.state.policy import Acl, PathRule, parse_policy
+from secretumvault.server.state.rekey import Rekeying
+from secretumvault.server.state.shares import share_to_vault_key, vault_key_to_share
+from secretumvault.server.state.tokens import TokenEntry, TokenStore
 
 __all__ = ["DEFAULT_POLICY", "ServerCore"]
 

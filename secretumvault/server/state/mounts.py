@@ -26,9 +26,10 @@ from typing import Any
 
 from secretumvault.errors import ConflictError, KeyNotFound
 from secretumvault.keystore import Keystore
-from secretumvault.server import kv_v1, records
-from secretumvault.server.cached import CachedRecord
 from secretumvault.server.errors import bad_request
+from secretumvault.server.state import kv_v1_store as kv_v1
+from secretumvault.server.state import records
+from secretumvault.server.state.cached import CachedRecord
 
 __all__ = ["ENGINE_TYPES", "MOUNTS_PATH", "SYSTEM_MAX_LEASE_TTL", "Mount", "MountTable", "string_options"]
 
@@ -243,10 +244,10 @@ class MountTable:
 
             return PkiEngine(self._keystore, backend=self._backend, mount=mount.storage)
         if mount.engine_kind == "kv-v1":
-            from secretumvault.server.kv_v1 import KvV1Store
+            from secretumvault.server.state.kv_v1_store import KvV1Store
 
             return KvV1Store(self._keystore, mount.storage)
-        from secretumvault.server.kv import KvStore
+        from secretumvault.server.state.kv_store import KvStore
 
         return KvStore(self._keystore, mount.storage)
 

@@ -45,9 +45,9 @@ from typing import Any
 
 from secretumvault.errors import ConflictError, CorruptRecord, KeyNotFound
 from secretumvault.keystore import Keystore
-from secretumvault.server import records
 from secretumvault.server.errors import bad_request, permission_denied
-from secretumvault.server.fresh import FreshRecords
+from secretumvault.server.state import records
+from secretumvault.server.state.fresh import FreshRecords
 
 __all__ = ["MAX_CACHED_TOKENS", "MAX_TTL", "TokenEntry", "TokenStore", "new_token_id"]
 

@@ -22,8 +22,8 @@ from typing import Any
 
 from secretumvault.errors import ConflictError, KeyNotFound
 from secretumvault.keystore import Keystore
-from secretumvault.server import records
 from secretumvault.server.errors import HttpError, bad_request, not_found
+from secretumvault.server.state import records
 
 __all__ = ["KvStore"]
 

@@ -13,10 +13,10 @@ import datetime
 from typing import Any
 
 from secretumvault.errors import ConflictError, KeyNotFound
-from secretumvault.server import transit_ops as ops
 from secretumvault.server.envelope import Reply, list_reply
 from secretumvault.server.errors import bad_request
-from secretumvault.server.key_types import transit_key_type_spelled
+from secretumvault.server.routes import transit_ops as ops
+from secretumvault.server.routes.key_types import transit_key_type_spelled
 from secretumvault.server.routing import Call, Router, name_pattern
 from secretumvault.transit import KeyInfo, Transit
 

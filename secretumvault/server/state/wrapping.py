@@ -21,15 +21,15 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from secretumvault.errors import ConflictError, KeyNotFound
-from secretumvault.server import records
 from secretumvault.server.envelope import Reply
 from secretumvault.server.errors import bad_request
 from secretumvault.server.params import parse_duration
-from secretumvault.server.tokens import MAX_TTL, TokenEntry, new_token_id, token_hash
+from secretumvault.server.state import records
+from secretumvault.server.state.tokens import MAX_TTL, TokenEntry, new_token_id, token_hash
 
 if TYPE_CHECKING:
-    from secretumvault.server.core import ServerCore
     from secretumvault.server.routing import Call
+    from secretumvault.server.state.core import ServerCore
 
 __all__ = ["WRAPPING_POLICY", "parse_wrap_ttl", "tidy", "wrap"]
 

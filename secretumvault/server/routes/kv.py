@@ -7,9 +7,9 @@ from typing import Any
 
 from secretumvault.server.envelope import Reply, list_reply
 from secretumvault.server.errors import bad_request
-from secretumvault.server.kv import KvStore
 from secretumvault.server.params import Params, parse_duration
 from secretumvault.server.routing import Call, Router
+from secretumvault.server.state.kv_store import KvStore
 
 __all__ = ["router"]
 
