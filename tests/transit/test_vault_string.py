@@ -76,15 +76,10 @@ def test_version_bounds_and_types() -> None:
         parse(b"vault:v1:QUJD")
 
 
-def test_long_or_repeated_prefixes_are_refused_without_filling_the_prefix_cache() -> None:
-    """The version cache only ever sees short prefixes: a caller cannot make it hold megabytes."""
-    from secretumvault.transit._vault_string import _version_in
-
-    before = _version_in.cache_info().currsize
+def test_long_or_repeated_prefixes_are_refused() -> None:
     for text in ("vault:v" + "1" * 100_000 + ":QUJD", "vault:v1:" * 10_000 + "QUJD", "vault:v1:QU:JD"):
         with pytest.raises(InvalidCiphertext, match="form"):
             parse(text)
-    assert _version_in.cache_info().currsize <= before + 1  # only "vault:v1:QU" (short) may enter
 
 
 _BASE64_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/="
