@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from secretumvault.errors import InvalidCiphertext, InvalidSignature, InvalidType, SecretumVaultError
 from secretumvault.transit import Transit
 from secretumvault.transit._vault_string import MAX_VERSION, format_vault_string, parse_vault_string
+from tests._thorough import examples
 from tests.transit.conftest import Unchanged
 
 
@@ -97,7 +98,7 @@ _BODIES = st.one_of(
 )
 
 
-@settings(max_examples=2000, deadline=None)
+@settings(max_examples=examples(2000), deadline=None)
 @given(prefix=_PREFIXES, body=_BODIES)
 def test_any_text_parses_or_raises_invalid_ciphertext(prefix: str, body: str) -> None:
     """Fuzz: nothing but InvalidCiphertext escapes, and what parses is the one canonical spelling."""
