@@ -14,6 +14,11 @@ per second, the p50 and p99 latency each client saw, and the CPU time the
 server processes spent per request (from /proc: a measure of the server's
 cost that other load on the machine does not inflate much). The in-process
 line is the same encryption called directly on a Transit (no HTTP).
+
+The "framework floor" line (``secretumvault.bench.server``): a bare Starlette
+route on the same uvicorn calling ``Transit.encrypt`` directly, taking turns
+with ``server --dev`` (one worker) under 8 clients. The budget (issue 24):
+the server at least 0.9x its requests per second.
 """
 
 from __future__ import annotations
@@ -275,16 +280,22 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not 100 <= args.requests <= 1_000_000:
         parser.error("--requests must be from 100 to 1,000,000")
+    from secretumvault.bench.server import run as framework_floor
+
     results = [bench_in_process(args.requests)]
     for workers in WORKER_COUNTS:
         results.extend(bench_http(workers, args.requests, args.mode))
+    floor = framework_floor()
     if args.json:
         print(
             json.dumps(
-                [
-                    r.__dict__ | {"rate": r.rate, "p50": r.percentile(50), "p99": r.percentile(99)}
-                    for r in results
-                ],
+                {
+                    "results": [
+                        r.__dict__ | {"rate": r.rate, "p50": r.percentile(50), "p99": r.percentile(99)}
+                        for r in results
+                    ],
+                    "framework_floor": floor.as_dict(),
+                },
                 default=str,
             )
         )
@@ -294,6 +305,12 @@ def main(argv: list[str] | None = None) -> int:
             f"Python {platform.python_version()}"
         )
         print(_table(results))
+        print(
+            f"framework floor ({floor.clients} clients, 1 worker): bare Starlette route "
+            f"{floor.floor_rps:,.0f} req/s, server --dev {floor.server_rps:,.0f} req/s: "
+            f"{floor.ratio:.2f}x (budget >= 0.9x); server CPU µs/request "
+            f"{floor.server_cpu_us or 0:,.0f} vs {floor.floor_cpu_us or 0:,.0f}"
+        )
     return 0
 
 

@@ -23,9 +23,6 @@ from collections.abc import Callable
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from secretumvault.transit._kdf import HmacSha256
-from secretumvault.transit._nonces import random_nonce
-
 PLAINTEXT_SIZE = 1024
 _PREFIX = "vault:v1:"
 _PREFIX_LENGTH = len(_PREFIX)
@@ -69,7 +66,7 @@ def main() -> None:
         return fresh + aead.encrypt(fresh, plaintext, None)
 
     def aes_minimum_encrypt() -> str:
-        fresh = random_nonce()
+        fresh = os.urandom(12)  # as transit does (issue 24)
         return _text(fresh + aead.encrypt(fresh, plaintext, None))
 
     text = _text(nonce + sealed)
@@ -79,7 +76,6 @@ def main() -> None:
         return aead.decrypt(body[:12], body[12:], None)
 
     key, data = os.urandom(32), os.urandom(PLAINTEXT_SIZE)
-    mac = HmacSha256(key)
     tag = hmac.digest(key, data, "sha256")
     tag_text = _text(tag)
 
@@ -88,12 +84,12 @@ def main() -> None:
         ("aes256-gcm96 decrypt", aes_minimum_decrypt, lambda: aead.decrypt(nonce, sealed, None)),
         (
             "hmac",
-            lambda: _text(mac.digest(data)),
+            lambda: _text(hmac.digest(key, data, "sha256")),
             lambda: hmac.digest(key, data, "sha256"),
         ),
         (
             "verify_hmac",
-            lambda: hmac.compare_digest(mac.digest(data), _body(tag_text)),
+            lambda: hmac.compare_digest(hmac.digest(key, data, "sha256"), _body(tag_text)),
             lambda: hmac.compare_digest(hmac.digest(key, data, "sha256"), tag),
         ),
     )

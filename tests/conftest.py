@@ -7,11 +7,18 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from hypothesis import settings
 
 from secretumvault import pqc
 from secretumvault.pqc.backends import BACKENDS, native_import_error
+from tests._thorough import THOROUGH
 
 REQUIRE_NATIVE = os.environ.get("SECRETUMVAULT_REQUIRE_NATIVE", "") not in ("", "0")
+
+# Hypothesis: a fast default for the edit-test loop, thorough in CI (tests/_thorough.py).
+settings.register_profile("fast", max_examples=50, deadline=None)
+settings.register_profile("thorough", max_examples=500, deadline=None)
+settings.load_profile("thorough" if THOROUGH else "fast")
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:

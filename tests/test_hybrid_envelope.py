@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from secretumvault import errors, hybrid
 from secretumvault.encoding import envelope, keyheader
+from tests._thorough import examples
 
 CLASSICAL, PQC = 32, 1088  # the X25519-ML-KEM-768 part sizes
 
@@ -35,7 +36,7 @@ near_valid = st.builds(
 )
 
 
-@settings(max_examples=10_000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(10_000), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.one_of(st.binary(max_size=1200), near_valid))
 def test_envelope_parser_accepts_exactly_the_canonical_encodings(data: bytes) -> None:
     try:
@@ -48,7 +49,7 @@ def test_envelope_parser_accepts_exactly_the_canonical_encodings(data: bytes) ->
     assert envelope.pack(classical, post_quantum) == data
 
 
-@settings(max_examples=2_000, deadline=None)
+@settings(max_examples=examples(2_000), deadline=None)
 @given(st.binary(max_size=64), st.binary(max_size=64))
 def test_envelope_roundtrip(classical: bytes, post_quantum: bytes) -> None:
     packed = envelope.pack(classical, post_quantum)
@@ -63,7 +64,7 @@ def test_envelope_roundtrip(classical: bytes, post_quantum: bytes) -> None:
     ) == (classical, post_quantum)
 
 
-@settings(max_examples=5_000, deadline=None)
+@settings(max_examples=examples(5_000), deadline=None)
 @given(
     st.one_of(
         st.binary(max_size=64),
@@ -107,7 +108,7 @@ def mutations(valid: bytes) -> st.SearchStrategy[bytes]:
     )
 
 
-@settings(max_examples=1_000, deadline=None)
+@settings(max_examples=examples(1_000), deadline=None)
 @given(st.one_of(st.binary(max_size=1200), mutations(_VALID_CT)))
 def test_decapsulate_never_crashes(data: bytes) -> None:
     try:
@@ -118,7 +119,7 @@ def test_decapsulate_never_crashes(data: bytes) -> None:
     assert len(data) == _KEM.ciphertext_size
 
 
-@settings(max_examples=1_000, deadline=None)
+@settings(max_examples=examples(1_000), deadline=None)
 @given(st.one_of(st.binary(max_size=3400), mutations(_VALID_SIG)))
 def test_verify_never_accepts_a_changed_signature(data: bytes) -> None:
     if data == _VALID_SIG:

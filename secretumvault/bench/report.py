@@ -17,7 +17,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from secretumvault import bench
-from secretumvault.bench import cli_start, load
+from secretumvault.bench import budget, cli_start, load
 from secretumvault.bench import transit as bench_transit
 from secretumvault.errors import UnsupportedAlgorithm
 
@@ -39,23 +39,41 @@ def run(*, quick: bool, as_json: bool, plot: str | None) -> int:
     extra = {  # transit against its floor; single calls beside a busy thread, two threads against one
         "transit": [result.as_dict() for result in bench_transit.run(quick)],
         "busy_thread": [result.as_dict() for result in load.run(quick)],
+        "import_ms": budget.import_ms(5 if quick else 21),
+        "server": _server(quick),
     }
+    rows = [r.as_dict() | {"ratio_to_floor": ratios.get(_key(r))} for r in results]
+    document = {"machine": _machine(), "quick": quick, "results": rows, "cli_start": start} | extra
+    lines = budget.lines(document)
     if as_json:
-        rows = [r.as_dict() | {"ratio_to_floor": ratios.get(_key(r))} for r in results]
-        document = {"machine": _machine(), "quick": quick, "results": rows, "cli_start": start}
-        print(json.dumps(document | extra, indent=2))
+        print(json.dumps(document | {"budget": [line.as_dict() for line in lines]}, indent=2))
     else:
-        Console().print(render_table(results, ratios))
-        Console().print(render_fips204_table(results, ratios))
-        Console().print(escape(cli_start.summary(start)))
-        Console().print(bench_transit.render_table(extra))
+        # Not a terminal (a file, a pipe): rich would wrap every table at 80 columns.
+        out = Console(width=None if sys.stdout.isatty() else 160)
+        out.print(render_table(results, ratios))
+        out.print(render_fips204_table(results, ratios))
+        out.print(escape(cli_start.summary(start)))
+        out.print(bench_transit.render_table(extra))
         for r in results:
             if r.ns_per_op is None and (r.algorithm, r.operation) == bench.OPERATIONS[0]:
-                Console().print(f"[dim]{escape(r.contender)}: {escape(r.note)}[/dim]")
+                out.print(f"[dim]{escape(r.contender)}: {escape(r.note)}[/dim]")
+        out.print(budget.render(lines))
     if plot:
         save_plot(results, plot)
         console.print(f"chart written to {plot}")
     return 0
+
+
+def _server(quick: bool) -> dict[str, object] | str:
+    """The server against its framework floor, or why it was not measured."""
+    try:
+        import starlette  # noqa: F401
+        import uvicorn  # noqa: F401
+    except ImportError:
+        return "needs the server extra: pip install 'secretumvault[server]'"
+    from secretumvault.bench import server
+
+    return server.run(quick).as_dict()
 
 
 def _key(r: bench.Result) -> tuple[str, str, str]:

@@ -22,6 +22,7 @@ leaving ``ct_M`` out of its combiner), which the AEAD then rejects.
 
 from __future__ import annotations
 
+import functools
 import struct
 import threading
 from collections.abc import Callable, Sequence
@@ -32,7 +33,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from secretumvault import pqc
 from secretumvault.errors import DecryptionError, InvalidCiphertext, SecretumVaultError
 from secretumvault.pqc.keys import KemPublicKey, KemSecretKey
-from secretumvault.transit._kdf import Hkdf, OneStepSha3
+from secretumvault.transit._kdf import OneStepSha3, hkdf_sha256
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # only a type here: an ML-KEM key must not load the hybrid package (start-up time)
@@ -49,6 +50,10 @@ _SINGLE_USE_NONCE = bytes(12)  # see the module docstring: one message per deriv
 _TAG_SIZE = 16
 
 _Derive = Callable[[bytes], bytes]
+
+
+def _format1_key(shared_secret: bytes, *, info: bytes) -> bytes:
+    return hkdf_sha256(shared_secret, info, _KEY_SIZE)
 
 
 class KemCipher:
@@ -85,7 +90,7 @@ class KemCipher:
         self._secret_key: KemSecretKey | None = None
         self._lock = threading.Lock()
         self._kdf = OneStepSha3(fixed_info)
-        self._v1_kdf = Hkdf(b"", v1_info, _KEY_SIZE)
+        self._v1_kdf: _Derive = functools.partial(_format1_key, info=v1_info)
         self._label = label
         self._encapsulate = public_key.encapsulate
         self._kem_size = kem.ciphertext_size
@@ -154,7 +159,7 @@ class KemCipher:
         if body[:1] == _FORMAT_BYTE:
             kem_start, derive = 1, self._kdf.derive
         elif body[: _V1_LENGTH.size] == self._v1_length_field:
-            kem_start, derive = _V1_LENGTH.size, self._v1_kdf.derive
+            kem_start, derive = _V1_LENGTH.size, self._v1_kdf
         else:
             raise InvalidCiphertext(self._unknown_body(body))
         kem_end = kem_start + self._kem_size

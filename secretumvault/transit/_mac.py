@@ -1,15 +1,10 @@
-"""HMAC keys: HMAC (RFC 2104, on hashlib) with Vault's hash algorithms, compared in constant time.
-
-SHA-256, the default, uses the precomputed states of ``_kdf.HmacSha256``; the
-other hashes use the standard library's ``hmac``.
-"""
+"""HMAC keys: the standard library's ``hmac`` with Vault's hash algorithms, compared in constant time."""
 
 from __future__ import annotations
 
 import hmac
 
 from secretumvault.errors import InvalidArgument, InvalidSignature
-from secretumvault.transit._kdf import HmacSha256
 
 __all__ = ["HMAC_ALGORITHMS", "HmacKey", "check_hmac_algorithm"]
 
@@ -36,16 +31,13 @@ def check_hmac_algorithm(algorithm: object) -> str:
 
 
 class HmacKey:
-    __slots__ = ("_key", "_label", "_mac")
+    __slots__ = ("_key", "_label")
 
     def __init__(self, key: bytes, label: str) -> None:
         self._key = key
-        self._mac = HmacSha256(key)  # the key's SHA-256 HMAC states, made once per key version
         self._label = label
 
     def compute(self, data: bytes, algorithm: str = DEFAULT_ALGORITHM) -> bytes:
-        if algorithm == DEFAULT_ALGORITHM:
-            return self._mac.digest(data)
         return hmac.digest(self._key, data, HMAC_ALGORITHMS[check_hmac_algorithm(algorithm)])
 
     def verify(self, tag: bytes, data: bytes, algorithm: str = DEFAULT_ALGORITHM) -> None:

@@ -140,7 +140,9 @@ class LoadedKey:
             return user_data
         if user_data:
             return self.ad_prefix(version) + user_data_field(user_data)
-        found = self._bare_ads.get(version)  # the common case: no associated data
+        # The common case, no associated data: built once per version. Kept (issue 24): building
+        # it per call measured +0.6 µs CPU, +0.1 on the ML-KEM encrypt budget line (1.6x).
+        found = self._bare_ads.get(version)
         if found is None:
             found = self._bare_ads[version] = self.ad_prefix(version) + user_data_field(b"")
         return found

@@ -1,9 +1,9 @@
 """AES-256-GCM and ChaCha20-Poly1305 keys: body = nonce (12 bytes) | ciphertext | tag (16 bytes).
 
-Nonces are random (``_nonces``: the OS CSPRNG, read in blocks so that a single
-call makes no system call that releases the GIL). With 96-bit random nonces a
-key should encrypt at most 2**32 messages (NIST SP 800-38D); rotate keys well
-before that.
+Nonces are 96 random bits from ``os.urandom`` (the OS CSPRNG), drawn per
+message: nothing is kept between calls, so a forked child or another thread
+can never repeat one. With random nonces a key should encrypt at most 2**32
+messages (NIST SP 800-38D); rotate keys well before that.
 """
 
 from __future__ import annotations
@@ -15,10 +15,10 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM, ChaCha20Poly1305
 
 from secretumvault.errors import DecryptionError, InvalidCiphertext, SecretumVaultError
-from secretumvault.transit._nonces import NONCE_SIZE, random_nonce
 
 __all__ = ["NONCE_SIZE", "TAG_SIZE", "SymmetricCipher"]
 
+NONCE_SIZE = 12
 TAG_SIZE = 16
 
 
@@ -32,7 +32,7 @@ class SymmetricCipher:
         self._label = label
 
     def seal(self, plaintext: bytes, associated_data: bytes) -> bytes:
-        nonce = random_nonce()
+        nonce = os.urandom(NONCE_SIZE)
         return nonce + self._aead.encrypt(nonce, plaintext, associated_data)
 
     def seal_many(self, plaintexts: Sequence[bytes], associated_data: Sequence[bytes]) -> list[bytes]:

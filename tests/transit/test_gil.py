@@ -23,7 +23,7 @@ from collections.abc import Callable
 
 import pytest
 
-from secretumvault.transit import Transit, _nonces
+from secretumvault.transit import Transit
 
 _CALLS = 2000
 
@@ -61,13 +61,7 @@ def _gil_handovers(work: Callable[[], object]) -> int:
 
 @pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="a hand-over is seen only with a second CPU core")
 @pytest.mark.parametrize("key_type", ["ml-kem-768", "aes256-gcm96", "hmac"])
-def test_single_transit_calls_keep_the_gil(
-    transit: Transit, key_type: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # AES-GCM nonces come from os.urandom, which releases the GIL, once per block of 64
-    # messages (transit/_nonces.py): a block larger than the test's calls keeps that out.
-    monkeypatch.setattr(_nonces, "_PER_BLOCK", 4 * _CALLS)
-    _nonces._drop_block()
+def test_single_transit_calls_keep_the_gil(transit: Transit, key_type: str) -> None:
     transit.create_key("k", key_type)
     data = os.urandom(1024)
     calls: dict[str, Callable[[], object]]
@@ -88,5 +82,10 @@ def test_single_transit_calls_keep_the_gil(
     control = _gil_handovers(lambda: os.urandom(12))
     if control == 0:
         pytest.skip("even os.urandom, which releases the GIL, showed no hand-over here")
+    if key_type == "aes256-gcm96":
+        # Its nonce comes from os.urandom per message (issue 24: no nonce pool), which releases
+        # the GIL like the control; a release that short costs nothing measurable beside a busy
+        # thread (the budget's busy-thread line, secretumvault bench).
+        del calls["encrypt"]
     seen = {name: _gil_handovers(call) for name, call in calls.items()}
     assert seen == dict.fromkeys(calls, 0), f"transit released the GIL (os.urandom control: {control})"
