@@ -49,7 +49,9 @@ def work() -> Iterator[tuple[Path, str]]:
 
 
 def openssl(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(["chroot", str(ROOT), "openssl", *args], capture_output=True, text=True, check=False)
+    return subprocess.run(
+        ["chroot", str(ROOT), "openssl", *args], capture_output=True, text=True, check=False
+    )
 
 
 @pytest.mark.parametrize("name", SETS)
@@ -61,8 +63,20 @@ def test_openssl_verifies_our_signatures(name: str, native: str, work: tuple[Pat
     (here / "msg").write_bytes(message)
     for deterministic in (False, True):
         (here / "sig").write_bytes(kp.secret_key.sign(message, context, deterministic=deterministic))
-        verify = ("pkeyutl", "-verify", "-rawin", "-pubin", "-keyform", "DER", "-inkey", f"{there}/pk.der",
-                  "-in", f"{there}/msg", "-sigfile", f"{there}/sig")
+        verify = (
+            "pkeyutl",
+            "-verify",
+            "-rawin",
+            "-pubin",
+            "-keyform",
+            "DER",
+            "-inkey",
+            f"{there}/pk.der",
+            "-in",
+            f"{there}/msg",
+            "-sigfile",
+            f"{there}/sig",
+        )
         done = openssl(*verify, "-pkeyopt", f"hexcontext-string:{context.hex()}")
         assert done.returncode == 0 and "Signature Verified Successfully" in done.stdout, done.stderr
         # and OpenSSL refuses it under another context: the check can fail
@@ -73,11 +87,24 @@ def test_openssl_verifies_our_signatures(name: str, native: str, work: tuple[Pat
 def test_we_verify_openssl_signatures(name: str, native: str, work: tuple[Path, str]) -> None:
     here, there = work
     seed = os.urandom(3 * pqc.Signature(name, backend=native).public_key_size // 2)
-    gen = openssl("genpkey", "-algorithm", name, "-pkeyopt", f"hexseed:{seed.hex()}", "-out", f"{there}/k.pem")
+    gen = openssl(
+        "genpkey", "-algorithm", name, "-pkeyopt", f"hexseed:{seed.hex()}", "-out", f"{there}/k.pem"
+    )
     assert gen.returncode == 0, gen.stderr
     (here / "msg").write_bytes(b"from openssl")
-    signed = openssl("pkeyutl", "-sign", "-rawin", "-inkey", f"{there}/k.pem", "-in", f"{there}/msg",
-                     "-pkeyopt", "hexcontext-string:6374", "-out", f"{there}/sig")
+    signed = openssl(
+        "pkeyutl",
+        "-sign",
+        "-rawin",
+        "-inkey",
+        f"{there}/k.pem",
+        "-in",
+        f"{there}/msg",
+        "-pkeyopt",
+        "hexcontext-string:6374",
+        "-out",
+        f"{there}/sig",
+    )
     assert signed.returncode == 0, signed.stderr
     signature = (here / "sig").read_bytes()
     pk = pqc.Signature(name, backend=native).keypair_from_seed(seed).public_key

@@ -61,7 +61,9 @@ def _sign_cases() -> list[dict[str, Any]]:
 @pytest.mark.parametrize("case", _sign_cases(), ids=_id)
 def test_deterministic_signatures_are_byte_equal_to_openssl(case: dict[str, Any], native: str) -> None:
     kp = pqc.Signature(case["parameter_set"], backend=native).keypair_from_seed(bytes.fromhex(case["seed"]))
-    ours = kp.secret_key.sign(bytes.fromhex(case["message"]), bytes.fromhex(case["context"]), deterministic=True)
+    ours = kp.secret_key.sign(
+        bytes.fromhex(case["message"]), bytes.fromhex(case["context"]), deterministic=True
+    )
     assert hashlib.sha256(ours).hexdigest() == case["deterministic_signature_sha256"]
     if "deterministic_signature" in case:
         assert ours.hex() == case["deterministic_signature"]

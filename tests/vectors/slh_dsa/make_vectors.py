@@ -29,7 +29,11 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-SETS = [f"SLH-DSA-{f}-{level}" for f in ("SHA2", "SHAKE") for level in ("128s", "128f", "192s", "192f", "256s", "256f")]
+SETS = [
+    f"SLH-DSA-{f}-{level}"
+    for f in ("SHA2", "SHAKE")
+    for level in ("128s", "128f", "192s", "192f", "256s", "256f")
+]
 N = {"128": 16, "192": 24, "256": 32}
 # Full deterministic signatures for these; the others record the signature's SHA-256 (the JSON
 # stays small; comparing digests is as strict as comparing bytes).
@@ -52,11 +56,30 @@ def main() -> None:
             for index, (msg_len, ctx_len) in enumerate(((1, 0), (33, 7))):
                 seed, msg, ctx = os.urandom(3 * n), os.urandom(msg_len), os.urandom(ctx_len)
                 Path(tmp, "msg").write_bytes(msg)
-                openssl(root, "genpkey", "-algorithm", name, "-pkeyopt", f"hexseed:{seed.hex()}",
-                        "-out", f"{inside}/key.pem")
-                openssl(root, "pkey", "-in", f"{inside}/key.pem", "-outform", "DER", "-out", f"{inside}/sk.der")
-                openssl(root, "pkey", "-in", f"{inside}/key.pem", "-pubout", "-outform", "DER",
-                        "-out", f"{inside}/pk.der")
+                openssl(
+                    root,
+                    "genpkey",
+                    "-algorithm",
+                    name,
+                    "-pkeyopt",
+                    f"hexseed:{seed.hex()}",
+                    "-out",
+                    f"{inside}/key.pem",
+                )
+                openssl(
+                    root, "pkey", "-in", f"{inside}/key.pem", "-outform", "DER", "-out", f"{inside}/sk.der"
+                )
+                openssl(
+                    root,
+                    "pkey",
+                    "-in",
+                    f"{inside}/key.pem",
+                    "-pubout",
+                    "-outform",
+                    "DER",
+                    "-out",
+                    f"{inside}/pk.der",
+                )
                 sign = ["pkeyutl", "-sign", "-rawin", "-inkey", f"{inside}/key.pem", "-in", f"{inside}/msg"]
                 if ctx:
                     sign += ["-pkeyopt", f"hexcontext-string:{ctx.hex()}"]
