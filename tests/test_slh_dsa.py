@@ -193,3 +193,14 @@ def test_secrets_stay_out_of_repr_and_pickle(native: str) -> None:
     with pytest.raises(errors.SecretumVaultError):
         pickle.dumps(kp.secret_key)
     assert pickle.loads(pickle.dumps(kp.public_key)) == kp.public_key
+
+
+def test_bench_measures_slh_dsa_against_its_c_floor(native: str) -> None:
+    from secretumvault import bench
+
+    make = bench._secretumvault(native)
+    for alg, op in bench.SLH_OPERATIONS:
+        if alg.endswith("128s"):
+            continue  # half a second a signature: the 128f rows exercise the same code
+        assert bench._floor_runner(alg, op)(1) > 0
+        make(alg, op)()
