@@ -6,6 +6,7 @@ import enum
 
 from secretumvault._frozen import Frozen, set_field
 from secretumvault.errors import InvalidType, UnsupportedAlgorithm
+from secretumvault.pqc.params import SLH_DSA_NAMES
 
 __all__ = ["KEY_TYPES", "VAULT_TYPES_NOT_SUPPORTED", "KeyTypeSpec", "Purpose", "key_type_spec"]
 
@@ -62,6 +63,8 @@ _SPECS = (
     KeyTypeSpec("ml-dsa-65", Purpose.SIGNING, "ML-DSA-65"),
     KeyTypeSpec("ml-dsa-87", Purpose.SIGNING, "ML-DSA-87"),
     KeyTypeSpec("hybrid-ed25519-ml-dsa-65", Purpose.SIGNING, "Ed25519-ML-DSA-65"),
+    # SLH-DSA (FIPS 205), all twelve sets: "slh-dsa-sha2-128s" runs SLH-DSA-SHA2-128s
+    *(KeyTypeSpec(name.lower(), Purpose.SIGNING, name) for name in SLH_DSA_NAMES),
     KeyTypeSpec("rsa-2048", Purpose.RSA, "RSA-2048"),
     KeyTypeSpec("rsa-3072", Purpose.RSA, "RSA-3072"),
     KeyTypeSpec("rsa-4096", Purpose.RSA, "RSA-4096"),
