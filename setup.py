@@ -94,6 +94,8 @@ class BuildNative(build_ext):
             ext.define_macros.append(("SV_LIBOQS_ORIGIN", f'"{liboqs["ORIGIN"]}"'))
             if liboqs.get("MLDSA_NATIVE") == "1":  # see CMakeLists.txt, sv_probe_mldsa_native
                 ext.define_macros.append(("SV_HAVE_MLDSA_NATIVE", "1"))
+            if liboqs.get("SLHDSA_C") == "1":  # see CMakeLists.txt, sv_probe_slhdsa_c
+                ext.define_macros.append(("SV_HAVE_SLHDSA_C", "1"))
             if library.endswith((".a", ".lib")):
                 ext.extra_objects.append(library)  # linked in: the wheel needs nothing installed
             else:
@@ -106,9 +108,10 @@ class BuildNative(build_ext):
                 [ext], compiler_directives={"language_level": "3", "embedsignature": True}, quiet=True
             )[0].sources
         mldsa = "with" if liboqs.get("MLDSA_NATIVE") == "1" else "WITHOUT"
+        slhdsa = "with" if liboqs.get("SLHDSA_C") == "1" else "WITHOUT"
         print(
             f"SecretumVault: native core links {liboqs['ORIGIN']} liboqs: {library} "
-            f"({mldsa} mldsa-native's entry points)",
+            f"({mldsa} mldsa-native's entry points, {slhdsa} slhdsa-c's)",
             flush=True,
         )
 
@@ -119,6 +122,7 @@ native_core = Extension(
         "secretumvault/pqc/backends/_oqs.pyx",
         "csrc/sv_glue.c",
         "csrc/sv_mldsa.c",
+        "csrc/sv_slhdsa.c",
         "csrc/sv_floor.c",
         "csrc/sv_random.c",
     ],

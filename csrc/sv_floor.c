@@ -7,6 +7,7 @@
  */
 #include "sv_floor.h"
 #include "sv_mldsa.h"
+#include "sv_slhdsa.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -183,6 +184,53 @@ done:
     free(sk);
     free(sig_mu);
     free(sig_ph);
+    free(out);
+    return result;
+}
+
+/*
+ * The slhdsa-c paths (sv_slhdsa.h) looped the way the bindings call them:
+ * pure SLH-DSA over a 32-byte message with an empty context, hedged signing
+ * drawing addrnd from OQS_randombytes as SigSecretKey.sign does.
+ */
+double sv_floor_slhdsa(int set, int op, size_t iterations) {
+    double result = -1.0;
+    const size_t n = sv_slhdsa_n(set), pk_len = sv_slhdsa_pk_len(set), sk_len = sv_slhdsa_sk_len(set);
+    const size_t sig_len = sv_slhdsa_sig_len(set);
+    uint8_t *sig = sig_len ? malloc(sig_len) : NULL;
+    uint8_t *out = sig_len ? malloc(sig_len) : NULL;
+    uint8_t pk[2 * SV_SLHDSA_MAX_N], pk2[2 * SV_SLHDSA_MAX_N], sk[4 * SV_SLHDSA_MAX_N];
+    uint8_t seed[3 * SV_SLHDSA_MAX_N] = {0}, addrnd[SV_SLHDSA_MAX_N] = {0}, message[32] = {0};
+    double start;
+    int rc = SV_SLHDSA_OK;
+
+    if (!sig || !out || iterations == 0 || op < 0 || op > 3) {
+        goto done;
+    }
+    if (sv_slhdsa_keypair_from_seed(set, pk, pk_len, sk, sk_len, seed, 3 * n) != SV_SLHDSA_OK ||
+        sv_slhdsa_sign(set, sig, sig_len, message, sizeof message, NULL, 0, NULL, 0, sk, sk_len) != SV_SLHDSA_OK) {
+        goto done;
+    }
+    start = now_ns();
+    for (size_t i = 0; i < iterations && rc == SV_SLHDSA_OK; i++) {
+        switch (op) {
+        case 0: rc = sv_slhdsa_keypair_from_seed(set, pk2, pk_len, sk, sk_len, seed, 3 * n); break;
+        case 1:
+            OQS_randombytes(addrnd, n);
+            rc = sv_slhdsa_sign(set, out, sig_len, message, sizeof message, NULL, 0, addrnd, n, sk, sk_len);
+            break;
+        case 2: rc = sv_slhdsa_verify(set, sig, sig_len, message, sizeof message, NULL, 0, pk, pk_len); break;
+        default: rc = sv_slhdsa_sign(set, out, sig_len, message, sizeof message, NULL, 0, NULL, 0, sk, sk_len); break;
+        }
+    }
+    if (rc == SV_SLHDSA_OK) {
+        result = (now_ns() - start) / (double)iterations;
+    }
+done:
+    OQS_MEM_cleanse(sk, sizeof sk);
+    OQS_MEM_cleanse(seed, sizeof seed);
+    OQS_MEM_cleanse(addrnd, sizeof addrnd);
+    free(sig);
     free(out);
     return result;
 }

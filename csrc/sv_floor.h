@@ -18,4 +18,7 @@ double sv_floor_sig(const OQS_SIG *sig, int op, size_t iterations, size_t messag
 /* The mldsa-native paths of sv_mldsa.h; ops are listed in sv_floor.c. */
 double sv_floor_mldsa(int level, size_t pk_len, size_t sk_len, size_t sig_len, int op, size_t iterations);
 
+/* The SLH-DSA paths of sv_slhdsa.h: 0 keygen from seeds, 1 sign (hedged), 2 verify, 3 deterministic sign. */
+double sv_floor_slhdsa(int set, int op, size_t iterations);
+
 #endif /* SECRETUMVAULT_SV_FLOOR_H */

@@ -26,7 +26,8 @@ def test_native_build_ships_every_algorithm(native: str) -> None:
 
     info = oqs.build_info()
     assert info["kem_algorithms"] == ["ML-KEM-512", "ML-KEM-768", "ML-KEM-1024"]
-    assert info["sig_algorithms"] == ["ML-DSA-44", "ML-DSA-65", "ML-DSA-87"]
+    assert info["sig_algorithms"] == ["ML-DSA-44", "ML-DSA-65", "ML-DSA-87", *pqc.params.SLH_DSA_NAMES]
+    assert info["slhdsa_c"] is True
     assert info["liboqs_version"].startswith("0.16.")
     assert info["liboqs_origin"] in ("vendored", "installed")
 

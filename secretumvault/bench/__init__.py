@@ -1,4 +1,5 @@
-"""Peer comparison: ML-KEM-768 and ML-DSA-65 per operation, across implementations.
+"""Peer comparison: ML-KEM-768 and ML-DSA-65 per operation, across implementations
+(and SLH-DSA-SHA2-128s/128f against their C floor).
 
 Contenders, each measured the same way (calibrated loops, several repeats,
 median per-operation time):
@@ -57,6 +58,14 @@ FIPS204_CONTENDERS = ("secretumvault[oqs]", "secretumvault[openssl]")
 #: plus ECDSA P-256 through pyca, measured on FIPS204_CONTENDERS. No C floor: half of it is OpenSSL.
 COMPOSITE = "MLDSA65-ECDSA-P256-SHA512"
 COMPOSITE_OPERATIONS = ((COMPOSITE, "sign"),)
+
+#: SLH-DSA (FIPS 205), "s" (small signatures, slow signing) and "f" (fast), against the C
+#: floor over the same slhdsa-c calls (csrc/sv_floor.c); the openssl backend has no SLH-DSA.
+SLH_SIGS = ("SLH-DSA-SHA2-128s", "SLH-DSA-SHA2-128f")
+SLH_OPERATIONS = tuple(
+    (alg, op) for alg in SLH_SIGS for op in ("keygen_seed", "sign", "sign_deterministic", "verify")
+)
+SLH_CONTENDERS = ("secretumvault[oqs]",)
 
 
 @dataclass(frozen=True)
@@ -117,6 +126,18 @@ def _secretumvault(backend: str) -> Callable[[str, str], Op]:
                 op,
             )
         scheme = pqc.Signature(alg, backend=backend)
+        if alg in SLH_SIGS:  # the C floor's inputs: an all-zero 48-byte seed, a 32-byte message
+            seed = bytes(48)
+            slh_pk, slh_sk = scheme.keypair_from_seed(seed)
+            return _pick(
+                {
+                    "keygen_seed": partial(scheme.keypair_from_seed, seed),
+                    "sign": partial(slh_sk.sign, MESSAGE),
+                    "sign_deterministic": partial(slh_sk.sign, MESSAGE, deterministic=True),
+                    "verify": partial(slh_pk.verify, slh_sk.sign(MESSAGE), MESSAGE),
+                },
+                op,
+            )
         # The inputs the C floor uses (csrc/sv_floor.c): all-zero seed, message, mu and digest.
         pk, sk = scheme.keypair_from_seed(bytes(32))
         hashml_sig = sk.sign_prehashed(DIGEST, "sha512")
@@ -271,14 +292,19 @@ def _floor_runner(alg: str, op: str) -> Callable[[int], float]:
 def result_count() -> int:
     """How many Results :func:`run` yields."""
     ours = len(FIPS204_OPERATIONS) + len(COMPOSITE_OPERATIONS)
-    return len(OPERATIONS) * (1 + len(CONTENDERS)) + ours * (1 + len(FIPS204_CONTENDERS))
+    return (
+        len(OPERATIONS) * (1 + len(CONTENDERS))
+        + ours * (1 + len(FIPS204_CONTENDERS))
+        + len(SLH_OPERATIONS) * (1 + len(SLH_CONTENDERS))
+    )
 
 
 def run(quick: bool = False) -> Iterator[Result]:
     """Yield one Result per (contender, operation), the C floor first.
 
     The peer comparison (OPERATIONS, every contender) comes first, then the
-    FIPS 204 paths (FIPS204_OPERATIONS, our two backends), then the composite row. Contenders take
+    FIPS 204 paths (FIPS204_OPERATIONS, our two backends), then the composite row, then SLH-DSA
+    (SLH_OPERATIONS, the native core). Contenders take
     turns within every repeat, so a burst of load on the machine lands on
     all of them rather than on whichever ran at that moment.
     """
@@ -294,6 +320,7 @@ def run(quick: bool = False) -> Iterator[Result]:
     plan = [(alg, op, tuple(CONTENDERS)) for alg, op in OPERATIONS]
     plan += [(alg, op, FIPS204_CONTENDERS) for alg, op in FIPS204_OPERATIONS]
     plan += [(alg, op, FIPS204_CONTENDERS) for alg, op in COMPOSITE_OPERATIONS]
+    plan += [(alg, op, SLH_CONTENDERS) for alg, op in SLH_OPERATIONS]
     for alg, op, contenders in plan:
         runners: dict[str, Callable[[], float]] = {}
         why = dict(reasons)

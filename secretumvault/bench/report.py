@@ -52,6 +52,7 @@ def run(*, quick: bool, as_json: bool, plot: str | None) -> int:
         out = Console(width=None if sys.stdout.isatty() else 160)
         out.print(render_table(results, ratios))
         out.print(render_fips204_table(results, ratios))
+        out.print(render_slh_table(results, ratios))
         out.print(escape(cli_start.summary(start)))
         out.print(bench_transit.render_table(extra))
         for r in results:
@@ -126,6 +127,29 @@ def render_fips204_table(results: list[bench.Result], ratios: dict[tuple[str, st
                     _short(r.ns_per_op / 1000) + ("" if ratio is None else f" ({_short(ratio, 2)}x)")
                 )
         table.add_row(op if alg == bench.SIG else f"{alg} {op}", *cells)
+    return table
+
+
+def render_slh_table(results: list[bench.Result], ratios: dict[tuple[str, str, str], float]) -> Table:
+    """SLH-DSA (FIPS 205): the native core against the same slhdsa-c calls looped in C."""
+    table = Table(title="SLH-DSA (FIPS 205): µs per operation (ratio to the C floor)")
+    columns = (bench.FLOOR, *bench.SLH_CONTENDERS)
+    table.add_column("operation", no_wrap=True)
+    for name in columns:
+        table.add_column(escape(name.removeprefix("secretumvault[").rstrip("]")), justify="right")
+    by_key = {_key(r): r for r in results}
+    for alg, op in bench.SLH_OPERATIONS:
+        cells = []
+        for name in columns:
+            r = by_key.get((name, alg, op))
+            ratio = ratios.get((name, alg, op))
+            if r is None or r.ns_per_op is None:
+                cells.append("—")
+            else:
+                cells.append(
+                    _short(r.ns_per_op / 1000) + ("" if ratio is None else f" ({_short(ratio, 2)}x)")
+                )
+        table.add_row(f"{alg.removeprefix('SLH-DSA-')} {op}", *cells)
     return table
 
 

@@ -1,6 +1,6 @@
 """Static facts about the post-quantum algorithms SecretumVault ships.
 
-Sizes are the FIPS 203 / FIPS 204 encodings. Both backends check their inputs
+Sizes are the FIPS 203 / FIPS 204 / FIPS 205 encodings. Both backends check their inputs
 against these numbers, so a wrong length gets the same error everywhere.
 """
 
@@ -12,7 +12,16 @@ from secretumvault._frozen import Frozen, set_field
 from secretumvault.errors import UnsupportedAlgorithm
 from secretumvault.pqc._buffers import shown_name
 
-__all__ = ["KEM_PARAMS", "SIG_PARAMS", "KemParams", "SigParams", "kem_params", "sig_params"]
+__all__ = [
+    "KEM_PARAMS",
+    "SIG_PARAMS",
+    "SLH_DSA_NAMES",
+    "KemParams",
+    "SigParams",
+    "is_slh_dsa",
+    "kem_params",
+    "sig_params",
+]
 
 
 # Plain classes: the command line imports this module and @dataclass costs ~0.3 ms per class at
@@ -106,6 +115,31 @@ SIG_PARAMS: dict[str, SigParams] = {
         SigParams("ML-DSA-87", 2592, 4896, 4627),
     )
 }
+
+# FIPS 205 Table 2: n and the signature size of each set. Keys are PK.seed || PK.root (2n) and
+# SK.seed || SK.prf || PK.seed || PK.root (4n); the "seed" is SK.seed || SK.prf || PK.seed (3n),
+# slh_keygen_internal's inputs. The order is csrc/sv_slhdsa.h's numbering.
+_SLH_DSA_SIZES = (
+    ("128s", 16, 7856),
+    ("128f", 16, 17088),
+    ("192s", 24, 16224),
+    ("192f", 24, 35664),
+    ("256s", 32, 29792),
+    ("256f", 32, 49856),
+)
+#: The twelve SLH-DSA parameter sets, SHA2 then SHAKE.
+SLH_DSA_NAMES: tuple[str, ...] = tuple(
+    f"SLH-DSA-{family}-{level}" for family in ("SHA2", "SHAKE") for level, _, _ in _SLH_DSA_SIZES
+)
+for _family in ("SHA2", "SHAKE"):
+    for _level, _n, _sig in _SLH_DSA_SIZES:
+        _p = SigParams(f"SLH-DSA-{_family}-{_level}", 2 * _n, 4 * _n, _sig, seed_size=3 * _n)
+        SIG_PARAMS[_p.name] = _p
+
+
+def is_slh_dsa(name: str) -> bool:
+    """Whether ``name`` is one of the SLH-DSA (FIPS 205) parameter sets."""
+    return name in SLH_DSA_NAMES
 
 
 def kem_params(name: object) -> KemParams:

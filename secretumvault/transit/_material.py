@@ -20,9 +20,17 @@ from secretumvault import pqc
 from secretumvault._frozen import Frozen, set_field
 from secretumvault.encoding import tagged_json as _json
 from secretumvault.errors import UnsupportedAlgorithm
+from secretumvault.pqc.params import SLH_DSA_NAMES
 from secretumvault.transit.key_types import KeyTypeSpec, Purpose
 
-__all__ = ["ENCODINGS", "SYMMETRIC_KEY_SIZE", "Material", "generate_hmac_key", "generate_material"]
+__all__ = [
+    "ENCODINGS",
+    "SYMMETRIC_KEY_SIZE",
+    "Material",
+    "generate_hmac_key",
+    "generate_material",
+    "signature_backend",
+]
 
 SYMMETRIC_KEY_SIZE = 32
 
@@ -30,6 +38,7 @@ RAW_256 = "raw-256"  # 32 random bytes: AES-256, ChaCha20 or HMAC-SHA256 key
 ML_KEM_SEED = "ml-kem-seed"  # FIPS 203 d || z, 64 bytes
 ML_DSA_SEED = "ml-dsa-seed"  # FIPS 204 xi, 32 bytes
 ML_DSA_EXPANDED = "ml-dsa-expanded"  # FIPS 204 expanded signing key (backends without seeds)
+SLH_DSA_SEED = "slh-dsa-seed"  # FIPS 205 SK.seed || SK.prf || PK.seed, 3n bytes
 ED25519_RAW = "ed25519-raw"  # RFC 8032 private key, 32 bytes
 P256_SCALAR = "p256-scalar"  # private scalar, 32 bytes big-endian
 TAGGED_HYBRID = "secretumvault-hybrid-key"  # hybrid.*.to_bytes(): algorithm-tagged
@@ -56,6 +65,7 @@ ENCODINGS: dict[str, frozenset[str]] = {
     "composite-ml-dsa-65-ed25519-sha512": frozenset({COMPOSITE_ML_DSA}),
     "composite-ml-dsa-65-ecdsa-p256-sha512": frozenset({COMPOSITE_ML_DSA}),
     "composite-ml-dsa-87-ecdsa-p384-sha512": frozenset({COMPOSITE_ML_DSA}),
+    **{name.lower(): frozenset({SLH_DSA_SEED}) for name in SLH_DSA_NAMES},
     "rsa-2048": frozenset({RSA_PKCS8}),
     "rsa-3072": frozenset({RSA_PKCS8}),
     "rsa-4096": frozenset({RSA_PKCS8}),
@@ -109,6 +119,12 @@ class Material(Frozen):
         return cls(encoding, secret, None)
 
 
+def signature_backend(spec: KeyTypeSpec, backend: str | None) -> str | None:
+    """The backend that runs ``spec``'s signatures: the configured one, except SLH-DSA, which only
+    the native core has (pyca/cryptography has none), so "auto" finds it whatever is configured."""
+    return "auto" if spec.algorithm in SLH_DSA_NAMES else backend
+
+
 def generate_material(spec: KeyTypeSpec, backend: str | None) -> Material:
     """Fresh key material for one version of a ``spec`` key, from the OS CSPRNG."""
     if spec.purpose in (Purpose.SYMMETRIC_ENCRYPTION, Purpose.HMAC):
@@ -139,6 +155,9 @@ def generate_material(spec: KeyTypeSpec, backend: str | None) -> Material:
             return Material(ML_DSA_SEED, sig_pair.secret_key.seed_bytes(), sig_pair.public_key.to_bytes())
         except UnsupportedAlgorithm:  # liboqs keeps ML-DSA keys expanded only
             return Material(ML_DSA_EXPANDED, sig_pair.secret_key.to_bytes(), sig_pair.public_key.to_bytes())
+    if spec.name.startswith("slh-dsa-"):  # the seed (3n bytes) is the whole key
+        slh_pair = pqc.Signature(spec.algorithm, signature_backend(spec, backend)).generate_keypair()
+        return Material(SLH_DSA_SEED, slh_pair.secret_key.seed_bytes(), slh_pair.public_key.to_bytes())
     from secretumvault import hybrid
 
     if spec.name.startswith("composite-"):

@@ -132,8 +132,9 @@ def _pqc_signer(
             )
 
     else:
+        backend = _material.signature_backend(spec, backend)
         public = pqc.Signature(spec.algorithm, backend).public_key_from_bytes(public_key)
-        if material.encoding == _material.ML_DSA_SEED:
+        if material.encoding in (_material.ML_DSA_SEED, _material.SLH_DSA_SEED):
 
             def load_secret() -> SigSecretKey:
                 return _on_any_backend(

@@ -6,6 +6,7 @@ import enum
 
 from secretumvault._frozen import Frozen, set_field
 from secretumvault.errors import InvalidType, UnsupportedAlgorithm
+from secretumvault.pqc.params import SLH_DSA_NAMES
 
 __all__ = ["KEY_TYPES", "VAULT_TYPES_NOT_SUPPORTED", "KeyTypeSpec", "Purpose", "key_type_spec"]
 
@@ -67,6 +68,8 @@ _SPECS = (
     KeyTypeSpec("composite-ml-dsa-65-ed25519-sha512", Purpose.SIGNING, "MLDSA65-Ed25519-SHA512"),
     KeyTypeSpec("composite-ml-dsa-65-ecdsa-p256-sha512", Purpose.SIGNING, "MLDSA65-ECDSA-P256-SHA512"),
     KeyTypeSpec("composite-ml-dsa-87-ecdsa-p384-sha512", Purpose.SIGNING, "MLDSA87-ECDSA-P384-SHA512"),
+    # SLH-DSA (FIPS 205), all twelve sets: "slh-dsa-sha2-128s" runs SLH-DSA-SHA2-128s
+    *(KeyTypeSpec(name.lower(), Purpose.SIGNING, name) for name in SLH_DSA_NAMES),
     KeyTypeSpec("rsa-2048", Purpose.RSA, "RSA-2048"),
     KeyTypeSpec("rsa-3072", Purpose.RSA, "RSA-3072"),
     KeyTypeSpec("rsa-4096", Purpose.RSA, "RSA-4096"),

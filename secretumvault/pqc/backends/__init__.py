@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     #: One ML-KEM parameter set on one backend: the native mechanism or the openssl factory.
     KemFactory: TypeAlias = Union[_oqs.KemMechanism, openssl.Kem]
     #: One ML-DSA parameter set on one backend.
-    SignatureFactory: TypeAlias = Union[_oqs.SigMechanism, openssl.Signature]
+    SignatureFactory: TypeAlias = Union[_oqs.SigMechanism, _oqs.SlhMechanism, openssl.Signature]
 
 __all__ = [
     "BACKENDS",

@@ -1,11 +1,12 @@
 # cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True
-"""Native core: typed ML-KEM and ML-DSA key classes over liboqs.
+"""Native core: typed ML-KEM, ML-DSA and SLH-DSA key classes over liboqs.
 
 Contracts (docs/design.md, "The native core"):
 
 * single calls keep the GIL (they are short); batch calls release it once for
   the whole batch; ML-DSA sign/verify release it for messages of
-  ``RELEASE_GIL_FROM`` bytes or more (see "the GIL" below);
+  ``RELEASE_GIL_FROM`` bytes or more (see "the GIL" below); every SLH-DSA
+  key generation, secret-key check, sign and verify releases it (they are long);
 * inputs are any C-contiguous buffer, read in place; key material is copied
   once into memory the key owns, and checked there (never re-read);
 * outputs are ``bytes`` allocated once at their final size and filled by liboqs;
@@ -46,8 +47,8 @@ from secretumvault.errors import (
 from secretumvault.pqc._buffers import VERIFY_ITEM, as_item, as_list, describe, refuse_pickle, shown_name
 from secretumvault.pqc import keys as _abc
 from secretumvault.pqc.keys import Encapsulation, KemKeyPair, SigKeyPair
-from secretumvault.pqc.params import kem_params, sig_params
-from secretumvault.pqc.prehash import prehash
+from secretumvault.pqc.params import SLH_DSA_NAMES, kem_params, sig_params
+from secretumvault.pqc.prehash import formatted_message, prehash
 
 
 cdef extern from "oqs/oqs.h" nogil:
@@ -157,6 +158,35 @@ cdef extern from "sv_mldsa.h" nogil:
     int sv_mldsa_pk_from_sk(int level, uint8_t *pk, size_t pk_len, const uint8_t *sk, size_t sk_len)
 
 
+cdef extern from "sv_slhdsa.h" nogil:
+    enum:
+        SV_SLHDSA_OK
+        SV_SLHDSA_FAIL
+        SV_SLHDSA_UNSUPPORTED
+        SV_SLHDSA_MAX_N
+    int sv_slhdsa_available()
+    size_t sv_slhdsa_n(int set)
+    size_t sv_slhdsa_pk_len(int set)
+    size_t sv_slhdsa_sk_len(int set)
+    size_t sv_slhdsa_sig_len(int set)
+    int sv_slhdsa_keypair_from_seed(int set, uint8_t *pk, size_t pk_len, uint8_t *sk, size_t sk_len,
+                                    const uint8_t *seed, size_t seed_len)
+    int sv_slhdsa_sk_consistent(int set, const uint8_t *sk, size_t sk_len)
+    int sv_slhdsa_sign_internal(int set, uint8_t *sig, size_t sig_len, const uint8_t *message, size_t message_len,
+                                const uint8_t *addrnd, size_t addrnd_len, const uint8_t *sk, size_t sk_len)
+    int sv_slhdsa_verify_internal(int set, const uint8_t *sig, size_t sig_len, const uint8_t *message,
+                                  size_t message_len, const uint8_t *pk, size_t pk_len)
+    int sv_slhdsa_sign(int set, uint8_t *sig, size_t sig_len, const uint8_t *message, size_t message_len,
+                       const uint8_t *ctx, size_t ctx_len, const uint8_t *addrnd, size_t addrnd_len,
+                       const uint8_t *sk, size_t sk_len)
+    int sv_slhdsa_verify(int set, const uint8_t *sig, size_t sig_len, const uint8_t *message, size_t message_len,
+                         const uint8_t *ctx, size_t ctx_len, const uint8_t *pk, size_t pk_len)
+    void sv_slhdsa_verify_batch(int set, size_t n, const uint8_t **messages, const size_t *message_lens,
+                                const uint8_t **signatures, const size_t *signature_lens,
+                                const uint8_t **contexts, const size_t *context_lens,
+                                const uint8_t **public_keys, size_t pk_len, int *status)
+
+
 cdef extern from "sv_random.h" nogil:
     int sv_use_kernel_randomness()
 
@@ -165,6 +195,7 @@ cdef extern from "sv_floor.h" nogil:
     double sv_floor_kem(const OQS_KEM *kem, int op, size_t iterations)
     double sv_floor_sig(const OQS_SIG *sig, int op, size_t iterations, size_t message_len)
     double sv_floor_mldsa(int level, size_t pk_len, size_t sk_len, size_t sig_len, int op, size_t iterations)
+    double sv_floor_slhdsa(int set, int op, size_t iterations)
 
 
 cdef extern from "Python.h":
@@ -190,6 +221,8 @@ cdef int _KERNEL_RANDOMNESS = sv_use_kernel_randomness()
 # The ML-KEM and ML-DSA names SecretumVault exposes, and liboqs's name for each.
 _KEM_LIBOQS_NAMES = {"ML-KEM-512": b"ML-KEM-512", "ML-KEM-768": b"ML-KEM-768", "ML-KEM-1024": b"ML-KEM-1024"}
 _SIG_LIBOQS_NAMES = {"ML-DSA-44": b"ML-DSA-44", "ML-DSA-65": b"ML-DSA-65", "ML-DSA-87": b"ML-DSA-87"}
+# SLH-DSA parameter set -> csrc/sv_slhdsa.h's number for it (the same order).
+_SLH_DSA_SETS = {name: i for i, name in enumerate(SLH_DSA_NAMES)}
 _MAX_CONTEXT = 255
 _BACKEND = "oqs"
 
@@ -1102,6 +1135,267 @@ cdef class SigSecretKey(_SecretKey):
         return _SecretKey.seed_bytes(self)
 
 
+# -- SLH-DSA (FIPS 205) ----------------------------------------------------------------
+#
+# Through slhdsa-c's own entry points inside liboqs (csrc/sv_slhdsa.c). Every
+# SLH-DSA call is long (verify ~0.3-3 ms; key generation, the secret-key check
+# and signing from ms to hundreds of ms), so each releases the GIL around the
+# native call, whatever the message length.
+
+cdef bint _SLHDSA_C = sv_slhdsa_available()
+
+
+cdef int _require_slhdsa_c(str name) except -1:
+    if not _SLHDSA_C:
+        raise UnsupportedAlgorithm(
+            f"{name} is not available on this build: SLH-DSA needs slhdsa-c's entry points "
+            f"(slh_keygen_internal, slh_sign, ...), which the liboqs this extension was built against, "
+            f"{OQS_version().decode()} ({SV_LIBOQS_ORIGIN.decode()}), does not export; rebuild against "
+            "liboqs 0.16 or later with SLH-DSA enabled"
+        )
+    return 0
+
+
+cdef inline int _check_slh_context_length(Py_ssize_t length) except -1:
+    if length > _MAX_CONTEXT:
+        raise InvalidArgument(f"FIPS 205 context strings are at most {_MAX_CONTEXT} bytes, got {length}")
+    return 0
+
+
+cdef int _slh_done(int status, str name, str what) except -1:
+    """Raise for a failed signing-side call; every argument was checked before it."""
+    if status == SV_SLHDSA_UNSUPPORTED:
+        _require_slhdsa_c(name)
+    if status != SV_SLHDSA_OK:
+        raise NativeError(f"liboqs failed an {name} {what}")
+    return 0
+
+
+cdef bytes _slh_prehash_message(object digest, object hash_algorithm, object context):
+    """HashSLH-DSA's M' (FIPS 205 Algorithm 23): 1 || len(ctx) || ctx || OID(PH) || PH(M); public data."""
+    cdef Py_buffer v[2]  # digest, context
+    _acquire_all(v, (digest, context), ("digest", "context"))
+    try:
+        found = prehash(hash_algorithm, v[0].len)
+        _check_slh_context_length(v[1].len)
+        return formatted_message(PyBytes_FromStringAndSize(<char *>v[0].buf, v[0].len), found,
+                                 PyBytes_FromStringAndSize(<char *>v[1].buf, v[1].len))
+    finally:
+        _release_all(v, 2)
+
+
+@cython.final
+cdef class SlhMechanism(_Mechanism):
+    """One SLH-DSA parameter set: the key factories.
+
+    Its "seed" is FIPS 205's SK.seed || SK.prf || PK.seed (3n bytes), the inputs of
+    slh_keygen_internal (Algorithm 18); the expanded secret key is SK.seed ||
+    SK.prf || PK.seed || PK.root, so its seed can always be recovered from it.
+    """
+
+    cdef int _set
+    cdef readonly Py_ssize_t signature_size
+    cdef Py_ssize_t _n
+
+    _instances = {}
+    _liboqs_names = _SLH_DSA_SETS
+    _family = "SLH-DSA parameter set"
+
+    def __cinit__(self, str name):
+        _require_slhdsa_c(name)
+        self._set = _SLH_DSA_SETS[name]
+        self._n = sv_slhdsa_n(self._set)
+        self.signature_size = sv_slhdsa_sig_len(self._set)
+        params = sig_params(name)
+        self._setup(name, params, sv_slhdsa_pk_len(self._set), sv_slhdsa_sk_len(self._set),
+                    3 * self._n, self.signature_size, params.signature_size,
+                    ("public key", "secret key", "seeds (SK.seed || SK.prf || PK.seed)"),
+                    SlhPublicKey, SlhSecretKey)
+
+    cdef object _keypair(self, _SecretKey sk):
+        """slh_keygen_internal(SK.seed, SK.prf, PK.seed), without the GIL (it builds a whole XMSS tree)."""
+        cdef bytes pk = _new_bytes(self.public_key_size)
+        cdef uint8_t *pk_ptr = _bytes_ptr(pk)
+        cdef uint8_t *expanded = self._room_for_expanded(sk)
+        cdef int status
+        with nogil:
+            status = sv_slhdsa_keypair_from_seed(self._set, pk_ptr, self.public_key_size, expanded,
+                                                 self.secret_key_size, sk._seed, self._seed_size)
+        _slh_done(status, self.name, "key generation")
+        return _new_pair(SigKeyPair, self._new_public(pk), sk)
+
+    cdef int _check_secret(self, _SecretKey sk) except -1:
+        """The key's PK.root must be the root its seeds give (recomputed: one key generation, no GIL)."""
+        cdef int same
+        with nogil:
+            same = sv_slhdsa_sk_consistent(self._set, sk._sk, self.secret_key_size)
+        if not same:
+            raise InvalidKey(
+                f"invalid {self.name} secret key: its PK.root is not the root its SK.seed and PK.seed give"
+            )
+        return 0
+
+    def verify_batch(self, items):
+        """Verify ``(public_key, signature, message, context)`` items (pure SLH-DSA) in one GIL release.
+
+        Returns a list of booleans. Malformed items (wrong key type, oversized
+        context) raise before anything is verified; a wrongly sized signature is a False.
+        """
+        batch = [as_item(item, i, VERIFY_ITEM) for i, item in enumerate(as_list(items, "items"))]
+        cdef Py_ssize_t n = len(batch), i, acquired = 0
+        cdef SlhPublicKey pk
+        cdef Py_buffer *views = <Py_buffer *>calloc(2 * n + 1, sizeof(Py_buffer))
+        cdef const uint8_t **msgs = <const uint8_t **>calloc(n + 1, sizeof(uint8_t *))
+        cdef const uint8_t **sigs = <const uint8_t **>calloc(n + 1, sizeof(uint8_t *))
+        cdef const uint8_t **ctxs = <const uint8_t **>calloc(n + 1, sizeof(uint8_t *))
+        cdef const uint8_t **pks = <const uint8_t **>calloc(n + 1, sizeof(uint8_t *))
+        cdef size_t *msg_lens = <size_t *>calloc(n + 1, sizeof(size_t))
+        cdef size_t *sig_lens = <size_t *>calloc(n + 1, sizeof(size_t))
+        cdef size_t *ctx_lens = <size_t *>calloc(n + 1, sizeof(size_t))
+        cdef int *status = <int *>calloc(n + 1, sizeof(int))
+        contexts = []
+        try:
+            if (views == NULL or msgs == NULL or sigs == NULL or ctxs == NULL or pks == NULL
+                    or msg_lens == NULL or sig_lens == NULL or ctx_lens == NULL or status == NULL):
+                raise MemoryError()
+            for i in range(n):
+                key, signature, message, context = batch[i]
+                if not isinstance(key, SlhPublicKey) or (<SlhPublicKey>key)._alg is not self:
+                    raise InvalidKey(
+                        f"item {i}: expected an {self.name} public key of the oqs backend, got {describe(key)}"
+                    )
+                pk = key
+                ctx = _context_bytes(context)
+                contexts.append(ctx)
+                _acquire(signature, &views[2 * i], f"signature {i}")
+                acquired += 1
+                _acquire(message, &views[2 * i + 1], f"message {i}")
+                acquired += 1
+                pks[i] = _bytes_ptr(pk._raw)
+                sigs[i] = <const uint8_t *>views[2 * i].buf
+                sig_lens[i] = views[2 * i].len
+                msgs[i] = <const uint8_t *>views[2 * i + 1].buf
+                msg_lens[i] = views[2 * i + 1].len
+                ctxs[i] = _bytes_ptr(ctx)
+                ctx_lens[i] = len(ctx)
+            with nogil:
+                sv_slhdsa_verify_batch(self._set, n, msgs, msg_lens, sigs, sig_lens, ctxs, ctx_lens, pks,
+                                       self.public_key_size, status)
+            return [status[i] == SV_SLHDSA_OK for i in range(n)]
+        finally:
+            for i in range(acquired):
+                PyBuffer_Release(&views[i])
+            free(views); free(msgs); free(sigs); free(ctxs); free(pks)
+            free(msg_lens); free(sig_lens); free(ctx_lens); free(status)
+
+
+@cython.final
+cdef class SlhPublicKey(_PublicKey):
+    """An SLH-DSA verification key: PK.seed || PK.root."""
+
+    _interface = _abc.SigPublicKey
+
+    def verify(self, signature, message, context=b""):
+        """Pure SLH-DSA (FIPS 205 Algorithm 24): None if valid; raise InvalidSignature otherwise."""
+        cdef SlhMechanism alg = <SlhMechanism>self._alg
+        cdef Py_buffer v[3]  # signature, message, context
+        cdef int rc
+        cdef const uint8_t *pk = _bytes_ptr(self._raw)
+        _acquire_all(v, (signature, message, context), ("signature", "message", "context"))
+        try:
+            _check_slh_context_length(v[2].len)
+            _check_length(v[0].len, alg.signature_size, alg.name, "signatures", InvalidSignature)
+            with nogil:
+                rc = sv_slhdsa_verify(alg._set, <const uint8_t *>v[0].buf, v[0].len,
+                                      <const uint8_t *>v[1].buf, v[1].len, <const uint8_t *>v[2].buf, v[2].len,
+                                      pk, alg.public_key_size)
+        finally:
+            _release_all(v, 3)
+        if rc != SV_SLHDSA_OK:
+            raise InvalidSignature(f"{alg.name} signature does not verify")
+
+    def verify_prehashed(self, signature, digest, hash_algorithm, context=b""):
+        """Verify a HashSLH-DSA signature (FIPS 205 Algorithm 25) over ``digest``, the
+        ``hash_algorithm`` digest of the message (named as hashlib names it)."""
+        cdef SlhMechanism alg = <SlhMechanism>self._alg
+        cdef Py_buffer v[1]
+        cdef int rc
+        cdef const uint8_t *pk = _bytes_ptr(self._raw)
+        cdef bytes mprime = _slh_prehash_message(digest, hash_algorithm, context)
+        cdef const uint8_t *m = _bytes_ptr(mprime)
+        cdef size_t m_len = len(mprime)
+        _acquire_all(v, (signature,), ("signature",))
+        try:
+            _check_length(v[0].len, alg.signature_size, alg.name, "signatures", InvalidSignature)
+            with nogil:
+                rc = sv_slhdsa_verify_internal(alg._set, <const uint8_t *>v[0].buf, v[0].len, m, m_len,
+                                               pk, alg.public_key_size)
+        finally:
+            _release_all(v, 1)
+        if rc != SV_SLHDSA_OK:
+            raise InvalidSignature(f"{alg.name} signature does not verify")
+
+    def verify_mu(self, signature, mu):
+        raise UnsupportedAlgorithm(f"{self._alg.name} has no external mu (an ML-DSA operation)")
+
+
+@cython.final
+@cython.auto_pickle(False)
+cdef class SlhSecretKey(_SecretKey):
+    """An SLH-DSA signing key (SK.seed || SK.prf || PK.seed || PK.root) in memory this object owns and wipes."""
+
+    cdef bytes _sign(self, const uint8_t *message, size_t message_len, const uint8_t *ctx, Py_ssize_t ctx_len,
+                     bint prehashed, bint deterministic):
+        cdef SlhMechanism alg = <SlhMechanism>self._alg
+        cdef bytes signature = _new_bytes(alg.signature_size)
+        cdef uint8_t *out = _bytes_ptr(signature)
+        cdef uint8_t addrnd[SV_SLHDSA_MAX_N]
+        cdef const uint8_t *rnd = NULL  # NULL: FIPS 205's deterministic variant (opt_rand = PK.seed)
+        cdef size_t rnd_len = 0
+        cdef int status
+        if not deterministic:
+            OQS_randombytes(addrnd, alg._n)
+            rnd, rnd_len = addrnd, alg._n
+        with nogil:
+            if prehashed:
+                status = sv_slhdsa_sign_internal(alg._set, out, alg.signature_size, message, message_len,
+                                                 rnd, rnd_len, self._sk, alg.secret_key_size)
+            else:
+                status = sv_slhdsa_sign(alg._set, out, alg.signature_size, message, message_len, ctx, ctx_len,
+                                        rnd, rnd_len, self._sk, alg.secret_key_size)
+        OQS_MEM_cleanse(addrnd, SV_SLHDSA_MAX_N)
+        _slh_done(status, alg.name, "signature")
+        return signature
+
+    def sign(self, message, context=b"", deterministic=False):
+        """Pure SLH-DSA (FIPS 205 Algorithm 22) of ``message`` under ``context`` (at most 255 bytes).
+
+        Hedged by default (opt_rand: n fresh random bytes); ``deterministic=True`` is
+        FIPS 205's deterministic variant (opt_rand = PK.seed). The GIL is released.
+        """
+        cdef Py_buffer v[2]  # message, context
+        _acquire_all(v, (message, context), ("message", "context"))
+        try:
+            _check_slh_context_length(v[1].len)
+            return self._sign(<const uint8_t *>v[0].buf, v[0].len, <const uint8_t *>v[1].buf, v[1].len,
+                              False, deterministic)
+        finally:
+            _release_all(v, 2)
+
+    def sign_prehashed(self, digest, hash_algorithm, context=b"", deterministic=False):
+        """HashSLH-DSA (FIPS 205 Algorithm 23): sign ``digest``, the ``hash_algorithm`` digest
+        of the message ("sha256", "sha512", "shake_128", "shake_256", ...)."""
+        cdef bytes mprime = _slh_prehash_message(digest, hash_algorithm, context)
+        return self._sign(_bytes_ptr(mprime), len(mprime), NULL, 0, True, deterministic)
+
+    def sign_mu(self, mu, deterministic=False):
+        raise UnsupportedAlgorithm(f"{self._alg.name} has no external mu (an ML-DSA operation)")
+
+    def seed_bytes(self):
+        """SK.seed || SK.prf || PK.seed: the first 3n bytes of the key, slh_keygen_internal's inputs."""
+        return PyBytes_FromStringAndSize(<char *>self._sk, self._alg._seed_size)
+
+
 # -- C floor (benchmarks) -------------------------------------------------------------
 
 # op -> (loop, its op code): sv_floor_kem, sv_floor_sig (liboqs's API) or sv_floor_mldsa (mldsa-native's).
@@ -1113,6 +1407,8 @@ _FLOOR_OPS = {
         "verify_mu": ("mldsa", 3), "sign_prehashed": ("mldsa", 4), "verify_prehashed": ("mldsa", 5),
         "load_expanded": ("mldsa", 6),
     },
+    # SLH-DSA: csrc/sv_slhdsa.c's calls (sv_floor_slhdsa), the ones the bindings make.
+    "slh": {"keygen_seed": ("slh", 0), "sign": ("slh", 1), "verify": ("slh", 2), "sign_deterministic": ("slh", 3)},
 }
 _FLOOR_MAX_ITERATIONS = 10_000_000
 
@@ -1126,8 +1422,9 @@ def c_floor(str algorithm, str op, Py_ssize_t iterations, Py_ssize_t message_len
     cdef double ns
     cdef KemMechanism kem
     cdef SigMechanism sig
-    family = "kem" if algorithm in _KEM_LIBOQS_NAMES else "sig"
-    mechanism = (KemMechanism if family == "kem" else SigMechanism).get(algorithm)
+    cdef SlhMechanism slh
+    family = "kem" if algorithm in _KEM_LIBOQS_NAMES else "slh" if algorithm in _SLH_DSA_SETS else "sig"
+    mechanism = {"kem": KemMechanism, "slh": SlhMechanism, "sig": SigMechanism}[family].get(algorithm)
     if op not in _FLOOR_OPS[family]:
         raise InvalidArgument(f"no C floor for {shown_name(op)} on {algorithm}; expected one of {', '.join(_FLOOR_OPS[family])}")
     if not 0 < iterations <= _FLOOR_MAX_ITERATIONS:
@@ -1143,6 +1440,10 @@ def c_floor(str algorithm, str op, Py_ssize_t iterations, Py_ssize_t message_len
         sig = mechanism
         with nogil:
             ns = sv_floor_sig(sig._sig, code, iterations, message_len)
+    elif loop == "slh":
+        slh = mechanism
+        with nogil:
+            ns = sv_floor_slhdsa(slh._set, code, iterations)
     else:
         sig = mechanism
         _require_mldsa_native(op)
@@ -1183,7 +1484,9 @@ cdef bint _sig_enabled(str name):
 # What this liboqs build enables is fixed at link time: ask once, not on every
 # backend lookup (backend="auto" consults these lists for each Kem/Signature).
 _ENABLED_KEMS = tuple(name for name in _KEM_LIBOQS_NAMES if _kem_enabled(name))
-_ENABLED_SIGS = tuple(name for name in _SIG_LIBOQS_NAMES if _sig_enabled(name))
+_ENABLED_SIGS = tuple(name for name in _SIG_LIBOQS_NAMES if _sig_enabled(name)) + (
+    tuple(_SLH_DSA_SETS) if _SLHDSA_C else ()
+)
 
 
 _CPU_FEATURES = {
@@ -1204,6 +1507,8 @@ def build_info():
         "sig_algorithms": sig_names(),
         # ML-DSA seeds, deterministic signing, external mu, HashML-DSA, expanded-key consistency check
         "mldsa_native": bool(_MLDSA_NATIVE),
+        # SLH-DSA (FIPS 205) through slhdsa-c's entry points
+        "slhdsa_c": bool(_SLHDSA_C),
         "randomness": "getrandom" if _KERNEL_RANDOMNESS else "liboqs",
     }
 
@@ -1214,3 +1519,5 @@ _abc.KemPublicKey.register(KemPublicKey)
 _abc.KemSecretKey.register(KemSecretKey)
 _abc.SigPublicKey.register(SigPublicKey)
 _abc.SigSecretKey.register(SigSecretKey)
+_abc.SigPublicKey.register(SlhPublicKey)
+_abc.SigSecretKey.register(SlhSecretKey)

@@ -32,7 +32,7 @@ from secretumvault.pqc.keys import (
     SigPublicKey,
     SigSecretKey,
 )
-from secretumvault.pqc.params import KemParams, SigParams, kem_params, sig_params
+from secretumvault.pqc.params import KemParams, SigParams, is_slh_dsa, kem_params, sig_params
 from secretumvault.pqc.prehash import external_mu, formatted_message, prehash
 
 NAME = "openssl"
@@ -389,6 +389,10 @@ class Signature(_Factory):
 
     def __init__(self, name: str) -> None:
         params = sig_params(name)
+        if is_slh_dsa(name):
+            raise _unsupported(
+                f"provide {name}", "pyca/cryptography has no SLH-DSA (FIPS 205); use backend='oqs'"
+            )
         if name not in _SIG_CLASSES:
             raise _unsupported(f"provide {name}", "use backend='oqs'")
         self.params = params

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from secretumvault.pqc.params import is_slh_dsa
+
 NAME = "oqs"
 
 #: The README section that explains how to build the native core.
@@ -55,7 +57,9 @@ def Kem(name: str) -> _oqs.KemMechanism:  # noqa: N802 - a factory that stands i
     return _oqs.KemMechanism.get(name)
 
 
-def Signature(name: str) -> _oqs.SigMechanism:  # noqa: N802
+def Signature(name: str) -> _oqs.SigMechanism | _oqs.SlhMechanism:  # noqa: N802
+    if is_slh_dsa(name):
+        return _oqs.SlhMechanism.get(name)
     return _oqs.SigMechanism.get(name)
 
 

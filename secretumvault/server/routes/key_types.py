@@ -8,6 +8,8 @@ with ``parameter_set=44|65|87`` and ``type=hybrid`` with
 Composite ML-DSA (draft-ietf-lamps-pq-composite-sigs-19) by the library's names only, e.g.
 ``composite-ml-dsa-65-ecdsa-p256-sha512``: ``type=hybrid`` keeps meaning the library's own
 hybrid format, so that existing keys and clients see no change.
+SLH-DSA as ``slh-dsa-sha2-128s`` ... or Vault Enterprise's ``type=slh-dsa`` with
+``parameter_set=SLH-DSA-SHA2-128s`` (any case; the ``slh-dsa-`` prefix optional).
 
 PKI: Vault's ``rsa`` (key_bits 2048, 3072, 4096; the default, 2048), ``ec``
 (224, 256, 384, 521; 0 means 256) and ``ed25519``; OpenBao 2.7's
@@ -18,6 +20,7 @@ ML-DSA types (``MLDSA65-ECDSA-P256-SHA512`` ..., with no key_bits).
 
 from __future__ import annotations
 
+from secretumvault.pqc.params import SLH_DSA_NAMES
 from secretumvault.server.errors import bad_request
 from secretumvault.server.params import Params
 
@@ -40,6 +43,7 @@ _TRANSIT_ALIASES = {
     "mlkem-1024": "ml-kem-1024",
 }
 _PARAMETER_SETS = ("44", "65", "87")
+_SLH_DSA_TYPES = frozenset(name.lower() for name in SLH_DSA_NAMES)
 
 
 #: Vault's default transit key type, and the one ``[server] pq_defaults = true`` makes the default.
@@ -74,8 +78,18 @@ def transit_key_type_spelled(params: Params, default: str = TRANSIT_DEFAULT) -> 
         if parameter_set:
             spelled["parameter_set"] = parameter_set
         return "hybrid-ed25519-ml-dsa-65", spelled
+    if name == "slh-dsa":
+        # Vault Enterprise's type=slh-dsa; parameter_set as FIPS 205 names it ("SLH-DSA-SHA2-128s"),
+        # any case, with or without the "slh-dsa-" prefix
+        wanted = (parameter_set or "").lower().removeprefix("slh-dsa-")
+        if f"slh-dsa-{wanted}" not in _SLH_DSA_TYPES:
+            raise bad_request(
+                "type slh-dsa needs parameter_set SLH-DSA-SHA2-128s|128f|192s|192f|256s|256f "
+                "or SLH-DSA-SHAKE-128s ... 256f (any case; the SLH-DSA- prefix optional)"
+            )
+        return f"slh-dsa-{wanted}", {"type": raw, "parameter_set": str(parameter_set)}
     if parameter_set:
-        raise bad_request("parameter_set goes with type ml-dsa or hybrid")
+        raise bad_request("parameter_set goes with type ml-dsa, slh-dsa or hybrid")
     canonical = _TRANSIT_ALIASES.get(name, name)
     return canonical, ({} if raw == canonical else {"type": raw})
 
