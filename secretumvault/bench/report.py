@@ -8,6 +8,7 @@ PNG chart (matplotlib, the ``plot`` extra).
 from __future__ import annotations
 
 import json
+import os
 import platform
 import sys
 
@@ -21,7 +22,7 @@ from secretumvault.bench import cli_start, load
 from secretumvault.bench import transit as bench_transit
 from secretumvault.errors import UnsupportedAlgorithm
 
-__all__ = ["render_table", "run", "save_plot"]
+__all__ = ["output_console", "render_table", "run", "save_plot"]
 
 
 def run(*, quick: bool, as_json: bool, plot: str | None) -> int:
@@ -45,13 +46,14 @@ def run(*, quick: bool, as_json: bool, plot: str | None) -> int:
         document = {"machine": _machine(), "quick": quick, "results": rows, "cli_start": start}
         print(json.dumps(document | extra, indent=2))
     else:
-        Console().print(render_table(results, ratios))
-        Console().print(render_fips204_table(results, ratios))
-        Console().print(escape(cli_start.summary(start)))
-        Console().print(bench_transit.render_table(extra))
+        out = output_console()
+        out.print(render_table(results, ratios))
+        out.print(render_fips204_table(results, ratios))
+        out.print(escape(cli_start.summary(start)))
+        out.print(bench_transit.render_table(extra))
         for r in results:
             if r.ns_per_op is None and (r.algorithm, r.operation) == bench.OPERATIONS[0]:
-                Console().print(f"[dim]{escape(r.contender)}: {escape(r.note)}[/dim]")
+                out.print(f"[dim]{escape(r.contender)}: {escape(r.note)}[/dim]")
     if plot:
         save_plot(results, plot)
         console.print(f"chart written to {plot}")
@@ -64,6 +66,20 @@ def _key(r: bench.Result) -> tuple[str, str, str]:
 
 def _machine() -> str:
     return f"{platform.machine()} {platform.processor() or ''} Python {sys.version.split()[0]}".strip()
+
+
+def output_console() -> Console:
+    """The report's console: a terminal's width, else wide enough that no table row wraps.
+
+    Rich assumes 80 columns when stdout is a file or a pipe, and the tables are wider than that;
+    a report kept in a file or read by a program needs each row on one line. COLUMNS still rules.
+    """
+    if sys.stdout.isatty() or os.environ.get("COLUMNS"):
+        return Console()
+    return Console(width=_UNWRAPPED_WIDTH)
+
+
+_UNWRAPPED_WIDTH = 1000  # wider than any table the report prints
 
 
 def render_table(results: list[bench.Result], ratios: dict[tuple[str, str, str], float]) -> Table:
