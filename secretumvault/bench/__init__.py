@@ -53,6 +53,10 @@ FIPS204_OPERATIONS = (
 )
 #: Contenders measured on FIPS204_OPERATIONS.
 FIPS204_CONTENDERS = ("secretumvault[oqs]", "secretumvault[openssl]")
+#: One composite ML-DSA row (draft-ietf-lamps-pq-composite-sigs-19, hybrid.composite): ML-DSA-65
+#: plus ECDSA P-256 through pyca, measured on FIPS204_CONTENDERS. No C floor: half of it is OpenSSL.
+COMPOSITE = "MLDSA65-ECDSA-P256-SHA512"
+COMPOSITE_OPERATIONS = ((COMPOSITE, "sign"),)
 
 
 @dataclass(frozen=True)
@@ -89,6 +93,17 @@ def _secretumvault(backend: str) -> Callable[[str, str], Op]:
         raise Unavailable(f"backend {backend!r} not available")
 
     def make(alg: str, op: str) -> Op:
+        if alg == COMPOSITE:
+            from secretumvault.hybrid import CompositeSignature
+
+            # A fixed key, as for ML-DSA: an all-zero ML-DSA seed and a P-256 scalar of 1.
+            p256_key = (
+                bytes.fromhex("30310201010420")
+                + (1).to_bytes(32, "big")
+                + bytes.fromhex("a00a06082a8648ce3d030107")
+            )
+            composite = CompositeSignature(alg, backend).secret_key_from_bytes(bytes(32) + p256_key)
+            return _pick({"sign": partial(composite.sign, MESSAGE)}, op)
         if alg == KEM:
             kem = pqc.Kem(alg, backend=backend)
             kp = kem.generate_keypair()
@@ -243,6 +258,8 @@ def _floor_runner(alg: str, op: str) -> Callable[[int], float]:
 
     if not native.is_available():
         raise Unavailable("native core not built")
+    if alg == COMPOSITE:
+        raise Unavailable("no C floor: the classical half runs in OpenSSL through pyca/cryptography")
     floor = partial(native.c_floor, alg, op)
     try:
         floor(1)
@@ -253,14 +270,15 @@ def _floor_runner(alg: str, op: str) -> Callable[[int], float]:
 
 def result_count() -> int:
     """How many Results :func:`run` yields."""
-    return len(OPERATIONS) * (1 + len(CONTENDERS)) + len(FIPS204_OPERATIONS) * (1 + len(FIPS204_CONTENDERS))
+    ours = len(FIPS204_OPERATIONS) + len(COMPOSITE_OPERATIONS)
+    return len(OPERATIONS) * (1 + len(CONTENDERS)) + ours * (1 + len(FIPS204_CONTENDERS))
 
 
 def run(quick: bool = False) -> Iterator[Result]:
     """Yield one Result per (contender, operation), the C floor first.
 
     The peer comparison (OPERATIONS, every contender) comes first, then the
-    FIPS 204 paths (FIPS204_OPERATIONS, our two backends). Contenders take
+    FIPS 204 paths (FIPS204_OPERATIONS, our two backends), then the composite row. Contenders take
     turns within every repeat, so a burst of load on the machine lands on
     all of them rather than on whichever ran at that moment.
     """
@@ -275,6 +293,7 @@ def run(quick: bool = False) -> Iterator[Result]:
             makers[name], reasons[name] = None, str(exc)
     plan = [(alg, op, tuple(CONTENDERS)) for alg, op in OPERATIONS]
     plan += [(alg, op, FIPS204_CONTENDERS) for alg, op in FIPS204_OPERATIONS]
+    plan += [(alg, op, FIPS204_CONTENDERS) for alg, op in COMPOSITE_OPERATIONS]
     for alg, op, contenders in plan:
         runners: dict[str, Callable[[], float]] = {}
         why = dict(reasons)

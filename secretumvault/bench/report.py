@@ -105,14 +105,14 @@ def render_table(results: list[bench.Result], ratios: dict[tuple[str, str, str],
 
 
 def render_fips204_table(results: list[bench.Result], ratios: dict[tuple[str, str, str], float]) -> Table:
-    """The FIPS 204 paths beyond liboqs's API: one row each, the C floor and our backends."""
+    """The FIPS 204 paths beyond liboqs's API, and one composite ML-DSA row: the C floor and our backends."""
     table = Table(title=f"{bench.SIG}, FIPS 204 paths: µs per operation (ratio to the C floor)")
     columns = (bench.FLOOR, *bench.FIPS204_CONTENDERS)
     table.add_column("operation", no_wrap=True)
     for name in columns:  # "secretumvault[oqs]" -> "oqs": the table fits 80 columns
         table.add_column(escape(name.removeprefix("secretumvault[").rstrip("]")), justify="right")
     by_key = {_key(r): r for r in results}
-    for alg, op in bench.FIPS204_OPERATIONS:
+    for alg, op in (*bench.FIPS204_OPERATIONS, *bench.COMPOSITE_OPERATIONS):
         cells = []
         for name in columns:
             r = by_key.get((name, alg, op))
@@ -123,7 +123,7 @@ def render_fips204_table(results: list[bench.Result], ratios: dict[tuple[str, st
                 cells.append(
                     _short(r.ns_per_op / 1000) + ("" if ratio is None else f" ({_short(ratio, 2)}x)")
                 )
-        table.add_row(op, *cells)
+        table.add_row(op if alg == bench.SIG else f"{alg} {op}", *cells)
     return table
 
 

@@ -14,6 +14,12 @@ True
 >>> pair = sig.generate_keypair()
 >>> pair.public_key.verify(pair.secret_key.sign(b"msg"), b"msg")
 
+Composite ML-DSA (draft-ietf-lamps-pq-composite-sigs), the IETF format that goes into X.509:
+
+>>> comp = hybrid.CompositeSignature("MLDSA65-Ed25519-SHA512")
+>>> pair = comp.generate_keypair()
+>>> pair.public_key.verify(pair.secret_key.sign(b"msg", b"ctx"), b"msg", b"ctx")
+
 Engines do not pick algorithms themselves; they ask a :class:`CryptoPolicy`
 for "the configured KEM/signature", and ``hybrid_mode`` decides whether that
 is the hybrid or the pure post-quantum algorithm.
@@ -26,6 +32,12 @@ from typing import Protocol, runtime_checkable
 
 from secretumvault import pqc
 from secretumvault.errors import InvalidType, UnsupportedAlgorithm
+from secretumvault.hybrid.composite import (
+    COMPOSITE_ALGORITHMS,
+    CompositeSignature,
+    CompositeSigPublicKey,
+    CompositeSigSecretKey,
+)
 from secretumvault.hybrid.kem import (
     KEM_ALGORITHMS,
     XWING_LABEL,
@@ -53,10 +65,14 @@ from secretumvault.pqc.keys import (
 )
 
 __all__ = [
+    "COMPOSITE_ALGORITHMS",
     "KEM_ALGORITHMS",
     "SIGNATURE_ALGORITHMS",
     "SIGNATURE_DOMAIN",
     "XWING_LABEL",
+    "CompositeSigPublicKey",
+    "CompositeSigSecretKey",
+    "CompositeSignature",
     "CryptoPolicy",
     "HybridKem",
     "HybridKemPublicKey",
@@ -90,7 +106,7 @@ class KemAlgorithm(Protocol):
 
 @runtime_checkable
 class SignatureAlgorithm(Protocol):
-    """What :class:`pqc.Signature` and :class:`HybridSignature` have in common."""
+    """What :class:`pqc.Signature`, :class:`HybridSignature` and :class:`CompositeSignature` share."""
 
     @property
     def name(self) -> str: ...

@@ -137,6 +137,47 @@ class _MlDsaPublicKey(PublicKey):
         self._key.verify(signature, data, b"")  # RFC 9881: empty context string
 
 
+class _CompositePublicKey(PublicKey):
+    """A composite ML-DSA key (draft-ietf-lamps-pq-composite-sigs-19): raw ``mldsaPK || tradPK`` bits."""
+
+    def __init__(self, kind: KeyType, key: pqc.SigPublicKey) -> None:
+        self.key_type = kind
+        self._key = key
+        self.spki = _ml_dsa_spki(kind, key.to_bytes())  # the same shape: OID, no parameters, raw bits
+
+    def _raw_bits(self) -> bytes:
+        return self._key.to_bytes()
+
+    def verify(self, signature: bytes, data: bytes) -> None:
+        self._key.verify(signature, data, b"")  # X.509: the empty application context
+
+
+def _composite(kind: KeyType, backend: str | None) -> Any:
+    from secretumvault.hybrid.composite import (
+        CompositeSignature,
+    )  # only composite keys need pyca's Ed448 etc.
+
+    return CompositeSignature(kind.name, backend)
+
+
+def _composite_public_from_spki(spki: bytes, backend: str | None) -> PublicKey | None:
+    """The composite key in ``spki``, None if it names no composite algorithm; InvalidKey if malformed."""
+    for kind in KEY_TYPES.values():
+        if not kind.is_composite:
+            continue
+        algorithm = kind.signature_algorithm_der()
+        for at in (2, 3, 4):  # right after the outer SEQUENCE's tag and 1- to 3-byte length
+            if not spki.startswith(algorithm, at):
+                continue
+            # Then a BIT STRING: its tag, length and unused-bits byte; the encoding must be exact.
+            for offset in range(at + len(algorithm) + 3, at + len(algorithm) + 6):
+                if spki == _ml_dsa_spki(kind, spki[offset:]):
+                    key = _composite(kind, backend).public_key_from_bytes(spki[offset:])
+                    return _CompositePublicKey(kind, key)
+            raise InvalidKey(f"the {kind.name} SubjectPublicKeyInfo is malformed")
+    return None
+
+
 class _ClassicalPublicKey(PublicKey):
     def __init__(self, kind: KeyType, key: _ClassicalPublic) -> None:
         self.key_type = kind
@@ -173,6 +214,9 @@ def public_key_from_spki(spki: bytes, backend: str | None) -> PublicKey:
     through pqc on ``backend``; anything else is handed to pyca/cryptography.
     UnsupportedAlgorithm for other key types (RSA of another size, other curves).
     """
+    composite = _composite_public_from_spki(spki, backend)
+    if composite is not None:
+        return composite
     for kind in KEY_TYPES.values():
         if kind.is_ml_dsa:
             raw = spki[-sig_params(kind.name).public_key_size :]
@@ -298,6 +342,34 @@ class _MlDsaSigningKey(SigningKey):
         return None if seed is None else _PYCA_ML_DSA[self.key_type.name].from_seed_bytes(seed)
 
 
+class _CompositeSigningKey(SigningKey):
+    """Composite ML-DSA: stored, and handed out in PKCS#8, as the draft's ``mldsaSeed || tradSK``."""
+
+    def __init__(self, kind: KeyType, pair: pqc.SigKeyPair) -> None:
+        self.key_type = kind
+        self._secret = pair.secret_key
+        self.public_key = _CompositePublicKey(kind, pair.public_key)
+
+    def sign(self, data: bytes) -> bytes:
+        return self._secret.sign(data, b"")
+
+    def _private_fields(self) -> dict[str, Any]:
+        return {
+            "backend": self._secret.backend,
+            "encoding": "composite-ml-dsa",
+            "private": _json.b64encode(self._secret.to_bytes()),
+            "public": _json.b64encode(self.public_key.subject_public_key),
+        }
+
+    def pkcs8_der(self) -> bytes:
+        # Draft section 6: OneAsymmetricKey with the composite OID (no parameters), privateKey the raw key.
+        algorithm = _der.sequence(_der.oid(self.key_type.signature_oid))
+        return _der.sequence(_der.integer(0), algorithm, _der.octet_string(self._secret.to_bytes()))
+
+    def pyca_private_key(self) -> PycaPrivateKey | None:
+        return None  # pyca/cryptography has no composite keys
+
+
 class _ClassicalSigningKey(SigningKey):
     def __init__(self, key: _ClassicalPrivate) -> None:
         self.key_type = _classical_key_type(key)
@@ -329,6 +401,8 @@ def generate_key(name: str, backend: str | None = None) -> SigningKey:
     if kind.is_ml_dsa:
         pair = pqc.Signature(kind.name, backend=backend).generate_keypair()
         return _MlDsaSigningKey(kind, pair.secret_key, pair.public_key)
+    if kind.is_composite:
+        return _CompositeSigningKey(kind, _composite(kind, backend).generate_keypair())
     if kind.name == "Ed25519":
         return _ClassicalSigningKey(ed25519.Ed25519PrivateKey.generate())
     if kind.name in _CURVE_OBJECTS:
@@ -394,6 +468,17 @@ def key_from_record(record: bytes, where: str) -> SigningKey:
     encoding = _json.require(obj, "encoding", str, where)
     backend = _json.require(obj, "backend", str, where)
     secret = _json.b64decode(_json.require(obj, "private", str, where), where)
+    if kind.is_composite:
+        public = _json.b64decode(_json.require(obj, "public", str, where), where)
+        if encoding != "composite-ml-dsa":
+            raise CorruptRecord(f"{where}: unknown {kind.name} key encoding {encoding!r}")
+        try:
+            pair = _composite(kind, backend).keypair_from_bytes(secret)
+        except InvalidKey:
+            raise CorruptRecord(f"{where}: the {kind.name} key does not parse") from None
+        if pair.public_key.to_bytes() != public:
+            raise CorruptRecord(f"{where}: the stored public key does not match the private key")
+        return _CompositeSigningKey(kind, pair)
     if kind.is_ml_dsa:
         public = _json.b64decode(_json.require(obj, "public", str, where), where)
         if encoding == "fips204-seed":

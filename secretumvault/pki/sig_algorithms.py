@@ -11,6 +11,10 @@ Object identifiers:
   384, 521): RFC 5758 ecdsa-with-SHA256, -SHA384 and -SHA512 (parameters
   absent); each curve signs with the hash Vault and Go choose for it (SHA-256
   for P-224 and P-256).
+* Composite ML-DSA (draft-ietf-lamps-pq-composite-sigs-19, :mod:`secretumvault.hybrid.composite`):
+  the draft's OIDs (id-MLDSA65-ECDSA-P256-SHA512 1.3.6.1.5.5.7.6.45 ...) name both key and
+  signature, parameters ABSENT; the subjectPublicKey bits are ``mldsaPK || tradPK`` and the
+  signature ``mldsaSig || tradSig`` over the DER TBS with an empty application context.
 * RSA (2048, 3072, 4096 bits): RFC 4055 sha256WithRSAEncryption (parameters
   NULL), PKCS#1 v1.5, the signature every X.509 verifier accepts. RSA-2048
   is Vault's default key type.
@@ -48,6 +52,10 @@ class KeyType:
     def is_ml_dsa(self) -> bool:
         return self.name.startswith("ML-DSA-")
 
+    @property
+    def is_composite(self) -> bool:
+        return self.name.startswith("MLDSA")
+
     def signature_algorithm_der(self) -> bytes:
         """The DER AlgorithmIdentifier of signatures made by keys of this type."""
         if self.null_parameters:
@@ -61,6 +69,10 @@ KEY_TYPES: dict[str, KeyType] = {
         KeyType("ML-DSA-44", "2.16.840.1.101.3.4.3.17", False, _SIGNATURE_ONLY_USAGES),
         KeyType("ML-DSA-65", "2.16.840.1.101.3.4.3.18", False, _SIGNATURE_ONLY_USAGES),
         KeyType("ML-DSA-87", "2.16.840.1.101.3.4.3.19", False, _SIGNATURE_ONLY_USAGES),
+        KeyType("MLDSA44-Ed25519-SHA512", "1.3.6.1.5.5.7.6.39", False, _SIGNATURE_ONLY_USAGES),
+        KeyType("MLDSA65-Ed25519-SHA512", "1.3.6.1.5.5.7.6.48", False, _SIGNATURE_ONLY_USAGES),
+        KeyType("MLDSA65-ECDSA-P256-SHA512", "1.3.6.1.5.5.7.6.45", False, _SIGNATURE_ONLY_USAGES),
+        KeyType("MLDSA87-ECDSA-P384-SHA512", "1.3.6.1.5.5.7.6.49", False, _SIGNATURE_ONLY_USAGES),
         KeyType("Ed25519", "1.3.101.112", False, _SIGNATURE_ONLY_USAGES),
         KeyType("ECDSA-P224", "1.2.840.10045.4.3.2", False, _ECDSA_USAGES, "sha256"),
         KeyType("ECDSA-P256", "1.2.840.10045.4.3.2", False, _ECDSA_USAGES, "sha256"),

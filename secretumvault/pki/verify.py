@@ -13,6 +13,11 @@ work, under its web-PKI profile. What the wrapper adds:
   covered by a current CRL (and any delta CRLs) signed by its issuer, and
   must not be on it.
 
+Chains with a composite ML-DSA key or signature (draft-ietf-lamps-pq-composite-sigs-19), which
+pyca/cryptography cannot verify, are validated by :mod:`secretumvault.pki._composite_path`
+instead (RFC 5280's basic checks on the chain as given; its docstring lists them), and
+their CRLs' signatures are checked with the library's own composite verifier.
+
 Limits of that profile: Ed25519 keys and signatures are refused (CA/Browser
 Forum rules), as are RSA keys below 2048 bits.
 """
@@ -38,6 +43,7 @@ from secretumvault.errors import (
     InvalidType,
     UnsupportedAlgorithm,
 )
+from secretumvault.pki import _composite_path
 from secretumvault.pki._parsing import PARSE_ERRORS, load_pem_or_der
 from secretumvault.pki.usages import eku_oid
 
@@ -191,13 +197,17 @@ def verify_chain(
     when = at if at is not None else datetime.datetime.now(datetime.UTC)
     if len(certs) > 1 and certs[-1].public_bytes(Encoding.DER) == root.public_bytes(Encoding.DER):
         certs.pop()
-    _refuse_ed25519([*certs, root])
-    verifier = _verifier([root], when, server_name, ext_key_usage)
-    try:
-        result = verifier.verify(certs[0], certs[1:])
-    except verification.VerificationError as exc:
-        raise InvalidSignature(f"the chain does not validate: {exc}") from None
-    path = result if isinstance(result, list) else result.chain
+    if _composite_path.involves_composite([*certs, root]):
+        wanted = eku_oid(ext_key_usage) if ext_key_usage is not None else None
+        path = _composite_path.verify_path(certs, root, when, server_name, wanted)
+    else:
+        _refuse_ed25519([*certs, root])
+        verifier = _verifier([root], when, server_name, ext_key_usage)
+        try:
+            result = verifier.verify(certs[0], certs[1:])
+        except verification.VerificationError as exc:
+            raise InvalidSignature(f"the chain does not validate: {exc}") from None
+        path = result if isinstance(result, list) else result.chain
     if revocation_lists:
         _check_revocation(path, revocation_lists, when)
     return path
@@ -228,6 +238,12 @@ def _usable(crl: x509.CertificateRevocationList, issuer: x509.Certificate, when:
         return False
     if any(ext.critical and ext.oid not in _KNOWN_CRL_EXTENSIONS for ext in crl.extensions):
         return False
+    if _composite_path.involves_composite([issuer]):
+        try:
+            _composite_path.issuer_key(issuer).verify(crl.signature, crl.tbs_certlist_bytes)
+        except InvalidSignature:
+            return False
+        return crl.signature_algorithm_oid.dotted_string == issuer.public_key_algorithm_oid.dotted_string
     try:
         # A key type CRLs cannot be signed with raises TypeError here, caught below.
         return crl.is_signature_valid(cast(CertificateIssuerPublicKeyTypes, issuer.public_key()))

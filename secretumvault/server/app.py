@@ -39,6 +39,7 @@ from secretumvault.server import (
     sys_routes,
     token_routes,
     transit_routes,
+    wrapping,
 )
 from secretumvault.server.config import ServerSettings
 from secretumvault.server.core import ServerCore
@@ -103,6 +104,7 @@ class _Incoming:
     query: dict[str, str]
     token: str | None
     client: str
+    wrap_ttl: str | None = None
 
 
 @dataclass
@@ -209,6 +211,7 @@ class Dispatcher:
             raise not_found()
         call = Call(self.core, operation, path, {}, Params(query), incoming.client)
         call.token_id = incoming.token
+        call.wrap_ttl = wrapping.parse_wrap_ttl(incoming.wrap_ttl)
         mount_type = "system"
         if path.startswith("sys/") or path == "sys":
             router, relative = sys_routes.router, path
@@ -300,6 +303,8 @@ class Dispatcher:
             self.core.audit.log(
                 table, self._audit_entry(target, request_id, table.salt, "response", response=response)
             )
+        if call.wrap_ttl is not None:  # X-Vault-Wrap-TTL: the client gets a wrapping token instead
+            reply = wrapping.wrap(self.core, reply, call.wrap_ttl, call.path)
         return _render(reply, request_id, target.mount_type)
 
     def _authorize(self, target: _Target) -> None:
@@ -368,6 +373,7 @@ def _incoming(request: Request) -> _Incoming:
         query=dict(request.query_params) if request.scope["query_string"] else {},
         token=_token(request),
         client=_client(request),
+        wrap_ttl=request.headers.get("x-vault-wrap-ttl"),
     )
 
 

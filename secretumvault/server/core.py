@@ -282,6 +282,8 @@ class ServerCore:
     def write_policy(self, name: str, text: str) -> None:
         if name == "root":
             raise bad_request("cannot update the root policy")
+        if name == "response-wrapping":  # Vault reserves it: wrapping tokens carry it and nothing else
+            raise bad_request('cannot write the reserved policy "response-wrapping"')
         parse_policy(text)
         self.keystore.put(_POLICY_PREFIX + name, records.dump("policy", {"policy": text}))
 

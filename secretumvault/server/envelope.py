@@ -26,10 +26,18 @@ class Reply:
     top_level: bool = False
     #: Seconds: what kv version 1 reports from a secret's ``ttl`` key (advisory; no lease is made).
     lease_duration: int = 0
+    #: The response went under a wrapping token: what ``wrap_info`` says (``wrapping.py``).
+    wrap_info: dict[str, Any] | None = None
 
     @property
     def empty(self) -> bool:
-        return self.body is None and self.data is None and self.auth is None and not self.warnings
+        return (
+            self.body is None
+            and self.data is None
+            and self.auth is None
+            and not self.warnings
+            and self.wrap_info is None
+        )
 
 
 def list_reply(keys: list[str]) -> Reply:
@@ -46,7 +54,7 @@ def envelope(reply: Reply, request_id: str, mount_type: str) -> dict[str, Any]:
         "renewable": False,
         "lease_duration": reply.lease_duration,
         "data": reply.data,
-        "wrap_info": None,
+        "wrap_info": reply.wrap_info,
         "warnings": reply.warnings or None,
         "auth": reply.auth,
         "mount_type": mount_type,

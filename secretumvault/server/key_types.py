@@ -5,11 +5,15 @@ Transit: the library's names (``ml-kem-768``, ``ml-dsa-65``,
 the same pattern, ``mlkem-768|1024``); Vault Enterprise's ``type=ml-dsa``
 with ``parameter_set=44|65|87`` and ``type=hybrid`` with
 ``hybrid_key_type_pqc=ml-dsa``, ``parameter_set=65``, ``hybrid_key_type_ec=ed25519``.
+Composite ML-DSA (draft-ietf-lamps-pq-composite-sigs-19) by the library's names only, e.g.
+``composite-ml-dsa-65-ecdsa-p256-sha512``: ``type=hybrid`` keeps meaning the library's own
+hybrid format, so that existing keys and clients see no change.
 
 PKI: Vault's ``rsa`` (key_bits 2048, 3072, 4096; the default, 2048), ``ec``
 (224, 256, 384, 521; 0 means 256) and ``ed25519``; OpenBao 2.7's
 ``key_type=mldsa`` with ``key_bits=44|65|87`` (0 means 65); and the library's
-(``ML-DSA-65``, ``Ed25519``, ``ECDSA-P256``, ``RSA-3072``).
+(``ML-DSA-65``, ``Ed25519``, ``ECDSA-P256``, ``RSA-3072``), which include the composite
+ML-DSA types (``MLDSA65-ECDSA-P256-SHA512`` ..., with no key_bits).
 """
 
 from __future__ import annotations
@@ -89,6 +93,11 @@ _PKI_NAMES = {
     "rsa-3072": "RSA-3072",
     "rsa-4096": "RSA-4096",
     "any": "any",
+    # Composite ML-DSA (draft-ietf-lamps-pq-composite-sigs-19), by the draft's names without "id-".
+    "mldsa44-ed25519-sha512": "MLDSA44-Ed25519-SHA512",
+    "mldsa65-ed25519-sha512": "MLDSA65-Ed25519-SHA512",
+    "mldsa65-ecdsa-p256-sha512": "MLDSA65-ECDSA-P256-SHA512",
+    "mldsa87-ecdsa-p384-sha512": "MLDSA87-ECDSA-P384-SHA512",
 }
 #: Vault's defaults: no key_type is rsa 2048; key_bits 0 is 2048 for rsa and 256 for ec.
 PKI_DEFAULT_KEY_TYPE = "RSA-2048"
@@ -126,8 +135,10 @@ def pki_key_type(params: Params, default: str = PKI_DEFAULT_KEY_TYPE) -> str:
     if found is None:
         raise bad_request(
             f"unknown key_type {raw!r}; use rsa (key_bits 2048|3072|4096), ec (key_bits 224|256|384|521), "
-            "ed25519, mldsa (key_bits 44|65|87), ml-dsa-65 or any"
+            "ed25519, mldsa (key_bits 44|65|87), ml-dsa-65, a composite (MLDSA65-ECDSA-P256-SHA512 ...), any"
         )
+    if bits and found.startswith("MLDSA"):
+        raise bad_request(f"composite key_type {raw!r} takes no key_bits")
     if bits and not (name.endswith(str(bits)) or name == "any"):
         raise bad_request(f"key_bits {bits} does not go with key_type {raw!r}")
     return found

@@ -47,6 +47,8 @@ class Call:
     deadline: float = float("inf")
     #: The most items a batch request may carry (``max_batch_items``).
     max_batch_items: int = 10_000
+    #: ``X-Vault-Wrap-TTL`` in seconds: the response is wrapped (``wrapping.py``); None if not asked.
+    wrap_ttl: int | None = None
 
     def group(self, name: str) -> str:
         return self.groups[name]

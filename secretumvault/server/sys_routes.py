@@ -18,6 +18,7 @@ from collections.abc import Callable
 from typing import Any
 
 from secretumvault.errors import ConflictError
+from secretumvault.server import generate_root, wrapping
 from secretumvault.server.audit import AUDIT_PATH, AuditTable, DeviceConfig, hash_value
 from secretumvault.server.auth.table import AuthMethod, check_auth_path
 from secretumvault.server.envelope import Reply, list_reply
@@ -623,3 +624,20 @@ router.add("sys/auth/(?P<path>.+)/tune/?", {"read": read_auth_tune, "update": tu
 router.add(
     "sys/auth/(?P<path>.+)", {"read": read_auth, "update": enable_auth, "delete": disable_auth}, sudo=True
 )
+# Response wrapping: the wrapping token is the authority (wrapping.py), so unwrap, lookup and
+# rewrap need no other token; wrap needs the caller's own grant.
+router.add("sys/wrapping/wrap", {"update": wrapping.wrap_data})
+router.add("sys/wrapping/unwrap", {"update": wrapping.unwrap}, unauthenticated=True)
+router.add("sys/wrapping/lookup", {"read": wrapping.lookup, "update": wrapping.lookup}, unauthenticated=True)
+router.add("sys/wrapping/rewrap", {"update": wrapping.rewrap}, unauthenticated=True)
+# As in Vault, root generation needs no token: the current unseal shares are the authority.
+router.add(
+    "sys/generate-root/attempt",
+    {
+        "read": generate_root.read_attempt,
+        "update": generate_root.start_attempt,
+        "delete": generate_root.cancel_attempt,
+    },
+    unauthenticated=True,
+)
+router.add("sys/generate-root/update", {"update": generate_root.update}, unauthenticated=True)

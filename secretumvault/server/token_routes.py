@@ -1,17 +1,23 @@
-"""``auth/token/``: create, lookup, renew and revoke tokens.
+"""``auth/token/``: create (directly or through a role), lookup, renew and revoke tokens,
+by token or by accessor; token roles; tidy.
 
 A token can only make child tokens with a subset of its own policies (the
-root token excepted), and revoking a token revokes its children.
+root token excepted, and a role's ``allowed_policies`` replace the rule), and
+revoking a token revokes its children (``revoke-orphan`` excepted). As in
+Vault, only root or sudo may make orphans or periodic tokens without a role.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from typing import Any
 
-from secretumvault.server.envelope import Reply
-from secretumvault.server.errors import HttpError, bad_request, permission_denied
-from secretumvault.server.routing import Call, Router
+from secretumvault.server import wrapping
+from secretumvault.server.envelope import Reply, list_reply
+from secretumvault.server.errors import HttpError, bad_request, not_found, permission_denied
+from secretumvault.server.routing import Call, Router, name_pattern
+from secretumvault.server.token_roles import TokenRole, TokenRoles
 from secretumvault.server.tokens import MAX_TTL, TokenEntry
 
 __all__ = ["router"]
@@ -19,7 +25,7 @@ __all__ = ["router"]
 _POLICY_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
 
 
-def _auth(token: str | None, entry: TokenEntry, now: int) -> dict[str, Any]:
+def _auth(token: str | None, entry: TokenEntry) -> dict[str, Any]:
     policies = list(entry.policies)
     return {
         "client_token": token or "",
@@ -27,7 +33,7 @@ def _auth(token: str | None, entry: TokenEntry, now: int) -> dict[str, Any]:
         "policies": policies,
         "token_policies": policies,
         "metadata": entry.meta or None,
-        "lease_duration": 0 if entry.expire_time is None else max(0, entry.expire_time - now),
+        "lease_duration": entry.granted,  # as Vault: what was granted, not what is left
         "renewable": entry.renewable,
         "entity_id": "",
         "token_type": "service",
@@ -36,13 +42,22 @@ def _auth(token: str | None, entry: TokenEntry, now: int) -> dict[str, Any]:
     }
 
 
-def _requested_policies(call: Call, parent: TokenEntry) -> tuple[str, ...]:
-    p = call.params
-    asked = p.string_list("policies")
+def _asked_policies(call: Call) -> list[str]:
+    asked = call.params.string_list("policies")
     for name in asked:
         if not _POLICY_NAME.fullmatch(name):
             raise bad_request("a policy name is 1-128 letters, digits, '.', '_' and '-'")
-    names = [name.lower() for name in asked] or [n for n in parent.policies if n != "default"]
+    return [name.lower() for name in asked]
+
+
+def _requested_policies(call: Call, parent: TokenEntry, role: TokenRole | None) -> tuple[str, ...]:
+    p = call.params
+    asked = _asked_policies(call)
+    if role is not None:
+        if p.boolean("no_default_policy"):
+            role = replace(role, token_no_default_policy=True)
+        return role.policies(asked, parent.policies, parent.is_root)
+    names = asked or [n for n in parent.policies if n != "default"]
     if not p.boolean("no_default_policy") and "root" not in names and "default" not in names:
         names.append("default")
     if not parent.is_root:
@@ -52,36 +67,62 @@ def _requested_policies(call: Call, parent: TokenEntry) -> tuple[str, ...]:
     return tuple(dict.fromkeys(names))
 
 
+def _has_sudo(call: Call, entry: TokenEntry) -> bool:
+    return entry.is_root or call.core.acl(entry).allows(call.path, "update", sudo=True)
+
+
+def _roles(call: Call) -> TokenRoles:
+    return TokenRoles(call.core.keystore)
+
+
 def create(call: Call) -> Reply:
     p = call.params
     parent = call.token
     assert parent is not None
+    role: TokenRole | None = None
+    if "role_name" in call.groups:
+        role = _roles(call).get(call.group("role_name"))
+        if role is None:
+            raise bad_request("unknown role")
     # An empty or zero value means "the default", as in Vault: HashiCorp's Go client always
     # sends type, display_name, num_uses and entity_alias, empty when the caller set nothing.
     num_uses = p.integer("num_uses", 0)
     if num_uses < 0:
         raise bad_request("number of uses cannot be negative")
-    if num_uses != 0 or p.duration("period", 0) != 0:
-        raise bad_request("num_uses and period are not supported by this server")
+    if num_uses != 0:
+        raise bad_request("num_uses is not supported by this server")
     kind = p.string("type")
     if kind == "batch":
         raise bad_request("batch tokens are not supported by this server")
     if kind not in ("", "service"):
         raise bad_request("invalid 'token_type' value")
     if p.string("entity_alias"):
-        raise bad_request("'entity_alias' is only allowed in combination with token role")
-    policies = _requested_policies(call, parent)
+        if role is None:
+            raise bad_request("'entity_alias' is only allowed in combination with token role")
+        raise bad_request("entity aliases are not supported by this server (it has no identity store)")
+    policies = _requested_policies(call, parent, role)
     orphan_path = call.path == "auth/token/create-orphan"  # that route needs sudo
-    orphan = orphan_path or p.boolean("no_parent")
+    orphan = orphan_path or (role.orphan if role is not None else p.boolean("no_parent"))
     token_id = p.string("id") or None
-    if ((orphan and not orphan_path) or token_id is not None) and not parent.is_root:
-        raise permission_denied()  # Vault: only root (or sudo) makes orphans or chooses ids
+    chosen = (orphan and not orphan_path and role is None) or token_id is not None
+    if chosen and not _has_sudo(call, parent):
+        raise permission_denied()  # Vault: only root or sudo makes orphans or chooses ids
+    # A role's period needs no sudo (writing the role did); asking for one directly does.
+    period = p.duration("period", 0)
+    if period and role is None and not _has_sudo(call, parent):
+        raise bad_request("root or sudo privileges required to create periodic token")
+    if role is not None and role.token_period:
+        period = role.token_period
     # "lease" is the deprecated name of "ttl", still sent by older clients.
     ttl_name = "ttl" if p.raw("ttl") not in (None, "") else "lease"
     ttl = p.duration(ttl_name, 0 if "root" in policies else MAX_TTL)
     explicit_max_ttl = p.duration("explicit_max_ttl", 0)
-    if ttl > MAX_TTL or explicit_max_ttl > MAX_TTL:
-        raise bad_request(f"ttl and explicit_max_ttl are at most {MAX_TTL} seconds (32 days)")
+    if role is not None and role.token_explicit_max_ttl:
+        explicit_max_ttl = min(filter(None, (explicit_max_ttl, role.token_explicit_max_ttl)))
+    if ttl > MAX_TTL or explicit_max_ttl > MAX_TTL or period > MAX_TTL:
+        raise bad_request(f"ttl, period and explicit_max_ttl are at most {MAX_TTL} seconds (32 days)")
+    if period:
+        ttl = period  # a periodic token lives one period at a time
     if explicit_max_ttl and ttl > explicit_max_ttl:
         ttl = explicit_max_ttl
     if ttl == 0 and "root" not in policies:
@@ -93,17 +134,24 @@ def create(call: Call) -> Reply:
     if not all(isinstance(v, str) for v in meta.values()):
         raise bad_request("meta must map names to strings")
     display_name = p.string("display_name")[:64]
+    renewable = p.boolean("renewable", True) and ttl != 0 and (role is None or role.renewable)
+    path = call.path
+    if role is not None and role.path_suffix:
+        path = f"{path}/{role.path_suffix}"
     token, entry = call.core.tokens.create(
         policies=policies,
         ttl=ttl,
-        renewable=p.boolean("renewable", True) and ttl != 0,
+        renewable=renewable,
         display_name=f"token-{display_name}" if display_name else "token",
         parent=None if orphan else parent,
         explicit_max_ttl=explicit_max_ttl,
         meta=dict(meta),
         token_id=token_id,
+        period=period,
+        role="" if role is None else role.name,
+        path=path,
     )
-    return Reply(auth=_auth(token, entry, call.core.tokens.now()))
+    return Reply(auth=_auth(token, entry))
 
 
 def lookup_self(call: Call) -> Reply:
@@ -122,7 +170,7 @@ def lookup(call: Call) -> Reply:
 def renew_self(call: Call) -> Reply:
     assert call.token is not None
     renewed = call.core.tokens.renew(call.token, call.params.optional_duration("increment"))
-    return Reply(auth=_auth(call.token_id, renewed, call.core.tokens.now()))
+    return Reply(auth=_auth(call.token_id, renewed))
 
 
 def renew(call: Call) -> Reply:
@@ -131,7 +179,7 @@ def renew(call: Call) -> Reply:
     if entry is None:
         raise bad_request("bad token")
     renewed = call.core.tokens.renew(entry, call.params.optional_duration("increment"))
-    return Reply(auth=_auth(token, renewed, call.core.tokens.now()))
+    return Reply(auth=_auth(token, renewed))
 
 
 def revoke_self(call: Call) -> Reply:
@@ -147,6 +195,72 @@ def revoke(call: Call) -> Reply:
     return Reply()
 
 
+def revoke_orphan(call: Call) -> Reply:
+    entry = call.core.tokens.lookup(call.params.string("token", required=True))
+    if entry is not None:
+        call.core.tokens.revoke_orphan(entry)
+    return Reply()
+
+
+# -- by accessor ---------------------------------------------------------------------------------
+
+
+def _by_accessor(call: Call) -> TokenEntry:
+    entry = call.core.tokens.lookup_accessor(call.params.string("accessor", required=True))
+    if entry is None:
+        raise bad_request("invalid accessor")
+    return entry
+
+
+def lookup_accessor(call: Call) -> Reply:
+    return Reply(data=_by_accessor(call).lookup_data(call.core.tokens.now()))
+
+
+def renew_accessor(call: Call) -> Reply:
+    renewed = call.core.tokens.renew(_by_accessor(call), call.params.optional_duration("increment"))
+    return Reply(auth=_auth(None, renewed))
+
+
+def revoke_accessor(call: Call) -> Reply:
+    call.core.tokens.revoke(_by_accessor(call))
+    return Reply()
+
+
+def list_accessors(call: Call) -> Reply:
+    return list_reply(call.core.tokens.accessors())
+
+
+def tidy(call: Call) -> Reply:
+    done = call.core.tokens.tidy()
+    done["wrapped_responses_removed"] = wrapping.tidy(call.core)
+    # Vault answers 202 and tidies in the background; this tidy has finished when it answers.
+    return Reply(data={"tidied": done}, status=202, warnings=["Tidy operation successfully completed."])
+
+
+# -- roles ---------------------------------------------------------------------------------------
+
+
+def list_roles(call: Call) -> Reply:
+    return list_reply(_roles(call).names())
+
+
+def read_role(call: Call) -> Reply:
+    role = _roles(call).get(call.group("role_name"))
+    if role is None:
+        raise not_found()
+    return Reply(data=role.read_data())
+
+
+def write_role(call: Call) -> Reply:
+    _roles(call).write(call.group("role_name"), call.params)
+    return Reply()
+
+
+def delete_role(call: Call) -> Reply:
+    _roles(call).delete(call.group("role_name"))
+    return Reply()
+
+
 router = Router()
 router.add("auth/token/create", {"update": create})
 router.add("auth/token/create-orphan", {"update": create}, sudo=True)
@@ -156,3 +270,15 @@ router.add("auth/token/renew-self", {"update": renew_self})
 router.add("auth/token/renew", {"update": renew})
 router.add("auth/token/revoke-self", {"update": revoke_self})
 router.add("auth/token/revoke", {"update": revoke})
+router.add("auth/token/revoke-orphan", {"update": revoke_orphan}, sudo=True)
+router.add("auth/token/lookup-accessor", {"update": lookup_accessor})
+router.add("auth/token/renew-accessor", {"update": renew_accessor})
+router.add("auth/token/revoke-accessor", {"update": revoke_accessor})
+router.add("auth/token/accessors/?", {"list": list_accessors}, sudo=True)
+router.add("auth/token/tidy", {"update": tidy})
+router.add("auth/token/roles/?", {"list": list_roles})
+router.add(
+    "auth/token/roles/" + name_pattern("role_name"),
+    {"read": read_role, "update": write_role, "delete": delete_role},
+)
+router.add("auth/token/create/" + name_pattern("role_name"), {"update": create})

@@ -13,7 +13,20 @@ the tree, as in Vault, so nobody escapes it by making child tokens:
   was revoked, whether or not anyone used that ancestor. An expired ancestor
   found this way is revoked with its tree on the spot;
 - a child made while its parent was being revoked is revoked at once (its
-  creation checks the parent again after writing it).
+  creation checks the parent again after writing it);
+- ``revoke-orphan`` revokes one token and makes its children orphans: the
+  mark says so, so a revocation finished after a crash does the same.
+
+Each token's accessor resolves through an index (accessor -> token hash),
+written before the token and deleted after it, so a live token always has
+its accessor; an index entry only ever leads through ``lookup_hash``, so a
+revoked token's accessor resolves to nothing even while its entry lingers.
+``tidy`` removes what a crash left behind (index entries and tree links of
+tokens that are gone, expired tokens) and indexes tokens made before the
+index existed.
+
+A periodic token (``period``) has no maximum TTL unless ``explicit_max_ttl``
+sets one: each renewal extends it by the period, whatever was asked.
 
 Tokens have at least 192 random bits, so an unsalted hash cannot be reversed
 by guessing; the hash is still domain-separated and stored under the
@@ -42,6 +55,7 @@ __all__ = ["MAX_CACHED_TOKENS", "MAX_TTL", "TokenEntry", "TokenStore", "new_toke
 MAX_TTL = 32 * 86400
 _ID_PREFIX = "sys/token/id/"
 _PARENT_PREFIX = "sys/token/parent/"
+_ACCESSOR_PREFIX = "sys/token/accessor/"
 _HASH_DOMAIN = b"secretumvault.server.token.v1\x00"
 _MAX_TOKEN_LENGTH = 256
 _UPDATE_ATTEMPTS = 8
@@ -77,8 +91,23 @@ class TokenEntry:
     meta: dict[str, str] = field(default_factory=dict)
     #: When its revocation began (epoch seconds): refused from then on, with its tree.
     revoking: int | None = None
-    #: The request path that made it (Vault's "path": "auth/approle/login" for a login).
+    #: The revocation under way is ``revoke-orphan``: its children stay, as orphans.
+    revoking_orphan: bool = False
+    #: Periodic tokens: each renewal extends the token by this many seconds (0: not periodic).
+    period: int = 0
+    #: The token role it was made from ("" for none).
+    role: str = ""
+    #: The path it was made by (``auth/token/create``, ``auth/token/create/<role>`` ...).
     path: str = "auth/token/create"
+    #: When it was last renewed (epoch seconds), if ever.
+    last_renewal: int | None = None
+
+    @property
+    def granted(self) -> int:
+        """The seconds its creation or last renewal granted (the ``lease_duration`` then shown)."""
+        if self.expire_time is None:
+            return 0
+        return max(0, self.expire_time - (self.last_renewal or self.creation_time))
 
     @property
     def is_root(self) -> bool:
@@ -99,7 +128,11 @@ class TokenEntry:
                 "parent": self.parent,
                 "meta": self.meta,
                 "revoking": self.revoking,
+                "revoking_orphan": self.revoking_orphan,
+                "period": self.period,
+                "role": self.role,
                 "path": self.path,
+                "last_renewal": self.last_renewal,
             },
         )
 
@@ -127,12 +160,17 @@ class TokenEntry:
             parent=obj["parent"],
             meta=dict(obj["meta"]),
             revoking=None if obj.get("revoking") is None else int(obj["revoking"]),
+            # Fields added later: records written before them have their defaults.
+            revoking_orphan=bool(obj.get("revoking_orphan", False)),
+            period=int(obj.get("period", 0)),
+            role=str(obj.get("role", "")),
             path=str(obj.get("path", "auth/token/create")),
+            last_renewal=None if obj.get("last_renewal") is None else int(obj["last_renewal"]),
         )
 
     def lookup_data(self, now: int, token_id: str | None = None) -> dict[str, Any]:
         """What ``auth/token/lookup*`` shows (the token id only to its own holder)."""
-        return {
+        data: dict[str, Any] = {
             "id": token_id if token_id is not None else "",
             "accessor": self.accessor,
             "policies": list(self.policies),
@@ -150,6 +188,14 @@ class TokenEntry:
             "type": "service",
             "entity_id": "",
         }
+        if self.period:  # as Vault: only periodic tokens and role tokens show these
+            data["period"] = self.period
+        if self.role:
+            data["role"] = self.role
+        if self.last_renewal is not None:
+            data["last_renewal_time"] = self.last_renewal
+            data["last_renewal"] = _iso(self.last_renewal)
+        return data
 
 
 def _decode_at(path: str, data: bytes) -> TokenEntry:
@@ -180,6 +226,8 @@ class TokenStore:
         explicit_max_ttl: int = 0,
         meta: dict[str, str] | None = None,
         token_id: str | None = None,
+        period: int = 0,
+        role: str = "",
         path: str = "auth/token/create",
     ) -> tuple[str, TokenEntry]:
         """A new token and its entry; the token string is returned once and never stored."""
@@ -199,18 +247,24 @@ class TokenStore:
             renewable=renewable,
             parent=None if parent is None else parent.hash,
             meta=meta or {},
+            period=period,
+            role=role,
             path=path,
         )
         if self._keystore.list(_ID_PREFIX + entry.hash):
             raise bad_request("a token with this id already exists")
         if parent is not None and self._depth(parent) >= MAX_TREE_DEPTH:
             raise bad_request(f"token trees are at most {MAX_TREE_DEPTH} levels deep")
-        # The tree link first: a token never exists that revoking its parent would miss.
+        # The accessor index and the tree link first: a token never exists that its accessor
+        # or revoking its parent would miss. Both carry their time, for tidy (see there).
+        stamp = records.dump("token-link", {"hash": entry.hash, "created": now})
+        self._keystore.cas(_ACCESSOR_PREFIX + entry.accessor, None, stamp)
         if parent is not None:
-            self._keystore.put(f"{_PARENT_PREFIX}{parent.hash}/{entry.hash}", b"")
+            self._keystore.put(f"{_PARENT_PREFIX}{parent.hash}/{entry.hash}", stamp)
         try:
             self._keystore.cas(_ID_PREFIX + entry.hash, None, entry.encode())
         except ConflictError:
+            self._delete(_ACCESSOR_PREFIX + entry.accessor)
             raise bad_request("a token with this id already exists") from None
         if parent is not None and self.lookup_hash(parent.hash) is None:
             # The parent's revocation began while this child was being made, and its walk of
@@ -272,8 +326,27 @@ class TokenStore:
             parent = None if ancestor is None else ancestor.parent
         return depth
 
+    def lookup_accessor(self, accessor: str) -> TokenEntry | None:
+        """The live token whose accessor this is, or None (unknown, revoked, expired ...)."""
+        if not 1 <= len(accessor) <= _MAX_TOKEN_LENGTH or "/" in accessor:
+            return None
+        try:
+            stamp = records.load(self._keystore.get(_ACCESSOR_PREFIX + accessor), "token-link", "accessor")
+        except KeyNotFound:
+            return None
+        entry = self.lookup_hash(str(stamp["hash"]))
+        return entry if entry is not None and entry.accessor == accessor else None
+
+    def accessors(self) -> list[str]:
+        """Every accessor in the index (a crash may leave a few of revoked tokens: ``tidy``)."""
+        return sorted(path[len(_ACCESSOR_PREFIX) :] for path in self._keystore.list(_ACCESSOR_PREFIX))
+
     def renew(self, entry: TokenEntry, increment: int | None) -> TokenEntry:
-        """Extend the token's life by ``increment`` (default: its ttl), within its max TTL."""
+        """Extend the token's life by ``increment`` (default: its ttl), within its max TTL.
+
+        A periodic token is extended by its period whatever the increment, capped only by
+        its explicit max TTL, as in Vault.
+        """
         if not entry.renewable or entry.expire_time is None:
             raise bad_request("this token is not renewable")
         path = _ID_PREFIX + entry.hash
@@ -286,9 +359,14 @@ class TokenStore:
             if current.revoking is not None:
                 raise bad_request("the token was revoked")
             now = self.now()
-            limit = current.creation_time + (current.explicit_max_ttl or MAX_TTL)
-            wanted = now + (increment if increment else current.ttl)
-            renewed = replace(current, expire_time=min(wanted, limit))
+            if current.period:
+                wanted = now + current.period
+                cap = current.explicit_max_ttl
+                limit = current.creation_time + cap if cap else wanted
+            else:
+                wanted = now + (increment if increment else current.ttl)
+                limit = current.creation_time + (current.explicit_max_ttl or MAX_TTL)
+            renewed = replace(current, expire_time=min(wanted, limit), last_renewal=now)
             try:
                 self._keystore.cas(path, stored.version, renewed.encode())
             except ConflictError:
@@ -315,11 +393,106 @@ class TokenStore:
         for hashed in reversed(order):
             for child in self._children(hashed):
                 self._delete(f"{_PARENT_PREFIX}{hashed}/{child}")
-            self._delete(_ID_PREFIX + hashed)
+            self._delete_token(hashed)
         if entry.parent is not None:
             self._delete(f"{_PARENT_PREFIX}{entry.parent}/{entry.hash}")
 
-    def _mark_revoking(self, entry: TokenEntry) -> bool:
+    def revoke_orphan(self, entry: TokenEntry) -> None:
+        """Revoke the token alone: each child loses its parent and becomes an orphan.
+
+        Marked first, as ``revoke`` does (the mark says "orphan", so a revocation finished
+        after a crash does the same); each child is made an orphan before its link goes.
+        """
+        if not self._mark_revoking(entry, orphan=True):
+            return
+        for child in self._children(entry.hash):
+            self._make_orphan(child)
+            self._delete(f"{_PARENT_PREFIX}{entry.hash}/{child}")
+        self._delete_token(entry.hash)
+        if entry.parent is not None:
+            self._delete(f"{_PARENT_PREFIX}{entry.parent}/{entry.hash}")
+
+    def _make_orphan(self, hashed: str) -> None:
+        path = _ID_PREFIX + hashed
+        for _ in range(_UPDATE_ATTEMPTS):
+            try:
+                stored = self._keystore.get_entry(path)
+            except KeyNotFound:
+                return  # revoked meanwhile: nothing to keep
+            current = TokenEntry.decode(hashed, stored.value)
+            try:
+                self._keystore.cas(path, stored.version, replace(current, parent=None).encode())
+            except ConflictError:
+                continue
+            self.cache.forget(path)
+            return
+        raise ConflictError("the token kept changing; try again")
+
+    def _delete_token(self, hashed: str) -> None:
+        """Delete the token's entry, then its accessor's index entry."""
+        path = _ID_PREFIX + hashed
+        try:
+            current = TokenEntry.decode(hashed, self._keystore.get(path))
+        except KeyNotFound:
+            current = None
+        self._delete(path)
+        if current is not None:
+            self._delete(_ACCESSOR_PREFIX + current.accessor)
+
+    def tidy(self) -> dict[str, int]:
+        """Clean up after crashes: what ``auth/token/tidy`` does. Returns what it did, by kind.
+
+        Expired tokens and tokens under a revoked or expired ancestor are revoked; stale
+        revocations finished; tokens without an accessor index entry get one. Index entries
+        and tree links of tokens that are gone are removed once they are older than a
+        creation can take (a token being made writes them just before itself).
+        """
+        done = {"revoked": 0, "indexed": 0, "accessors_removed": 0, "links_removed": 0}
+        now = self.now()
+        for path in self._keystore.list(_ID_PREFIX):
+            hashed = path[len(_ID_PREFIX) :]
+            entry = self.cache.get(path)
+            if entry is None:
+                continue
+            if entry.revoking is not None:
+                self._finish_if_stale(entry)
+                continue
+            if self.lookup_hash(hashed) is None:
+                done["revoked"] += 1
+                continue
+            stamp = records.dump("token-link", {"hash": hashed, "created": now})
+            try:
+                self._keystore.cas(_ACCESSOR_PREFIX + entry.accessor, None, stamp)
+                done["indexed"] += 1
+            except ConflictError:
+                pass  # indexed already
+        for path in self._keystore.list(_ACCESSOR_PREFIX):
+            target = self._stale_target(path, now)
+            if target is not None and not self._keystore.list(_ID_PREFIX + target):
+                self._delete(path)
+                done["accessors_removed"] += 1
+        for path in self._keystore.list(_PARENT_PREFIX):
+            child = path.rsplit("/", 1)[-1]
+            stale = self._stale_target(path, now, child) is not None
+            if stale and not self._keystore.list(_ID_PREFIX + child):
+                self._delete(path)
+                done["links_removed"] += 1
+        return done
+
+    def _stale_target(self, path: str, now: int, default: str | None = None) -> str | None:
+        """The token hash an index entry or link names, if it is old enough to judge; else None."""
+        try:
+            raw = self._keystore.get(path)
+        except KeyNotFound:
+            return None
+        if not raw:  # a link from before links carried their time: old by definition
+            return default
+        stamp = records.load(raw, "token-link", path)
+        if now - int(stamp["created"]) < _STALE_REVOCATION_SECONDS:
+            return None
+        return str(stamp["hash"]) if default is None else default
+
+    def _mark_revoking(self, entry: TokenEntry, *, orphan: bool = False) -> bool:
         """Mark the token revocation-pending; False if it is gone or another revocation is under way."""
         path = _ID_PREFIX + entry.hash
         for _ in range(_UPDATE_ATTEMPTS):
@@ -332,7 +505,8 @@ class TokenStore:
             if current.revoking is not None and now - current.revoking < _STALE_REVOCATION_SECONDS:
                 return False
             try:
-                self._keystore.cas(path, stored.version, replace(current, revoking=now).encode())
+                marked = replace(current, revoking=now, revoking_orphan=orphan)
+                self._keystore.cas(path, stored.version, marked.encode())
             except ConflictError:
                 continue
             self.cache.forget(path)
@@ -343,7 +517,10 @@ class TokenStore:
         """Finish a revocation that began long ago and never ended (its process died)."""
         assert entry.revoking is not None
         if self.now() - entry.revoking >= _STALE_REVOCATION_SECONDS:
-            self.revoke(entry)
+            if entry.revoking_orphan:
+                self.revoke_orphan(entry)
+            else:
+                self.revoke(entry)
 
     def _children(self, hashed: str) -> list[str]:
         prefix = f"{_PARENT_PREFIX}{hashed}/"

@@ -15,7 +15,7 @@ b'card 4111...'
 
 Key types (``KEY_TYPES``): aes256-gcm96, chacha20-poly1305, ml-kem-768,
 ml-kem-1024, hybrid-x25519-ml-kem-768 (encryption); ed25519, ecdsa-p256,
-ml-dsa-44, ml-dsa-65, ml-dsa-87, hybrid-ed25519-ml-dsa-65 (signing); rsa-2048,
+ml-dsa-44, ml-dsa-65, ml-dsa-87, hybrid-ed25519-ml-dsa-65, composite-ml-dsa-* (signing); rsa-2048,
 rsa-3072, rsa-4096 (both); hmac. Every key computes HMACs (each version has an HMAC key).
 
 Ciphertexts, signatures and HMACs are ``vault:v<key version>:<base64>``.

@@ -33,6 +33,9 @@ ML_DSA_EXPANDED = "ml-dsa-expanded"  # FIPS 204 expanded signing key (backends w
 ED25519_RAW = "ed25519-raw"  # RFC 8032 private key, 32 bytes
 P256_SCALAR = "p256-scalar"  # private scalar, 32 bytes big-endian
 TAGGED_HYBRID = "secretumvault-hybrid-key"  # hybrid.*.to_bytes(): algorithm-tagged
+COMPOSITE_ML_DSA = (
+    "composite-ml-dsa"  # the composite draft's private key mldsaSeed || tradSK (public: its pk)
+)
 RSA_PKCS8 = "rsa-pkcs8-der"  # PKCS#8 DER private key (public key: SubjectPublicKeyInfo DER)
 
 #: Which encodings each key type may be stored in.
@@ -49,6 +52,10 @@ ENCODINGS: dict[str, frozenset[str]] = {
     "ml-dsa-65": frozenset({ML_DSA_SEED, ML_DSA_EXPANDED}),
     "ml-dsa-87": frozenset({ML_DSA_SEED, ML_DSA_EXPANDED}),
     "hybrid-ed25519-ml-dsa-65": frozenset({TAGGED_HYBRID}),
+    "composite-ml-dsa-44-ed25519-sha512": frozenset({COMPOSITE_ML_DSA}),
+    "composite-ml-dsa-65-ed25519-sha512": frozenset({COMPOSITE_ML_DSA}),
+    "composite-ml-dsa-65-ecdsa-p256-sha512": frozenset({COMPOSITE_ML_DSA}),
+    "composite-ml-dsa-87-ecdsa-p384-sha512": frozenset({COMPOSITE_ML_DSA}),
     "rsa-2048": frozenset({RSA_PKCS8}),
     "rsa-3072": frozenset({RSA_PKCS8}),
     "rsa-4096": frozenset({RSA_PKCS8}),
@@ -134,6 +141,11 @@ def generate_material(spec: KeyTypeSpec, backend: str | None) -> Material:
             return Material(ML_DSA_EXPANDED, sig_pair.secret_key.to_bytes(), sig_pair.public_key.to_bytes())
     from secretumvault import hybrid
 
+    if spec.name.startswith("composite-"):
+        composite_pair = hybrid.CompositeSignature(spec.algorithm, backend).generate_keypair()
+        return Material(
+            COMPOSITE_ML_DSA, composite_pair.secret_key.to_bytes(), composite_pair.public_key.to_bytes()
+        )
     if spec.purpose is Purpose.KEM_ENCRYPTION:
         hybrid_kem_pair = hybrid.HybridKem(spec.algorithm, backend).generate_keypair()
         return Material(

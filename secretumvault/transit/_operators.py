@@ -17,7 +17,7 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from secretumvault import pqc
-from secretumvault.errors import UnsupportedAlgorithm
+from secretumvault.errors import InvalidKey, UnsupportedAlgorithm
 from secretumvault.pqc.keys import KemSecretKey, SigPublicKey, SigSecretKey
 from secretumvault.transit import _material
 from secretumvault.transit._binding import kem_kdf_fixed_info, kem_kdf_info
@@ -106,7 +106,21 @@ def _pqc_signer(
 ) -> PqcSigner:
     load_secret: Callable[[], SigSecretKey]
     public: SigPublicKey
-    if material.encoding == _material.TAGGED_HYBRID:
+    if material.encoding == _material.COMPOSITE_ML_DSA:
+        from secretumvault import hybrid
+
+        public = hybrid.CompositeSignature(spec.algorithm, backend).public_key_from_bytes(public_key)
+
+        def load_secret() -> SigSecretKey:
+            pair = _on_any_backend(
+                backend,
+                lambda b: hybrid.CompositeSignature(spec.algorithm, b).keypair_from_bytes(material.secret),
+            )
+            if pair.public_key.to_bytes() != public_key:
+                raise InvalidKey(f"{label}: stored public key does not match its private key")
+            return pair.secret_key
+
+    elif material.encoding == _material.TAGGED_HYBRID:
         from secretumvault import hybrid
 
         public = hybrid.HybridSignature(spec.algorithm, backend).public_key_from_bytes(public_key)

@@ -62,6 +62,11 @@ _SPECS = (
     KeyTypeSpec("ml-dsa-65", Purpose.SIGNING, "ML-DSA-65"),
     KeyTypeSpec("ml-dsa-87", Purpose.SIGNING, "ML-DSA-87"),
     KeyTypeSpec("hybrid-ed25519-ml-dsa-65", Purpose.SIGNING, "Ed25519-ML-DSA-65"),
+    # Composite ML-DSA (draft-ietf-lamps-pq-composite-sigs-19, hybrid.composite): the draft's algorithms.
+    KeyTypeSpec("composite-ml-dsa-44-ed25519-sha512", Purpose.SIGNING, "MLDSA44-Ed25519-SHA512"),
+    KeyTypeSpec("composite-ml-dsa-65-ed25519-sha512", Purpose.SIGNING, "MLDSA65-Ed25519-SHA512"),
+    KeyTypeSpec("composite-ml-dsa-65-ecdsa-p256-sha512", Purpose.SIGNING, "MLDSA65-ECDSA-P256-SHA512"),
+    KeyTypeSpec("composite-ml-dsa-87-ecdsa-p384-sha512", Purpose.SIGNING, "MLDSA87-ECDSA-P384-SHA512"),
     KeyTypeSpec("rsa-2048", Purpose.RSA, "RSA-2048"),
     KeyTypeSpec("rsa-3072", Purpose.RSA, "RSA-3072"),
     KeyTypeSpec("rsa-4096", Purpose.RSA, "RSA-4096"),

@@ -30,6 +30,8 @@ def test_key_record_round_trip(name: str, backend: str) -> None:
         assert record["encoding"] == ("fips204-seed" if keeps_seeds(backend) else "fips204-expanded")
         if keeps_seeds(backend):
             assert len(base64.b64decode(record["private"])) == 32  # the seed, not 4 KB of expanded key
+    elif key.key_type.is_composite:  # the draft's mldsaSeed || tradSK
+        assert record["encoding"] == "composite-ml-dsa"
     else:
         assert record["encoding"] == "pkcs8-der"
     loaded = key_from_record(key.to_record(), "test")

@@ -133,7 +133,7 @@ def test_a_null_or_empty_body_makes_a_child_with_the_parents_policies(
         ({"entity_alias": "alice"}, "only allowed in combination with token role"),
         ({"num_uses": -1}, "cannot be negative"),
         ({"num_uses": 3}, "not supported"),
-        ({"period": "1h"}, "not supported"),
+        ({"period": "soon"}, "period must be a duration"),
         ({"lease": "soon"}, "lease must be a duration"),
         ({"type": 7}, "invalid 'token_type' value"),
         ({"type": ["service"]}, "type must be a string"),
