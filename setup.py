@@ -72,14 +72,20 @@ class BuildNative(build_ext):
     def run(self) -> None:
         liboqs = locate_liboqs(Path(self.build_temp) / "cmake")
         if liboqs is None:
-            message = (
+            missing = (
                 "liboqs not found (no populated vendor/liboqs, no installed liboqs via CMake, "
-                "pkg-config or LIBOQS_ROOT). Building WITHOUT the native 'oqs' backend; "
+                "pkg-config or LIBOQS_ROOT)"
+            )
+            if REQUIRE_NATIVE:  # the message must say the build stops, not that it goes on without
+                raise SystemExit(
+                    f"SECRETUMVAULT_REQUIRE_NATIVE is set, so the build fails: {missing}. "
+                    "Populate vendor/liboqs (git submodule update --init) or install liboqs, "
+                    "or unset SECRETUMVAULT_REQUIRE_NATIVE to build with the 'openssl' backend only."
+                )
+            _warn(
+                f"{missing}. Building WITHOUT the native 'oqs' backend; "
                 "SecretumVault will run on the 'openssl' backend (pyca/cryptography)."
             )
-            if REQUIRE_NATIVE:
-                raise SystemExit(f"SECRETUMVAULT_REQUIRE_NATIVE is set: {message}")
-            _warn(message)
             self.extensions = []
             return
         self._configure(liboqs)

@@ -8,6 +8,7 @@ PNG chart (matplotlib, the ``plot`` extra).
 from __future__ import annotations
 
 import json
+import os
 import platform
 import sys
 
@@ -21,7 +22,7 @@ from secretumvault.bench import budget, cli_start, load
 from secretumvault.bench import transit as bench_transit
 from secretumvault.errors import UnsupportedAlgorithm
 
-__all__ = ["render_table", "run", "save_plot"]
+__all__ = ["output_console", "render_table", "run", "save_plot"]
 
 
 def run(*, quick: bool, as_json: bool, plot: str | None) -> int:
@@ -48,8 +49,7 @@ def run(*, quick: bool, as_json: bool, plot: str | None) -> int:
     if as_json:
         print(json.dumps(document | {"budget": [line.as_dict() for line in lines]}, indent=2))
     else:
-        # Not a terminal (a file, a pipe): rich would wrap every table at 80 columns.
-        out = Console(width=None if sys.stdout.isatty() else 160)
+        out = output_console()
         out.print(render_table(results, ratios))
         out.print(render_fips204_table(results, ratios))
         out.print(render_slh_table(results, ratios))
@@ -83,6 +83,20 @@ def _key(r: bench.Result) -> tuple[str, str, str]:
 
 def _machine() -> str:
     return f"{platform.machine()} {platform.processor() or ''} Python {sys.version.split()[0]}".strip()
+
+
+def output_console() -> Console:
+    """The report's console: a terminal's width, else wide enough that no table row wraps.
+
+    Rich assumes 80 columns when stdout is a file or a pipe, and the tables are wider than that;
+    a report kept in a file or read by a program needs each row on one line. COLUMNS still rules.
+    """
+    if sys.stdout.isatty() or os.environ.get("COLUMNS"):
+        return Console()
+    return Console(width=_UNWRAPPED_WIDTH)
+
+
+_UNWRAPPED_WIDTH = 1000  # wider than any table the report prints
 
 
 def render_table(results: list[bench.Result], ratios: dict[tuple[str, str, str], float]) -> Table:

@@ -183,6 +183,19 @@ def _silence_stdout() -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     arguments = list(sys.argv[1:] if argv is None else argv)
+    try:
+        try:
+            return _run(arguments)
+        finally:  # flushed here, not at exit (argparse's --help exits too), so a closed pipe is seen
+            sys.stdout.flush()
+    except BrokenPipeError:
+        # The reader went away (`... | head`): it has all it wanted, so this is no error, as for
+        # `cat`. Whatever is still buffered goes to /dev/null, so the flush at exit raises nothing.
+        _silence_stdout()
+        return EXIT_OK
+
+
+def _run(arguments: list[str]) -> int:
     if arguments == ["--version"]:
         print(f"secretumvault {__version__}")
         return EXIT_OK
@@ -194,9 +207,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser(arguments).parse_args(arguments)
     try:
         return int(args.func(args))
-    except BrokenPipeError:  # the reader went away (`... | head`): nothing left to say to it
-        _silence_stdout()
-        return EXIT_USAGE
+    except BrokenPipeError:  # an OSError, but not the user's mistake: main() ends quietly
+        raise
     except (UsageError, SecretumVaultError, OSError) as exc:
         _report(exc)
         return EXIT_USAGE

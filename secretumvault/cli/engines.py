@@ -34,6 +34,7 @@ from secretumvault.cli._messages import format_duration, plural
 from secretumvault.errors import (
     InvalidCiphertext,
     InvalidSignature,
+    KeyNotFound,
     NotInitialized,
     PolicyViolation,
     UnsealError,
@@ -543,7 +544,15 @@ def cmd_pki_issue(args: argparse.Namespace, pki: PkiEngine) -> int:
 
 @_with_pki
 def cmd_pki_revoke(args: argparse.Namespace, pki: PkiEngine) -> int:
-    when = pki.revoke(args.serial)
+    try:
+        when = pki.revoke(args.serial)
+    except KeyNotFound as exc:
+        from secretumvault.pki.serials import format_serial, parse_serial
+
+        # The library names the serial in its canonical form ("11"); answer about "00:11" as typed.
+        if str(exc) == f"no certificate with serial {format_serial(parse_serial(args.serial))}":
+            raise KeyNotFound(f"no certificate with serial {args.serial}") from None
+        raise
     print(f"secretumvault: revoked {args.serial} at {when.isoformat()}", file=sys.stderr)
     return EXIT_OK
 
