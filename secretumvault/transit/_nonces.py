@@ -8,9 +8,11 @@ handed out one at a time. The randomness is the same (the OS CSPRNG) and so is
 the bound for random nonces (SP 800-38D: at most 2**32 messages per key); nonces
 are not secret, they travel in the clear beside the ciphertext.
 
-Uniqueness: ``next()`` on a list iterator is one C call, so two threads never get
-the same nonce; two threads refilling at once each draw their own block, and the
-nonces left in the block that loses are dropped, never handed out. A forked child
+Uniqueness: a block is a ``collections.deque`` and ``popleft()`` is atomic, with the
+GIL and without it (free-threaded builds lock the deque for the call; a shared
+list iterator is not safe there: two threads can get the same item), so two
+threads never get the same nonce; two threads refilling at once each draw their
+own block, and the nonces left in the block that loses are dropped, never handed out. A forked child
 must never use the parent's block (both would encrypt under the same keys): the
 block is dropped in the child (``os.register_at_fork``) and, for a fork that
 bypasses that hook, each block remembers the process id it was drawn in.
@@ -19,7 +21,7 @@ bypasses that hook, each block remembers the process id it was drawn in.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections import deque
 
 __all__ = ["NONCE_SIZE", "random_nonce"]
 
@@ -27,14 +29,17 @@ NONCE_SIZE = 12
 _PER_BLOCK = 64  # 768 bytes per getrandom() call
 
 # (process id the block was drawn in, the nonces of the block not handed out yet)
-_block: tuple[int, Iterator[bytes]] = (-1, iter(()))
+_block: tuple[int, deque[bytes]] = (-1, deque())
 
 
 def random_nonce() -> bytes:
     """A fresh random ``NONCE_SIZE``-byte nonce, never handed out before in this process."""
     pid, nonces = _block
-    nonce = next(nonces, None)
-    if nonce is None or pid != os.getpid():
+    try:
+        nonce = nonces.popleft()
+    except IndexError:  # used up (or the empty start): one getrandom() for the next block
+        return _new_block()
+    if pid != os.getpid():
         return _new_block()
     return nonce
 
@@ -43,13 +48,13 @@ def _new_block() -> bytes:
     global _block
     randomness = os.urandom(NONCE_SIZE * _PER_BLOCK)
     nonces = [randomness[i : i + NONCE_SIZE] for i in range(0, len(randomness), NONCE_SIZE)]
-    _block = (os.getpid(), iter(nonces[1:]))
+    _block = (os.getpid(), deque(nonces[1:]))
     return nonces[0]
 
 
 def _drop_block() -> None:
     global _block
-    _block = (-1, iter(()))
+    _block = (-1, deque())
 
 
 if hasattr(os, "register_at_fork"):

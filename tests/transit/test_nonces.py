@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import threading
+from collections import deque
 
 import pytest
 
@@ -60,7 +61,7 @@ def test_a_forked_child_never_hands_out_the_parents_next_nonces() -> None:
 def test_a_block_drawn_in_another_process_is_never_used(monkeypatch: pytest.MonkeyPatch) -> None:
     """A fork that bypassed os.register_at_fork: the block's process id differs from ours."""
     inherited = [bytes([n]) * NONCE_SIZE for n in range(8)]
-    monkeypatch.setattr(_nonces, "_block", (os.getpid() + 1, iter(inherited)))
+    monkeypatch.setattr(_nonces, "_block", (os.getpid() + 1, deque(inherited)))
     drawn = [random_nonce() for _ in range(8)]
     assert not set(drawn) & set(inherited)
     assert len(set(drawn)) == 8
