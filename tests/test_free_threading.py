@@ -11,6 +11,7 @@ import subprocess
 import sys
 import sysconfig
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -60,10 +61,10 @@ def test_importing_every_module_leaves_the_gil_off() -> None:
 
 
 @pytest.fixture
-def keystore(tmp_path: Path) -> Keystore:
+def keystore(tmp_path: Path) -> Iterator[Keystore]:
     storage = SQLiteStorage(tmp_path / "vault.db")
     try:
-        yield unsealed_keystore(storage)  # type: ignore[misc]
+        yield unsealed_keystore(storage)
     finally:
         storage.close()
 
