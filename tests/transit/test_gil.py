@@ -60,6 +60,10 @@ def _gil_handovers(work: Callable[[], object]) -> int:
 
 
 @pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="a hand-over is seen only with a second CPU core")
+@pytest.mark.skipif(
+    not getattr(sys, "_is_gil_enabled", lambda: True)(),
+    reason="free-threaded build: there is no GIL to hand over",
+)
 @pytest.mark.parametrize("key_type", ["ml-kem-768", "aes256-gcm96", "hmac"])
 def test_single_transit_calls_keep_the_gil(transit: Transit, key_type: str) -> None:
     transit.create_key("k", key_type)

@@ -1,4 +1,5 @@
 # cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True
+# cython: freethreading_compatible = True
 """Native core: typed ML-KEM, ML-DSA and SLH-DSA key classes over liboqs.
 
 Contracts (docs/design.md, "The native core"):
@@ -23,6 +24,15 @@ operations. ML-DSA's seeds, deterministic signing, external mu, HashML-DSA
 and the expanded-key consistency check go through mldsa-native's own entry
 points inside liboqs (csrc/sv_mldsa.c), where the build found them.
 Only ``secretumvault.pqc.backends.oqs`` imports this module.
+
+Free-threaded CPython (3.14t): declared compatible, so importing it leaves the
+GIL off. What makes that safe: module state is set once at import (liboqs's
+init and CPU-feature probe, the getrandom hook, the mldsa-native probe) before
+any other thread can reach the module; mechanisms hold only what
+``OQS_KEM_new``/``OQS_SIG_new`` filled in, and ``_instances`` is a dict
+(``setdefault`` is atomic; a racing loser's handle is freed); key objects are
+immutable once made (their buffers are written only before the key is handed
+out); every call works on memory it owns or on buffers it holds exported.
 """
 
 cimport cython
