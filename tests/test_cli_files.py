@@ -343,5 +343,6 @@ def test_a_reader_that_goes_away_is_not_a_traceback(kem_pair: tuple[Path, Path],
     assert child.stdout is not None and child.stderr is not None
     child.stdout.close()  # the reader is gone before the ciphertext is written
     err = child.stderr.read().decode()
-    assert child.wait() == 2
-    assert "Traceback" not in err and "Exception ignored" not in err
+    # As `cat` into a closed pipe: quiet (issue 24). The pipeline's reader reports its own failure.
+    assert child.wait() == 0
+    assert err == ""

@@ -12,12 +12,14 @@ PROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["
 
 def test_the_declared_license_file_is_there() -> None:
     text = (ROOT / "LICENSE").read_text(encoding="utf-8")
-    assert PROJECT["license"] == {"text": "Apache-2.0"}
+    assert PROJECT["license"] == "Apache-2.0"  # an SPDX expression (PEP 639)
+    assert PROJECT["license-files"] == ["LICENSE"]
     assert "Apache License" in text and "Version 2.0, January 2004" in text
     assert "END OF TERMS AND CONDITIONS" in text
     # The same text as the Apache-2.0 license that travels with the Wycheproof vectors.
     assert text == (ROOT / "tests" / "vectors" / "wycheproof" / "LICENSE").read_text(encoding="utf-8")
-    assert "License :: OSI Approved :: Apache Software License" in PROJECT["classifiers"]
+    # PEP 639: no license classifier beside a license expression (setuptools refuses the pair).
+    assert not any(c.startswith("License ::") for c in PROJECT["classifiers"])
 
 
 def test_python_classifiers_agree_with_the_floor() -> None:

@@ -187,12 +187,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         try:
             return _run(arguments)
         finally:  # flushed here, not at exit (argparse's --help exits too), so a closed pipe is seen
+            _forget_redactions()
             sys.stdout.flush()
     except BrokenPipeError:
         # The reader went away (`... | head`): it has all it wanted, so this is no error, as for
         # `cat`. Whatever is still buffered goes to /dev/null, so the flush at exit raises nothing.
         _silence_stdout()
         return EXIT_OK
+
+
+def _forget_redactions() -> None:
+    """Secrets to hide are per command (imported only if a command used them: start-up stays lean)."""
+    messages = sys.modules.get("secretumvault.cli._messages")
+    if messages is not None:
+        messages.forget_redactions()
 
 
 def _run(arguments: list[str]) -> int:

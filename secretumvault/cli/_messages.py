@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["article", "for_cli", "format_duration", "plural", "redact_later"]
+__all__ = ["article", "for_cli", "forget_redactions", "format_duration", "plural", "redact_later"]
 
 # Whole phrases first, then single names: each pattern says what a CLI user does instead.
 # Patterns are compiled when a message is first shown, not at every start of the command.
@@ -53,8 +53,13 @@ _redacted: list[str] = []
 
 
 def redact_later(*secrets: str) -> None:
-    """Remember strings (e.g. a DSN password) that no message printed from now on may contain."""
+    """Remember strings (e.g. a DSN password) that no message of this command may contain."""
     _redacted.extend(s for s in secrets if s)
+
+
+def forget_redactions() -> None:
+    """The command is over: the next one in this process (tests, embedders) redacts only its own."""
+    _redacted.clear()
 
 
 def article(word: str) -> str:

@@ -38,7 +38,11 @@ class HmacKey:
         self._label = label
 
     def compute(self, data: bytes, algorithm: str = DEFAULT_ALGORITHM) -> bytes:
-        return hmac.digest(self._key, data, HMAC_ALGORITHMS[check_hmac_algorithm(algorithm)])
+        # hmac.new, not hmac.digest: the one-shot hmac.digest releases the GIL on every call, and
+        # a thread that gives up the GIL for 2 µs waits a whole switch interval to get it back
+        # beside a busy thread (measured: 8 µs idle, 745 µs beside a busy thread, 93x). hmac.new
+        # keeps the GIL below hashlib's 2 KiB threshold, like every other single transit call.
+        return hmac.new(self._key, data, HMAC_ALGORITHMS[check_hmac_algorithm(algorithm)]).digest()
 
     def verify(self, tag: bytes, data: bytes, algorithm: str = DEFAULT_ALGORITHM) -> None:
         if not hmac.compare_digest(self.compute(data, algorithm), tag):
