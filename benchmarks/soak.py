@@ -179,18 +179,19 @@ def main() -> None:
         try:
             _prepare(url, token)
             recorder = Recorder()
-            until = time.monotonic() + options.minutes * 60
+            until = time.monotonic() + max(1, round(options.minutes)) * 60
             clients = [
                 threading.Thread(target=_client, args=(url, token, recorder, until, n), daemon=True)
                 for n in range(options.clients)
             ]
             for thread in clients:
                 thread.start()
-            minute = 0
+            started = time.monotonic()
             totals: list[int] = []
-            while any(thread.is_alive() for thread in clients):
-                time.sleep(min(60.0, max(0.0, until - time.monotonic()) + 0.5) or 0.5)
-                minute += 1
+            minutes = max(1, round(options.minutes))
+            for minute in range(1, minutes + 1):
+                # One window per minute from the start; the clients stop at the end of the last.
+                time.sleep(max(0.0, started + 60.0 * minute - time.monotonic()))
                 taken, errors = recorder.take()
                 rss, fds = _proc(process.pid)
                 total = sum(len(v) for v in taken.values())
@@ -201,8 +202,10 @@ def main() -> None:
                     p50, p99 = _pct(values, 50), _pct(values, 99)
                     print(f"    {op:<14} n={len(values):>6}  p50 {p50:7.1f} ms  p99 {p99:7.1f} ms")
                 sys.stdout.flush()
+            for thread in clients:
+                thread.join(timeout=120)
             if len(totals) >= 2 and totals[0]:
-                print(f"last minute / first minute: {totals[-1] / totals[0]:.2f}x (the last may be short)")
+                print(f"last minute / first minute: {totals[-1] / totals[0]:.2f}x")
         finally:
             process.terminate()
             process.wait(timeout=30)

@@ -125,6 +125,11 @@ class PostgresStorage:
                 "cannot connect to PostgreSQL: the connection pool could not open a connection"
             ) from None
 
+    @property
+    def pool_timeout(self) -> float:
+        """How long a call may wait for the store before StorageBusy ([storage] pool_timeout)."""
+        return self._timeout
+
     def __repr__(self) -> str:  # the DSN may hold a password: never shown
         return f"PostgresStorage(table={self._table!r})"
 

@@ -98,6 +98,11 @@ class SQLiteStorage:
         self._probe: sqlite3.Connection | None = None
         self._create_schema()
 
+    @property
+    def pool_timeout(self) -> float:
+        """How long a call may wait for the store before StorageBusy ([storage] pool_timeout)."""
+        return self._timeout
+
     def __repr__(self) -> str:
         return f"SQLiteStorage({self._path!r})"
 
