@@ -5,10 +5,10 @@
 # Idempotent: an existing root with a working openssl is left alone.
 # Needs root (debootstrap, chroot) and a Debian mirror; takes a few minutes.
 #
-#   bash .ci/trixie-root.sh [ROOT]        (default: /work/roots/trixie, or $SV_TRIXIE_ROOT)
+#   bash .ci/trixie-root.sh [ROOT]        (default: /opt/trixie-root, or $SV_TRIXIE_ROOT)
 set -euo pipefail
 
-root="${1:-${SV_TRIXIE_ROOT:-/work/roots/trixie}}"
+root="${1:-${SV_TRIXIE_ROOT:-/opt/trixie-root}}"
 mirror="${SV_DEBIAN_MIRROR:-http://deb.debian.org/debian}"
 
 if [ -x "$root/usr/bin/openssl" ] && chroot "$root" openssl version >/dev/null 2>&1; then

@@ -18,7 +18,7 @@ import pytest
 from secretumvault import errors, pqc
 from secretumvault.pqc.params import SLH_DSA_NAMES
 
-ROOT = Path(os.environ.get("SV_TRIXIE_ROOT", "/work/roots/trixie"))
+ROOT = Path(os.environ.get("SV_TRIXIE_ROOT", "/opt/trixie-root"))
 SETS = ("SLH-DSA-SHA2-128f", "SLH-DSA-SHAKE-128f", "SLH-DSA-SHA2-128s", "SLH-DSA-SHAKE-256f")
 
 

@@ -2,7 +2,7 @@
 
 Run as root on a machine with a Debian 13 root (bash .ci/trixie-root.sh):
 
-    python3 tests/vectors/slh_dsa/make_vectors.py [/work/roots/trixie]
+    python3 tests/vectors/slh_dsa/make_vectors.py [/opt/trixie-root]
 
 Only OpenSSL makes the answers: this script draws seeds, messages and contexts
 from os.urandom, and runs, in the root,
@@ -46,7 +46,7 @@ def openssl(root: Path, *args: str) -> str:
 
 
 def main() -> None:
-    root = Path(sys.argv[1] if len(sys.argv) > 1 else "/work/roots/trixie")
+    root = Path(sys.argv[1] if len(sys.argv) > 1 else "/opt/trixie-root")
     version = openssl(root, "version").strip()
     cases: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory(dir=root / "tmp") as tmp:
