@@ -181,12 +181,8 @@ class AuthTable:
                 max_lease_ttl=max_lease_ttl,
                 options=dict(options or {}),
             )
-            try:
-                self._keystore.cas(AUTH_PATH, version, _encode_table({**table, normalized: method}))
-            except ConflictError:
-                self._table.invalidate()
+            if not self._table.store(version, _encode_table({**table, normalized: method})):
                 continue
-            self._table.invalidate()
             return method
         raise ConflictError("the auth method table kept changing; try again")
 
@@ -217,12 +213,8 @@ class AuthTable:
                 raise bad_request("default_lease_ttl cannot be greater than max_lease_ttl")
             if tuned == method:
                 return method
-            try:
-                self._keystore.cas(AUTH_PATH, version, _encode_table({**table, normalized: tuned}))
-            except ConflictError:
-                self._table.invalidate()
+            if not self._table.store(version, _encode_table({**table, normalized: tuned})):
                 continue
-            self._table.invalidate()
             return tuned
         raise ConflictError("the auth method table kept changing; try again")
 
@@ -237,12 +229,8 @@ class AuthTable:
             if method is None:
                 return
             remaining = {p: m for p, m in table.items() if p != normalized}
-            try:
-                self._keystore.cas(AUTH_PATH, version, _encode_table(remaining))
-            except ConflictError:
-                self._table.invalidate()
+            if not self._table.store(version, _encode_table(remaining)):
                 continue
-            self._table.invalidate()
             # From here no login reaches the method; a login already past its check sees the
             # method gone after recording its token and revokes it itself (see ``issued``).
             issued = method.storage + ISSUED_PREFIX

@@ -18,7 +18,7 @@ import threading
 from collections.abc import Callable
 from typing import Generic, TypeVar
 
-from secretumvault.errors import KeyNotFound
+from secretumvault.errors import ConflictError, KeyNotFound
 from secretumvault.keystore import Keystore
 
 __all__ = ["CachedRecord"]
@@ -63,6 +63,17 @@ class CachedRecord(Generic[T]):
         with self._lock:
             self._held = parsed
         return parsed.value, parsed.version
+
+    def store(self, expected_version: int | None, raw: bytes) -> bool:
+        """Replace the record by compare-and-set: True if stored, False if it changed since
+        ``expected_version`` was read (then read it again). Either way the next :meth:`get` reads it."""
+        try:
+            self._keystore.cas(self._path, expected_version, raw)
+            return True
+        except ConflictError:
+            return False
+        finally:
+            self.invalidate()
 
     def invalidate(self) -> None:
         """Read the record again on the next use (after this process changed it)."""

@@ -296,12 +296,8 @@ class MountTable:
                 max_lease_ttl=max_lease_ttl,
                 force_no_cache=force_no_cache,
             )
-            try:
-                self._keystore.cas(MOUNTS_PATH, version, _encode_table({**table, normalized: mount}))
-            except ConflictError:
-                self._table.invalidate()
+            if not self._table.store(version, _encode_table({**table, normalized: mount})):
                 continue
-            self._table.invalidate()
             return mount
         raise ConflictError("the mount table kept changing; try again")
 
@@ -340,12 +336,8 @@ class MountTable:
                 # kv_v1.py: copy beside the v1 data, switch the table, then remove the v1 data;
                 # the mount serves all its secrets before, during and after.
                 copied = kv_v1.copy_to_v2(self._keystore, mount.storage)
-            try:
-                self._keystore.cas(MOUNTS_PATH, version, _encode_table({**table, normalized: tuned}))
-            except ConflictError:
-                self._table.invalidate()
+            if not self._table.store(version, _encode_table({**table, normalized: tuned})):
                 continue
-            self._table.invalidate()
             if upgrade:
                 assert copied is not None
                 kv_v1.finish_upgrade(self._keystore, mount.storage, copied)
@@ -361,12 +353,8 @@ class MountTable:
             if mount is None:
                 return
             remaining = {p: m for p, m in table.items() if p != normalized}
-            try:
-                self._keystore.cas(MOUNTS_PATH, version, _encode_table(remaining))
-            except ConflictError:
-                self._table.invalidate()
+            if not self._table.store(version, _encode_table(remaining)):
                 continue
-            self._table.invalidate()
             with self._lock:
                 for key in [key for key in self._engines if key[0] == mount.uuid]:
                     del self._engines[key]
