@@ -240,6 +240,14 @@ def public_key_from_spki(spki: bytes, backend: str | None) -> PublicKey:
                 return _MlDsaPublicKey(
                     kind, pqc.Signature(kind.name, backend=backend).public_key_from_bytes(raw)
                 )
+            if kind.is_slh_dsa and any(
+                spki.startswith(kind.signature_algorithm_der(), at) for at in (2, 3, 4)
+            ):
+                # pyca/cryptography does not know SLH-DSA: say what is wrong rather than "unsupported".
+                raise InvalidKey(
+                    f"the {kind.name} SubjectPublicKeyInfo is malformed: RFC 9909 wants the raw "
+                    f"{sig_params(kind.name).public_key_size}-byte key in the BIT STRING"
+                )
     try:
         loaded = serialization.load_der_public_key(spki)
     except _CryptoUnsupportedAlgorithm:

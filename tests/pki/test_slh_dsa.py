@@ -25,6 +25,7 @@ from secretumvault.errors import (
     CertificateRevoked,
     CorruptRecord,
     InvalidArgument,
+    InvalidKey,
     InvalidSignature,
     UnsupportedAlgorithm,
 )
@@ -249,3 +250,36 @@ def test_every_parameter_set_makes_a_root(keystore: Keystore, name: str) -> None
     assert root.signature_algorithm_oid.dotted_string == RFC_9909_OIDS[name]
     assert independently_verifies(root, root, name)
     assert verify_chain([root], root, at=SOON)[0] == root
+
+
+def _resigned_der(cert: x509.Certificate, tbs: bytes, signature: bytes) -> x509.Certificate:
+    algorithm = _der_members(cert.public_bytes(Encoding.DER))[1]
+    return x509.load_der_x509_certificate(_tlv(0x30, tbs + algorithm + _tlv(0x03, b"\x00" + signature)))
+
+
+def test_wrong_size_keys_and_signatures_are_refused(
+    issued: IssuedCertificate, engine: PkiEngine, storage: SQLiteStorage
+) -> None:
+    leaf, intermediate, root = _certs(issued)
+    # A signature one byte short, or one byte long.
+    for signature in (leaf.signature[:-1], leaf.signature + b"\x00"):
+        with pytest.raises(InvalidSignature, match=r"does not verify|bytes"):
+            verify_chain(
+                [_resigned_der(leaf, leaf.tbs_certificate_bytes, signature), intermediate], root, at=SOON
+            )
+    # An issuer whose SLH-DSA key is one byte short: named as unusable, not as an unknown algorithm.
+    fields = _der_members(intermediate.tbs_certificate_bytes)
+    good_key = public_key_of(intermediate, INTERMEDIATE)
+    short_spki = _tlv(0x30, algorithm_identifier(INTERMEDIATE) + _tlv(0x03, b"\x00" + good_key[:-1]))
+    tbs = _tlv(0x30, b"".join(fields[:6]) + short_spki + b"".join(fields[7:]))
+    broken = _resigned_der(intermediate, tbs, intermediate.signature)
+    with pytest.raises(InvalidSignature, match=r"public key cannot be used.*malformed"):
+        verify_chain([leaf, broken], root, at=SOON)
+    # A CSR with that key: InvalidKey, and nothing stored.
+    subject = x509.Name.from_rfc4514_string("CN=short.example.com").public_bytes()
+    info = _tlv(0x30, b"\x02\x01\x00" + subject + short_spki + b"\xa0\x00")
+    csr = _tlv(0x30, info + algorithm_identifier(LEAF) + _tlv(0x03, b"\x00" + bytes(35664)))
+    before = snapshot(storage)
+    with pytest.raises(InvalidKey, match="SLH-DSA-SHAKE-128f SubjectPublicKeyInfo is malformed"):
+        engine.sign_csr("web", csr)
+    assert snapshot(storage) == before
