@@ -113,17 +113,18 @@ def initialize(call: Call) -> Reply:
 
 def unseal(call: Call) -> Reply:
     p = call.params
-    p.raw("migrate")
+    migrate = p.boolean("migrate")  # Vault's `operator unseal -migrate`: see ServerCore.unseal
     if p.boolean("reset"):
         return _bare(call.core.reset_unseal())
     key = p.string("key")
     if call.core.keystore.initialized and call.core.seal_config()[0] in ("transit", "pkcs11"):
-        return _bare(call.core.unseal(key))  # an auto seal: one more attempt through it, key or not
+        # An auto seal: one more attempt through it, key or not (a recovery key only with migrate).
+        return _bare(call.core.unseal(key, migrate))
     if not key:
         raise bad_request("missing key: give one unseal key share (hex or base64), or reset=true")
     if not call.core.keystore.initialized:
         raise bad_request("Vault is not initialized")
-    return _bare(call.core.unseal(key))
+    return _bare(call.core.unseal(key, migrate))
 
 
 def seal(call: Call) -> Reply:
