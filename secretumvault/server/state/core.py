@@ -70,6 +70,7 @@ class ServerCore:
         )
         self._seal_lock = threading.Lock()
         self.rekeying = Rekeying(self)
+        self.recovery_rekeying = Rekeying(self, recovery=True)  # sys/rekey-recovery-key
         self._unseal_kind: str | None = None
         #: The ``[seal]`` this process unseals itself with (None: shares or a passphrase).
         self.auto_seal: KeyWrapper | None = None
