@@ -176,15 +176,20 @@ def _serve_one(
         if dev is not None and not restarted:
             core.unseal(dev.unseal_key)  # before the relay is attached: nothing to tell the others
         core.old_seal = old_seal  # the store's seal marked disabled: a migration (sys/unseal migrate)
-        if seal is not None:  # auto-unseal in every worker: a thread, retried with backoff; sealed till then
-            core.start_auto_unseal(seal)
+        core.auto_seal = seal
         if relay is not None:
             assert isinstance(core, WorkerCore)
             if restarted:  # the others may be unsealed: take the root key from one (encrypted)
                 root_key = relay.fetch_root_key()
                 if root_key is not None:
                     core.apply_root_key(root_key)
+            if seal is not None and core.sealed:
+                # One attempt before this worker listens, so the kernel does not hand it
+                # connections it would answer 503 while the others serve; retries follow below.
+                core.try_auto_unseal()
             core.relay = relay
+        if seal is not None:  # auto-unseal in every worker: a thread, retried with backoff; sealed till then
+            core.start_auto_unseal(seal)
         if sock is None:  # a forked worker: its own socket on the shared port, balanced by the kernel
             sock = _bind(settings.host, settings.port, reuse_port=True)
         app = create_app(core, settings=settings)

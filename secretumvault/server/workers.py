@@ -147,6 +147,14 @@ class WorkerCore(ServerCore):
                 self.relay.broadcast(ROOT, self.keystore.export_root_key())
         return status
 
+    def initialize(self, shares: int, threshold: int, root_token: str | None = None) -> dict[str, Any]:
+        answer = super().initialize(shares, threshold, root_token)
+        # With an auto seal the store is unsealed now: the others take the root key at once
+        # instead of waiting for their next auto-unseal retry (up to AUTO_UNSEAL_MAX_DELAY).
+        if self.relay is not None and not self.sealed:
+            self.relay.broadcast(ROOT, self.keystore.export_root_key())
+        return answer
+
     def seal(self) -> None:
         super().seal()
         if self.relay is not None:
