@@ -168,3 +168,23 @@ def test_settings_keep_both_seals_and_the_one_in_use(tmp_path: Path) -> None:
     new, old = configured_seals(settings.seals, "<test>")
     assert new is not None and old is not None
     assert (new.key_id, old.key_id) == ("transit/new", "transit/old")
+
+
+def test_a_passphrase_store_is_sent_to_the_command_line(tmp_path: Path) -> None:
+    from secretumvault.cli import main
+
+    passphrase = tmp_path / "pass.txt"
+    passphrase.write_text("a passphrase of this store\n")
+    assert main(["init", "--store", str(tmp_path / "host.db"), "--passphrase-file", str(passphrase)]) == 0
+    # The seal's server need not exist: the refusal comes before any call to it.
+    host = _start(
+        tmp_path, '[seal]\ntype = "transit"\naddress = "http://127.0.0.1:1"\ntoken = "t"\nkey_name = "k"\n'
+    )
+    try:
+        before = _rows(tmp_path / "host.db")
+        assert _status(host)["migration"] is True
+        refused = _unseal(host, "a passphrase of this store", migrate=True)
+        assert refused.status_code == 400 and "operator migrate-seal" in refused.json()["errors"][0]
+        assert _rows(tmp_path / "host.db") == before
+    finally:
+        host.stop()

@@ -273,19 +273,22 @@ class ServerCore:
             )
         if not key:
             raise bad_request(f"missing key: give one of {pending.material}")
+        if pending.source == "passphrase":
+            # Its new recovery shares would have no one to be shown to: the command line prints them.
+            raise bad_request(
+                "a passphrase store moves to an auto seal with `secretumvault operator migrate-seal` "
+                "(server stopped), which prints its new recovery shares"
+            )
         with self._seal_lock:
             if not self.sealed:
                 return self.seal_status()
-            if pending.source == "passphrase":
-                material: str | list[str] = key
-            else:
-                share = vault_key_to_share(key)
-                if share in self._migration_shares:
-                    raise bad_request("this key was already given")
-                self._migration_shares.append(share)
-                if len(self._migration_shares) < pending.threshold:
-                    return self.seal_status(len(self._migration_shares))
-                material = list(self._migration_shares)
+            share = vault_key_to_share(key)
+            if share in self._migration_shares:
+                raise bad_request("this key was already given")
+            self._migration_shares.append(share)
+            if len(self._migration_shares) < pending.threshold:
+                return self.seal_status(len(self._migration_shares))
+            material = list(self._migration_shares)
             self._migration_shares = []  # done or failed: start again from none, as an unseal
             # Nothing is written before complete_rekey's one compare-and-set: a failure (or a kill)
             # leaves the store on its old seal.
