@@ -196,7 +196,7 @@ class Settings(Frozen):
         storage: StorageSettings = _SQLITE,
         server: Mapping[str, Any] = _NO_SERVER_TABLE,
         seal: Mapping[str, Any] = _NO_SERVER_TABLE,
-        seals: tuple[Mapping[str, Any], ...] | None = None,
+        seals: tuple[Mapping[str, Any], ...] = (),
     ) -> None:
         set_field(self, "crypto_backend", crypto_backend)
         set_field(self, "enable_pqc", enable_pqc)
@@ -204,7 +204,12 @@ class Settings(Frozen):
         set_field(self, "storage", storage)
         set_field(self, "server", server)
         set_field(self, "seal", seal)
-        set_field(self, "seals", (seal,) if seals is None and seal else tuple(seals or ()))
+        set_field(self, "seals", seals)
+
+    @property
+    def seal_tables(self) -> tuple[Mapping[str, Any], ...]:
+        """Every seal table: :attr:`seals`, or :attr:`seal` alone when only it was given."""
+        return self.seals or ((self.seal,) if self.seal else ())
 
     # -- construction ------------------------------------------------------------
 

@@ -101,12 +101,12 @@ def cmd_operator_migrate_seal(args: argparse.Namespace) -> int:
     from secretumvault.server.state.shares import vault_key_to_share
 
     config = settings(args)
-    if not config.seals:
+    if not config.seal_tables:
         raise UsageError(
             "the configuration (-c FILE) names no seal: give the seal to move to, and the store's "
             "current one marked disabled = true ([[seal]] twice), as Vault's seal migration"
         )
-    new, old = configured_seals(config.seals, args.config or "-c")
+    new, old = configured_seals(config.seal_tables, args.config or "-c")
     material = _unseal_material(args)
     if not isinstance(material, bytes):  # shares as this CLI writes them, or as Vault's hex/base64 keys
         material = tuple(vault_key_to_share(share) for share in material)

@@ -109,7 +109,7 @@ def run(args: argparse.Namespace) -> int:
 
     # [seal]: auto-unseal at start (None: by hand); a seal marked disabled = true is the store's old
     # one, which a migration (sys/unseal with migrate=true) moves it off, as Vault's.
-    seal, old_seal = configured_seals(settings.seals, config or "-c")
+    seal, old_seal = configured_seals(settings.seal_tables, config or "-c")
 
     def make_storage() -> Any:
         return open_storage(**storage_settings.open_arguments())  # with [storage] max_connections etc.
