@@ -149,14 +149,13 @@ def _version(argv: list[str], env: dict[str, str] | None = None) -> tuple[int, i
 
 
 @functools.cache
-def _openssl(ml_dsa: bool) -> tuple[list[str], dict[str, str] | None, tuple[int, int]]:
-    """The openssl command to use, its environment, and its version: the system's, unless ML-DSA
-    needs 3.5, the system's is older and the Debian 13 root's is there. Classical checks stay on
-    the system's OpenSSL (3.5 reads delta CRLs differently from 3.0; see test_crl_lifecycle)."""
+def _openssl(need_35: bool) -> tuple[list[str], dict[str, str] | None, tuple[int, int]]:
+    """The openssl command to use, its environment, and its version: the system's, unless 3.5 is
+    needed (ML-DSA, or a check run on both), the system's is older and the Debian 13 root's is there."""
     path = shutil.which("openssl")
     host = ([path], None, _version([path])) if path else ([], None, (0, 0))
     loader = _TRIXIE_LIBS / "ld-linux-x86-64.so.2"
-    if not ml_dsa or host[2] >= (3, 5) or not loader.exists():
+    if not need_35 or host[2] >= (3, 5) or not loader.exists():
         return host
     argv = [str(loader), "--library-path", str(_TRIXIE_LIBS), str(_TRIXIE / "usr" / "bin" / "openssl")]
     env = {
@@ -168,21 +167,24 @@ def _openssl(ml_dsa: bool) -> tuple[list[str], dict[str, str] | None, tuple[int,
     return trixie if trixie[2] >= (3, 5) else host
 
 
-def require_openssl(ml_dsa: bool) -> list[str]:
-    """The openssl command, or a skip saying why it cannot check these certificates."""
-    argv, _, version = _openssl(ml_dsa)
+def require_openssl(ml_dsa: bool, newest: bool = False) -> list[str]:
+    """The openssl command, or a skip saying why it cannot check these certificates.
+
+    ``newest``: OpenSSL 3.5+ for a classical check too (the system's may be older), as ``ml_dsa``."""
+    argv, _, version = _openssl(ml_dsa or newest)
     if version == (0, 0):
         pytest.skip("no openssl command on PATH")
-    if ml_dsa and version < (3, 5):
+    if (ml_dsa or newest) and version < (3, 5):
+        why = "ML-DSA certificates need" if ml_dsa else "this check runs on"
         pytest.skip(
             f"openssl {version[0]}.{version[1]} on PATH and no Debian 13 root at {_TRIXIE} "
-            "(bash .ci/trixie-root.sh); ML-DSA certificates need OpenSSL 3.5+"
+            f"(bash .ci/trixie-root.sh); {why} OpenSSL 3.5+"
         )
     return argv
 
 
-def run_openssl(*args: str, ml_dsa: bool = False) -> subprocess.CompletedProcess[str]:
-    argv, env, _ = _openssl(ml_dsa)
+def run_openssl(*args: str, ml_dsa: bool = False, newest: bool = False) -> subprocess.CompletedProcess[str]:
+    argv, env, _ = _openssl(ml_dsa or newest)
     return subprocess.run([*argv, *args], capture_output=True, text=True, check=False, env=env)
 
 
@@ -195,6 +197,7 @@ def openssl_verify(
     crl_pem: str | None = None,
     extra: list[str] | None = None,
     ml_dsa: bool = False,
+    newest: bool = False,
 ) -> subprocess.CompletedProcess[str]:
     """``openssl verify`` of ``leaf_pem`` at the time ``at`` (the tests' clock, not the machine's)."""
     (tmp / "root.pem").write_text(root_pem)
@@ -214,4 +217,4 @@ def openssl_verify(
         (tmp / "crl.pem").write_text(crl_pem)
         args += ["-crl_check", "-CRLfile", str(tmp / "crl.pem")]
     args += extra or []
-    return run_openssl(*args, str(tmp / "leaf.pem"), ml_dsa=ml_dsa)
+    return run_openssl(*args, str(tmp / "leaf.pem"), ml_dsa=ml_dsa, newest=newest)
