@@ -13,7 +13,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
 from secretumvault.cli import main
-from secretumvault.cli.engines import PASSPHRASE_ENV, SHARES_ENV, parse_ttl
+from secretumvault.cli._store import PASSPHRASE_ENV, SHARES_ENV
+from secretumvault.cli.pki import parse_ttl
 from secretumvault.keystore import SQLiteStorage
 
 from .conftest import one_line_error

@@ -13,7 +13,7 @@ import pytest
 
 from secretumvault import pqc
 from secretumvault.cli import EXIT_INTERNAL, _messages, keys, main
-from secretumvault.cli.engines import PASSPHRASE_ENV, SHARES_ENV
+from secretumvault.cli._store import PASSPHRASE_ENV, SHARES_ENV
 from secretumvault.encoding import keyfile
 
 from .conftest import one_line_error, untyped
@@ -395,7 +395,7 @@ def test_key_info_shows_dates_and_durations_as_written() -> None:
     import dataclasses
     import datetime
 
-    from secretumvault.cli.engines import _key_info_json
+    from secretumvault.cli.transit import _key_info_json
 
     @dataclasses.dataclass
     class Info:  # the shape of a transit KeyInfo that carries times

@@ -62,18 +62,18 @@ _GROUPS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
         ),
     ),
     (
-        "secretumvault.cli.engines:add_store_commands",
+        "secretumvault.cli.operator:add_store_commands",
         (
             ("init", "initialise a new store (once)"),
             ("unseal", "check that the unseal material opens the store"),
         ),
     ),
     (
-        "secretumvault.cli.engines:add_transit_commands",
+        "secretumvault.cli.transit:add_transit_commands",
         (("transit", "named, versioned keys: encrypt, decrypt, sign, verify"),),
     ),
     (
-        "secretumvault.cli.engines:add_pki_commands",
+        "secretumvault.cli.pki:add_pki_commands",
         (("pki", "certificate authorities, roles, issuance, revocation"),),
     ),
     (
