@@ -165,10 +165,9 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
 
 
 def _report(exc: BaseException) -> None:
-    from secretumvault.cli._messages import for_cli
+    from secretumvault.cli._messages import describe
 
-    message = str(exc) or type(exc).__name__
-    print(f"secretumvault: error: {for_cli(message)}", file=sys.stderr)
+    print(f"secretumvault: error: {describe(exc)}", file=sys.stderr)
 
 
 def _silence_stdout() -> None:

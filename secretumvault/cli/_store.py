@@ -138,7 +138,8 @@ def _open_storage(args: argparse.Namespace, *, create: bool) -> Storage:
     if not path:
         raise UsageError("--store needs a file name")
     if not create and not os.path.exists(path):
-        raise NotInitialized(f"no store at {path!r}: run `secretumvault init` first, or name it with --store")
+        # A UsageError, not NotInitialized: the path may be the mistake, and the message says so.
+        raise UsageError(f"no store at {path!r}: run `secretumvault init` first, or name it with --store")
     return open_storage("sqlite", path=path)
 
 

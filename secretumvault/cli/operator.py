@@ -35,7 +35,7 @@ from secretumvault.cli._store import (
     unseal_parent,
     unsealed_keystore,
 )
-from secretumvault.errors import NotInitialized, SecretumVaultError
+from secretumvault.errors import InvalidArgument, NotInitialized, SecretumVaultError
 
 if TYPE_CHECKING:
     from typing import TypeAlias
@@ -90,9 +90,7 @@ def check_new_passphrase(passphrase: bytes) -> None:
 
 
 def _init_with_shares(args: argparse.Namespace, shares: int, threshold: int) -> int:
-    from secretumvault.keystore.seal import check_share_counts
-
-    check_share_counts(shares, threshold)
+    _check_share_counts(shares, threshold, "--shares", "--threshold")
     # Checked before initialising: shares that cannot be shown would leave a store nobody can unseal.
     if sys.stdout.isatty() and not args.show_shares:
         raise UsageError(
@@ -108,6 +106,20 @@ def _init_with_shares(args: argparse.Namespace, shares: int, threshold: int) -> 
     sys.stdout.write("".join(f"{share}\n" for share in created))
     sys.stdout.flush()
     return EXIT_OK
+
+
+def _check_share_counts(shares: int, threshold: int, shares_flag: str, threshold_flag: str) -> None:
+    """The library's rule for share counts, reported against the flags that gave them."""
+    from secretumvault.keystore.seal import check_share_counts
+
+    try:
+        check_share_counts(shares, threshold)
+    except InvalidArgument as exc:
+        flags = {"shares": (shares_flag, shares), "threshold": (threshold_flag, threshold)}
+        if exc.argument not in flags:
+            raise
+        flag, value = flags[exc.argument]
+        raise UsageError(f"{flag} {value}: {exc}") from None
 
 
 def cmd_unseal(args: argparse.Namespace) -> int:
@@ -154,6 +166,8 @@ def cmd_operator_rekey(args: argparse.Namespace) -> int:
         raise UsageError(
             "refusing to print unseal shares to a terminal; redirect stdout to a file, or add --show-shares"
         )
+    if args.new_shares is not None:  # before the current material is even read, as for init
+        _check_share_counts(args.new_shares, args.new_threshold, "--new-shares", "--new-threshold")
     current = unseal_material(args)
     with opened_keystore(args) as keystore:
         if not keystore.initialized:

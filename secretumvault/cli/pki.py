@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import datetime
 import os
 import re
 import sys
@@ -17,11 +18,10 @@ from secretumvault.cli._store import (
     unseal_parent,
     unsealed_keystore,
 )
-from secretumvault.errors import KeyNotFound
+from secretumvault.errors import KeyNotFound, PolicyViolation
 
 TYPE_CHECKING = False  # typing costs milliseconds to import; `pki --help` need not pay them
 if TYPE_CHECKING:
-    import datetime
     from typing import TypeAlias
 
     from secretumvault.pki import PkiEngine
@@ -138,14 +138,22 @@ def cmd_pki_issue(args: argparse.Namespace, pki: PkiEngine) -> int:
     alt_names = _names(args.alt_names, "--alt-names") if args.alt_names else ()
     ip_sans = _names(args.ip_sans, "--ip-sans") if args.ip_sans else ()
     uri_sans = _names(args.uri_sans, "--uri-sans") if args.uri_sans else ()
-    issued = pki.issue(
-        args.role,
-        args.common_name,
-        alt_names=alt_names,
-        ip_sans=ip_sans,
-        uri_sans=uri_sans,
-        ttl=_optional_ttl(args.ttl, "--ttl"),
-    )
+    try:
+        issued = pki.issue(
+            args.role,
+            args.common_name,
+            alt_names=alt_names,
+            ip_sans=ip_sans,
+            uri_sans=uri_sans,
+            ttl=_optional_ttl(args.ttl, "--ttl"),
+        )
+    except PolicyViolation as exc:
+        limit = exc.limit
+        if exc.argument != "ttl" or args.ttl is None or not isinstance(limit, datetime.timedelta):
+            raise
+        # Both durations as the user writes them (720h), not as Python prints them ("30 days, 0:00:00").
+        shown = format_duration(limit.total_seconds())
+        raise PolicyViolation(f"--ttl {args.ttl} exceeds the role's max TTL, {shown}") from None
     if issued.private_key is None:
         raise UsageError(f"role {args.role!r} issued no private key")  # issue() always returns one
     try:
@@ -166,12 +174,10 @@ def cmd_pki_revoke(args: argparse.Namespace, pki: PkiEngine) -> int:
     try:
         when = pki.revoke(args.serial)
     except KeyNotFound as exc:
-        from secretumvault.pki.serials import format_serial, parse_serial
-
+        if exc.kind != "certificate":
+            raise
         # The library names the serial in its canonical form ("11"); answer about "00:11" as typed.
-        if str(exc) == f"no certificate with serial {format_serial(parse_serial(args.serial))}":
-            raise KeyNotFound(f"no certificate with serial {args.serial}") from None
-        raise
+        raise KeyNotFound(f"no certificate with serial {args.serial}", kind=exc.kind, name=exc.name) from None
     print(f"secretumvault: revoked {args.serial} at {when.isoformat()}", file=sys.stderr)
     return EXIT_OK
 

@@ -16,7 +16,7 @@ from secretumvault.cli._store import (
     unseal_parent,
     unsealed_keystore,
 )
-from secretumvault.errors import InvalidCiphertext, InvalidSignature, PolicyViolation
+from secretumvault.errors import InvalidArgument, InvalidCiphertext, InvalidSignature, PolicyViolation
 
 TYPE_CHECKING = False  # typing costs milliseconds to import; `transit --help` need not pay them
 if TYPE_CHECKING:
@@ -107,12 +107,22 @@ def cmd_transit_config(args: argparse.Namespace, transit: Transit) -> int:
     min_encryption: int | None = args.min_encryption_version
     if deletion_allowed is None and min_decryption is None and min_encryption is None:
         raise UsageError("nothing to change: give --deletion-allowed or a --min-...-version")
-    info = transit.update_key_config(
-        args.name,
-        deletion_allowed=deletion_allowed,
-        min_decryption_version=min_decryption,
-        min_encryption_version=min_encryption,
-    )
+    try:
+        info = transit.update_key_config(
+            args.name,
+            deletion_allowed=deletion_allowed,
+            min_decryption_version=min_decryption,
+            min_encryption_version=min_encryption,
+        )
+    except InvalidArgument as exc:
+        given = {
+            "min_decryption_version": ("--min-decryption-version", min_decryption),
+            "min_encryption_version": ("--min-encryption-version", min_encryption),
+        }
+        flag, value = given.get(exc.argument or "", ("", None))
+        if value is None:
+            raise
+        raise UsageError(f"{flag} {value}: {exc}") from None
     print(_key_info_json(info))
     return EXIT_OK
 
@@ -121,7 +131,9 @@ def cmd_transit_config(args: argparse.Namespace, transit: Transit) -> int:
 def cmd_transit_delete(args: argparse.Namespace, transit: Transit) -> int:
     try:
         transit.delete_key(args.name)
-    except PolicyViolation:
+    except PolicyViolation as exc:
+        if exc.argument != "deletion_allowed":
+            raise
         raise PolicyViolation(
             f"transit key {args.name!r} does not allow deletion; run "
             f"`secretumvault transit config {args.name} --deletion-allowed` first"

@@ -385,7 +385,7 @@ def _version_setting(value: object, name: str, *, minimum: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise InvalidType(f"{name} must be an int, not {type(value).__name__}")
     if value < minimum:
-        raise InvalidArgument(f"{name} must be >= {minimum}")
+        raise InvalidArgument(f"{name} must be >= {minimum}", argument=name)
     return value
 
 
@@ -393,7 +393,8 @@ def _require_deletion_allowed(record: KeyRecord) -> None:
     if not record.deletion_allowed:
         raise PolicyViolation(
             f"transit key {record.name!r} does not allow deletion; set deletion_allowed=True with "
-            "update_key_config() first"
+            "update_key_config() first",
+            argument="deletion_allowed",
         )
 
 
