@@ -13,7 +13,8 @@ and deletion raise AttributeError, ``==`` and ``hash`` over every field
 
 from __future__ import annotations
 
-TYPE_CHECKING = False  # typing costs milliseconds to import; this module is on every command's path
+from typing import TYPE_CHECKING
+
 if TYPE_CHECKING:
     from typing import Any, ClassVar, Self
 

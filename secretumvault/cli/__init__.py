@@ -13,11 +13,11 @@ group of subcommands (see ``_GROUPS``); the others are listed by name only.
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING
 
 from secretumvault import __version__
 from secretumvault.cli._io import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError
 
-TYPE_CHECKING = False  # typing costs milliseconds to import; the start of every command pays it
 if TYPE_CHECKING:
     import argparse
     from collections.abc import Sequence

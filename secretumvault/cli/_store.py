@@ -18,12 +18,12 @@ import os
 import re
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 from secretumvault.cli._io import UsageError, read_input, settings
 from secretumvault.cli._messages import plural
 from secretumvault.errors import NotInitialized, UnsealError
 
-TYPE_CHECKING = False  # typing costs milliseconds to import; `transit --help` need not pay them
 if TYPE_CHECKING:
     from typing import Any, TypeVar
 

@@ -8,6 +8,7 @@ import os
 import re
 import sys
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from secretumvault.cli._io import EXIT_OK, UsageError, check_output, write_output
 from secretumvault.cli._messages import format_duration
@@ -20,7 +21,6 @@ from secretumvault.cli._store import (
 )
 from secretumvault.errors import KeyNotFound, PolicyViolation
 
-TYPE_CHECKING = False  # typing costs milliseconds to import; `pki --help` need not pay them
 if TYPE_CHECKING:
     from typing import TypeAlias
 

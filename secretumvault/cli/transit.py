@@ -6,6 +6,7 @@ import argparse
 import os
 import sys
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from secretumvault.cli._io import EXIT_FAILURE, EXIT_OK, UsageError, read_input, refuse_foreign, write_output
 from secretumvault.cli._messages import format_duration
@@ -18,7 +19,6 @@ from secretumvault.cli._store import (
 )
 from secretumvault.errors import InvalidArgument, InvalidCiphertext, InvalidSignature, PolicyViolation
 
-TYPE_CHECKING = False  # typing costs milliseconds to import; `transit --help` need not pay them
 if TYPE_CHECKING:
     from typing import TypeAlias
 

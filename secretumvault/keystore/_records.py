@@ -367,6 +367,6 @@ def _revision(row: StoredValue | None) -> int | None:
 def _back_off(attempt: int) -> None:
     """A short random pause after losing a race, growing with each loss, so racers spread out."""
     if attempt:
-        import secrets  # here: it loads random (~0.7 ms), which only a lost write race needs (issue 15)
+        import secrets  # here: it loads random (~0.7 ms), which only a lost write race needs
 
         time.sleep(secrets.randbelow(min(_BACKOFF_CAP_US, 100 << min(attempt, 8))) / 1_000_000)
