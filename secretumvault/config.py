@@ -110,8 +110,6 @@ _SCHEMA: dict[str, dict[str, type | tuple[type, ...]]] = {
 }
 
 
-# Plain classes: the command line imports this module and @dataclass costs ~0.3 ms per class at
-# start-up (issue 15).
 class StorageSettings(Frozen):
     """The ``[storage]`` section, validated; the keystore opens it.
 

@@ -199,8 +199,8 @@ def test_transit_encrypt_on_a_shares_sealed_sqlite_store_loads_only_what_it_uses
     assert decrypted.stdout == b"attack at dawn"
 
 
-# dataclasses costs ~6.5 ms to import (it loads inspect, ast, dis, tokenize) and each @dataclass
-# ~0.3 ms more: the records on these paths are plain classes (secretumvault._frozen).
+# dataclasses would take transit encrypt over its start budget (measured in secretumvault/_frozen.py):
+# the records on these paths are Frozen classes.
 DATACLASS_MACHINERY = ("dataclasses", "inspect", "ast", "dis", "tokenize")
 
 

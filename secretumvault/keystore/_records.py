@@ -44,8 +44,6 @@ class _Any:
 ANY_VERSION = _Any()
 
 
-# A plain class: the command line imports this module and @dataclass costs ~0.3 ms per class at
-# start-up (issue 15).
 class CoreSnapshot(Frozen):
     """The core record and the index root as of one moment (``root`` None: no index yet)."""
 

@@ -50,8 +50,6 @@ _SALT_SIZE = 16
 SET_ID_SIZE = 8
 
 
-# Plain classes: the command line imports this module and @dataclass costs ~0.3 ms per class at
-# start-up (issue 15).
 class ScryptParams(Frozen):
     """scrypt cost. The default (n=2**17, r=8, p=1: 128 MiB, a fraction of a second)
     follows OWASP's recommendation; n=2**14 (RFC 7914's interactive setting) is

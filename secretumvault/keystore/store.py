@@ -56,8 +56,6 @@ __all__ = ["Entry", "Keystore", "UnsealProgress"]
 _FIRST_SEQ = 1
 
 
-# Plain classes: the command line imports this module and @dataclass costs ~0.3 ms per class at
-# start-up (issue 15).
 class Entry(Frozen):
     """A record read through the barrier: its plaintext and its version (for :meth:`Keystore.cas`)."""
 

@@ -75,8 +75,6 @@ ENCODINGS: dict[str, frozenset[str]] = {
 _CLASSICAL: dict[str, str] = {"ed25519": ED25519_RAW, "ecdsa-p256": P256_SCALAR}
 
 
-# A plain class: the command line imports this module and @dataclass costs ~0.3 ms per class at
-# start-up (issue 15).
 class Material(Frozen):
     """One version's key: ``secret`` in ``encoding``, and the public key of asymmetric types."""
 

@@ -46,8 +46,6 @@ _FORMAT = "secretumvault.transit.key"
 _FORMAT_VERSION = 1
 
 
-# Plain classes: the command line imports this module and @dataclass costs ~0.3 ms per class at
-# start-up (issue 15).
 class KeyVersion(Frozen):
     __slots__ = _fields = ("created_at", "material", "hmac_key")
     _secret_fields = ("hmac_key",)
