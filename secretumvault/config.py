@@ -46,7 +46,7 @@ CRYPTO_BACKENDS = ("oqs", "openssl", "auto")
 STORAGE_BACKENDS = ("sqlite", "postgresql")
 _POSTGRES_SCHEMES = ("postgresql", "postgres")
 # keystore.storage's defaults and limits, repeated so that reading a configuration does not load
-# the keystore (command-line start-up time, issue 15); tests/test_config.py checks they agree.
+# the keystore (every command reads the configuration); tests/test_config.py checks they agree.
 DEFAULT_MAX_CONNECTIONS = 16
 DEFAULT_POOL_TIMEOUT = 5.0
 _MAX_CONNECTIONS_LIMIT = 1000
@@ -110,8 +110,6 @@ _SCHEMA: dict[str, dict[str, type | tuple[type, ...]]] = {
 }
 
 
-# Plain classes: the command line imports this module and @dataclass costs ~0.3 ms per class at
-# start-up (issue 15).
 class StorageSettings(Frozen):
     """The ``[storage]`` section, validated; the keystore opens it.
 

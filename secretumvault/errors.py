@@ -5,6 +5,11 @@ Errors caused by a bad argument also subclass :class:`ValueError` (or
 :class:`TypeError` for a wrong type), so generic ``except ValueError`` code keeps
 working. Messages name what was expected and what to do; they never contain
 key material, plaintext or shared secrets.
+
+Some errors also carry, as attributes, the facts a caller may act on (the
+argument at fault, the seal a store needs, a backend that would work), so a
+front end such as the command line can say the same thing in its own words
+without parsing the message. Each is None where the raiser did not set it.
 """
 
 from __future__ import annotations
@@ -45,7 +50,16 @@ class SecretumVaultError(Exception):
 
 
 class InvalidArgument(SecretumVaultError, ValueError):
-    """An argument has the right type but an unacceptable value."""
+    """An argument has the right type but an unacceptable value.
+
+    ``argument``: the name of the argument (or key setting) at fault, e.g. ``"threshold"``;
+    ``limit``: the bound it broke, when there is one (a ``max_ttl``, say).
+    """
+
+    def __init__(self, *args: object, argument: str | None = None, limit: object = None) -> None:
+        super().__init__(*args)
+        self.argument = argument
+        self.limit = limit
 
 
 class InvalidType(SecretumVaultError, TypeError):
@@ -61,7 +75,16 @@ class InvalidCiphertext(InvalidArgument):
 
 
 class UnsupportedAlgorithm(InvalidArgument):
-    """The algorithm name is unknown, or the selected backend does not offer it."""
+    """The algorithm name is unknown, or the selected backend does not offer it.
+
+    ``backend``: another backend that does offer it, if one does; ``reason``: the message
+    without the advice that names Python calls.
+    """
+
+    def __init__(self, *args: object, backend: str | None = None, reason: str | None = None) -> None:
+        super().__init__(*args)
+        self.backend = backend
+        self.reason = reason
 
 
 class PolicyViolation(InvalidArgument):
@@ -130,7 +153,15 @@ class NotInitialized(KeystoreError):
 
 
 class UnsealError(KeystoreError):
-    """An unseal passphrase or share was wrong; the store was left unchanged."""
+    """An unseal passphrase or share was wrong; the store was left unchanged.
+
+    ``seal``: when the material was of the wrong kind, what the store is sealed
+    with: ``"passphrase"``, ``"shares"`` or ``"auto"``.
+    """
+
+    def __init__(self, *args: object, seal: str | None = None) -> None:
+        super().__init__(*args)
+        self.seal = seal
 
 
 class SealUnavailable(UnsealError):
@@ -141,7 +172,16 @@ class SealUnavailable(UnsealError):
 
 
 class KeyNotFound(KeystoreError, KeyError):
-    """No record or named key exists at the given path or name."""
+    """No record or named key exists at the given path or name.
+
+    ``kind`` and ``name``, where set: what was looked for (``"certificate"``) and its name
+    as the library writes it (a serial as ``"11"``).
+    """
+
+    def __init__(self, *args: object, kind: str | None = None, name: str | None = None) -> None:
+        super().__init__(*args)
+        self.kind = kind
+        self.name = name
 
     def __str__(self) -> str:  # KeyError would otherwise repr() the message
         return str(self.args[0]) if self.args else ""

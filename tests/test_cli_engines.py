@@ -13,7 +13,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
 from secretumvault.cli import main
-from secretumvault.cli.engines import PASSPHRASE_ENV, SHARES_ENV, parse_ttl
+from secretumvault.cli._store import PASSPHRASE_ENV, SHARES_ENV
+from secretumvault.cli.pki import parse_ttl
 from secretumvault.keystore import SQLiteStorage
 
 from .conftest import one_line_error
@@ -432,7 +433,7 @@ def test_pki_mistakes_change_nothing_and_write_no_files(
     cases = [
         ("pki issue web www.evil.com", outputs, 2, "does not allow the name"),
         ("pki issue web example.com", outputs, 2, "does not allow the name"),  # no bare domains
-        ("pki issue web www.example.com --ttl 72h", outputs, 2, "max_ttl"),
+        ("pki issue web www.example.com --ttl 72h", outputs, 2, "max TTL"),
         ("pki issue web www.example.com --ttl 5days", outputs, 2, "not a duration"),
         ("pki issue web www.example.com --alt-names a.example.com,", outputs, 2, "none empty"),
         ("pki issue nobody www.example.com", outputs, 2, "no role named"),

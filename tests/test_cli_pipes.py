@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from secretumvault.cli import main
-from secretumvault.cli.engines import PASSPHRASE_ENV, SHARES_ENV
+from secretumvault.cli._store import PASSPHRASE_ENV, SHARES_ENV
 
 ROOT = Path(__file__).resolve().parent.parent
 RUNS = 25  # the closed pipe was intermittent: one run proves little

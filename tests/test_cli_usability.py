@@ -12,8 +12,8 @@ from typing import cast
 import pytest
 
 from secretumvault import pqc
-from secretumvault.cli import EXIT_INTERNAL, _messages, keys, main
-from secretumvault.cli.engines import PASSPHRASE_ENV, SHARES_ENV
+from secretumvault.cli import EXIT_INTERNAL, keys, main
+from secretumvault.cli._store import PASSPHRASE_ENV, SHARES_ENV
 from secretumvault.encoding import keyfile
 
 from .conftest import one_line_error, untyped
@@ -199,29 +199,6 @@ def test_articles_in_messages(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     one_line_error(capsys, "holds an X25519-ML-KEM-768 key, not a signing key")
 
 
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
-        ("expected a X25519-ML-KEM-768 kem public key", "expected an X25519-ML-KEM-768 kem public key"),
-        ("a ML-DSA-65 key and a Ed25519 key", "an ML-DSA-65 key and an Ed25519 key"),
-        ("needs a 8-byte nonce, a 32-byte key", "needs an 8-byte nonce, a 32-byte key"),
-        ("a SecretumVault key file, a store", "a SecretumVault key file, a store"),
-        (
-            "ttl 3 days, 0:00:00 exceeds the role's max_ttl 2 days, 0:00:00",
-            "ttl 72h exceeds the role's max_ttl 48h",
-        ),
-        ("ttl 1:30:00 is short", "ttl 1h30m is short"),
-        (
-            "valid until 2030-01-01 12:00:00 or 2030-01-01T12:00:00",
-            "valid until 2030-01-01 12:00:00 or 2030-01-01T12:00:00",
-        ),
-        ("cannot connect:\n  line two\n", "cannot connect: line two"),
-    ],
-)
-def test_message_wording(text: str, expected: str) -> None:
-    assert _messages.for_cli(text) == expected
-
-
 def test_durations_as_the_user_writes_them(
     store: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -395,7 +372,7 @@ def test_key_info_shows_dates_and_durations_as_written() -> None:
     import dataclasses
     import datetime
 
-    from secretumvault.cli.engines import _key_info_json
+    from secretumvault.cli.transit import _key_info_json
 
     @dataclasses.dataclass
     class Info:  # the shape of a transit KeyInfo that carries times

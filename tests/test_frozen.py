@@ -25,7 +25,7 @@ from secretumvault.transit._material import Material
 from secretumvault.transit._record import KeyRecord, KeyVersion
 from secretumvault.transit.key_types import KEY_TYPES, KeyTypeSpec
 
-# The dataclasses that became Frozen records (issue 15); any later subclass is checked as well.
+# The dataclasses that became Frozen records (why: secretumvault/_frozen.py); later ones are checked too.
 CONVERTED: set[type[Frozen]] = {
     KemParams,
     SigParams,

@@ -4,7 +4,7 @@ Two threads: one loops over pure-Python work, the other calls the library.
 For each operation the median latency of single calls is measured idle and
 then beside the busy thread; the slowdown is busy / idle. A native call that
 releases the GIL must wait for the busy thread's switch interval (5 ms) to get
-it back, so a short call can become hundreds of times slower (issue 15).
+it back, so a short call can become hundreds of times slower.
 
 Operations: ``encapsulate()`` (one short native call) and ``transit.encrypt``
 of 1 KiB under an ml-kem-768 key. Also the two-thread throughput of single

@@ -13,11 +13,11 @@ group of subcommands (see ``_GROUPS``); the others are listed by name only.
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING
 
 from secretumvault import __version__
 from secretumvault.cli._io import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError
 
-TYPE_CHECKING = False  # typing costs milliseconds to import; the start of every command pays it
 if TYPE_CHECKING:
     import argparse
     from collections.abc import Sequence
@@ -62,18 +62,18 @@ _GROUPS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
         ),
     ),
     (
-        "secretumvault.cli.engines:add_store_commands",
+        "secretumvault.cli.operator:add_store_commands",
         (
             ("init", "initialise a new store (once)"),
             ("unseal", "check that the unseal material opens the store"),
         ),
     ),
     (
-        "secretumvault.cli.engines:add_transit_commands",
+        "secretumvault.cli.transit:add_transit_commands",
         (("transit", "named, versioned keys: encrypt, decrypt, sign, verify"),),
     ),
     (
-        "secretumvault.cli.engines:add_pki_commands",
+        "secretumvault.cli.pki:add_pki_commands",
         (("pki", "certificate authorities, roles, issuance, revocation"),),
     ),
     (
@@ -165,10 +165,9 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
 
 
 def _report(exc: BaseException) -> None:
-    from secretumvault.cli._messages import for_cli
+    from secretumvault.cli._messages import describe
 
-    message = str(exc) or type(exc).__name__
-    print(f"secretumvault: error: {for_cli(message)}", file=sys.stderr)
+    print(f"secretumvault: error: {describe(exc)}", file=sys.stderr)
 
 
 def _silence_stdout() -> None:

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import os
 import sys
+from typing import TYPE_CHECKING
 
 from secretumvault._files import create_new_file
 
-TYPE_CHECKING = False  # typing costs milliseconds to import, and every command starts here
 if TYPE_CHECKING:
     import argparse
     from typing import Any

@@ -1,53 +1,26 @@
 """Error messages as a command-line user reads them.
 
-Library messages are written for Python callers: they name calls such as
-``unseal()`` and arguments such as ``backend='oqs'``. The command line says
-the same thing with its own flags, on one line, with the right article, with
-durations written as the user writes them (``720h``), and with any secret
-the process was given (a database password) removed.
+Library messages are written for Python callers: some name calls such as
+``unseal_share()`` or arguments such as ``backend='oqs'``. Where the command
+line has its own way to say the same thing, the error carries the facts as
+attributes (see :mod:`secretumvault.errors`) and :func:`describe` words them
+with the command line's flags; the message itself is never parsed. Every
+message is shown on one line, with any secret the process was given (a
+database password) removed.
 """
 
 from __future__ import annotations
 
-import re
+__all__ = ["article", "describe", "forget_redactions", "format_duration", "plural", "redact_later"]
 
-__all__ = ["article", "for_cli", "forget_redactions", "format_duration", "plural", "redact_later"]
+# What a store sealed with each kind of material needs on the command line.
+_MATERIAL = {
+    "passphrase": ("a passphrase", "--passphrase-file (or SECRETUMVAULT_PASSPHRASE)"),
+    "shares": ("Shamir shares", "--share-file (or SECRETUMVAULT_SHARES)"),
+}
 
-# Whole phrases first, then single names: each pattern says what a CLI user does instead.
-# Patterns are compiled when a message is first shown, not at every start of the command.
-_PHRASES: tuple[tuple[str, str], ...] = (
-    (
-        r"unseal it with unseal\(\) or unseal_share\(\)",
-        "unseal it with --passphrase-file or --share-file",
-    ),
-    (r"\buse unseal_share\(\)", "use --share-file (or SECRETUMVAULT_SHARES)"),
-    (r"\buse unseal\(\)", "use --passphrase-file (or SECRETUMVAULT_PASSPHRASE)"),
-    (
-        r"call initialize_with_passphrase\(\) or initialize_with_shares\(\) first",
-        "run `secretumvault init` first",
-    ),
-    (r"load the \d+-byte seed with keypair_from_seed\(\), or use ", "use "),
-    (r"use seed_bytes\(\) \(the portable \d+-byte seed\) or ", "use "),
-    (
-        r"set deletion_allowed=True with update_key_config\(\) first",
-        "run `secretumvault transit config NAME --deletion-allowed` first",
-    ),
-    (r"\bbackend=['\"](\w+)['\"]", r"--backend \1"),
-    (r"\bmin_decryption_version\b", "--min-decryption-version"),
-    (r"\bmin_encryption_version\b", "--min-encryption-version"),
-    (r"^shares must be", "--shares must be"),
-    (r"^threshold must be", "--threshold must be"),
-)
-
-# "a X25519-...", "a ML-DSA-65", "a Ed25519", "a 8-byte": words read with a vowel sound.
-_AN_WORD = (
-    r"(?:ML-|X25519|X448|Ed25519|Ed448|ECDSA|RSA|HMAC|SLH-|AES|ml-|x25519|ed25519|ecdsa|rsa|hmac|aes"
-    r"|8|11\b|18\b|11-|18-)"
-)
-_A_BEFORE = r"\b([Aa]) (?=\S)"
-
-# str(datetime.timedelta): "3 days, 0:00:00" or "2:30:00"; not the time of a date ("2030-01-01 12:00:00").
-_TIMEDELTA = r"(?<![\w:.-])(?<!\d )(?:(\d+) days?, )?(\d{1,2}):(\d\d):(\d\d)(?:\.\d+)?(?![\d:])"
+# Algorithm names read with a vowel sound ("an ML-KEM-768 key"), in upper case.
+_AN_PREFIXES = ("ML-", "X25519", "X448", "ED25519", "ED448", "ECDSA", "RSA", "HMAC", "SLH-", "AES")
 
 _redacted: list[str] = []
 
@@ -63,8 +36,8 @@ def forget_redactions() -> None:
 
 
 def article(word: str) -> str:
-    """``"an"`` before ``word`` when it is read with a vowel sound (``an ML-KEM-768 key``), else ``"a"``."""
-    return "an" if re.match(_AN_WORD, word) else "a"
+    """``"an"`` before an algorithm name read with a vowel sound (``an ML-KEM-768 key``), else ``"a"``."""
+    return "an" if word.upper().startswith(_AN_PREFIXES) else "a"
 
 
 def plural(count: int, singular: str, plural_form: str | None = None) -> str:
@@ -81,28 +54,26 @@ def format_duration(seconds: float) -> str:
     return "".join(parts) or "0s"
 
 
-def _duration(match: re.Match[str]) -> str:
-    days, hours, minutes, secs = (int(g) if g else 0 for g in match.groups())
-    return format_duration(((days * 24 + hours) * 60 + minutes) * 60 + secs)
+def describe(exc: BaseException) -> str:
+    """The error on one line, in the command line's words, with every remembered secret removed."""
+    message = _in_cli_words(exc) or str(exc) or type(exc).__name__
+    return _redact(" ".join(_redact(message).split()))  # drivers end messages with newlines; one line only
 
 
-def _articles(text: str) -> str:
-    def fix(match: re.Match[str]) -> str:
-        rest = text[match.end() :]
-        if article(rest) == "an":
-            return f"{match.group(1)}n "
-        return match.group(0)
+def _in_cli_words(exc: BaseException) -> str | None:
+    """The command line's own wording of a library error that advises a Python call, else None."""
+    from secretumvault.errors import NotInitialized, SealedError, UnsealError, UnsupportedAlgorithm
 
-    return re.sub(_A_BEFORE, fix, text)
-
-
-def for_cli(message: str) -> str:
-    """One line in the command line's words, with every remembered secret removed."""
-    text = " ".join(_redact(message).split())  # drivers end messages with newlines; one line only
-    for pattern, replacement in _PHRASES:
-        text = re.sub(pattern, replacement, text)
-    text = re.sub(_TIMEDELTA, _duration, text)
-    return _redact(_articles(text))
+    if isinstance(exc, SealedError):
+        return "the store is sealed: unseal it with --passphrase-file or --share-file"
+    if isinstance(exc, NotInitialized):
+        return "this store is not initialised: run `secretumvault init` first"
+    if isinstance(exc, UnsealError) and exc.seal in _MATERIAL:
+        sealed_with, flag = _MATERIAL[exc.seal]
+        return f"this store is sealed with {sealed_with}: use {flag}"
+    if isinstance(exc, UnsupportedAlgorithm) and exc.backend and exc.reason:
+        return f"{exc.reason}; use --backend {exc.backend}"
+    return None
 
 
 def _redact(text: str) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from typing import TYPE_CHECKING
 
 from secretumvault.cli._io import (
     EXIT_FAILURE,
@@ -19,7 +20,6 @@ from secretumvault.cli._io import (
 )
 from secretumvault.cli._messages import article
 
-TYPE_CHECKING = False  # typing costs milliseconds to import; `keygen --help` need not pay them
 if TYPE_CHECKING:
     from typing import Any, TypeAlias
 

@@ -28,6 +28,8 @@ Storage: :class:`SQLiteStorage` (embedded default) or :class:`PostgresStorage`
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from secretumvault.keystore.factory import open_storage
 from secretumvault.keystore.rekey import PendingRekey
 from secretumvault.keystore.seal import ScryptParams
@@ -49,7 +51,6 @@ __all__ = [
     "open_storage",
 ]
 
-TYPE_CHECKING = False
 if TYPE_CHECKING:
     from secretumvault.keystore.postgres import PostgresStorage
 

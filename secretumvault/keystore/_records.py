@@ -44,8 +44,6 @@ class _Any:
 ANY_VERSION = _Any()
 
 
-# A plain class: the command line imports this module and @dataclass costs ~0.3 ms per class at
-# start-up (issue 15).
 class CoreSnapshot(Frozen):
     """The core record and the index root as of one moment (``root`` None: no index yet)."""
 
@@ -367,6 +365,6 @@ def _revision(row: StoredValue | None) -> int | None:
 def _back_off(attempt: int) -> None:
     """A short random pause after losing a race, growing with each loss, so racers spread out."""
     if attempt:
-        import secrets  # here: it loads random (~0.7 ms), which only a lost write race needs (issue 15)
+        import secrets  # here: it loads random (~0.7 ms), which only a lost write race needs
 
         time.sleep(secrets.randbelow(min(_BACKOFF_CAP_US, 100 << min(attempt, 8))) / 1_000_000)

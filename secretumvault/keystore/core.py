@@ -52,8 +52,6 @@ _WRONG_MATERIAL = (
 )
 
 
-# Plain classes: the command line imports this module and @dataclass costs ~0.3 ms per class at
-# start-up (issue 15).
 class Wrapped(Frozen):
     """A key encrypted under another: nonce and ciphertext with tag."""
 

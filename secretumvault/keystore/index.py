@@ -82,8 +82,6 @@ def bucket_path(number: int) -> str:
     return f"{BUCKET_PREFIX}{number:02x}"
 
 
-# Plain classes: the command line imports this module and @dataclass costs ~0.3 ms per class at
-# start-up (issue 15).
 class RootIndex(Frozen):
     __slots__ = _fields = ("seq", "core_seq", "buckets")
     seq: int

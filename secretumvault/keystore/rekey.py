@@ -106,23 +106,30 @@ def verify_current(core: CoreRecord, current: object, limit: ScryptParams) -> by
     if isinstance(seal, AutoSeal):
         raise UnsealError(
             f"this store is auto-sealed ({seal.seal_type}): it has no unseal material to rekey; "
-            "migrate it with prepare_seal_migration()"
+            "migrate it with prepare_seal_migration()",
+            seal="auto",
         )
     if isinstance(seal, PassphraseSeal):
         if not isinstance(current, (str, bytes, bytearray, memoryview)):
-            raise UnsealError("this store is sealed with a passphrase: give it as the current material")
+            raise UnsealError(
+                "this store is sealed with a passphrase: give it as the current material", seal="passphrase"
+            )
         secret = passphrase_bytes(current)
         seal.check_cost(limit)
         return core.unwrap_root_key(seal.derive_kek(secret))
     if isinstance(current, (str, bytes, bytearray, memoryview)) or not isinstance(current, Sequence):
-        raise UnsealError("this store is sealed with Shamir shares: give a list of current shares")
+        raise UnsealError(
+            "this store is sealed with Shamir shares: give a list of current shares", seal="shares"
+        )
     return core.unwrap_root_key(shamir.combine(_current_shares(seal, current)))
 
 
 def current_kek(seal: ShamirSeal, current: Sequence[str] | str | bytes) -> bytes:
     """The KEK rebuilt from ``current`` shares (already checked by :func:`verify_current`)."""
     if isinstance(current, (str, bytes)):
-        raise UnsealError("this store is sealed with Shamir shares: give a list of current shares")
+        raise UnsealError(
+            "this store is sealed with Shamir shares: give a list of current shares", seal="shares"
+        )
     return shamir.combine(_current_shares(seal, current))
 
 

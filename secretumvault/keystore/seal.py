@@ -50,8 +50,6 @@ _SALT_SIZE = 16
 SET_ID_SIZE = 8
 
 
-# Plain classes: the command line imports this module and @dataclass costs ~0.3 ms per class at
-# start-up (issue 15).
 class ScryptParams(Frozen):
     """scrypt cost. The default (n=2**17, r=8, p=1: 128 MiB, a fraction of a second)
     follows OWASP's recommendation; n=2**14 (RFC 7914's interactive setting) is
@@ -236,11 +234,15 @@ SealConfig = PassphraseSeal | ShamirSeal | AutoSeal
 def check_share_counts(shares: object, threshold: object) -> None:
     """Vault's rules: 1 <= threshold <= shares <= 255, and threshold > 1 when shares > 1."""
     if not isinstance(shares, int) or isinstance(shares, bool) or not 1 <= shares <= MAX_SHARES:
-        raise InvalidArgument(f"shares must be an integer from 1 to {MAX_SHARES}")
+        raise InvalidArgument(f"shares must be an integer from 1 to {MAX_SHARES}", argument="shares")
     if not isinstance(threshold, int) or isinstance(threshold, bool) or not 1 <= threshold <= shares:
-        raise InvalidArgument("threshold must be an integer from 1 to the number of shares")
+        raise InvalidArgument(
+            "threshold must be an integer from 1 to the number of shares", argument="threshold"
+        )
     if shares > 1 and threshold == 1:
-        raise InvalidArgument("threshold must be at least 2 when there is more than one share")
+        raise InvalidArgument(
+            "threshold must be at least 2 when there is more than one share", argument="threshold"
+        )
 
 
 def seal_from_dict(obj: object) -> SealConfig:

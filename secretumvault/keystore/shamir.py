@@ -41,8 +41,6 @@ _SIZE = _HEAD.size + 2 * _HALF + _CHECK_SIZE
 _CHECK_DOMAIN = b"secretumvault.keystore.share.v1\x00"
 
 
-# A plain class: the command line imports this module and @dataclass costs ~0.3 ms per class at
-# start-up (issue 15).
 class Share(Frozen):
     __slots__ = _fields = ("set_id", "threshold", "index", "half_a", "half_b")
     _secret_fields = ("half_a", "half_b")

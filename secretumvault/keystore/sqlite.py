@@ -312,8 +312,8 @@ class SQLiteStorage:
 
         The fast path takes no lock. A lock held at a forced GIL switch makes the
         other thread block on it, and the two threads then hand the GIL and the
-        lock back and forth through the OS on every call (a lock convoy: issue 15
-        measured two threads at half the throughput of one). Instead it reads like
+        lock back and forth through the OS on every call (a lock convoy: two
+        threads were measured at half the throughput of one). Instead it reads like
         a seqlock: ``_resettle`` (under ``_watch_lock``) clears ``_settled`` before
         it drains and bumps ``_changes`` after, so a fast path that sees settled,
         then an empty queue, then settled again with the same count cannot have

@@ -56,8 +56,6 @@ __all__ = ["Entry", "Keystore", "UnsealProgress"]
 _FIRST_SEQ = 1
 
 
-# Plain classes: the command line imports this module and @dataclass costs ~0.3 ms per class at
-# start-up (issue 15).
 class Entry(Frozen):
     """A record read through the barrier: its plaintext and its version (for :meth:`Keystore.cas`)."""
 
@@ -209,7 +207,7 @@ class Keystore:
         snapshot = self._records.core_snapshot()
         seal = snapshot.core.seal
         if not isinstance(seal, PassphraseSeal):
-            raise UnsealError(f"this store is sealed with {_seal_kind(seal)}: {_how_to_unseal(seal)}")
+            raise _wrong_material(seal)
         seal.check_cost(self._scrypt_limit)
         unlocked = snapshot.core.unlock(seal.derive_kek(secret))
         self._records.check_core(snapshot, unlocked.index)
@@ -227,7 +225,7 @@ class Keystore:
         snapshot = self._records.core_snapshot()
         seal = snapshot.core.seal
         if not isinstance(seal, ShamirSeal):
-            raise UnsealError(f"this store is sealed with {_seal_kind(seal)}: {_how_to_unseal(seal)}")
+            raise _wrong_material(seal)
         if parsed.set_id != seal.set_id or parsed.threshold != seal.threshold:
             raise UnsealError("this share belongs to another store (or to its shares before a rekey)")
         with self._lock:
@@ -250,7 +248,7 @@ class Keystore:
         snapshot = self._records.core_snapshot()
         seal = snapshot.core.seal
         if not isinstance(seal, AutoSeal):
-            raise UnsealError(f"this store is sealed with {_seal_kind(seal)}: {_how_to_unseal(seal)}")
+            raise _wrong_material(seal)
         unlocked = snapshot.core.unlock(_auto.unwrap_kek(seal, wrapper))
         self._records.check_core(snapshot, unlocked.index)
         with self._lock:
@@ -588,6 +586,14 @@ def _seal_kind(seal: SealConfig) -> str:
     if isinstance(seal, AutoSeal):
         return f"a {seal.seal_type} auto-unseal seal"
     return "Shamir shares" if isinstance(seal, ShamirSeal) else "a passphrase"
+
+
+def _wrong_material(seal: SealConfig) -> UnsealError:
+    """Material of the wrong kind for ``seal``; ``seal`` names the kind the store needs."""
+    needs = (
+        "auto" if isinstance(seal, AutoSeal) else "shares" if isinstance(seal, ShamirSeal) else "passphrase"
+    )
+    return UnsealError(f"this store is sealed with {_seal_kind(seal)}: {_how_to_unseal(seal)}", seal=needs)
 
 
 def _how_to_unseal(seal: SealConfig) -> str:

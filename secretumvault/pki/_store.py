@@ -106,7 +106,8 @@ class MountStore:
         try:
             entry = self.keystore.get_entry(path)
         except KeyNotFound:
-            raise KeyNotFound(f"no certificate with serial {format_serial(serial)}") from None
+            shown = format_serial(serial)
+            raise KeyNotFound(f"no certificate with serial {shown}", kind="certificate", name=shown) from None
         return entry.version, CertRecord.decode(entry.value, path)
 
     def issued_records(self) -> list[tuple[CertRecord, x509.Certificate]]:

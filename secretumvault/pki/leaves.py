@@ -144,5 +144,7 @@ def check_common_name(role: str, policy: Role, common_name: str) -> None:
 def leaf_ttl(role: Role, ttl: datetime.timedelta | None) -> datetime.timedelta:
     chosen = check_ttl(ttl) if ttl is not None else (role.ttl or role.max_ttl)
     if chosen > role.max_ttl:
-        raise PolicyViolation(f"ttl {chosen} exceeds the role's max_ttl {role.max_ttl}")
+        raise PolicyViolation(
+            f"ttl {chosen} exceeds the role's max_ttl {role.max_ttl}", argument="ttl", limit=role.max_ttl
+        )
     return chosen

@@ -19,8 +19,6 @@ __all__ = ["HASH_ALGORITHMS", "PreHash", "external_mu", "formatted_message", "pr
 _NIST_HASH_ARC = bytes.fromhex("06096086480165030402")  # OID 2.16.840.1.101.3.4.2, DER with its 9-byte length
 
 
-# A plain class: the command line imports this module and @dataclass costs ~0.3 ms per class at
-# start-up (issue 15).
 class PreHash(Frozen):
     __slots__ = _fields = ("name", "oid", "digest_size", "mldsa_native_id")
     name: str

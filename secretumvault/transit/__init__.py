@@ -38,10 +38,11 @@ SealedError. A failed call leaves the stored key unchanged.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from secretumvault.transit.engine import Transit
 from secretumvault.transit.key_types import KEY_TYPES, KeyTypeSpec, Purpose
 
-TYPE_CHECKING = False
 if TYPE_CHECKING:
     from secretumvault.transit.results import DataKey, ExportedKey, KeyInfo, KeyVersionInfo
 

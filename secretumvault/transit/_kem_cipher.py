@@ -26,6 +26,7 @@ import functools
 import struct
 import threading
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -35,7 +36,6 @@ from secretumvault.errors import DecryptionError, InvalidCiphertext, SecretumVau
 from secretumvault.pqc.keys import KemPublicKey, KemSecretKey
 from secretumvault.transit._kdf import OneStepSha3, hkdf_sha256
 
-TYPE_CHECKING = False
 if TYPE_CHECKING:  # only a type here: an ML-KEM key must not load the hybrid package (start-up time)
     from secretumvault.hybrid import KemAlgorithm
 

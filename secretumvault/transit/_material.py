@@ -75,8 +75,6 @@ ENCODINGS: dict[str, frozenset[str]] = {
 _CLASSICAL: dict[str, str] = {"ed25519": ED25519_RAW, "ecdsa-p256": P256_SCALAR}
 
 
-# A plain class: the command line imports this module and @dataclass costs ~0.3 ms per class at
-# start-up (issue 15).
 class Material(Frozen):
     """One version's key: ``secret`` in ``encoding``, and the public key of asymmetric types."""
 
@@ -128,7 +126,7 @@ def signature_backend(spec: KeyTypeSpec, backend: str | None) -> str | None:
 def generate_material(spec: KeyTypeSpec, backend: str | None) -> Material:
     """Fresh key material for one version of a ``spec`` key, from the OS CSPRNG."""
     if spec.purpose in (Purpose.SYMMETRIC_ENCRYPTION, Purpose.HMAC):
-        import secrets  # here: it loads random (~0.7 ms), which encrypt and decrypt never need (issue 15)
+        import secrets  # here: it loads random (~0.7 ms), which encrypt and decrypt never need
 
         return Material(RAW_256, secrets.token_bytes(SYMMETRIC_KEY_SIZE), None)
     # hybrid (X25519, Ed25519, ECDSA through pyca) is imported only for the key types that use it:

@@ -14,7 +14,7 @@ imports, and an AES or ML-KEM key has no use for X25519 or Ed25519.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from secretumvault import pqc
 from secretumvault.errors import InvalidKey, UnsupportedAlgorithm
@@ -27,7 +27,6 @@ from secretumvault.transit._signers import EcdsaP256Signer, Ed25519Signer, PqcSi
 from secretumvault.transit._symmetric import SymmetricCipher
 from secretumvault.transit.key_types import KeyTypeSpec, Purpose
 
-TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import TypeAlias
 

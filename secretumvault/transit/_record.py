@@ -46,8 +46,6 @@ _FORMAT = "secretumvault.transit.key"
 _FORMAT_VERSION = 1
 
 
-# Plain classes: the command line imports this module and @dataclass costs ~0.3 ms per class at
-# start-up (issue 15).
 class KeyVersion(Frozen):
     __slots__ = _fields = ("created_at", "material", "hmac_key")
     _secret_fields = ("hmac_key",)
@@ -159,11 +157,13 @@ class KeyRecord(Frozen):
         set_field(self, "bound_name", name if bound_name is None else bound_name)
         problem = self._invariant_problem()
         if problem is not None:
-            raise InvalidArgument(f"transit key {self.name!r}: {problem}")
+            field, text = problem
+            raise InvalidArgument(f"transit key {self.name!r}: {text}", argument=field)
 
-    def _invariant_problem(self) -> str | None:
+    def _invariant_problem(self) -> tuple[str, str] | None:
+        """The field at fault and what is wrong with it, or None."""
         if not 1 <= self.min_available_version <= self.min_decryption_version <= self.latest_version:
-            return (
+            return "min_decryption_version", (
                 f"min_decryption_version ({self.min_decryption_version}) must be between "
                 f"min_available_version ({self.min_available_version}) and the latest version "
                 f"({self.latest_version})"
@@ -171,15 +171,15 @@ class KeyRecord(Frozen):
         if self.min_encryption_version != 0 and not (
             self.min_decryption_version <= self.min_encryption_version <= self.latest_version
         ):
-            return (
+            return "min_encryption_version", (
                 f"min_encryption_version ({self.min_encryption_version}) must be 0 (the latest) or between "
                 f"min_decryption_version ({self.min_decryption_version}) and the latest version "
                 f"({self.latest_version})"
             )
         if self.latest_version > MAX_VERSION:
-            return f"it cannot have more than {MAX_VERSION} versions"
+            return "versions", f"it cannot have more than {MAX_VERSION} versions"
         if set(self.versions) != set(range(self.min_available_version, self.latest_version + 1)):
-            return "stored versions do not match min_available_version .. latest_version"
+            return "versions", "stored versions do not match min_available_version .. latest_version"
         return None
 
     # -- construction and changes ----------------------------------------------------------

@@ -21,12 +21,11 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from typing import Protocol, cast
+from typing import TYPE_CHECKING, Protocol, cast
 
 from secretumvault.errors import InvalidArgument, InvalidKey, InvalidSignature
 from secretumvault.pqc.keys import SigPublicKey, SigSecretKey
 
-TYPE_CHECKING = False
 if TYPE_CHECKING:
     from secretumvault.hybrid.classical import ClassicalSignature, EcdsaP256
 

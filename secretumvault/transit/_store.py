@@ -33,6 +33,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from secretumvault.errors import (
     ConflictError,
@@ -52,7 +53,6 @@ from secretumvault.transit._signers import EcdsaP256Signer, Ed25519Signer, PqcSi
 from secretumvault.transit._symmetric import SymmetricCipher
 from secretumvault.transit.key_types import Purpose
 
-TYPE_CHECKING = False
 if TYPE_CHECKING:
     from secretumvault.transit._kem_cipher import KemCipher
     from secretumvault.transit._operators import Operator

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 from secretumvault.errors import InvalidArgument, InvalidType, PolicyViolation
 from secretumvault.keystore import Keystore
@@ -21,7 +22,6 @@ from secretumvault.transit._record import KeyRecord, check_client_type
 from secretumvault.transit._store import LoadedKey, RecordStore
 from secretumvault.transit.key_types import key_type_spec
 
-TYPE_CHECKING = False
 if TYPE_CHECKING:
     from secretumvault.transit.results import DataKey, ExportedKey, KeyInfo
 
@@ -247,7 +247,7 @@ class Transit:
             raise InvalidArgument(f"bits must be one of {', '.join(map(str, _DATA_KEY_BITS))}")
         wanted_plaintext = _flag(include_plaintext, "include_plaintext")
         ad = _encryption.check_associated_data(associated_data)
-        import secrets  # here: it loads random (~0.7 ms), which no other command line call needs (issue 15)
+        import secrets  # here: it loads random (~0.7 ms), which no other command line call needs
 
         data_key = secrets.token_bytes(bits // 8)
         version, ciphertext = _encryption.encrypt(self._store.load(name), data_key, ad, None)
@@ -385,7 +385,7 @@ def _version_setting(value: object, name: str, *, minimum: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise InvalidType(f"{name} must be an int, not {type(value).__name__}")
     if value < minimum:
-        raise InvalidArgument(f"{name} must be >= {minimum}")
+        raise InvalidArgument(f"{name} must be >= {minimum}", argument=name)
     return value
 
 
@@ -393,7 +393,8 @@ def _require_deletion_allowed(record: KeyRecord) -> None:
     if not record.deletion_allowed:
         raise PolicyViolation(
             f"transit key {record.name!r} does not allow deletion; set deletion_allowed=True with "
-            "update_key_config() first"
+            "update_key_config() first",
+            argument="deletion_allowed",
         )
 
 

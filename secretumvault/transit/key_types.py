@@ -21,8 +21,6 @@ class Purpose(enum.Enum):
     RSA = "rsa"  # Vault's rsa-* types: RSA-OAEP encryption and RSA signatures, both
 
 
-# A plain class: the command line imports this module and @dataclass costs ~0.3 ms per class at
-# start-up (issue 15).
 class KeyTypeSpec(Frozen):
     __slots__ = _fields = ("name", "purpose", "algorithm")
     name: str

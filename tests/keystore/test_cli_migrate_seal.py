@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from secretumvault.cli import main
-from secretumvault.cli.engines import PASSPHRASE_ENV, SHARES_ENV
+from secretumvault.cli._store import PASSPHRASE_ENV, SHARES_ENV
 from secretumvault.errors import UnsealError
 from secretumvault.keystore import Keystore, SQLiteStorage
 

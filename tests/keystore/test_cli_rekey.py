@@ -11,7 +11,7 @@ import pytest
 
 import secretumvault
 from secretumvault.cli import main
-from secretumvault.cli.engines import PASSPHRASE_ENV, SHARES_ENV
+from secretumvault.cli._store import PASSPHRASE_ENV, SHARES_ENV
 from secretumvault.keystore import SQLiteStorage
 
 from .conftest import snapshot

@@ -10,7 +10,7 @@ from cryptography import x509
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
 from secretumvault.cli import main
-from secretumvault.cli.engines import PASSPHRASE_ENV, SHARES_ENV
+from secretumvault.cli._store import PASSPHRASE_ENV, SHARES_ENV
 
 
 def sv(words: str, *more: str) -> int:

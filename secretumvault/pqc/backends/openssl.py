@@ -95,8 +95,10 @@ def sig_names() -> list[str]:
     return list(_SIG_CLASSES)
 
 
-def _unsupported(what: str, hint: str) -> UnsupportedAlgorithm:
-    return UnsupportedAlgorithm(f"the openssl backend (pyca/cryptography) cannot {what}; {hint}")
+def _unsupported(what: str, advice: str, *, detail: str = "") -> UnsupportedAlgorithm:
+    """``advice`` names Python calls; the reason and the backend that can are attributes too."""
+    reason = f"the openssl backend (pyca/cryptography) cannot {what}" + (f"; {detail}" if detail else "")
+    return UnsupportedAlgorithm(f"{reason}; {advice}", backend="oqs", reason=reason)
 
 
 def _check_len(data: bytes, expected: int, what: str, exc: type[Exception]) -> None:
@@ -243,9 +245,8 @@ class Kem(_Factory):
     def __init__(self, name: str) -> None:
         params = kem_params(name)
         if name not in _KEM_CLASSES:
-            raise _unsupported(
-                f"provide {name}", f"it offers {', '.join(_KEM_CLASSES) or 'no ML-KEM'}; use backend='oqs'"
-            )
+            offered = ", ".join(_KEM_CLASSES) or "no ML-KEM"
+            raise _unsupported(f"provide {name}", "use backend='oqs'", detail=f"it offers {offered}")
         self.params = params
         self.name = params.name
         self._pub_cls, self._priv_cls = _KEM_CLASSES[name]
@@ -315,7 +316,7 @@ def _hashml_mu(
 
 
 _MU_SIZE = 64
-_HEDGED_ONLY = "pyca/cryptography signs ML-DSA with fresh randomness only; use backend='oqs'"
+_HEDGED_ONLY = "pyca/cryptography signs ML-DSA with fresh randomness only"
 
 
 class OpenSSLSigPublicKey(_PublicKeyBase, SigPublicKey):
@@ -368,13 +369,13 @@ class OpenSSLSigSecretKey(_SecretKeyBase, SigSecretKey):
         msg = as_bytes(message, "message")
         ctx = _context(context, self._params)
         if deterministic:
-            raise _unsupported("sign deterministically", _HEDGED_ONLY)
+            raise _unsupported("sign deterministically", "use backend='oqs'", detail=_HEDGED_ONLY)
         return self._key.sign(msg, ctx)
 
     def sign_mu(self, mu: Buffer, deterministic: bool = False) -> bytes:
         m = _mu(mu)
         if deterministic:
-            raise _unsupported("sign deterministically", _HEDGED_ONLY)
+            raise _unsupported("sign deterministically", "use backend='oqs'", detail=_HEDGED_ONLY)
         return self._key.sign_mu(m)
 
     def sign_prehashed(self, digest: Buffer, hash_algorithm: str, context: Buffer = b"") -> bytes:
@@ -390,9 +391,8 @@ class Signature(_Factory):
     def __init__(self, name: str) -> None:
         params = sig_params(name)
         if is_slh_dsa(name):
-            raise _unsupported(
-                f"provide {name}", "pyca/cryptography has no SLH-DSA (FIPS 205); use backend='oqs'"
-            )
+            detail = "pyca/cryptography has no SLH-DSA (FIPS 205)"
+            raise _unsupported(f"provide {name}", "use backend='oqs'", detail=detail)
         if name not in _SIG_CLASSES:
             raise _unsupported(f"provide {name}", "use backend='oqs'")
         self.params = params
