@@ -8,8 +8,8 @@ from pathlib import Path
 PACKAGE = Path(__file__).resolve().parents[1] / "secretumvault"
 
 # Lower number, lower layer (docs/design.md, "Layers"). A module may import its
-# own layer or one below; errors, encoding, _frozen (the records' base class) and _files (the private
-# file creator) sit beside the layers.
+# own layer or one below; errors, encoding, _frozen (the records' base class), _files (the private
+# file creator) and _words (articles for messages) sit beside the layers.
 RANK = {
     "pqc.interfaces": 0,  # params, keys, _buffers, prehash: what the backends implement
     "pqc.backends": 1,
@@ -24,7 +24,7 @@ RANK = {
     "server": 7,
     "__main__": 8,
 }
-BESIDE = {"errors", "encoding", "_frozen", "_files", "secretumvault"}
+BESIDE = {"errors", "encoding", "_frozen", "_files", "_words", "secretumvault"}
 
 
 def _modules() -> dict[str, Path]:

@@ -11,6 +11,8 @@ database password) removed.
 
 from __future__ import annotations
 
+from secretumvault._words import article
+
 __all__ = ["article", "describe", "forget_redactions", "format_duration", "plural", "redact_later"]
 
 # What a store sealed with each kind of material needs on the command line.
@@ -20,8 +22,6 @@ _MATERIAL = {
 }
 
 # Algorithm names read with a vowel sound ("an ML-KEM-768 key"), in upper case.
-_AN_PREFIXES = ("ML-", "X25519", "X448", "ED25519", "ED448", "ECDSA", "RSA", "HMAC", "SLH-", "AES")
-
 _redacted: list[str] = []
 
 
@@ -33,11 +33,6 @@ def redact_later(*secrets: str) -> None:
 def forget_redactions() -> None:
     """The command is over: the next one in this process (tests, embedders) redacts only its own."""
     _redacted.clear()
-
-
-def article(word: str) -> str:
-    """``"an"`` before an algorithm name read with a vowel sound (``an ML-KEM-768 key``), else ``"a"``."""
-    return "an" if word.upper().startswith(_AN_PREFIXES) else "a"
 
 
 def plural(count: int, singular: str, plural_form: str | None = None) -> str:

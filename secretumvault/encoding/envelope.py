@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import struct
 
+from secretumvault._words import with_article
 from secretumvault.errors import SecretumVaultError
 
 __all__ = [
@@ -71,7 +72,7 @@ def unpack_body(
     # what it is rather than as a short read.
     if declared != classical_size:
         raise error(
-            f"{what} declares a {declared}-byte classical part, expected {classical_size} "
+            f"{what} declares {with_article(declared)}-byte classical part, expected {classical_size} "
             "(parts swapped, duplicated or from another algorithm?)"
         )
     if len(data) != expected_total:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import enum
 
+from secretumvault._words import with_article
 from secretumvault.errors import InvalidKey
 
 __all__ = ["KEY_FORMAT_VERSION", "KeyKind", "decode_key", "encode_key", "header_size"]
@@ -51,7 +52,7 @@ def decode_key(data: bytes, *, kind: KeyKind, algorithm: str) -> bytes:
     Messages name the kinds and algorithms involved (public facts) but never
     any body bytes, which may be secret.
     """
-    expected = f"a {algorithm} {kind.description}"
+    expected = f"{with_article(algorithm)} {kind.description}"
     if len(data) < 3:  # version, kind, name length
         raise InvalidKey(f"expected {expected}, got {len(data)} bytes: too short for a key header")
     if data[0] != KEY_FORMAT_VERSION:

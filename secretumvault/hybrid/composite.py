@@ -49,6 +49,7 @@ from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from secretumvault import pqc
+from secretumvault._words import with_article
 from secretumvault.errors import InvalidArgument, InvalidKey, InvalidSignature, UnsupportedAlgorithm
 from secretumvault.hybrid._scheme import HybridScheme, lookup_spec
 from secretumvault.pqc._buffers import as_bytes
@@ -179,7 +180,9 @@ class _Ecdsa(_Trad):
     def private_from_bytes(self, data: bytes) -> ec.EllipticCurvePrivateKey:
         size = len(self._sk_prefix) + self._size + len(self._sk_suffix)
         if len(data) != size or not (data.startswith(self._sk_prefix) and data.endswith(self._sk_suffix)):
-            raise ValueError(f"expected the {size}-byte RFC 5915 ECPrivateKey of a {self.name} key")
+            raise ValueError(
+                f"expected the {size}-byte RFC 5915 ECPrivateKey of {with_article(self.name)} key"
+            )
         scalar = int.from_bytes(data[len(self._sk_prefix) : len(self._sk_prefix) + self._size], "big")
         if not 0 < scalar < self._order:
             raise ValueError("private scalar out of range")
@@ -462,7 +465,7 @@ class CompositeSigSecretKey(SigSecretKey):
 
     def seed_bytes(self) -> bytes:
         raise UnsupportedAlgorithm(
-            f"a {self.algorithm} signing key has no single seed (it holds two private keys); "
+            f"{with_article(self.algorithm)} signing key has no single seed (it holds two private keys); "
             "serialise it with to_bytes()"
         )
 

@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from typing import Any, NoReturn
 
 from secretumvault import pqc
+from secretumvault._words import with_article
 from secretumvault.encoding import envelope
 from secretumvault.encoding.keyheader import KeyKind, decode_key, encode_key, header_size
 from secretumvault.errors import (
@@ -215,7 +216,7 @@ class HybridSigSecretKey(SigSecretKey):
 
     def seed_bytes(self) -> bytes:
         raise UnsupportedAlgorithm(
-            f"a {self.algorithm} signing key has no single seed (it holds two private keys); "
+            f"{with_article(self.algorithm)} signing key has no single seed (it holds two private keys); "
             "serialise it with to_bytes()"
         )
 

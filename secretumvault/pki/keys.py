@@ -34,6 +34,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, mldsa, padding, rsa
 
 from secretumvault import pqc
+from secretumvault._words import with_article
 from secretumvault.errors import (
     BackendUnavailable,
     CorruptRecord,
@@ -505,7 +506,7 @@ def ml_dsa_signing_key(
             raise InvalidKey(f"the {kind.name} seed does not give the expected public key")
         return _MlDsaSigningKey(kind, pair.secret_key, pair.public_key)
     if expanded is None or public is None:
-        raise InvalidKey(f"a {kind.name} key needs its seed, or its expanded form and public key")
+        raise InvalidKey(f"{with_article(kind.name)} key needs its seed, or its expanded form and public key")
     algorithm = pqc.Signature(kind.name, backend=backend)
     return _MlDsaSigningKey(
         kind, algorithm.secret_key_from_bytes(expanded), algorithm.public_key_from_bytes(public)
@@ -570,7 +571,7 @@ def key_from_record(record: bytes, where: str) -> SigningKey:
     except (ValueError, TypeError, _CryptoInternalError, _CryptoUnsupportedAlgorithm):
         raise CorruptRecord(f"{where}: the {kind.name} key does not parse") from None
     if not isinstance(loaded, (ed25519.Ed25519PrivateKey, ec.EllipticCurvePrivateKey, rsa.RSAPrivateKey)):
-        raise CorruptRecord(f"{where}: expected a {kind.name} key")
+        raise CorruptRecord(f"{where}: expected {with_article(kind.name)} key")
     signing = _ClassicalSigningKey(loaded)
     if signing.key_type is not kind:
         raise CorruptRecord(f"{where}: record says {kind.name}, key is {signing.key_type.name}")

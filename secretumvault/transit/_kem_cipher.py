@@ -32,6 +32,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from secretumvault import pqc
+from secretumvault._words import with_article
 from secretumvault.errors import DecryptionError, InvalidCiphertext, SecretumVaultError
 from secretumvault.pqc.keys import KemPublicKey, KemSecretKey
 from secretumvault.transit._kdf import OneStepSha3, hkdf_sha256
@@ -179,7 +180,7 @@ class KemCipher:
             return f"ciphertext for {self._label} is truncated"
         (declared,) = _V1_LENGTH.unpack_from(body)
         return (
-            f"ciphertext for {self._label} declares a {declared}-byte KEM ciphertext, "
+            f"ciphertext for {self._label} declares {with_article(declared)}-byte KEM ciphertext, "
             f"expected {self._kem_size} (altered, or made for another key type?)"
         )
 

@@ -18,6 +18,7 @@ from typing import Any
 
 from secretumvault import pqc
 from secretumvault._frozen import Frozen, set_field
+from secretumvault._words import with_article
 from secretumvault.encoding import tagged_json as _json
 from secretumvault.errors import UnsupportedAlgorithm
 from secretumvault.pqc.params import SLH_DSA_NAMES
@@ -103,15 +104,15 @@ class Material(Frozen):
             raise _json.FormatError("key material is not an object")
         encoding = _json.require(obj, "encoding", str)
         if encoding not in ENCODINGS[spec.name]:
-            raise _json.FormatError(f"encoding {encoding!r} is not one of a {spec.name} key's")
+            raise _json.FormatError(f"encoding {encoding!r} is not one of {with_article(spec.name)} key's")
         secret = _json.b64decode(_json.require(obj, "secret", str))
         public_text = obj.get("public_key")
         if spec.asymmetric:
             if not isinstance(public_text, str):
-                raise _json.FormatError(f"a {spec.name} key needs its public key")
+                raise _json.FormatError(f"{with_article(spec.name)} key needs its public key")
             return cls(encoding, secret, _json.b64decode(public_text))
         if public_text is not None:
-            raise _json.FormatError(f"a {spec.name} key has no public key")
+            raise _json.FormatError(f"{with_article(spec.name)} key has no public key")
         if len(secret) != SYMMETRIC_KEY_SIZE:
             raise _json.FormatError(f"a {spec.name} key is {SYMMETRIC_KEY_SIZE} bytes")
         return cls(encoding, secret, None)

@@ -34,6 +34,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from secretumvault._frozen import Frozen, set_field
+from secretumvault._words import with_article
 from secretumvault.encoding import tagged_json as _json
 from secretumvault.errors import CorruptRecord, InvalidArgument, PolicyViolation
 from secretumvault.transit._material import SYMMETRIC_KEY_SIZE, Material, generate_hmac_key
@@ -75,7 +76,9 @@ class KeyVersion(Frozen):
                 raise _json.FormatError("a version's hmac_key is not a string")
             hmac_key = _json.b64decode(hmac_text)
             if len(hmac_key) != SYMMETRIC_KEY_SIZE or spec.purpose is Purpose.HMAC:
-                raise _json.FormatError(f"a {spec.name} key version has no {len(hmac_key)}-byte hmac_key")
+                raise _json.FormatError(
+                    f"{with_article(spec.name)} key version has no {len(hmac_key)}-byte hmac_key"
+                )
         return cls(
             _json.require(obj, "created_at", str), Material.from_dict(obj.get("material"), spec), hmac_key
         )

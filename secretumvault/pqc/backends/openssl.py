@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any, ClassVar, NoReturn, Protocol, TypeVar
 
+from secretumvault._words import with_article
 from secretumvault.errors import (
     InvalidArgument,
     InvalidCiphertext,
@@ -171,7 +172,9 @@ def _own(key: object, cls: type[_Key], name: str, index: int | None = None) -> _
     if not isinstance(key, cls) or key.algorithm != name:
         kind = "secret key" if issubclass(cls, _SecretKeyBase) else "public key"
         where = "" if index is None else f"item {index}: "
-        raise InvalidKey(f"{where}expected a {name} {kind} of the openssl backend, got {describe(key)}")
+        raise InvalidKey(
+            f"{where}expected {with_article(name)} {kind} of the openssl backend, got {describe(key)}"
+        )
     return key
 
 
