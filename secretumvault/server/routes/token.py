@@ -205,8 +205,20 @@ def revoke_orphan(call: Call) -> Reply:
 # -- by accessor ---------------------------------------------------------------------------------
 
 
+def _accessor(call: Call) -> str:
+    """The accessor from the body or, as Vault before 1.0 took it, from the URL
+    (``lookup-accessor/<accessor>``): old clients still send that form."""
+    in_url = call.groups.get("url_accessor")
+    if in_url is None:
+        return call.params.string("accessor", required=True)
+    in_body = call.params.string("accessor")
+    if in_body and in_body != in_url:
+        raise bad_request("the accessor in the URL and the one in the body differ")
+    return in_url
+
+
 def _by_accessor(call: Call) -> TokenEntry:
-    entry = call.core.tokens.lookup_accessor(call.params.string("accessor", required=True))
+    entry = call.core.tokens.lookup_accessor(_accessor(call))
     if entry is None:
         raise bad_request("invalid accessor")
     return entry
@@ -271,9 +283,11 @@ router.add("auth/token/renew", {"update": renew})
 router.add("auth/token/revoke-self", {"update": revoke_self})
 router.add("auth/token/revoke", {"update": revoke})
 router.add("auth/token/revoke-orphan", {"update": revoke_orphan}, sudo=True)
-router.add("auth/token/lookup-accessor", {"update": lookup_accessor})
+# Vault before 1.0 also took the accessor in the URL; tokens are never taken there (URLs get logged).
+_URL_ACCESSOR = "(?:/" + name_pattern("url_accessor") + ")?"
+router.add("auth/token/lookup-accessor" + _URL_ACCESSOR, {"update": lookup_accessor})
 router.add("auth/token/renew-accessor", {"update": renew_accessor})
-router.add("auth/token/revoke-accessor", {"update": revoke_accessor})
+router.add("auth/token/revoke-accessor" + _URL_ACCESSOR, {"update": revoke_accessor})
 router.add("auth/token/accessors/?", {"list": list_accessors}, sudo=True)
 router.add("auth/token/tidy", {"update": tidy})
 router.add("auth/token/roles/?", {"list": list_roles})

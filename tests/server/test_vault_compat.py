@@ -1,0 +1,105 @@
+"""Gaps against Vault's API found with hvac: the accessor in the URL, the default policy's
+response-wrapping paths."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import hvac.exceptions
+import pytest
+
+from tests.server.auth_server import start_file_server, unchanged
+from tests.server.conftest import Server
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, Path]]:
+    started, store = start_file_server(tmp_path_factory.mktemp("vault-compat"))
+    yield started, store
+    started.stop()
+
+
+def _token(srv: Server, **body: object) -> dict[str, str]:
+    response = srv.request("POST", "auth/token/create", json={"ttl": "1h", **body})
+    assert response.status_code == 200, response.text
+    auth = response.json()["auth"]
+    return {"token": auth["client_token"], "accessor": auth["accessor"]}
+
+
+def test_lookup_accessor_in_the_url(server: tuple[Server, Path]) -> None:
+    srv, _ = server
+    made = _token(srv, policies=["default"])
+    by_url = srv.request("POST", f"auth/token/lookup-accessor/{made['accessor']}")
+    assert by_url.status_code == 200, by_url.text
+    by_body = srv.client().auth.token.lookup_accessor(made["accessor"])
+    for data in (by_url.json()["data"], by_body["data"]):
+        assert data["accessor"] == made["accessor"] and data["id"] == ""  # never the token
+        assert data["policies"] == ["default"]
+    unknown = srv.request("POST", "auth/token/lookup-accessor/not-an-accessor")
+    assert unknown.status_code == 400 and unknown.json() == {"errors": ["invalid accessor"]}
+
+
+def test_revoke_accessor_in_the_url(server: tuple[Server, Path]) -> None:
+    srv, _ = server
+    made = _token(srv)
+    revoked = srv.request("POST", f"auth/token/revoke-accessor/{made['accessor']}")
+    assert revoked.status_code == 204, revoked.text
+    with pytest.raises(hvac.exceptions.Forbidden):
+        srv.client(made["token"]).auth.token.lookup_self()
+    with pytest.raises(hvac.exceptions.InvalidRequest):
+        srv.client().auth.token.lookup_accessor(made["accessor"])
+
+
+def test_revoke_accessor_with_hvac(server: tuple[Server, Path]) -> None:
+    srv, _ = server
+    made = _token(srv)
+    srv.client().auth.token.revoke_accessor(made["accessor"])
+    with pytest.raises(hvac.exceptions.Forbidden):
+        srv.client(made["token"]).auth.token.lookup_self()
+
+
+def test_accessor_in_url_and_body_must_agree(server: tuple[Server, Path]) -> None:
+    srv, store = server
+    first, second = _token(srv), _token(srv)
+    refused = unchanged(
+        store,
+        lambda: srv.request(
+            "POST", f"auth/token/revoke-accessor/{first['accessor']}", json={"accessor": second["accessor"]}
+        ),
+        400,
+    )
+    assert "differ" in refused.json()["errors"][0]
+    for made in (first, second):  # both still live
+        assert srv.client(made["token"]).auth.token.lookup_self()["data"]["accessor"] == made["accessor"]
+
+
+def test_tokens_are_never_taken_from_the_url(server: tuple[Server, Path]) -> None:
+    """Vault 1.0 dropped ``lookup/<token>`` and ``revoke/<token>``: a token in a URL ends up in logs."""
+    srv, _ = server
+    made = _token(srv)
+    for path in ("lookup", "revoke", "revoke-orphan", "renew"):
+        response = srv.request("POST", f"auth/token/{path}/{made['token']}")
+        assert response.status_code == 404, (path, response.text)
+    assert srv.client(made["token"]).auth.token.lookup_self()["data"]["accessor"] == made["accessor"]
+
+
+def test_default_policy_has_vaults_wrapping_paths(server: tuple[Server, Path]) -> None:
+    """A token with only the default policy wraps, looks up and unwraps, as in Vault."""
+    srv, _ = server
+    policy = srv.client().sys.read_policy("default")["data"]["rules"]
+    for path in ("sys/wrapping/wrap", "sys/wrapping/lookup", "sys/wrapping/unwrap"):
+        assert f'"{path}": {{"capabilities": ["update"]}}' in policy
+    assert "sys/wrapping/rewrap" not in policy  # not in Vault's default policy either
+    made = _token(srv, policies=["default"])
+    client = srv.client(made["token"])
+    caps = client.sys.get_capabilities(paths=["sys/wrapping/wrap", "sys/wrapping/rewrap"])
+    assert caps["sys/wrapping/wrap"] == ["update"] and caps["sys/wrapping/rewrap"] == ["deny"]
+    wrapped = client.sys.wrap(payload={"message": "for the other side"}, ttl="2m")["wrap_info"]
+    assert wrapped["creation_path"] == "sys/wrapping/wrap" and wrapped["ttl"] == 120
+    looked = client.adapter.post("/v1/sys/wrapping/lookup", json={"token": wrapped["token"]})
+    assert looked["data"]["creation_path"] == "sys/wrapping/wrap"
+    unwrapped = client.sys.unwrap(wrapped["token"])
+    assert unwrapped["data"] == {"message": "for the other side"}
+    denied = srv.request("POST", "sys/wrapping/wrap", token=made["token"])  # no X-Vault-Wrap-TTL
+    assert denied.status_code == 400
