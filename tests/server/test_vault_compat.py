@@ -4,6 +4,7 @@ response-wrapping paths."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 
 import hvac.exceptions
@@ -103,3 +104,63 @@ def test_default_policy_has_vaults_wrapping_paths(server: tuple[Server, Path]) -
     assert unwrapped["data"] == {"message": "for the other side"}
     denied = srv.request("POST", "sys/wrapping/wrap", token=made["token"])  # no X-Vault-Wrap-TTL
     assert denied.status_code == 400
+
+
+# -- status codes where this server differs from Vault on purpose ---------------------------------
+
+
+def test_a_deleted_pki_issuer_reads_as_404(server: tuple[Server, Path]) -> None:
+    """Vault answers 500 ("unable to find PKI issuer for reference"): its resolver's user error is
+    not mapped to a 4xx. Here it is a 404 with Vault's words, which hvac's and the Go client's
+    generic read take for "gone" (hvac: None; Terraform's provider then drops the resource)."""
+    srv, store = server
+    client = srv.client()
+    client.sys.enable_secrets_engine("pki", path="pki-compat")
+    client.secrets.pki.generate_root("internal", "Doomed", mount_point="pki-compat")
+    issuer = client.secrets.pki.list_issuers(mount_point="pki-compat")["data"]["keys"][0]
+    client.secrets.pki.delete_issuer(issuer, mount_point="pki-compat")
+    gone = unchanged(store, lambda: srv.request("GET", f"pki-compat/issuer/{issuer}"), 404)
+    assert gone.json()["errors"] == [f"unable to find PKI issuer for reference: {issuer}"]
+    assert client.read(f"pki-compat/issuer/{issuer}") is None
+    with pytest.raises(hvac.exceptions.InvalidPath):
+        client.secrets.pki.read_issuer(issuer, mount_point="pki-compat")
+    assert srv.request("DELETE", f"pki-compat/issuer/{issuer}").status_code == 204  # as Vault
+
+
+def test_transit_backup_and_restore_corner_cases(server: tuple[Server, Path]) -> None:
+    srv, store = server
+    client = srv.client()
+    client.sys.enable_secrets_engine("transit", path="tr-compat")
+    transit = client.secrets.transit
+    # No backup, or an empty one: Vault's message, 400.
+    for body in ({}, {"backup": ""}):
+        refused = unchanged(store, partial(srv.request, "POST", "tr-compat/restore", json=body), 400)
+        assert refused.json()["errors"] == ["'backup' must be supplied"]
+    # A key that is not exportable with plaintext backup allowed is refused (Vault: the same rule).
+    srv.request("POST", "tr-compat/keys/closed", json={"type": "aes256-gcm96"})
+    closed = unchanged(store, lambda: srv.request("GET", "tr-compat/backup/closed"), 400)
+    assert "allow_plaintext_backup" in closed.json()["errors"][0]
+    # An unknown key: 404 here (Vault: 500 "key not found").
+    unchanged(store, lambda: srv.request("GET", "tr-compat/backup/nothing"), 404)
+    # Restore over an existing key without force: 400 here (Vault: 500 "already exists").
+    srv.request(
+        "POST",
+        "tr-compat/keys/open",
+        json={"type": "aes256-gcm96", "exportable": True, "allow_plaintext_backup": True},
+    )
+    ciphertext = transit.encrypt_data("open", "a2VwdA==", mount_point="tr-compat")["data"]["ciphertext"]
+    backup = transit.backup_key("open", mount_point="tr-compat")["data"]["backup"]
+    existing = unchanged(
+        store, lambda: srv.request("POST", "tr-compat/restore", json={"backup": backup}), 400
+    )
+    assert "already exists" in existing.json()["errors"][0]
+    # Not a backup, or a cut one: 400, nothing stored.
+    for bad in ("!!!", "aGVsbG8=", backup[:-24]):
+        unchanged(store, partial(srv.request, "POST", "tr-compat/restore/cut", json={"backup": bad}), 400)
+    # A deleted key comes back from its backup and still decrypts what it made.
+    transit.update_key_configuration("open", deletion_allowed=True, mount_point="tr-compat")
+    transit.delete_key("open", mount_point="tr-compat")
+    transit.restore_key(backup, mount_point="tr-compat")
+    assert (
+        transit.decrypt_data("open", ciphertext, mount_point="tr-compat")["data"]["plaintext"] == "a2VwdA=="
+    )
