@@ -164,3 +164,61 @@ def test_transit_backup_and_restore_corner_cases(server: tuple[Server, Path]) ->
     assert (
         transit.decrypt_data("open", ciphertext, mount_point="tr-compat")["data"]["plaintext"] == "a2VwdA=="
     )
+
+
+# -- found by running hvac's own integration tests against this server -------------------------------
+
+
+def test_lookup_of_an_unknown_token_is_403_bad_token(server: tuple[Server, Path]) -> None:
+    """Vault: ``logical.ErrorResponse("bad token"), ErrPermissionDenied``; hvac's tests expect Forbidden."""
+    srv, store = server
+    made = _token(srv)
+    srv.client().auth.token.revoke(made["token"])
+    with pytest.raises(hvac.exceptions.Forbidden) as refused:
+        srv.client().auth.token.lookup(made["token"])
+    assert refused.value.errors == ["bad token"]
+    gone = unchanged(
+        store, partial(srv.request, "POST", "auth/token/lookup", json={"token": "hvs.nothing"}), 403
+    )
+    assert gone.json()["errors"] == ["bad token"]
+
+
+def test_lookup_without_a_token_looks_up_the_caller(server: tuple[Server, Path]) -> None:
+    srv, _ = server
+    made = _token(srv)
+    for method in ("GET", "POST"):
+        response = srv.request(method, "auth/token/lookup", token=made["token"])
+        assert response.status_code == 200, response.text
+        assert response.json()["data"]["accessor"] == made["accessor"]
+
+
+def test_renew_and_revoke_orphan_of_an_unknown_token(server: tuple[Server, Path]) -> None:
+    srv, store = server
+    renew = unchanged(
+        store, partial(srv.request, "POST", "auth/token/renew", json={"token": "hvs.nothing"}), 400
+    )
+    assert renew.json()["errors"] == ["token not found"]
+    orphan = unchanged(
+        store, partial(srv.request, "POST", "auth/token/revoke-orphan", json={"token": "hvs.nothing"}), 400
+    )
+    assert orphan.json()["errors"] == ["token to revoke not found"]
+    assert (
+        srv.request("POST", "auth/token/revoke", json={"token": "hvs.nothing"}).status_code == 204
+    )  # as Vault
+
+
+def test_userpass_takes_vaults_older_ttl_names(server: tuple[Server, Path]) -> None:
+    """hvac's ``create_or_update_user(..., ttl=...)`` sends ``ttl``: Vault reads it as token_ttl."""
+    srv, _ = server
+    client = srv.client()
+    client.sys.enable_auth_method("userpass", path="up-compat")
+    client.auth.userpass.create_or_update_user(
+        "bob", "pw-1234567", ttl="10s", max_ttl="1m", mount_point="up-compat"
+    )
+    user = client.auth.userpass.read_user("bob", mount_point="up-compat")["data"]
+    assert user["token_ttl"] == 10 and user["token_max_ttl"] == 60
+    login = srv.client(token="").auth.userpass.login("bob", "pw-1234567", mount_point="up-compat")
+    assert login["auth"]["lease_duration"] == 10
+    # token_ttl wins when both are given, as in Vault.
+    client.auth.userpass.create_or_update_user("bob", ttl="20s", mount_point="up-compat", token_ttl="30s")
+    assert client.auth.userpass.read_user("bob", mount_point="up-compat")["data"]["token_ttl"] == 30

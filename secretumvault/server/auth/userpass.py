@@ -134,7 +134,7 @@ def _load(call: Call, path: str) -> tuple[_User, int] | None:
 def write_user(call: Call) -> Reply:
     path = _user_path(call)
     found = _load(call, path)
-    settings = token_settings(call.params, found[0].token if found else TokenSettings())
+    settings = token_settings(call.params, found[0].token if found else TokenSettings(), legacy_ttls=True)
     password = _password(call, required=found is None)
     if found is None:
         assert password is not None

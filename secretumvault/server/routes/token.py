@@ -160,10 +160,11 @@ def lookup_self(call: Call) -> Reply:
 
 
 def lookup(call: Call) -> Reply:
-    token = call.params.string("token", required=True)
+    # As Vault: no token given looks up the caller's own; an unknown one is a 403 "bad token".
+    token = call.params.string("token") or call.token_id or ""
     entry = call.core.tokens.lookup(token)
     if entry is None:
-        raise bad_request("bad token")
+        raise HttpError(403, "bad token")
     return Reply(data=entry.lookup_data(call.core.tokens.now(), token))
 
 
@@ -177,7 +178,7 @@ def renew(call: Call) -> Reply:
     token = call.params.string("token", required=True)
     entry = call.core.tokens.lookup(token)
     if entry is None:
-        raise bad_request("bad token")
+        raise bad_request("token not found")  # Vault's words
     renewed = call.core.tokens.renew(entry, call.params.optional_duration("increment"))
     return Reply(auth=_auth(token, renewed))
 
@@ -197,8 +198,9 @@ def revoke(call: Call) -> Reply:
 
 def revoke_orphan(call: Call) -> Reply:
     entry = call.core.tokens.lookup(call.params.string("token", required=True))
-    if entry is not None:
-        call.core.tokens.revoke_orphan(entry)
+    if entry is None:
+        raise bad_request("token to revoke not found")  # Vault's answer, unlike revoke's
+    call.core.tokens.revoke_orphan(entry)
     return Reply()
 
 
@@ -277,7 +279,7 @@ router = Router()
 router.add("auth/token/create", {"update": create})
 router.add("auth/token/create-orphan", {"update": create}, sudo=True)
 router.add("auth/token/lookup-self", {"read": lookup_self, "update": lookup_self}, inline=True)
-router.add("auth/token/lookup", {"update": lookup})
+router.add("auth/token/lookup", {"read": lookup, "update": lookup})
 router.add("auth/token/renew-self", {"update": renew_self})
 router.add("auth/token/renew", {"update": renew})
 router.add("auth/token/revoke-self", {"update": revoke_self})
