@@ -239,3 +239,23 @@ def test_tidy_secret_ids(server: tuple[Server, Path]) -> None:
         json={"role_id": role_id, "secret_id": expired["secret_id"]},
     )
     assert refused.status_code == 400
+
+
+def test_a_deleted_roles_tokens_are_not_renewed(server: tuple[Server, Path]) -> None:
+    """Vault's AppRole renews a login's token only while its role exists; the token stays valid."""
+    srv, store = server
+    client = _role(srv, "renewal", token_ttl="10m")
+    role_id = client.auth.approle.read_role_id("renewal", mount_point=MOUNT)["data"]["role_id"]
+    secret_id = client.auth.approle.generate_secret_id("renewal", mount_point=MOUNT)["data"]["secret_id"]
+    login = srv.client(token="").auth.approle.login(role_id, secret_id, mount_point=MOUNT)["auth"]
+    token, accessor = login["client_token"], login["accessor"]
+    assert srv.client(token).auth.token.renew_self()["auth"]["lease_duration"] == 600
+    client.auth.approle.delete_role("renewal", mount_point=MOUNT)
+    for send in (
+        partial(srv.request, "POST", "auth/token/renew-self", token=token),
+        partial(srv.request, "POST", "auth/token/renew", json={"token": token}),
+        partial(srv.request, "POST", "auth/token/renew-accessor", json={"accessor": accessor}),
+    ):
+        refused = unchanged(store, send, 400)
+        assert refused.json()["errors"] == ["role 'renewal' does not exist during renewal"]
+    assert srv.client(token).auth.token.lookup_self()["data"]["meta"] == {"role_name": "renewal"}

@@ -222,3 +222,23 @@ def test_userpass_takes_vaults_older_ttl_names(server: tuple[Server, Path]) -> N
     # token_ttl wins when both are given, as in Vault.
     client.auth.userpass.create_or_update_user("bob", ttl="20s", mount_point="up-compat", token_ttl="30s")
     assert client.auth.userpass.read_user("bob", mount_point="up-compat")["data"]["token_ttl"] == 30
+
+
+def test_userpass_tokens_renew_only_while_the_user_keeps_its_policies(server: tuple[Server, Path]) -> None:
+    srv, store = server
+    client = srv.client()
+    client.sys.enable_auth_method("userpass", path="up-renew")
+    client.auth.userpass.create_or_update_user("carol", "pw-7654321", policies=["a"], mount_point="up-renew")
+    token = srv.client(token="").auth.userpass.login("carol", "pw-7654321", mount_point="up-renew")["auth"][
+        "client_token"
+    ]
+    assert srv.request("POST", "auth/token/renew-self", token=token).status_code == 200
+    client.auth.userpass.update_password_on_user("carol", "pw-other-123", mount_point="up-renew")
+    assert srv.request("POST", "auth/token/renew-self", token=token).status_code == 200  # same policies
+    client.write_data("auth/up-renew/users/carol/policies", data={"token_policies": ["a", "b"]})
+    changed = unchanged(store, partial(srv.request, "POST", "auth/token/renew-self", token=token), 400)
+    assert changed.json()["errors"] == ["policies have changed, not renewing"]
+    client.auth.userpass.delete_user("carol", mount_point="up-renew")
+    gone = unchanged(store, partial(srv.request, "POST", "auth/token/renew", json={"token": token}), 400)
+    assert gone.json()["errors"] == ["user 'carol' no longer exists: not renewing"]
+    assert srv.client(token).auth.token.lookup_self()["data"]["meta"] == {"username": "carol"}

@@ -26,7 +26,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from secretumvault.errors import ConflictError, KeyNotFound
 from secretumvault.server.auth.login import (
@@ -44,7 +44,11 @@ from secretumvault.server.routing import Call, Router, name_pattern
 from secretumvault.server.state import records
 from secretumvault.server.state.tokens import MAX_TTL
 
-__all__ = ["router"]
+if TYPE_CHECKING:
+    from secretumvault.keystore import Keystore
+    from secretumvault.server.state.tokens import TokenEntry
+
+__all__ = ["check_renewal", "router"]
 
 _INVALID = "invalid role or secret ID"
 _MAX_ID = 512
@@ -529,6 +533,13 @@ def login(call: Call) -> Reply:
         call, app.method, role.token, display_name="approle", meta={**metadata, "role_name": name}
     )
     return Reply(auth=auth)
+
+
+def check_renewal(keystore: Keystore, method: AuthMethod, entry: TokenEntry) -> None:
+    """Vault's AppRole renews a login's token only while its role exists."""
+    name = entry.meta.get("role_name", "")
+    if keystore.record_version(f"{method.storage}role/{name}") is None:
+        raise bad_request(f"role {name!r} does not exist during renewal")
 
 
 def _consume(app: _AppRole, name: str, secret_id: str, address: str) -> dict[str, str]:

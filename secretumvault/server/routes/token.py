@@ -13,6 +13,7 @@ import re
 from dataclasses import replace
 from typing import Any
 
+from secretumvault.server import auth
 from secretumvault.server.envelope import Reply, list_reply
 from secretumvault.server.errors import HttpError, bad_request, not_found, permission_denied
 from secretumvault.server.routing import Call, Router, name_pattern
@@ -170,6 +171,7 @@ def lookup(call: Call) -> Reply:
 
 def renew_self(call: Call) -> Reply:
     assert call.token is not None
+    auth.check_renewal(call.core, call.token)
     renewed = call.core.tokens.renew(call.token, call.params.optional_duration("increment"))
     return Reply(auth=_auth(call.token_id, renewed))
 
@@ -179,6 +181,7 @@ def renew(call: Call) -> Reply:
     entry = call.core.tokens.lookup(token)
     if entry is None:
         raise bad_request("token not found")  # Vault's words
+    auth.check_renewal(call.core, entry)
     renewed = call.core.tokens.renew(entry, call.params.optional_duration("increment"))
     return Reply(auth=_auth(token, renewed))
 
@@ -231,7 +234,9 @@ def lookup_accessor(call: Call) -> Reply:
 
 
 def renew_accessor(call: Call) -> Reply:
-    renewed = call.core.tokens.renew(_by_accessor(call), call.params.optional_duration("increment"))
+    entry = _by_accessor(call)
+    auth.check_renewal(call.core, entry)
+    renewed = call.core.tokens.renew(entry, call.params.optional_duration("increment"))
     return Reply(auth=_auth(None, renewed))
 
 
