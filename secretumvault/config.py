@@ -165,8 +165,16 @@ _NO_SERVER_TABLE: Mapping[str, Any] = MappingProxyType({})  # read-only, so it m
 class Settings(Frozen):
     """Validated configuration. Build it with :meth:`load`, :meth:`loads` or :meth:`defaults`."""
 
-    __slots__ = _fields = ("crypto_backend", "enable_pqc", "hybrid_mode", "storage", "server", "seal")
-    _secret_fields = ("seal",)  # may hold a transit token or an HSM PIN
+    __slots__ = _fields = (
+        "crypto_backend",
+        "enable_pqc",
+        "hybrid_mode",
+        "storage",
+        "server",
+        "seal",
+        "seals",
+    )
+    _secret_fields = ("seal", "seals")  # may hold a transit token or an HSM PIN
     crypto_backend: str
     enable_pqc: bool
     hybrid_mode: bool
@@ -174,7 +182,11 @@ class Settings(Frozen):
     #: The ``[server]`` table as written (types checked); ``secretumvault.server.config`` reads it.
     server: Mapping[str, Any]
     #: The ``[seal]`` table as written (types checked); ``secretumvault.keystore.seals`` reads it.
+    #: With two ``[[seal]]`` tables (a migration), the one not disabled, if any.
     seal: Mapping[str, Any]
+    #: Every seal table as written: none, one, or two for a migration (Vault's old seal stanza
+    #: marked ``disabled = true`` beside the new one).
+    seals: tuple[Mapping[str, Any], ...]
 
     def __init__(
         self,
@@ -184,6 +196,7 @@ class Settings(Frozen):
         storage: StorageSettings = _SQLITE,
         server: Mapping[str, Any] = _NO_SERVER_TABLE,
         seal: Mapping[str, Any] = _NO_SERVER_TABLE,
+        seals: tuple[Mapping[str, Any], ...] = (),
     ) -> None:
         set_field(self, "crypto_backend", crypto_backend)
         set_field(self, "enable_pqc", enable_pqc)
@@ -191,6 +204,12 @@ class Settings(Frozen):
         set_field(self, "storage", storage)
         set_field(self, "server", server)
         set_field(self, "seal", seal)
+        set_field(self, "seals", seals)
+
+    @property
+    def seal_tables(self) -> tuple[Mapping[str, Any], ...]:
+        """Every seal table: :attr:`seals`, or :attr:`seal` alone when only it was given."""
+        return self.seals or ((self.seal,) if self.seal else ())
 
     # -- construction ------------------------------------------------------------
 
@@ -229,6 +248,9 @@ class Settings(Frozen):
                 f"{source}: arrays or inline tables are nested too deeply to read; "
                 "a SecretumVault configuration nests nothing"
             ) from None
+        # [[seal]] (an array of tables) names two seals during a migration; [seal] is one.
+        seal_tables = document.pop("seal", None)
+        seals = _seals(seal_tables, source) if seal_tables is not None else ()
         values = _flatten(document, source)
         settings = cls(
             crypto_backend=_get(values, "vault", "crypto_backend", "auto"),
@@ -236,7 +258,8 @@ class Settings(Frozen):
             hybrid_mode=_get(values, "crypto.oqs", "hybrid_mode", True),
             storage=_storage(values, source),
             server=dict(values.get("server", {})),
-            seal=_seal(values, source),
+            seal=_active_seal(seals),
+            seals=seals,
         )
         settings._check_backend(source)
         return settings
@@ -385,11 +408,33 @@ def _pool_settings(section: Mapping[str, Any], source: str) -> tuple[int, float]
     return max_connections, pool_timeout
 
 
-def _seal(values: dict[str, dict[str, Any]], source: str) -> Mapping[str, Any]:
-    section = values.get("seal", {})
-    if section and section.get("type") not in ("transit", "pkcs11"):
-        raise ConfigError(f'{source}: [seal] type must be "transit" or "pkcs11"')
-    return MappingProxyType(dict(section))
+def _seals(value: object, source: str) -> tuple[Mapping[str, Any], ...]:
+    """``[seal]`` or ``[[seal]]``: at most one seal in use and one ``disabled = true`` (the store's
+    old seal, during a migration), each type-checked."""
+    tables = value if isinstance(value, list) else [value]
+    seals = []
+    for table in tables:
+        flat: dict[str, dict[str, Any]] = {}
+        _section(flat, "seal", table, source)
+        section = flat["seal"]
+        if not section:
+            continue  # an empty [seal]: no seal, as before
+        if section.get("type") not in ("transit", "pkcs11"):
+            raise ConfigError(f'{source}: [seal] type must be "transit" or "pkcs11"')
+        seals.append(MappingProxyType(dict(section)))
+    disabled = [table for table in seals if table.get("disabled", False)]
+    if len(seals) > 2 or len(disabled) > 1 or len(seals) - len(disabled) > 1:
+        raise ConfigError(
+            f"{source}: [[seal]] takes at most two seals: the new one, and the store's current one "
+            "marked disabled = true (a migration); remove the others"
+        )
+    return tuple(seals)
+
+
+def _active_seal(seals: tuple[Mapping[str, Any], ...]) -> Mapping[str, Any]:
+    """The seal in use (not disabled); a lone disabled one stays, as before, for seal_from_table."""
+    enabled = [table for table in seals if not table.get("disabled", False)]
+    return enabled[0] if enabled else seals[0] if seals else _NO_SERVER_TABLE
 
 
 def _storage(values: dict[str, dict[str, Any]], source: str) -> StorageSettings:

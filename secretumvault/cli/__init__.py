@@ -78,7 +78,7 @@ _GROUPS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
     ),
     (
         "secretumvault.cli.operator:add_operator_commands",
-        (("operator", "store administration: rekey"),),
+        (("operator", "store administration: rekey, migrate-seal"),),
     ),
     (
         "secretumvault.server.command:add_server_command",

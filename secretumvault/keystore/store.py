@@ -401,6 +401,30 @@ class Keystore:
         unlocked = unlocked_from_root_key(root_key, core.open_keyring(Aead(root_key)))
         return PendingRekey(new_seal, wrap_root_key(kek, root_key, new_seal), new_shares, unlocked, core)
 
+    def prepare_recovery_rekey(
+        self, wrapper: KeyWrapper, recovery: Sequence[str], *, shares: int, threshold: int
+    ) -> PendingRekey:
+        """New recovery shares for an auto-sealed store (Vault's ``sys/rekey-recovery-key``).
+
+        ``recovery`` are enough of the current recovery shares; ``wrapper`` is the store's seal,
+        needed because the root key is bound to the seal configuration (recovery shares
+        included) and so is rewrapped. The new shares are in ``PendingRekey.shares``; the store
+        is unchanged until :meth:`complete_rekey`, and its seal stays the same.
+        """
+        core = self._records.core_snapshot().core
+        seal = core.seal
+        if not isinstance(seal, AutoSeal):
+            raise UnsealError("this store has no recovery shares: it is not auto-sealed")
+        _auto.combine_recovery(seal, recovery)  # checked before the seal is asked anything
+        new_recovery = ShamirSeal.new(shares, threshold)
+        kek = _auto.unwrap_kek(seal, wrapper)
+        root_key = core.unwrap_root_key(kek)
+        recovery_key = new_key()
+        new_shares = tuple(shamir.split(recovery_key, new_recovery))
+        new_seal = _auto.make_auto_seal(wrapper, kek, new_recovery, recovery_key)
+        unlocked = unlocked_from_root_key(root_key, core.open_keyring(Aead(root_key)))
+        return PendingRekey(new_seal, wrap_root_key(kek, root_key, new_seal), new_shares, unlocked, core)
+
     def complete_rekey(self, pending: PendingRekey) -> None:
         """Switch the store to the new unseal material of ``pending``, atomically.
 

@@ -1,13 +1,15 @@
-"""Path validation for chains with composite ML-DSA keys or signatures, which pyca/cryptography cannot verify.
+"""Path validation for chains with composite ML-DSA or SLH-DSA keys or signatures, which
+pyca/cryptography cannot verify.
 
 pyca/cryptography parses these certificates but knows neither the key nor the
-signature algorithm (draft-ietf-lamps-pq-composite-sigs-19), so
-:func:`~secretumvault.pki.verify.verify_chain` hands such chains here. The
+signature algorithm (composite ML-DSA, draft-ietf-lamps-pq-composite-sigs-19;
+SLH-DSA, RFC 9909), so :func:`~secretumvault.pki.verify.verify_chain` hands such
+chains here. The
 checks are RFC 5280's basic ones, on the chain in the order given (leaf
 first; no path building):
 
 * each certificate's signature verifies under its issuer's key (composite,
-  ML-DSA or classical, through :mod:`secretumvault.pki.keys`), the signature
+  SLH-DSA, ML-DSA or classical, through :mod:`secretumvault.pki.keys`), the signature
   AlgorithmIdentifier matches the issuer's key type inside and outside the TBS,
   and its issuer name is the issuer's subject;
 * every certificate is within its validity period;
@@ -38,9 +40,11 @@ from secretumvault.pki._der_split import sequence_members
 from secretumvault.pki.keys import PublicKey, public_key_from_spki
 from secretumvault.pki.sig_algorithms import KEY_TYPES
 
-__all__ = ["COMPOSITE_OIDS", "involves_composite", "issuer_key", "verify_path"]
+__all__ = ["COMPOSITE_OIDS", "OWN_OIDS", "involves_composite", "issuer_key", "verify_path"]
 
 COMPOSITE_OIDS = frozenset(k.signature_oid for k in KEY_TYPES.values() if k.is_composite)
+#: The algorithms pyca/cryptography cannot verify, so this module validates their chains.
+OWN_OIDS = COMPOSITE_OIDS | {k.signature_oid for k in KEY_TYPES.values() if k.is_slh_dsa}
 _UNDERSTOOD_CRITICAL = {
     ExtensionOID.BASIC_CONSTRAINTS,
     ExtensionOID.KEY_USAGE,
@@ -50,8 +54,9 @@ _UNDERSTOOD_CRITICAL = {
 
 
 def involves_composite(certs: Sequence[x509.Certificate]) -> bool:
+    """Whether any certificate has a composite ML-DSA or SLH-DSA key or signature (see OWN_OIDS)."""
     return any(
-        {c.public_key_algorithm_oid.dotted_string, c.signature_algorithm_oid.dotted_string} & COMPOSITE_OIDS
+        {c.public_key_algorithm_oid.dotted_string, c.signature_algorithm_oid.dotted_string} & OWN_OIDS
         for c in certs
     )
 
@@ -72,7 +77,7 @@ def _tbs_fields(cert: x509.Certificate) -> list[bytes]:
 
 
 def _spki(cert: x509.Certificate) -> bytes:
-    # Taken from the TBS: pyca/cryptography cannot build a key object for a composite key.
+    # Taken from the TBS: pyca/cryptography cannot build a key object for a composite or SLH-DSA key.
     try:
         return _tbs_fields(cert)[5]  # serial, signature, issuer, validity, subject, SPKI
     except (IndexError, InvalidArgument):

@@ -435,12 +435,16 @@ class PkiEngine:
         issuing_certificates: Sequence[str] = (),
         crl_distribution_points: Sequence[str] = (),
         ocsp_servers: Sequence[str] = (),
+        delta_crl_distribution_points: Sequence[str] = (),
     ) -> DistributionUrls:
         """Vault's ``config/urls``: written into every certificate issued from now on.
 
-        ``{{issuer_id}}`` in a URL becomes the issuing CA's name.
+        ``{{issuer_id}}`` in a URL becomes the issuing CA's name. ``delta_crl_distribution_points``
+        also goes into complete CRLs signed while delta CRLs are on (their Freshest CRL extension).
         """
-        urls = DistributionUrls.checked(issuing_certificates, crl_distribution_points, ocsp_servers)
+        urls = DistributionUrls.checked(
+            issuing_certificates, crl_distribution_points, ocsp_servers, delta_crl_distribution_points
+        )
         self._keystore.put(self._path("config", "urls"), urls.encode())
         return urls
 

@@ -14,6 +14,11 @@ keystore encrypts the record.
 Private keys handed out (``pkcs8_der``) are RFC 9881 PKCS#8: the ``seed``
 form where there is a seed, which pyca/cryptography and OpenSSL 3.5 read,
 else the ``expandedKey`` form.
+
+SLH-DSA keys (FIPS 205, RFC 9909) run on the native core whatever backend the
+engine uses (pyca/cryptography has no SLH-DSA), are stored as their 3n-byte seed
+(SK.seed || SK.prf || PK.seed) and handed out as RFC 9909 PKCS#8: the raw 4n-byte
+secret key in the privateKey OCTET STRING, as OpenSSL 3.5 writes it.
 """
 
 from __future__ import annotations
@@ -49,10 +54,13 @@ __all__ = [
     "ml_dsa_signing_key",
     "public_key_from_spki",
     "signing_key_from_pyca",
+    "slh_dsa_signing_key",
 ]
 
 _KEY_FORMAT = "secretumvault-pki-key"
 _KEY_VERSION = 1
+#: SLH-DSA runs where the native core is, whatever the engine's backend (pyca has no SLH-DSA).
+_SLH_DSA_BACKEND = "auto"
 _RSA_SIZES = (2048, 3072, 4096)
 _CURVES = {
     "secp224r1": "ECDSA-P224",
@@ -137,6 +145,11 @@ class _MlDsaPublicKey(PublicKey):
         self._key.verify(signature, data, b"")  # RFC 9881: empty context string
 
 
+class _SlhDsaPublicKey(_MlDsaPublicKey):
+    """An SLH-DSA key (RFC 9909): the same SubjectPublicKeyInfo shape as ML-DSA's, pure
+    SLH-DSA signatures with an empty context."""
+
+
 class _CompositePublicKey(PublicKey):
     """A composite ML-DSA key (draft-ietf-lamps-pq-composite-sigs-19): raw ``mldsaPK || tradPK`` bits."""
 
@@ -218,11 +231,22 @@ def public_key_from_spki(spki: bytes, backend: str | None) -> PublicKey:
     if composite is not None:
         return composite
     for kind in KEY_TYPES.values():
-        if kind.is_ml_dsa:
+        if kind.is_ml_dsa or kind.is_slh_dsa:
             raw = spki[-sig_params(kind.name).public_key_size :]
             if spki == _ml_dsa_spki(kind, raw):
+                if kind.is_slh_dsa:
+                    slh = pqc.Signature(kind.name, backend=_SLH_DSA_BACKEND)
+                    return _SlhDsaPublicKey(kind, slh.public_key_from_bytes(raw))
                 return _MlDsaPublicKey(
                     kind, pqc.Signature(kind.name, backend=backend).public_key_from_bytes(raw)
+                )
+            if kind.is_slh_dsa and any(
+                spki.startswith(kind.signature_algorithm_der(), at) for at in (2, 3, 4)
+            ):
+                # pyca/cryptography does not know SLH-DSA: say what is wrong rather than "unsupported".
+                raise InvalidKey(
+                    f"the {kind.name} SubjectPublicKeyInfo is malformed: RFC 9909 wants the raw "
+                    f"{sig_params(kind.name).public_key_size}-byte key in the BIT STRING"
                 )
     try:
         loaded = serialization.load_der_public_key(spki)
@@ -342,6 +366,46 @@ class _MlDsaSigningKey(SigningKey):
         return None if seed is None else _PYCA_ML_DSA[self.key_type.name].from_seed_bytes(seed)
 
 
+class _SlhDsaSigningKey(SigningKey):
+    """SLH-DSA (RFC 9909): stored as the FIPS 205 seed, handed out as the raw secret key in PKCS#8."""
+
+    def __init__(self, kind: KeyType, pair: pqc.SigKeyPair) -> None:
+        self.key_type = kind
+        self._secret = pair.secret_key
+        self.public_key = _SlhDsaPublicKey(kind, pair.public_key)
+
+    def sign(self, data: bytes) -> bytes:
+        return self._secret.sign(data, b"")  # RFC 9909: pure SLH-DSA, empty context string
+
+    def _private_fields(self) -> dict[str, Any]:
+        return {
+            "backend": self._secret.backend,
+            "encoding": "fips205-seed",
+            "private": _json.b64encode(self._secret.seed_bytes()),
+            "public": _json.b64encode(self.public_key.subject_public_key),
+        }
+
+    def pkcs8_der(self) -> bytes:
+        # RFC 9909 section 6: the privateKey OCTET STRING holds SK.seed || SK.prf || PK.seed || PK.root.
+        algorithm = _der.sequence(_der.oid(self.key_type.signature_oid))
+        return _der.sequence(_der.integer(0), algorithm, _der.octet_string(self._secret.to_bytes()))
+
+    def pyca_private_key(self) -> PycaPrivateKey | None:
+        return None  # pyca/cryptography has no SLH-DSA
+
+
+def slh_dsa_signing_key(name: str, seed: bytes, public: bytes | None = None) -> SigningKey:
+    """An SLH-DSA key from its FIPS 205 seed (SK.seed || SK.prf || PK.seed, 3n bytes), on the native
+    core; InvalidKey if the seed is the wrong size or does not give ``public``."""
+    kind = key_type(name)
+    if not kind.is_slh_dsa:
+        raise UnsupportedAlgorithm(f"{kind.name} is not an SLH-DSA key type")
+    pair = pqc.Signature(kind.name, backend=_SLH_DSA_BACKEND).keypair_from_seed(seed)
+    if public is not None and pair.public_key.to_bytes() != public:
+        raise InvalidKey(f"the {kind.name} seed does not give the expected public key")
+    return _SlhDsaSigningKey(kind, pair)
+
+
 class _CompositeSigningKey(SigningKey):
     """Composite ML-DSA: stored, and handed out in PKCS#8, as the draft's ``mldsaSeed || tradSK``."""
 
@@ -403,6 +467,8 @@ def generate_key(name: str, backend: str | None = None) -> SigningKey:
         return _MlDsaSigningKey(kind, pair.secret_key, pair.public_key)
     if kind.is_composite:
         return _CompositeSigningKey(kind, _composite(kind, backend).generate_keypair())
+    if kind.is_slh_dsa:
+        return _SlhDsaSigningKey(kind, pqc.Signature(kind.name, backend=_SLH_DSA_BACKEND).generate_keypair())
     if kind.name == "Ed25519":
         return _ClassicalSigningKey(ed25519.Ed25519PrivateKey.generate())
     if kind.name in _CURVE_OBJECTS:
@@ -479,6 +545,14 @@ def key_from_record(record: bytes, where: str) -> SigningKey:
         if pair.public_key.to_bytes() != public:
             raise CorruptRecord(f"{where}: the stored public key does not match the private key")
         return _CompositeSigningKey(kind, pair)
+    if kind.is_slh_dsa:
+        public = _json.b64decode(_json.require(obj, "public", str, where), where)
+        if encoding != "fips205-seed":
+            raise CorruptRecord(f"{where}: unknown {kind.name} key encoding {encoding!r}")
+        try:
+            return slh_dsa_signing_key(kind.name, secret, public)
+        except InvalidKey:
+            raise CorruptRecord(f"{where}: the {kind.name} seed does not give its public key") from None
     if kind.is_ml_dsa:
         public = _json.b64decode(_json.require(obj, "public", str, where), where)
         if encoding == "fips204-seed":

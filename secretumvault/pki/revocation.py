@@ -95,7 +95,10 @@ class Revocations:
         issuer = ca.certificate.subject
         if delta_only:
             return state.sign_delta(issuer, ca.key, extensions, now, next_update)
-        state = state.sign_complete(issuer, ca.key, extensions, now, next_update)
+        # RFC 5280 6.3.3 (a)(2): a verifier looks for a delta CRL only where the certificate or the
+        # complete CRL has a Freshest CRL extension (OpenSSL's get_delta_sk); 5.2.6: never on a delta.
+        freshest = self._store.urls().freshest_crl(ca.name) if settings.enable_delta else []
+        state = state.sign_complete(issuer, ca.key, [*extensions, *freshest], now, next_update)
         if settings.enable_delta:  # a fresh (empty) delta CRL on the new base
             state = state.sign_delta(issuer, ca.key, extensions, now, next_update)
         return state

@@ -3,8 +3,10 @@
 :class:`DistributionUrls` are written into every certificate a CA of the
 mount issues: ``issuing_certificates`` and ``ocsp_servers`` as the Authority
 Information Access extension (caIssuers, OCSP), ``crl_distribution_points``
-as CRL Distribution Points. ``{{issuer_id}}`` in a URL is replaced by the
-issuing CA's name, so one setting serves every CA of the mount.
+as CRL Distribution Points, ``delta_crl_distribution_points`` as Freshest
+CRL (RFC 5280 4.2.1.15; also on the complete CRL while delta CRLs are on,
+5.2.6). ``{{issuer_id}}`` in a URL is replaced by the issuing CA's name, so
+one setting serves every CA of the mount.
 
 :class:`CrlSettings` say how long a CRL (and an OCSP response) is valid and
 whether delta CRLs are kept.
@@ -30,7 +32,14 @@ _CRL_FORMAT = "secretumvault-pki-crl-config"
 _VERSION = 1
 _TEMPLATE = "{{issuer_id}}"
 _MAX_URLS = 16
-_URL_FIELDS = ("issuing_certificates", "crl_distribution_points", "ocsp_servers")
+_URL_FIELDS = (
+    "issuing_certificates",
+    "crl_distribution_points",
+    "ocsp_servers",
+    "delta_crl_distribution_points",
+)
+#: Fields that records written before they existed lack (read as no URLs).
+_LATER_FIELDS = frozenset({"delta_crl_distribution_points"})
 _MAX_LIFETIME = datetime.timedelta(days=3650)
 
 Extensions = list[x509.Extension[x509.ExtensionType]]
@@ -59,6 +68,9 @@ class DistributionUrls:
     issuing_certificates: tuple[str, ...] = ()
     crl_distribution_points: tuple[str, ...] = ()
     ocsp_servers: tuple[str, ...] = ()
+    #: Where the delta CRL is (Vault's ``delta_crl_distribution_points``): the Freshest CRL extension,
+    #: without which RFC 5280 6.3.3 verifiers (OpenSSL's ``-use_deltas``) never look for a delta CRL.
+    delta_crl_distribution_points: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         for name in _URL_FIELDS:
@@ -66,25 +78,26 @@ class DistributionUrls:
 
     @classmethod
     def checked(
-        cls, issuing_certificates: object, crl_distribution_points: object, ocsp_servers: object
+        cls,
+        issuing_certificates: object,
+        crl_distribution_points: object,
+        ocsp_servers: object,
+        delta_crl_distribution_points: object = (),
     ) -> DistributionUrls:
         """From caller values of any type: InvalidType/InvalidArgument naming the field otherwise."""
-        fields = (issuing_certificates, crl_distribution_points, ocsp_servers)
+        fields = (issuing_certificates, crl_distribution_points, ocsp_servers, delta_crl_distribution_points)
         return cls(*(_check_urls(value, name) for value, name in zip(fields, _URL_FIELDS, strict=True)))
 
     def extensions(self, ca_name: str) -> Extensions:
-        """The AIA and CRL Distribution Points extensions for a certificate that CA ``ca_name`` issues."""
-
-        def expand(urls: tuple[str, ...]) -> list[x509.GeneralName]:
-            return [x509.UniformResourceIdentifier(u.replace(_TEMPLATE, ca_name)) for u in urls]
-
+        """The AIA, CRL Distribution Points and Freshest CRL extensions for a certificate that CA
+        ``ca_name`` issues."""
         found: Extensions = []
         access = [
             x509.AccessDescription(AuthorityInformationAccessOID.OCSP, uri)
-            for uri in expand(self.ocsp_servers)
+            for uri in _expand(self.ocsp_servers, ca_name)
         ] + [
             x509.AccessDescription(AuthorityInformationAccessOID.CA_ISSUERS, uri)
-            for uri in expand(self.issuing_certificates)
+            for uri in _expand(self.issuing_certificates, ca_name)
         ]
         if access:
             aia = x509.AuthorityInformationAccess(access)
@@ -92,11 +105,23 @@ class DistributionUrls:
         if self.crl_distribution_points:
             points = [
                 x509.DistributionPoint([uri], None, None, None)
-                for uri in expand(self.crl_distribution_points)
+                for uri in _expand(self.crl_distribution_points, ca_name)
             ]
             cdp = x509.CRLDistributionPoints(points)
             found.append(x509.Extension(cdp.oid, False, cdp))
-        return found
+        return found + self.freshest_crl(ca_name)
+
+    def freshest_crl(self, ca_name: str) -> Extensions:
+        """The (non-critical, RFC 5280 5.2.6) Freshest CRL extension naming CA ``ca_name``'s delta CRL,
+        if its URLs are set: for its certificates and its complete CRLs, never for a delta CRL."""
+        if not self.delta_crl_distribution_points:
+            return []
+        points = [
+            x509.DistributionPoint([uri], None, None, None)
+            for uri in _expand(self.delta_crl_distribution_points, ca_name)
+        ]
+        freshest = x509.FreshestCRL(points)
+        return [x509.Extension(freshest.oid, False, freshest)]
 
     def encode(self) -> bytes:
         return _json.dumps(_URLS_FORMAT, _VERSION, {n: list(getattr(self, n)) for n in _URL_FIELDS})
@@ -105,9 +130,18 @@ class DistributionUrls:
     def decode(cls, data: bytes, where: str) -> DistributionUrls:
         obj = _json.loads(data, _URLS_FORMAT, _VERSION, where)
         try:
-            return cls(*(tuple(_json.require(obj, n, list, where)) for n in _URL_FIELDS))
+            return cls(
+                *(
+                    tuple(_json.require(obj, n, list, where)) if n in obj or n not in _LATER_FIELDS else ()
+                    for n in _URL_FIELDS
+                )
+            )
         except (InvalidArgument, InvalidType):
             raise CorruptRecord(f"{where}: not valid distribution URLs") from None
+
+
+def _expand(urls: tuple[str, ...], ca_name: str) -> list[x509.GeneralName]:
+    return [x509.UniformResourceIdentifier(u.replace(_TEMPLATE, ca_name)) for u in urls]
 
 
 def _check_lifetime(value: object, what: str) -> datetime.timedelta:

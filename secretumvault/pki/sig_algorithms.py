@@ -6,6 +6,10 @@ Object identifiers:
   OID names the key (SubjectPublicKeyInfo) and the signature; parameters are
   ABSENT in both, and the signature is pure ML-DSA over the DER TBS with an
   empty context string.
+* SLH-DSA (FIPS 205): RFC 9909, id-slh-dsa-sha2-128s 2.16.840.1.101.3.4.3.20 through
+  id-slh-dsa-shake-256f ...31 (SHA2 then SHAKE; 128s, 128f, 192s, 192f, 256s, 256f; the order
+  OpenSSL 3.5 lists too). As for ML-DSA: one OID for key and signature, parameters ABSENT, the
+  raw FIPS 205 public key in the BIT STRING, pure SLH-DSA over the DER TBS with an empty context.
 * Ed25519: RFC 8410 (id-Ed25519, parameters absent).
 * ECDSA P-224, P-256, P-384 and P-521 (Vault's ``ec`` key_bits 224, 256,
   384, 521): RFC 5758 ecdsa-with-SHA256, -SHA384 and -SHA512 (parameters
@@ -27,10 +31,11 @@ from typing import cast
 
 from secretumvault.errors import UnsupportedAlgorithm
 from secretumvault.pki import _der
+from secretumvault.pqc.params import SLH_DSA_NAMES
 
 __all__ = ["KEY_TYPES", "KeyType", "key_type"]
 
-#: Key usages RFC 9881 section 5 and RFC 8410 section 5 allow for signature-only keys.
+#: Key usages RFC 9881 section 5, RFC 9909 section 5 and RFC 8410 section 5 allow for signature-only keys.
 _SIGNATURE_ONLY_USAGES = frozenset({"digital_signature", "content_commitment", "key_cert_sign", "crl_sign"})
 _RSA_USAGES = _SIGNATURE_ONLY_USAGES | {"key_encipherment", "data_encipherment"}
 _ECDSA_USAGES = _SIGNATURE_ONLY_USAGES | {"key_agreement", "encipher_only", "decipher_only"}
@@ -53,6 +58,10 @@ class KeyType:
         return self.name.startswith("ML-DSA-")
 
     @property
+    def is_slh_dsa(self) -> bool:
+        return self.name.startswith("SLH-DSA-")
+
+    @property
     def is_composite(self) -> bool:
         return self.name.startswith("MLDSA")
 
@@ -69,6 +78,11 @@ KEY_TYPES: dict[str, KeyType] = {
         KeyType("ML-DSA-44", "2.16.840.1.101.3.4.3.17", False, _SIGNATURE_ONLY_USAGES),
         KeyType("ML-DSA-65", "2.16.840.1.101.3.4.3.18", False, _SIGNATURE_ONLY_USAGES),
         KeyType("ML-DSA-87", "2.16.840.1.101.3.4.3.19", False, _SIGNATURE_ONLY_USAGES),
+        *(
+            # RFC 9909: sigAlgs arc 20 + the position in FIPS 205's (and SLH_DSA_NAMES') order
+            KeyType(name, f"2.16.840.1.101.3.4.3.{20 + i}", False, _SIGNATURE_ONLY_USAGES)
+            for i, name in enumerate(SLH_DSA_NAMES)
+        ),
         KeyType("MLDSA44-Ed25519-SHA512", "1.3.6.1.5.5.7.6.39", False, _SIGNATURE_ONLY_USAGES),
         KeyType("MLDSA65-Ed25519-SHA512", "1.3.6.1.5.5.7.6.48", False, _SIGNATURE_ONLY_USAGES),
         KeyType("MLDSA65-ECDSA-P256-SHA512", "1.3.6.1.5.5.7.6.45", False, _SIGNATURE_ONLY_USAGES),

@@ -13,10 +13,10 @@ work, under its web-PKI profile. What the wrapper adds:
   covered by a current CRL (and any delta CRLs) signed by its issuer, and
   must not be on it.
 
-Chains with a composite ML-DSA key or signature (draft-ietf-lamps-pq-composite-sigs-19), which
-pyca/cryptography cannot verify, are validated by :mod:`secretumvault.pki._composite_path`
-instead (RFC 5280's basic checks on the chain as given; its docstring lists them), and
-their CRLs' signatures are checked with the library's own composite verifier.
+Chains with a composite ML-DSA (draft-ietf-lamps-pq-composite-sigs-19) or SLH-DSA (RFC 9909)
+key or signature, which pyca/cryptography cannot verify, are validated by
+:mod:`secretumvault.pki._composite_path` instead (RFC 5280's basic checks on the chain as given;
+its docstring lists them), and their CRLs' signatures are checked with the library's own verifiers.
 
 Limits of that profile: Ed25519 keys and signatures are refused (CA/Browser
 Forum rules), as are RSA keys below 2048 bits.

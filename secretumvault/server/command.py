@@ -105,9 +105,11 @@ def run(args: argparse.Namespace) -> int:
         )
 
     storage_settings = settings.storage
-    from secretumvault.keystore.seals import seal_from_table
+    from secretumvault.keystore.seals import configured_seals
 
-    seal = seal_from_table(settings.seal, config or "-c")  # [seal]: auto-unseal at start (None: by hand)
+    # [seal]: auto-unseal at start (None: by hand); a seal marked disabled = true is the store's old
+    # one, which a migration (sys/unseal with migrate=true) moves it off, as Vault's.
+    seal, old_seal = configured_seals(settings.seal_tables, config or "-c")
 
     def make_storage() -> Any:
         return open_storage(**storage_settings.open_arguments())  # with [storage] max_connections etc.
@@ -115,6 +117,11 @@ def run(args: argparse.Namespace) -> int:
     def announce_sealed(where: str) -> None:
         workers = f" ({server.workers} workers, unsealed together)" if server.workers > 1 else ""
         how = "sys/init, sys/unseal" if seal is None else f"it unseals itself with its {seal.seal_type} seal"
+        if old_seal is not None:
+            how += (
+                f"; while the store is on its disabled {old_seal.seal_type} seal, sys/unseal with "
+                "migrate=true moves it off"
+            )
         print(
             f"secretumvault server listening on {where}; it starts sealed ({how}){workers}\n{tls_line}",
             end="",
@@ -122,5 +129,11 @@ def run(args: argparse.Namespace) -> int:
         )
 
     return serve(
-        server, make_storage, workers=server.workers, backend=backend, announce=announce_sealed, seal=seal
+        server,
+        make_storage,
+        workers=server.workers,
+        backend=backend,
+        announce=announce_sealed,
+        seal=seal,
+        old_seal=old_seal,
     )

@@ -156,6 +156,7 @@ def _serve_one(
     backend: str | None,
     worker: tuple[socket.socket, RelayKey, int, bool] | None = None,
     seal: KeyWrapper | None = None,
+    old_seal: KeyWrapper | None = None,
 ) -> None:
     """Serve in this process. ``worker``: a forked worker's (socketpair end, relay key, slot,
     restarted), so its seal state follows the other workers' (see workers.py)."""
@@ -174,15 +175,21 @@ def _serve_one(
         restarted = worker is not None and worker[3]
         if dev is not None and not restarted:
             core.unseal(dev.unseal_key)  # before the relay is attached: nothing to tell the others
-        if seal is not None:  # auto-unseal in every worker: a thread, retried with backoff; sealed till then
-            core.start_auto_unseal(seal)
+        core.old_seal = old_seal  # the store's seal marked disabled: a migration (sys/unseal migrate)
+        core.auto_seal = seal
         if relay is not None:
             assert isinstance(core, WorkerCore)
             if restarted:  # the others may be unsealed: take the root key from one (encrypted)
                 root_key = relay.fetch_root_key()
                 if root_key is not None:
                     core.apply_root_key(root_key)
+            if seal is not None and core.sealed:
+                # One attempt before this worker listens, so the kernel does not hand it
+                # connections it would answer 503 while the others serve; retries follow below.
+                core.try_auto_unseal()
             core.relay = relay
+        if seal is not None:  # auto-unseal in every worker: a thread, retried with backoff; sealed till then
+            core.start_auto_unseal(seal)
         if sock is None:  # a forked worker: its own socket on the shared port, balanced by the kernel
             sock = _bind(settings.host, settings.port, reuse_port=True)
         app = create_app(core, settings=settings)
@@ -212,6 +219,7 @@ def serve(
     backend: str | None = None,
     announce: Callable[[str], None] | None = None,
     seal: KeyWrapper | None = None,
+    old_seal: KeyWrapper | None = None,
 ) -> int:
     """Serve until interrupted; the exit status.
 
@@ -230,10 +238,10 @@ def serve(
     try:
         if workers == 1:
             ready()
-            _serve_one(sock, settings, make_storage, dev, backend, seal=seal)
+            _serve_one(sock, settings, make_storage, dev, backend, seal=seal, old_seal=old_seal)
             return 0
         forked = dataclasses.replace(settings, port=port)
-        return _serve_forked(forked, make_storage, dev, backend, workers, ready, seal)
+        return _serve_forked(forked, make_storage, dev, backend, workers, ready, seal, old_seal)
     finally:
         sock.close()
         if dev is not None:
@@ -248,8 +256,9 @@ def _serve_forked(
     workers: int,
     ready: Callable[[], None],
     seal: KeyWrapper | None = None,
+    old_seal: KeyWrapper | None = None,
 ) -> int:
     def run_worker(pair: socket.socket, key: RelayKey, slot: int, restarted: bool) -> None:
-        _serve_one(None, settings, make_storage, dev, backend, (pair, key, slot, restarted), seal)
+        _serve_one(None, settings, make_storage, dev, backend, (pair, key, slot, restarted), seal, old_seal)
 
     return supervise(workers, run_worker, ready)

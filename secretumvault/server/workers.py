@@ -42,6 +42,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from secretumvault.errors import SecretumVaultError
+from secretumvault.server.errors import HttpError, bad_request
 from secretumvault.server.state.core import ServerCore
 
 __all__ = ["Relay", "RelayKey", "WorkerCore", "supervise"]
@@ -122,7 +123,13 @@ class WorkerCore(ServerCore):
 
     relay: Relay | None = None
 
-    def unseal(self, key: str) -> dict[str, Any]:
+    def unseal(self, key: str, migrate: bool = False) -> dict[str, Any]:
+        if migrate:
+            # Migration progress is not relayed: the shares would land on different workers.
+            raise bad_request(
+                "a seal migration runs in a server with one worker: restart it with workers = 1 "
+                "(or --workers 1), migrate, then restart it with more"
+            )
         try:
             status = super().unseal(key)
         except SecretumVaultError:
@@ -140,6 +147,14 @@ class WorkerCore(ServerCore):
                 self.relay.broadcast(ROOT, self.keystore.export_root_key())
         return status
 
+    def initialize(self, shares: int, threshold: int, root_token: str | None = None) -> dict[str, Any]:
+        answer = super().initialize(shares, threshold, root_token)
+        # With an auto seal the store is unsealed now: the others take the root key at once
+        # instead of waiting for their next auto-unseal retry (up to AUTO_UNSEAL_MAX_DELAY).
+        if self.relay is not None and not self.sealed:
+            self.relay.broadcast(ROOT, self.keystore.export_root_key())
+        return answer
+
     def seal(self) -> None:
         super().seal()
         if self.relay is not None:
@@ -155,7 +170,8 @@ class WorkerCore(ServerCore):
 
     def apply_share(self, key: str) -> None:
         if self.sealed and self.keystore.initialized:
-            with contextlib.suppress(SecretumVaultError):  # the sender checked it; a repeat is refused here
+            # The sender checked it; a repeat (or a share while a migration is pending) is refused here.
+            with contextlib.suppress(SecretumVaultError, HttpError):
                 super().unseal(key)
 
     def apply_root_key(self, root_key: bytes) -> None:

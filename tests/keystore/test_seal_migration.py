@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from secretumvault.errors import UnsealError
+from secretumvault.errors import InvalidArgument, UnsealError
 from secretumvault.keystore import Keystore, open_storage
 from secretumvault.keystore.core import CORE_PATH
 
@@ -57,5 +57,33 @@ def test_shamir_to_transit_to_shamir_keeps_every_record(tmp_path: Path) -> None:
         for share in shares[1:]:
             back.unseal_share(share)
         assert {path: back.get(path) for path in RECORDS} == RECORDS
+    finally:
+        kms.stop()
+
+
+def test_recovery_rekey_needs_an_auto_sealed_store_and_sound_counts(tmp_path: Path) -> None:
+    kms = start_dev_server(tmp_path)
+    try:
+        assert kms.request("POST", "transit/keys/rk", json={"type": "ml-kem-768"}).status_code == 200
+        transit = TransitSeal(kms.url, kms.root_token, "rk")
+        storage = open_storage(path=str(tmp_path / "store.db"))
+        ks = Keystore(storage)
+        shares = ks.initialize_with_shares(shares=3, threshold=2)
+        with pytest.raises(UnsealError, match="not auto-sealed"):
+            ks.prepare_recovery_rekey(transit, shares, shares=3, threshold=2)
+        ks.complete_rekey(ks.prepare_seal_migration(current=shares[:2], new_wrapper=transit))
+        before = storage.get(CORE_PATH)
+        with pytest.raises(InvalidArgument):  # threshold above the shares: refused before any I/O
+            ks.prepare_recovery_rekey(transit, shares[:2], shares=2, threshold=3)
+        with pytest.raises(UnsealError):  # too few recovery shares
+            ks.prepare_recovery_rekey(transit, shares[:1], shares=2, threshold=2)
+        assert storage.get(CORE_PATH) == before
+        pending = ks.prepare_recovery_rekey(transit, shares[1:], shares=2, threshold=2)
+        ks.complete_rekey(pending)
+        with pytest.raises(UnsealError):  # the old recovery shares are void
+            ks.verify_recovery(shares[:2])
+        ks.verify_recovery(list(pending.shares))
+        fresh = Keystore(open_storage(path=str(tmp_path / "store.db")))
+        fresh.unseal_auto(transit)  # the seal itself is unchanged
     finally:
         kms.stop()

@@ -146,23 +146,61 @@ def test_records_of_earlier_releases_carry_over(ready: PkiEngine, keystore: Keys
     assert ready.revoke(leaf.serial_number) == START  # known as revoked, at its original time
 
 
+DELTA_URL = "http://pki.example.com/v1/pki/issuer/{{issuer_id}}/crl/delta"
+
+
+def test_complete_crls_name_their_delta(ready: PkiEngine, clock: Clock) -> None:
+    ready.set_urls(delta_crl_distribution_points=[DELTA_URL])
+    # Deltas off: no Freshest CRL, which would send verifiers to a delta CRL that is not kept.
+    with pytest.raises(x509.ExtensionNotFound):
+        _load(ready, ready.crl("root")).extensions.get_extension_for_class(x509.FreshestCRL)
+    ready.set_crl_config(enable_delta=True)
+    complete = _load(ready, ready.crl_rotate("root"))
+    freshest = complete.extensions.get_extension_for_class(x509.FreshestCRL)
+    assert not freshest.critical  # RFC 5280 5.2.6
+    assert [n.value for p in freshest.value for n in p.full_name or ()] == [
+        "http://pki.example.com/v1/pki/issuer/root/crl/delta"
+    ]
+    clock.advance(HOUR)
+    ready.revoke(ready.issue("web", "a.example.com").serial_number)
+    delta = _load(ready, ready.delta_crl("root"))
+    with pytest.raises(x509.ExtensionNotFound):  # 5.2.6: never on a delta CRL
+        delta.extensions.get_extension_for_class(x509.FreshestCRL)
+    # OpenSSL pairs a base and a delta only if their AKID (and IDP) extensions are identical.
+    aki = x509.AuthorityKeyIdentifier
+    assert delta.extensions.get_extension_for_class(aki) == complete.extensions.get_extension_for_class(aki)
+
+
+# OpenSSL 3.0 up to 3.0.19 scores a delta CRL as if it were complete (get_crl_score checks the Delta
+# CRL Indicator only with -extended_crl), so it reports the revocation even without -use_deltas or a
+# Freshest CRL; 3.5.9 (openssl/openssl#31044) rejects that and finds the delta from the complete CRL's
+# Freshest CRL extension (get_delta_sk), as RFC 5280 6.3.3 says. Both must see it here.
+@pytest.mark.parametrize("newest", [False, True], ids=["system-openssl", "openssl-3.5"])
 @pytest.mark.parametrize("key_type", ["ECDSA-P256", "RSA-2048"])
 def test_openssl_checks_complete_and_delta_crls(
-    engine: PkiEngine, tmp_path: Path, clock: Clock, key_type: str
+    engine: PkiEngine, tmp_path: Path, clock: Clock, key_type: str, newest: bool
 ) -> None:
-    require_openssl(ml_dsa=False)
+    require_openssl(ml_dsa=False, newest=newest)
     root = engine.create_root("root", common_name="Root", key_type=key_type)
     engine.put_role("web", Role(issuer="root", allow_any_name=True, key_type=key_type))
     engine.set_crl_config(enable_delta=True)
+    # Issued before the delta URL is set, so the leaf has no Freshest CRL: the complete CRL's counts.
     leaf = engine.issue("web", "www.example.com")
+    with pytest.raises(x509.ExtensionNotFound):
+        load(leaf.certificate).extensions.get_extension_for_class(x509.FreshestCRL)
+    engine.set_urls(delta_crl_distribution_points=[DELTA_URL])
     at = START + HOUR
     engine.crl("root")
     clock.advance(datetime.timedelta(minutes=10))
     engine.revoke(leaf.serial_number)  # on the delta CRL only
-    complete_only = openssl_verify(tmp_path, at, root, [], leaf.certificate, engine.crl("root"))
+    complete_only = openssl_verify(
+        tmp_path, at, root, [], leaf.certificate, engine.crl("root"), newest=newest
+    )
     assert complete_only.returncode == 0, complete_only.stdout + complete_only.stderr
     both = engine.crl("root") + engine.delta_crl("root")
-    with_delta = openssl_verify(tmp_path, at, root, [], leaf.certificate, both, extra=["-use_deltas"])
+    with_delta = openssl_verify(
+        tmp_path, at, root, [], leaf.certificate, both, extra=["-use_deltas"], newest=newest
+    )
     assert with_delta.returncode != 0
     assert "certificate revoked" in with_delta.stdout + with_delta.stderr
 

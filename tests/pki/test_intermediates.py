@@ -69,7 +69,12 @@ def test_openssl_verifies_the_ml_dsa_chain(chain_engine: PkiEngine, tmp_path: Pa
     require_openssl(ml_dsa=True)
     leaf = chain_engine.issue("web", "www.example.com")
     result = openssl_verify(
-        tmp_path, START + datetime.timedelta(hours=1), leaf.ca_chain[-1], [leaf.issuing_ca], leaf.certificate
+        tmp_path,
+        START + datetime.timedelta(hours=1),
+        leaf.ca_chain[-1],
+        [leaf.issuing_ca],
+        leaf.certificate,
+        ml_dsa=True,
     )
     assert result.returncode == 0, result.stdout + result.stderr
 

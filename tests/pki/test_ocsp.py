@@ -10,7 +10,6 @@ from __future__ import annotations
 import base64
 import datetime
 import hashlib
-import subprocess
 from pathlib import Path
 from typing import cast
 
@@ -33,7 +32,7 @@ from tests.conftest import untyped
 
 from .conftest import START, Clock
 from .helpers import name, ocsp_request
-from .x509check import algorithm_identifier, load, require_openssl
+from .x509check import algorithm_identifier, load, require_openssl, run_openssl
 
 HOUR = datetime.timedelta(hours=1)
 
@@ -209,7 +208,7 @@ def test_unauthorized_and_malformed(engine: PkiEngine) -> None:
 
 
 def test_openssl_checks_a_classical_response(engine: PkiEngine, tmp_path: Path, clock: Clock) -> None:
-    openssl = require_openssl(ml_dsa=False)
+    require_openssl(ml_dsa=False)
     root_pem = engine.create_root("root", common_name="Root", key_type="ECDSA-P256")
     engine.put_role("web", Role(issuer="root", allow_any_name=True, key_type="ECDSA-P256"))
     leaf = engine.issue("web", "www.example.com")
@@ -218,23 +217,17 @@ def test_openssl_checks_a_classical_response(engine: PkiEngine, tmp_path: Path, 
     (tmp_path / "resp.der").write_bytes(engine.ocsp(request))
     (tmp_path / "root.pem").write_text(root_pem)
     (tmp_path / "leaf.pem").write_text(leaf.certificate)
-    result = subprocess.run(
-        [
-            openssl,
-            "ocsp",
-            "-respin",
-            str(tmp_path / "resp.der"),
-            "-issuer",
-            str(tmp_path / "root.pem"),
-            "-VAfile",
-            str(tmp_path / "root.pem"),
-            "-cert",
-            str(tmp_path / "leaf.pem"),
-            "-no_nonce",
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
+    result = run_openssl(
+        "ocsp",
+        "-respin",
+        str(tmp_path / "resp.der"),
+        "-issuer",
+        str(tmp_path / "root.pem"),
+        "-VAfile",
+        str(tmp_path / "root.pem"),
+        "-cert",
+        str(tmp_path / "leaf.pem"),
+        "-no_nonce",
     )
     assert "Response verify OK" in result.stderr + result.stdout, result.stdout + result.stderr
     assert "revoked" in result.stdout

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import json
 from typing import Any
 
 import pytest
@@ -10,7 +11,7 @@ from cryptography import x509
 from cryptography.x509.oid import AuthorityInformationAccessOID
 
 from secretumvault.errors import InvalidArgument, InvalidType
-from secretumvault.keystore import SQLiteStorage
+from secretumvault.keystore import Keystore, SQLiteStorage
 from secretumvault.pki import PkiEngine, Role, verify_chain
 
 from .conftest import START
@@ -85,6 +86,8 @@ def test_get_and_clear(ready: PkiEngine) -> None:
         ({"crl_distribution_points": "http://x/crl"}, InvalidType, "sequence"),
         ({"crl_distribution_points": [b"http://x/crl"]}, InvalidType, "str"),
         ({"ocsp_servers": ["http://o.example/"] * 17}, InvalidArgument, "at most 16"),
+        ({"delta_crl_distribution_points": ["delta.example/crl"]}, InvalidArgument, "not an absolute URI"),
+        ({"delta_crl_distribution_points": "http://x/delta"}, InvalidType, "delta_crl_distribution_points"),
     ],
 )
 def test_bad_urls_are_refused(
@@ -94,3 +97,23 @@ def test_bad_urls_are_refused(
     with pytest.raises(error, match=message):
         ready.set_urls(**kwargs)
     assert snapshot(storage) == before
+
+
+def test_delta_crl_urls_become_freshest_crl(ready: PkiEngine) -> None:
+    ready.set_urls(delta_crl_distribution_points=[BASE + "/issuer/{{issuer_id}}/crl/delta/der"])
+    leaf = load(ready.issue("web", "www.example.com").certificate)
+    freshest = leaf.extensions.get_extension_for_class(x509.FreshestCRL)
+    assert not freshest.critical  # RFC 5280 4.2.1.15
+    assert [n.value for p in freshest.value for n in p.full_name or ()] == [
+        BASE + "/issuer/int/crl/delta/der"
+    ]
+    # Set alone, the field leaves the others empty (as every field of set_urls).
+    assert ready.get_urls().crl_distribution_points == ()
+
+
+def test_urls_records_of_earlier_releases_have_no_delta_urls(ready: PkiEngine, keystore: Keystore) -> None:
+    raw = json.loads(keystore.get("pki/config/urls"))
+    del raw["delta_crl_distribution_points"]
+    keystore.put("pki/config/urls", json.dumps(raw).encode())
+    urls = ready.get_urls()
+    assert urls.delta_crl_distribution_points == () and urls.ocsp_servers == (BASE + "/ocsp",)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime
 import functools
+import os
 import re
 import shutil
 import subprocess
@@ -132,23 +133,59 @@ def algorithm_identifier(name: str) -> bytes:
 # -- OpenSSL's command line --------------------------------------------------------------------------
 
 
-def openssl_version() -> tuple[int, int]:
-    path = shutil.which("openssl")
-    if path is None:
+# OpenSSL >= 3.5 from a Debian 13 root (bash .ci/trixie-root.sh), run with the root's own loader and
+# libraries, where the system's OpenSSL is older: 3.5 is the first that knows ML-DSA certificates.
+_TRIXIE = Path(os.environ.get("SV_TRIXIE_ROOT", "/opt/trixie-root"))
+_TRIXIE_LIBS = _TRIXIE / "usr" / "lib" / "x86_64-linux-gnu"
+
+
+def _version(argv: list[str], env: dict[str, str] | None = None) -> tuple[int, int]:
+    try:
+        out = subprocess.run([*argv, "version"], capture_output=True, text=True, check=True, env=env).stdout
+    except (OSError, subprocess.CalledProcessError):
         return (0, 0)
-    out = subprocess.run([path, "version"], capture_output=True, text=True, check=True).stdout
     match = re.match(r"OpenSSL (\d+)\.(\d+)", out)
     return (int(match.group(1)), int(match.group(2))) if match else (0, 0)
 
 
-def require_openssl(ml_dsa: bool) -> str:
-    """The openssl binary, or a skip saying why it cannot check these certificates."""
-    version = openssl_version()
+@functools.cache
+def _openssl(need_35: bool) -> tuple[list[str], dict[str, str] | None, tuple[int, int]]:
+    """The openssl command to use, its environment, and its version: the system's, unless 3.5 is
+    needed (ML-DSA, or a check run on both), the system's is older and the Debian 13 root's is there."""
+    path = shutil.which("openssl")
+    host = ([path], None, _version([path])) if path else ([], None, (0, 0))
+    loader = _TRIXIE_LIBS / "ld-linux-x86-64.so.2"
+    if not need_35 or host[2] >= (3, 5) or not loader.exists():
+        return host
+    argv = [str(loader), "--library-path", str(_TRIXIE_LIBS), str(_TRIXIE / "usr" / "bin" / "openssl")]
+    env = {
+        **os.environ,
+        "OPENSSL_CONF": str(_TRIXIE / "usr" / "lib" / "ssl" / "openssl.cnf"),
+        "OPENSSL_MODULES": str(_TRIXIE_LIBS / "ossl-modules"),
+    }
+    trixie = (argv, env, _version(argv, env))
+    return trixie if trixie[2] >= (3, 5) else host
+
+
+def require_openssl(ml_dsa: bool, newest: bool = False) -> list[str]:
+    """The openssl command, or a skip saying why it cannot check these certificates.
+
+    ``newest``: OpenSSL 3.5+ for a classical check too (the system's may be older), as ``ml_dsa``."""
+    argv, _, version = _openssl(ml_dsa or newest)
     if version == (0, 0):
         pytest.skip("no openssl command on PATH")
-    if ml_dsa and version < (3, 5):
-        pytest.skip(f"openssl {version[0]}.{version[1]} on PATH; ML-DSA certificates need OpenSSL 3.5+")
-    return str(shutil.which("openssl"))
+    if (ml_dsa or newest) and version < (3, 5):
+        why = "ML-DSA certificates need" if ml_dsa else "this check runs on"
+        pytest.skip(
+            f"openssl {version[0]}.{version[1]} on PATH and no Debian 13 root at {_TRIXIE} "
+            f"(bash .ci/trixie-root.sh); {why} OpenSSL 3.5+"
+        )
+    return argv
+
+
+def run_openssl(*args: str, ml_dsa: bool = False, newest: bool = False) -> subprocess.CompletedProcess[str]:
+    argv, env, _ = _openssl(ml_dsa or newest)
+    return subprocess.run([*argv, *args], capture_output=True, text=True, check=False, env=env)
 
 
 def openssl_verify(
@@ -159,14 +196,14 @@ def openssl_verify(
     leaf_pem: str,
     crl_pem: str | None = None,
     extra: list[str] | None = None,
+    ml_dsa: bool = False,
+    newest: bool = False,
 ) -> subprocess.CompletedProcess[str]:
     """``openssl verify`` of ``leaf_pem`` at the time ``at`` (the tests' clock, not the machine's)."""
-    openssl = str(shutil.which("openssl"))
     (tmp / "root.pem").write_text(root_pem)
     (tmp / "untrusted.pem").write_text("".join(untrusted))
     (tmp / "leaf.pem").write_text(leaf_pem)
     args = [
-        openssl,
         "verify",
         "-x509_strict",
         "-attime",
@@ -180,4 +217,4 @@ def openssl_verify(
         (tmp / "crl.pem").write_text(crl_pem)
         args += ["-crl_check", "-CRLfile", str(tmp / "crl.pem")]
     args += extra or []
-    return subprocess.run([*args, str(tmp / "leaf.pem")], capture_output=True, text=True, check=False)
+    return run_openssl(*args, str(tmp / "leaf.pem"), ml_dsa=ml_dsa, newest=newest)

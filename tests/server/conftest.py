@@ -13,7 +13,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -54,13 +54,21 @@ class Server:
 
 
 def start_server(
-    args: list[str], log_path: Path, *, root_token: str = "", verify: str | None = None
+    args: list[str],
+    log_path: Path,
+    *,
+    root_token: str = "",
+    verify: str | None = None,
+    python: Sequence[str] = (),
 ) -> Server:
-    """Start `python -m secretumvault server ARGS` and wait until it says where it listens."""
+    """Start `python -m secretumvault server ARGS` and wait until it says where it listens.
+
+    ``python``: the command that runs this Python, when not ``sys.executable`` alone (e.g. under
+    another dynamic loader)."""
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     log = log_path.open("w")
     process = subprocess.Popen(
-        [sys.executable, "-m", "secretumvault", "server", *args],
+        [*(python or [sys.executable]), "-m", "secretumvault", "server", *args],
         stdout=subprocess.PIPE,
         stderr=log,
         text=True,

@@ -47,6 +47,7 @@ def test_urls_are_written_into_new_certificates(mount: hvac.Client) -> None:
         "issuing_certificates": ["http://pki.example.net/v1/pki-services/ca"],
         "crl_distribution_points": ["http://pki.example.net/v1/pki-services/crl"],
         "ocsp_servers": ["http://pki.example.net/v1/pki-services/ocsp"],
+        "delta_crl_distribution_points": ["http://pki.example.net/v1/pki-services/crl/delta"],
     }
     mount.secrets.pki.set_urls(urls, mount_point=MOUNT)
     assert mount.secrets.pki.read_urls(mount_point=MOUNT)["data"] == urls
@@ -62,6 +63,8 @@ def test_urls_are_written_into_new_certificates(mount: hvac.Client) -> None:
     }
     points = leaf.extensions.get_extension_for_class(x509.CRLDistributionPoints).value
     assert [p.full_name[0].value for p in points] == urls["crl_distribution_points"]
+    freshest = leaf.extensions.get_extension_for_class(x509.FreshestCRL).value
+    assert [p.full_name[0].value for p in freshest] == urls["delta_crl_distribution_points"]
 
 
 def test_delta_crls_rotate_and_ocsp(dev_server: Server, mount: hvac.Client) -> None:

@@ -105,7 +105,8 @@ def _openssl_cli_with_mlkem() -> str | None:
 @pytest.mark.skipif(
     not PQ_OPENSSL,
     reason=f"the server's Python links {ssl.OPENSSL_VERSION}; X25519MLKEM768 needs OpenSSL >= 3.5 "
-    "(e.g. Debian 13); on this OpenSSL the banner and `info` say classical, tested above",
+    "(e.g. Debian 13); on this OpenSSL the banner and `info` say classical, tested above; "
+    "test_tls_kex_openssl35.py runs the server on a Debian 13 root's OpenSSL 3.5 instead",
 )
 def test_x25519mlkem768_is_negotiated_with_openssl_3_5(tmp_path: Path) -> None:
     binary = _openssl_cli_with_mlkem()

@@ -9,19 +9,37 @@ from a configuration's ``[seal]`` table.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from secretumvault.errors import ConfigError
 from secretumvault.keystore.seal import KeyWrapper
 
-__all__ = ["seal_from_table"]
+__all__ = ["configured_seals", "seal_from_table"]
 
 
 def seal_from_table(table: Mapping[str, Any], source: str) -> KeyWrapper | None:
     """The seal a ``[seal]`` table configures; None for none (or ``disabled = true``)."""
     if not table or table.get("disabled", False):
         return None
+    return _build(table, source)
+
+
+def configured_seals(
+    tables: Sequence[Mapping[str, Any]], source: str
+) -> tuple[KeyWrapper | None, KeyWrapper | None]:
+    """(the seal in use, the one marked ``disabled = true``) of ``Settings.seals``; either may be
+    None. A disabled seal is the store's old one, still needed to open it during a migration."""
+    new = old = None
+    for table in tables:
+        if table.get("disabled", False):
+            old = _build(table, source)
+        else:
+            new = _build(table, source)
+    return new, old
+
+
+def _build(table: Mapping[str, Any], source: str) -> KeyWrapper:
     kind = table.get("type")
     if kind == "transit":
         from secretumvault.keystore.seals.transit import TransitSeal

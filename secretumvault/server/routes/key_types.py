@@ -15,7 +15,8 @@ PKI: Vault's ``rsa`` (key_bits 2048, 3072, 4096; the default, 2048), ``ec``
 (224, 256, 384, 521; 0 means 256) and ``ed25519``; OpenBao 2.7's
 ``key_type=mldsa`` with ``key_bits=44|65|87`` (0 means 65); and the library's
 (``ML-DSA-65``, ``Ed25519``, ``ECDSA-P256``, ``RSA-3072``), which include the composite
-ML-DSA types (``MLDSA65-ECDSA-P256-SHA512`` ..., with no key_bits).
+ML-DSA types (``MLDSA65-ECDSA-P256-SHA512`` ..., with no key_bits) and the twelve SLH-DSA sets
+(RFC 9909; ``SLH-DSA-SHA2-128s`` ..., spelled as transit's ``slh-dsa-sha2-128s`` in any case, no key_bits).
 """
 
 from __future__ import annotations
@@ -112,6 +113,8 @@ _PKI_NAMES = {
     "mldsa65-ed25519-sha512": "MLDSA65-Ed25519-SHA512",
     "mldsa65-ecdsa-p256-sha512": "MLDSA65-ECDSA-P256-SHA512",
     "mldsa87-ecdsa-p384-sha512": "MLDSA87-ECDSA-P384-SHA512",
+    # SLH-DSA (RFC 9909), by the FIPS 205 names, as transit spells its key types.
+    **{name.lower(): name for name in SLH_DSA_NAMES},
 }
 #: Vault's defaults: no key_type is rsa 2048; key_bits 0 is 2048 for rsa and 256 for ec.
 PKI_DEFAULT_KEY_TYPE = "RSA-2048"
@@ -149,10 +152,11 @@ def pki_key_type(params: Params, default: str = PKI_DEFAULT_KEY_TYPE) -> str:
     if found is None:
         raise bad_request(
             f"unknown key_type {raw!r}; use rsa (key_bits 2048|3072|4096), ec (key_bits 224|256|384|521), "
-            "ed25519, mldsa (key_bits 44|65|87), ml-dsa-65, a composite (MLDSA65-ECDSA-P256-SHA512 ...), any"
+            "ed25519, mldsa (key_bits 44|65|87), ml-dsa-65, a composite (MLDSA65-ECDSA-P256-SHA512 ...), "
+            "slh-dsa-sha2-128s ... slh-dsa-shake-256f, any"
         )
-    if bits and found.startswith("MLDSA"):
-        raise bad_request(f"composite key_type {raw!r} takes no key_bits")
+    if bits and found.startswith(("MLDSA", "SLH-DSA-")):
+        raise bad_request(f"key_type {raw!r} takes no key_bits")
     if bits and not (name.endswith(str(bits)) or name == "any"):
         raise bad_request(f"key_bits {bits} does not go with key_type {raw!r}")
     return found

@@ -21,7 +21,12 @@ from secretumvault.server.routing import Call, Router, name_pattern
 
 __all__ = ["register"]
 
-_URL_FIELDS = ("issuing_certificates", "crl_distribution_points", "ocsp_servers")
+_URL_FIELDS = (
+    "issuing_certificates",
+    "crl_distribution_points",
+    "ocsp_servers",
+    "delta_crl_distribution_points",
+)
 _UNSUPPORTED_CRL_OPTIONS = (
     "disable",
     "ocsp_disable",

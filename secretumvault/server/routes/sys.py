@@ -27,6 +27,7 @@ from secretumvault.server.state import generate_root, wrapping
 from secretumvault.server.state.audit import AUDIT_PATH, AuditTable, DeviceConfig, hash_value
 from secretumvault.server.state.mounts import SYSTEM_MAX_LEASE_TTL, check_mount_path, string_options
 from secretumvault.server.state.policy import Acl
+from secretumvault.server.state.rekey import Rekeying
 
 __all__ = ["router"]
 
@@ -113,17 +114,18 @@ def initialize(call: Call) -> Reply:
 
 def unseal(call: Call) -> Reply:
     p = call.params
-    p.raw("migrate")
+    migrate = p.boolean("migrate")  # Vault's `operator unseal -migrate`: see ServerCore.unseal
     if p.boolean("reset"):
         return _bare(call.core.reset_unseal())
     key = p.string("key")
     if call.core.keystore.initialized and call.core.seal_config()[0] in ("transit", "pkcs11"):
-        return _bare(call.core.unseal(key))  # an auto seal: one more attempt through it, key or not
+        # An auto seal: one more attempt through it, key or not (a recovery key only with migrate).
+        return _bare(call.core.unseal(key, migrate))
     if not key:
         raise bad_request("missing key: give one unseal key share (hex or base64), or reset=true")
     if not call.core.keystore.initialized:
         raise bad_request("Vault is not initialized")
-    return _bare(call.core.unseal(key))
+    return _bare(call.core.unseal(key, migrate))
 
 
 def seal(call: Call) -> Reply:
@@ -150,8 +152,15 @@ def rotate(call: Call) -> Reply:
 # -- rekey ---------------------------------------------------------------------------------------------
 
 
+def _rekeying(call: Call) -> Rekeying:
+    # sys/rekey-recovery-key/...: the recovery shares of an auto-sealed store; sys/rekey/...: unseal shares.
+    return (
+        call.core.recovery_rekeying if call.path.startswith("sys/rekey-recovery-key/") else call.core.rekeying
+    )
+
+
 def rekey_status(call: Call) -> Reply:
-    return _bare(call.core.rekeying.status())
+    return _bare(_rekeying(call).status())
 
 
 def rekey_start(call: Call) -> Reply:
@@ -159,18 +168,18 @@ def rekey_start(call: Call) -> Reply:
     for unsupported in ("pgp_keys", "backup", "require_verification"):
         if p.raw(unsupported):
             raise bad_request(f"{unsupported} is not supported by this server")
-    return _bare(call.core.rekeying.start(p.integer("secret_shares", 0), p.integer("secret_threshold", 0)))
+    return _bare(_rekeying(call).start(p.integer("secret_shares", 0), p.integer("secret_threshold", 0)))
 
 
 def rekey_cancel(call: Call) -> Reply:
-    call.core.rekeying.cancel()
+    _rekeying(call).cancel()
     return Reply()
 
 
 def rekey_update(call: Call) -> Reply:
     p = call.params
     key = p.string("key", required=True)
-    return _bare(call.core.rekeying.update(key, p.string("nonce", required=True)))
+    return _bare(_rekeying(call).update(key, p.string("nonce", required=True)))
 
 
 # -- mounts ---------------------------------------------------------------------------------------
@@ -644,6 +653,13 @@ router.add(
     unauthenticated=True,
 )
 router.add("sys/rekey/update", {"update": rekey_update}, unauthenticated=True)
+# An auto-sealed store's recovery shares, the same way (Vault's sys/rekey-recovery-key).
+router.add(
+    "sys/rekey-recovery-key/init",
+    {"read": rekey_status, "update": rekey_start, "delete": rekey_cancel},
+    unauthenticated=True,
+)
+router.add("sys/rekey-recovery-key/update", {"update": rekey_update}, unauthenticated=True)
 router.add("sys/key-status", {"read": key_status})
 router.add("sys/rotate", {"update": rotate}, sudo=True)
 router.add("sys/mounts", {"read": list_mounts})

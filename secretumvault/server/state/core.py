@@ -13,11 +13,12 @@ from collections.abc import Callable
 from typing import Any
 
 from secretumvault import __version__
-from secretumvault.errors import KeyNotFound, KeystoreError, NotInitialized
-from secretumvault.keystore import Keystore, Storage
+from secretumvault.errors import KeyNotFound, KeystoreError, NotInitialized, SealUnavailable
+from secretumvault.keystore import Keystore, Storage, migration
+from secretumvault.keystore.migration import SealMigration
 from secretumvault.keystore.seal import KeyWrapper
 from secretumvault.server.auth.table import AuthTable
-from secretumvault.server.errors import bad_request, permission_denied
+from secretumvault.server.errors import HttpError, bad_request, permission_denied
 from secretumvault.server.state import records
 from secretumvault.server.state.audit import AUDIT_PATH, AuditBroker, AuditTable, parse_audit_table
 from secretumvault.server.state.cached import CachedRecord
@@ -76,11 +77,16 @@ class ServerCore:
         )
         self._seal_lock = threading.Lock()
         self.rekeying = Rekeying(self)
+        self.recovery_rekeying = Rekeying(self, recovery=True)  # sys/rekey-recovery-key
         self._unseal_kind: str | None = None
         #: The ``[seal]`` this process unseals itself with (None: shares or a passphrase).
         self.auto_seal: KeyWrapper | None = None
+        #: The seal marked ``disabled = true``: the store's old seal during a migration.
+        self.old_seal: KeyWrapper | None = None
         #: Why the last auto-unseal attempt failed (shown by seal-status), None once unsealed.
         self.auto_unseal_error: str | None = None
+        #: Shares given with ``migrate=true`` so far (unseal or recovery shares); in memory only.
+        self._migration_shares: list[str] = []
         self._auto_unseal_stop = threading.Event()
 
     # -- seal ----------------------------------------------------------------------------------
@@ -106,7 +112,7 @@ class ServerCore:
             "nonce": "",
             "version": __version__,
             "build_date": "",
-            "migration": False,
+            "migration": self.sealed and initialized and self.pending_migration() is not None,
             "recovery_seal": kind in ("transit", "pkcs11"),
             "storage_type": type(self.storage).__name__.removesuffix("Storage").lower(),
         }
@@ -130,6 +136,17 @@ class ServerCore:
         if isinstance(seal, AutoSeal):
             return seal.seal_type, seal.recovery.shares, seal.recovery.threshold
         return "passphrase", 1, 1
+
+    def pending_migration(self) -> SealMigration | None:
+        """The seal migration the configured seals ask of the store (read now), None if none."""
+        from secretumvault.keystore.core import CORE_PATH, CoreRecord
+
+        if self.auto_seal is None and self.old_seal is None:
+            return None
+        stored = self.storage.get(CORE_PATH)
+        if stored is None:
+            return None
+        return migration.plan(CoreRecord.decode(stored.value).seal, self.auto_seal, self.old_seal)
 
     def initialize(self, shares: int, threshold: int, root_token: str | None = None) -> dict[str, Any]:
         """Vault's ``sys/init``: Shamir shares (as hex and base64) and a root token. Stays sealed.
@@ -183,6 +200,12 @@ class ServerCore:
             if wrapper is None:
                 self.auto_unseal_error = "no [seal] is configured in this server"
                 return False
+            pending = self.pending_migration()
+            if pending is not None:
+                self.auto_unseal_error = (
+                    f"seal migration pending ({pending}): unseal with migrate=true and {pending.material}"
+                )
+                return False
             try:
                 self.keystore.unseal_auto(wrapper)
             except KeystoreError as exc:  # SealUnavailable, UnsealError, NotInitialized, ...
@@ -225,8 +248,14 @@ class ServerCore:
         )
         return token
 
-    def unseal(self, key: str) -> dict[str, Any]:
-        """One share (or, for a passphrase-sealed store, the passphrase); the seal status after it."""
+    def unseal(self, key: str, migrate: bool = False) -> dict[str, Any]:
+        """One share (or, for a passphrase-sealed store, the passphrase); the seal status after it.
+
+        While a seal migration is pending (see :meth:`pending_migration`), shares count only
+        with ``migrate`` (Vault's ``operator unseal -migrate``), and the last one migrates."""
+        pending = self.pending_migration() if self.sealed else None
+        if pending is not None or migrate:
+            return self._migrate(pending, key, migrate)
         if self.sealed and self.seal_config()[0] in ("transit", "pkcs11"):
             # Recovery keys never unseal: this is one more attempt through the seal, key or not.
             self.try_auto_unseal()
@@ -241,8 +270,50 @@ class ServerCore:
             progress = self.keystore.unseal_share(vault_key_to_share(key))
             return self.seal_status(progress.provided)
 
+    def _migrate(self, pending: SealMigration | None, key: str, migrate: bool) -> dict[str, Any]:
+        if pending is None:
+            raise bad_request("migrate=true, but no seal migration is pending for this store")
+        if not migrate:
+            raise bad_request(
+                f"a seal migration is pending ({pending}): give {pending.material} with migrate=true "
+                "(vault operator unseal -migrate)"
+            )
+        if not key:
+            raise bad_request(f"missing key: give one of {pending.material}")
+        if pending.source == "passphrase":
+            # Its new recovery shares would have no one to be shown to: the command line prints them.
+            raise bad_request(
+                "a passphrase store moves to an auto seal with `secretumvault operator migrate-seal` "
+                "(server stopped), which prints its new recovery shares"
+            )
+        with self._seal_lock:
+            if not self.sealed:
+                return self.seal_status()
+            share = vault_key_to_share(key)
+            if share in self._migration_shares:
+                raise bad_request("this key was already given")
+            self._migration_shares.append(share)
+            if len(self._migration_shares) < pending.threshold:
+                return self.seal_status(len(self._migration_shares))
+            material = list(self._migration_shares)
+            self._migration_shares = []  # done or failed: start again from none, as an unseal
+            # Nothing is written before complete_rekey's one compare-and-set: a failure (or a kill)
+            # leaves the store on its old seal.
+            try:
+                changed = migration.prepare(self.keystore, pending, material)
+            except SealUnavailable as exc:  # the new (or old) seal's KMS or HSM: try again later
+                raise HttpError(503, f"seal migration failed, nothing changed: {exc}") from None
+            except KeystoreError as exc:
+                raise bad_request(f"seal migration failed, nothing changed: {exc}") from None
+            self.keystore.complete_rekey(changed)
+            self.keystore.unseal_with_root_key(changed.unlocked.root_key)
+            self.auto_unseal_error = None
+        print(f"secretumvault server: seal migrated ({pending}); unsealed", file=sys.stderr, flush=True)
+        return self.seal_status()
+
     def reset_unseal(self) -> dict[str, Any]:
         with self._seal_lock:
+            self._migration_shares = []
             if self.sealed:
                 self.keystore.seal()  # sealed already: this only forgets the shares given so far
             return self.seal_status()

@@ -8,7 +8,8 @@ rebuild the store's root key, a root token is made and returned only as
 ``encoded_token``: base64 (unpadded) of the token's bytes XOR the OTP's, which
 ``vault operator generate-root -decode`` (or :func:`decode_token`) reverses.
 The shares are the authority: like Vault's, these routes need no token. A
-store sealed by a passphrase takes the passphrase as its one ``key``.
+store sealed by a passphrase takes the passphrase as its one ``key``; an
+auto-sealed store takes its recovery shares (they authorise, never unseal).
 
 PGP-encrypted tokens and the 16-byte base64 OTP of Vault before 1.10 are
 refused with a 400 that says so. Progress is per process and only in memory;
@@ -142,8 +143,11 @@ class RootGeneration:
                 current = list(attempt.given)
             self._attempt = None  # complete or failed: this attempt is over either way, as in Vault
             try:
-                # Only proves the shares rebuild the root key: the new material made is discarded.
-                self._core.keystore.prepare_rekey(current, shares=1, threshold=1)
+                if kind in ("transit", "pkcs11"):  # an auto seal: its recovery shares authorise, as Vault's
+                    self._core.keystore.verify_recovery(current)
+                else:
+                    # Only proves the shares rebuild the root key: the new material made is discarded.
+                    self._core.keystore.prepare_rekey(current, shares=1, threshold=1)
             except SecretumVaultError as exc:
                 raise bad_request(f"root generation failed, nothing changed: {exc}") from None
             token_id = None

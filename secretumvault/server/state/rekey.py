@@ -9,6 +9,10 @@ processes sharing the store stay unsealed. A store sealed by a passphrase is
 rekeyed by giving the passphrase as the one ``key``.
 
 Progress is per process and only in memory; ``DELETE rekey/init`` cancels it.
+
+On an auto-sealed store there are no unseal shares: ``sys/rekey`` is refused, and
+``sys/rekey-recovery-key`` (the same calls, ``recovery=True`` here) issues new recovery shares
+for the current ones (``Keystore.prepare_recovery_rekey``), as Vault does.
 """
 
 from __future__ import annotations
@@ -39,9 +43,14 @@ class _Attempt:
     given: list[str] = field(default_factory=list, repr=False)
 
 
+_AUTO = ("transit", "pkcs11")
+
+
 class Rekeying:
-    def __init__(self, core: ServerCore) -> None:
+    def __init__(self, core: ServerCore, *, recovery: bool = False) -> None:
         self._core = core
+        #: True: the recovery shares of an auto-sealed store (sys/rekey-recovery-key).
+        self.recovery = recovery
         self._lock = threading.Lock()
         self._attempt: _Attempt | None = None
 
@@ -69,6 +78,17 @@ class Rekeying:
             raise bad_request(
                 f"secret_shares must be from 1 to {_MAX_SHARES}, and secret_threshold from 2 to "
                 "secret_shares (1 only with a single share)"
+            )
+        kind = self._core.seal_config()[0]
+        if self.recovery and kind not in _AUTO:
+            raise bad_request(
+                f"this store is sealed with {kind}: it has no recovery keys; rekey its unseal keys "
+                "with sys/rekey"
+            )
+        if not self.recovery and kind in _AUTO:
+            raise bad_request(
+                f"this store is auto-sealed ({kind}): it has no unseal keys; rekey its recovery keys "
+                "with sys/rekey-recovery-key"
             )
         with self._lock:
             if self._attempt is not None:
@@ -101,9 +121,17 @@ class Rekeying:
                 current = list(attempt.given)
             self._attempt = None  # done or failed: either way this attempt is over, as in Vault
             try:
-                pending = self._core.keystore.prepare_rekey(
-                    current, shares=attempt.shares, threshold=attempt.threshold
-                )
+                if kind in _AUTO:
+                    wrapper = self._core.auto_seal
+                    if wrapper is None or isinstance(current, str):
+                        raise bad_request("this server has no [seal] to rewrap the root key with")
+                    pending = self._core.keystore.prepare_recovery_rekey(
+                        wrapper, current, shares=attempt.shares, threshold=attempt.threshold
+                    )
+                else:
+                    pending = self._core.keystore.prepare_rekey(
+                        current, shares=attempt.shares, threshold=attempt.threshold
+                    )
                 self._core.keystore.complete_rekey(pending)
             except SecretumVaultError as exc:
                 raise bad_request(f"rekey failed, nothing changed: {exc}") from None
