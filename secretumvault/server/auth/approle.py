@@ -538,7 +538,7 @@ def login(call: Call) -> Reply:
 def check_renewal(keystore: Keystore, method: AuthMethod, entry: TokenEntry) -> None:
     """Vault's AppRole renews a login's token only while its role exists."""
     name = entry.meta.get("role_name", "")
-    if keystore.record_version(f"{method.storage}role/{name}") is None:
+    if not name or keystore.record_version(f"{method.storage}role/{name}") is None:
         raise bad_request(f"role {name!r} does not exist during renewal")
 
 

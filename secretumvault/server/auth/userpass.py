@@ -219,9 +219,12 @@ def check_renewal(keystore: Keystore, method: AuthMethod, entry: TokenEntry) -> 
     """Vault's userpass renews a login's token only while its user exists with the same policies."""
     name = entry.meta.get("username", "")
     try:
-        user = _User.decode(keystore.get(method.storage + _USER + name), "userpass user")
+        raw = keystore.get(method.storage + _USER + name) if name else None
     except KeyNotFound:
-        raise bad_request(f"user {name!r} no longer exists: not renewing") from None
+        raw = None
+    if raw is None:
+        raise bad_request(f"user {name!r} no longer exists: not renewing")
+    user = _User.decode(raw, "userpass user")
     if set(user.token.policies) - {"default"} != set(entry.policies) - {"default"}:
         raise bad_request("policies have changed, not renewing")  # Vault's words
 
