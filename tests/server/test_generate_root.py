@@ -139,3 +139,18 @@ def test_one_attempt_at_a_time_nonce_and_cancel(server: tuple[Server, Path, list
         "PUT", "sys/generate-root/update", token=None, json={"key": keys[0], "nonce": nonce}
     )
     assert none.status_code == 400 and "no root generation in progress" in none.json()["errors"][0]
+
+
+def test_a_chosen_otp_of_vaults_length(server: tuple[Server, Path, list[str]]) -> None:
+    """hvac's own test OTP (and any client following Vault 1.10+'s 28): the root token is that long."""
+    started, _, keys = server
+    client = started.client(token="")
+    otp = "BMjzW3wAsEzINXCM05Wbas3u9zSl"
+    attempt = client.sys.start_root_token_generation(otp=otp)
+    assert attempt["otp"] == "" and attempt["started"] is True
+    client.sys.generate_root(keys[0], attempt["nonce"])
+    done = client.sys.generate_root(keys[1], attempt["nonce"])
+    token = decode_token(done["encoded_token"], otp)
+    assert len(token) == 28 and token.startswith("hvs.") and token[4:].isalnum()
+    assert started.client(token).auth.token.lookup_self()["data"]["policies"] == ["root"]
+    started.client().auth.token.revoke(token)

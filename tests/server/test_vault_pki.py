@@ -484,7 +484,9 @@ def test_issuers_read_rename_and_issue_from_a_chosen_issuer(
         send = functools.partial(server.request, "POST", f"{mount}/issuer/renamed", json=body)
         _error(unchanged(send), 400, message)
     _error(
-        unchanged(functools.partial(server.request, "GET", f"{mount}/issuer/nope")), 404, "no issuer 'nope'"
+        unchanged(functools.partial(server.request, "GET", f"{mount}/issuer/nope")),
+        404,
+        "unable to find PKI issuer for reference: nope",
     )
 
     # A role follows the default issuer; issuer/:ref/issue/:role picks another.

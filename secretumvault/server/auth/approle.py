@@ -24,19 +24,31 @@ import json
 import secrets
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from secretumvault.errors import ConflictError, KeyNotFound
-from secretumvault.server.auth.login import TokenSettings, check_name, issue_token, token_settings
+from secretumvault.server.auth.login import (
+    TokenSettings,
+    check_name,
+    issue_token,
+    policy_list,
+    token_settings,
+)
 from secretumvault.server.auth.table import AuthMethod
 from secretumvault.server.envelope import Reply, list_reply
-from secretumvault.server.errors import HttpError, bad_request, not_found
+from secretumvault.server.errors import HttpError, bad_request, not_found, unsupported_operation
 from secretumvault.server.params import Params
 from secretumvault.server.routing import Call, Router, name_pattern
 from secretumvault.server.state import records
+from secretumvault.server.state.tokens import MAX_TTL
 
-__all__ = ["router"]
+if TYPE_CHECKING:
+    from secretumvault.keystore import Keystore
+    from secretumvault.server.state.tokens import TokenEntry
+
+__all__ = ["check_renewal", "router"]
 
 _INVALID = "invalid role or secret ID"
 _MAX_ID = 512
@@ -356,6 +368,8 @@ def _metadata(params: Params) -> dict[str, str]:
 def _new_secret_id(call: Call, secret_id: str) -> Reply:
     app, p, name = _AppRole(call), call.params, _role_name(call)
     role = app.role(name)
+    if not role.bind_secret_id:
+        raise bad_request("bind_secret_id is not set on the role")
     metadata = _metadata(p)
     cidr_list = _cidrs(p, "cidr_list")
     if p.string_list("token_bound_cidrs"):
@@ -521,6 +535,13 @@ def login(call: Call) -> Reply:
     return Reply(auth=auth)
 
 
+def check_renewal(keystore: Keystore, method: AuthMethod, entry: TokenEntry) -> None:
+    """Vault's AppRole renews a login's token only while its role exists."""
+    name = entry.meta.get("role_name", "")
+    if not name or keystore.record_version(f"{method.storage}role/{name}") is None:
+        raise bad_request(f"role {name!r} does not exist during renewal")
+
+
 def _consume(app: _AppRole, name: str, secret_id: str, address: str) -> dict[str, str]:
     """One use of the secret ID (compare-and-set: never more uses than it has); its metadata."""
     for _ in range(_ATTEMPTS):
@@ -544,6 +565,241 @@ def _consume(app: _AppRole, name: str, secret_id: str, address: str) -> dict[str
     raise HttpError(400, "the secret ID kept changing; try again")
 
 
+# -- tidy ------------------------------------------------------------------------------------------
+
+#: A secret ID is written before its accessor entry: tidy leaves one without an accessor alone
+#: this long, so it never removes a secret ID that another request is still registering.
+_TIDY_GRACE = 300
+
+
+def tidy_secret_ids(call: Call) -> Reply:
+    """``tidy/secret-id``: remove expired secret IDs, those of deleted roles, and index entries
+    left without their secret ID (by a destroy that raced a login, or a crash between writes)."""
+    app = _AppRole(call)
+    now = call.core.tokens.now()
+    secrets_prefix, accessors_prefix = app.prefix + "secret-id/", app.prefix + "accessor/"
+    roles: dict[str, bool] = {}
+
+    def role_exists(name: str) -> bool:
+        if name not in roles:
+            roles[name] = app.load_role(name) is not None
+        return roles[name]
+
+    removed = 0
+    for path in app.keystore.list(secrets_prefix):
+        name = path[len(secrets_prefix) :].split("/", 1)[0]
+        try:
+            stored = app.keystore.get_entry(path)
+        except KeyNotFound:
+            continue
+        record = _SecretId.decode(stored.value)
+        accessor_path = app.accessor_path(name, record.accessor)
+        settled = record.creation_time + _TIDY_GRACE < now
+        unindexed = settled and app.keystore.record_version(accessor_path) is None
+        if record.expired(now) or not role_exists(name) or unindexed:
+            try:
+                app.keystore.delete(path, expected_version=stored.version)
+            except (ConflictError, KeyNotFound):
+                continue  # used or changed meanwhile: the next tidy looks again
+            app.delete(accessor_path)
+            removed += 1
+    dangling = 0
+    for path in app.keystore.list(accessors_prefix):
+        name = path[len(accessors_prefix) :].split("/", 1)[0]
+        try:
+            hashed = app.keystore.get(path).decode()
+        except KeyNotFound:
+            continue
+        if app.keystore.record_version(app.secret_path(name, hashed)) is None:
+            app.delete(path)
+            dangling += 1
+    # Vault answers 202 and tidies in the background; this tidy has finished when it answers.
+    return Reply(
+        data={"secret_ids_removed": removed, "accessors_removed": dangling},
+        status=202,
+        warnings=["Tidy operation successfully completed."],
+    )
+
+
+# -- one field of a role: role/<name>/<field> -------------------------------------------------------
+#
+# Vault's per-field paths read, set and reset (DELETE) one setting. As Vault: reading a
+# missing role is a 404, writing one is a 404 (unsupported path), deleting one succeeds.
+# Settings this server cannot honour read as their "off" value and accept only that.
+
+
+@dataclass(frozen=True)
+class _Field:
+    read: Callable[[_Role], dict[str, Any]]
+    #: The role with the setting from the request; None for a read-only field.
+    update: Callable[[_Role, Params], _Role] | None
+    #: The role with the setting back at its default; None for a read-only field.
+    reset: Callable[[_Role], _Role] | None
+    warning: str = ""
+
+
+def _given(params: Params, *names: str) -> str:
+    """The first of ``names`` the request gives; 400 ``missing <first>`` if none."""
+    for name in names:
+        if name in params:
+            return name
+    raise bad_request(f"missing {names[0]}")
+
+
+def _token(role: _Role, **changes: Any) -> _Role:
+    return replace(role, token=replace(role.token, **changes))
+
+
+def _set_policies(role: _Role, p: Params) -> _Role:
+    return _token(role, policies=policy_list(p, _given(p, "token_policies", "policies")))
+
+
+def _set_num_uses(role: _Role, p: Params) -> _Role:
+    uses = p.integer(_given(p, "secret_id_num_uses"))
+    if uses < 0:
+        raise bad_request("secret_id_num_uses cannot be negative")
+    return replace(role, secret_id_num_uses=uses)
+
+
+def _set_token_ttl(role: _Role, p: Params) -> _Role:
+    ttl = _token_duration(p, _given(p, "token_ttl"))
+    if role.token.max_ttl and ttl > role.token.max_ttl:
+        raise bad_request("token_ttl should not be greater than token_max_ttl")
+    return _token(role, ttl=ttl)
+
+
+def _set_token_max_ttl(role: _Role, p: Params) -> _Role:
+    max_ttl = _token_duration(p, _given(p, "token_max_ttl"))
+    if max_ttl and role.token.ttl > max_ttl:
+        raise bad_request("token_max_ttl should be greater than or equal to token_ttl")
+    return _token(role, max_ttl=max_ttl)
+
+
+def _token_duration(p: Params, name: str) -> int:
+    seconds = p.duration(name)
+    if seconds > MAX_TTL:
+        raise bad_request(f"token TTLs are at most {MAX_TTL} seconds (32 days)")
+    return seconds
+
+
+def _set_bound_cidrs(role: _Role, p: Params) -> _Role:
+    cidrs = _cidrs(p, _given(p, "secret_id_bound_cidrs", "bound_cidr_list"))
+    if not cidrs:
+        raise bad_request("missing bound_cidr_list")
+    return replace(role, secret_id_bound_cidrs=cidrs)
+
+
+def _only_off(name: str, *aliases: str) -> Callable[[_Role, Params], _Role]:
+    """A setting not served here: its "off" value is accepted (nothing changes), any other
+    refused with the reason ``token_settings`` gives."""
+
+    def update(role: _Role, p: Params) -> _Role:
+        _given(p, name, *aliases)
+        token_settings(p, role.token)
+        return role
+
+    return update
+
+
+def _bound_cidrs_read(name: str) -> Callable[[_Role], dict[str, Any]]:
+    return lambda role: {name: list(role.secret_id_bound_cidrs)}
+
+
+_FIELDS: dict[str, _Field] = {
+    "policies": _Field(
+        lambda role: {"token_policies": list(role.token.policies), "policies": list(role.token.policies)},
+        _set_policies,
+        lambda role: _token(role, policies=()),
+    ),
+    "bind-secret-id": _Field(
+        lambda role: {"bind_secret_id": role.bind_secret_id},
+        lambda role, p: replace(role, bind_secret_id=p.boolean(_given(p, "bind_secret_id"))),
+        lambda role: replace(role, bind_secret_id=True),
+    ),
+    "secret-id-num-uses": _Field(
+        lambda role: {"secret_id_num_uses": role.secret_id_num_uses},
+        _set_num_uses,
+        lambda role: replace(role, secret_id_num_uses=0),
+    ),
+    "secret-id-ttl": _Field(
+        lambda role: {"secret_id_ttl": role.secret_id_ttl},
+        lambda role, p: replace(role, secret_id_ttl=p.duration(_given(p, "secret_id_ttl"))),
+        lambda role: replace(role, secret_id_ttl=0),
+    ),
+    "token-ttl": _Field(
+        lambda role: {"token_ttl": role.token.ttl}, _set_token_ttl, lambda role: _token(role, ttl=0)
+    ),
+    "token-max-ttl": _Field(
+        lambda role: {"token_max_ttl": role.token.max_ttl},
+        _set_token_max_ttl,
+        lambda role: _token(role, max_ttl=0),
+    ),
+    "secret-id-bound-cidrs": _Field(
+        _bound_cidrs_read("secret_id_bound_cidrs"),
+        _set_bound_cidrs,
+        lambda role: replace(role, secret_id_bound_cidrs=()),
+    ),
+    "bound-cidr-list": _Field(
+        _bound_cidrs_read("bound_cidr_list"),
+        _set_bound_cidrs,
+        lambda role: replace(role, secret_id_bound_cidrs=()),
+        warning='The "bound_cidr_list" field is deprecated and will be removed. '
+        'Please use "secret_id_bound_cidrs" instead.',
+    ),
+    "token-bound-cidrs": _Field(
+        lambda role: {"token_bound_cidrs": []}, _only_off("token_bound_cidrs"), lambda role: role
+    ),
+    "period": _Field(
+        lambda role: {"token_period": 0}, _only_off("token_period", "period"), lambda role: role
+    ),
+    "token-num-uses": _Field(
+        lambda role: {"token_num_uses": 0}, _only_off("token_num_uses"), lambda role: role
+    ),
+    "local-secret-ids": _Field(lambda role: {"local_secret_ids": False}, None, None),
+}
+
+
+def _field(call: Call) -> _Field:
+    return _FIELDS[call.group("field")]
+
+
+def read_role_field(call: Call) -> Reply:
+    found = _AppRole(call).load_role(_role_name(call))
+    if found is None:
+        raise not_found()
+    field = _field(call)
+    return Reply(data=field.read(found[0]), warnings=[field.warning] if field.warning else [])
+
+
+def write_role_field(call: Call) -> Reply:
+    app, name, field = _AppRole(call), _role_name(call), _field(call)
+    if field.update is None:
+        raise unsupported_operation()
+    found = app.load_role(name)
+    if found is None:
+        raise not_found(f"no handler for route {call.path!r}. route entry not found.")
+    _store_checked(app, name, field.update(found[0], call.params), found)
+    return Reply()
+
+
+def delete_role_field(call: Call) -> Reply:
+    app, name, field = _AppRole(call), _role_name(call), _field(call)
+    if field.reset is None:
+        raise unsupported_operation()
+    found = app.load_role(name)
+    if found is not None:
+        _store_checked(app, name, field.reset(found[0]), found)
+    return Reply()
+
+
+def _store_checked(app: _AppRole, name: str, role: _Role, found: tuple[_Role, int]) -> None:
+    if role == found[0]:
+        return
+    if not role.bind_secret_id and not role.secret_id_bound_cidrs:
+        raise bad_request("at least one constraint should be enabled on the role")
+    _store_role(app, name, role, found)
+
+
 _ROLE = "role/" + name_pattern("role")
 
 router = Router()
@@ -555,5 +811,10 @@ router.add(_ROLE + "/secret-id/?", {"update": generate_secret_id, "list": list_s
 router.add(_ROLE + "/secret-id-accessor/lookup", {"update": lookup_accessor})
 router.add(_ROLE + "/secret-id-accessor/destroy", {"update": destroy_accessor, "delete": destroy_accessor})
 router.add(_ROLE + "/custom-secret-id", {"update": custom_secret_id})
+router.add(
+    _ROLE + "/(?P<field>" + "|".join(_FIELDS) + ")",
+    {"read": read_role_field, "update": write_role_field, "delete": delete_role_field},
+)
 router.add(_ROLE, {"read": read_role, "update": write_role, "delete": delete_role})
+router.add("tidy/secret-id", {"update": tidy_secret_ids})
 router.add("login", {"update": login}, unauthenticated=True)

@@ -86,8 +86,12 @@ def policy_list(params: Params, name: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(p.lower() for p in names))
 
 
-def token_settings(params: Params, current: TokenSettings) -> TokenSettings:
-    """``current`` with the token fields given in ``params``; 400 for what is not served."""
+def token_settings(params: Params, current: TokenSettings, *, legacy_ttls: bool = False) -> TokenSettings:
+    """``current`` with the token fields given in ``params``; 400 for what is not served.
+
+    ``legacy_ttls``: also read ``ttl`` and ``max_ttl``, the names userpass had before Vault 1.2
+    (``token_ttl`` and ``token_max_ttl`` win when both are given, as in Vault; hvac still sends them).
+    """
     if params.integer("token_num_uses", 0) != 0:
         raise bad_request("token_num_uses is not supported by this server: its tokens have no use count")
     for name in ("token_period", "period"):
@@ -106,8 +110,11 @@ def token_settings(params: Params, current: TokenSettings) -> TokenSettings:
         if name in params:
             changes["policies"] = policy_list(params, name)
     for field_name, param in (("ttl", "token_ttl"), ("max_ttl", "token_max_ttl")):
+        legacy = param.removeprefix("token_")
         if param in params:
             changes[field_name] = params.duration(param, 0)
+        elif legacy_ttls and legacy in params:
+            changes[field_name] = params.duration(legacy, 0)
     if "token_explicit_max_ttl" in params:
         changes["explicit_max_ttl"] = params.duration("token_explicit_max_ttl", 0)
     if "token_no_default_policy" in params:

@@ -218,6 +218,40 @@ class AuthTable:
             return tuned
         raise ConflictError("the auth method table kept changing; try again")
 
+    def move(self, source: str, target: str) -> AuthMethod:
+        """``sys/remount`` of ``auth/<source>`` to ``auth/<target>``: its roles and users stay
+        (they are stored by the method's uuid). As Vault, which revokes the leases issued under
+        the old path, the tokens its logins issued are revoked."""
+        src, dst = check_auth_path(source), check_auth_path(target)
+        for _ in range(_UPDATE_ATTEMPTS):
+            table, version = self._table.get()
+            method = table.get(src)
+            if method is None:
+                raise bad_request(f"no matching mount at 'auth/{src}'")
+            for existing in ["token/", *table]:
+                if existing.startswith(dst) or dst.startswith(existing):
+                    raise bad_request(f"path already in use at 'auth/{existing}'")
+            moved = replace(method, path=dst)
+            remaining = {p: m for p, m in table.items() if p != src}
+            if not self._table.store(version, _encode_table({**remaining, dst: moved})):
+                continue
+            # A login past its check when the path moved sees its method "not current" after
+            # recording its token, and revokes that token itself (login.py).
+            self._revoke_issued(method)
+            return moved
+        raise ConflictError("the auth method table kept changing; try again")
+
+    def _revoke_issued(self, method: AuthMethod) -> None:
+        issued = method.storage + ISSUED_PREFIX
+        for record in self._keystore.list(issued):
+            entry = self._tokens.lookup_hash(record[len(issued) :])
+            if entry is not None:
+                self._tokens.revoke(entry)
+            try:
+                self._keystore.delete(record)
+            except KeyNotFound:
+                continue
+
     def disable(self, path: str) -> None:
         """Remove the method, revoke the tokens it issued, delete its data. Vault: no error if absent."""
         normalized = check_auth_path(path)
@@ -233,11 +267,7 @@ class AuthTable:
                 continue
             # From here no login reaches the method; a login already past its check sees the
             # method gone after recording its token and revokes it itself (see ``issued``).
-            issued = method.storage + ISSUED_PREFIX
-            for record in self._keystore.list(issued):
-                entry = self._tokens.lookup_hash(record[len(issued) :])
-                if entry is not None:
-                    self._tokens.revoke(entry)
+            self._revoke_issued(method)
             for record in self._keystore.list(method.storage):
                 try:
                     self._keystore.delete(record)

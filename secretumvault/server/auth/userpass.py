@@ -15,7 +15,7 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from secretumvault.errors import ConflictError, KeyNotFound
 from secretumvault.server.auth.login import (
@@ -32,7 +32,11 @@ from secretumvault.server.errors import bad_request, not_found
 from secretumvault.server.routing import Call, Router, name_pattern
 from secretumvault.server.state import records
 
-__all__ = ["router"]
+if TYPE_CHECKING:
+    from secretumvault.keystore import Keystore
+    from secretumvault.server.state.tokens import TokenEntry
+
+__all__ = ["check_renewal", "router"]
 
 SCRYPT_N = 2**15
 SCRYPT_R = 8
@@ -134,7 +138,7 @@ def _load(call: Call, path: str) -> tuple[_User, int] | None:
 def write_user(call: Call) -> Reply:
     path = _user_path(call)
     found = _load(call, path)
-    settings = token_settings(call.params, found[0].token if found else TokenSettings())
+    settings = token_settings(call.params, found[0].token if found else TokenSettings(), legacy_ttls=True)
     password = _password(call, required=found is None)
     if found is None:
         assert password is not None
@@ -209,6 +213,20 @@ def login(call: Call) -> Reply:
         call, _method(call), user.token, display_name=f"userpass-{name}", meta={"username": name}
     )
     return Reply(auth=auth)
+
+
+def check_renewal(keystore: Keystore, method: AuthMethod, entry: TokenEntry) -> None:
+    """Vault's userpass renews a login's token only while its user exists with the same policies."""
+    name = entry.meta.get("username", "")
+    try:
+        raw = keystore.get(method.storage + _USER + name) if name else None
+    except KeyNotFound:
+        raw = None
+    if raw is None:
+        raise bad_request(f"user {name!r} no longer exists: not renewing")
+    user = _User.decode(raw, "userpass user")
+    if set(user.token.policies) - {"default"} != set(entry.policies) - {"default"}:
+        raise bad_request("policies have changed, not renewing")  # Vault's words
 
 
 router = Router()

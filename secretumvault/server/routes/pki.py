@@ -125,7 +125,10 @@ def resolve_issuer(call: Call, ref: str) -> str:
         return _default_issuer(call)
     found = _issuer_names(call).get(ref, ref)
     if found not in _engine(call).list_cas():
-        raise not_found(f"no issuer {ref!r} in this mount")
+        # Vault's words, but 404, not Vault's 500 (its resolver's "user error" is not mapped to a
+        # 4xx): a client asked for something that is not there, and clients (the Go client,
+        # Terraform's provider, hvac's read) take a 404 for "gone" and a 500 for a failed server.
+        raise not_found(f"unable to find PKI issuer for reference: {ref}")
     return found
 
 

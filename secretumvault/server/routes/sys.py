@@ -17,10 +17,10 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from secretumvault.errors import ConflictError
+from secretumvault.errors import ConflictError, KeyNotFound
 from secretumvault.server.auth.table import AuthMethod, check_auth_path
 from secretumvault.server.envelope import Reply, list_reply
-from secretumvault.server.errors import bad_request, permission_denied, sealed
+from secretumvault.server.errors import bad_request, not_found, permission_denied, sealed
 from secretumvault.server.params import Params, parse_duration
 from secretumvault.server.routing import Call, Router, name_pattern
 from secretumvault.server.state import generate_root, wrapping
@@ -562,8 +562,56 @@ def read_auth_tune(call: Call) -> Reply:
     )
 
 
+#: Where ``sys/remount`` records each move for ``sys/remount/status/<id>`` (any process may be asked).
+_REMOUNT_STATUS_PREFIX = "sys/remount-status/"
+_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+_RESERVED_MOUNTS = ("sys/", "auth/", "cubbyhole/", "identity/", "audit/")
+
+
 def remount(call: Call) -> Reply:
-    raise bad_request("moving a mount (sys/remount) is not supported by this server")
+    """``sys/remount``: move a secrets engine (or, with ``auth/`` paths, an auth method).
+
+    Vault 1.10+ answers at once with a ``migration_id`` and moves in the background; here the
+    move (one compare-and-set of the mount table: the data stays under its storage name) is
+    done before the answer, and ``sys/remount/status/<id>`` reports ``success`` from then on.
+    """
+    p = call.params
+    source, target = p.string("from"), p.string("to")
+    if not source or not target:
+        raise bad_request("both 'from' and 'to' path must be specified as a string")
+    for name, value in (("from", source), ("to", target)):
+        if value != value.strip(" "):
+            raise bad_request(f"'{name}' path cannot contain trailing whitespace")
+    source, target = source.strip("/") + "/", target.strip("/") + "/"
+    if source.startswith("auth/"):
+        if not target.startswith("auth/"):
+            raise bad_request(f"cannot remount auth mount to non-auth mount {target!r}")
+        if source.startswith("auth/token/"):
+            raise bad_request(f"cannot remount {source!r}")
+        if target.startswith("auth/token/"):
+            raise bad_request(f"cannot remount to destination {target!r}")
+        call.core.auth_methods.move(source[len("auth/") :], target[len("auth/") :])
+    else:
+        if source.startswith(_RESERVED_MOUNTS):
+            raise bad_request(f"cannot remount {source!r}")
+        if target.startswith(_RESERVED_MOUNTS):
+            raise bad_request(f"cannot remount to destination {target!r}")
+        call.core.mounts.move(source, target)
+    migration_id = str(uuid.uuid4())
+    info = {"source_mount": source, "target_mount": target, "status": "success"}
+    call.core.keystore.put(_REMOUNT_STATUS_PREFIX + migration_id, json.dumps(info).encode())
+    return Reply(data={"migration_id": migration_id})
+
+
+def remount_status(call: Call) -> Reply:
+    migration_id = call.group("migration_id")
+    if not _UUID.fullmatch(migration_id):
+        raise not_found()
+    try:
+        info = json.loads(call.core.keystore.get(_REMOUNT_STATUS_PREFIX + migration_id))
+    except KeyNotFound:
+        raise not_found() from None
+    return Reply(data={"migration_id": migration_id, "migration_info": info})
 
 
 #: What ``sys/auth/<path>/tune`` changes; any other setting given a value is refused.
@@ -619,6 +667,7 @@ router.add("sys/mounts", {"read": list_mounts})
 router.add("sys/mounts/(?P<path>.+)/tune/?", {"read": read_tune, "update": write_tune})
 router.add("sys/mounts/(?P<path>.+)", {"read": read_mount, "update": enable_mount, "delete": disable_mount})
 router.add("sys/remount", {"update": remount}, sudo=True)
+router.add("sys/remount/status/" + name_pattern("migration_id"), {"read": remount_status})
 router.add("sys/internal/ui/mounts/(?P<path>.+)", {"read": ui_mount})
 router.add("sys/policy", {"read": list_policies, "list": list_policies})
 router.add(

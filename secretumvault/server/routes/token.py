@@ -13,6 +13,7 @@ import re
 from dataclasses import replace
 from typing import Any
 
+from secretumvault.server import auth
 from secretumvault.server.envelope import Reply, list_reply
 from secretumvault.server.errors import HttpError, bad_request, not_found, permission_denied
 from secretumvault.server.routing import Call, Router, name_pattern
@@ -160,15 +161,17 @@ def lookup_self(call: Call) -> Reply:
 
 
 def lookup(call: Call) -> Reply:
-    token = call.params.string("token", required=True)
+    # As Vault: no token given looks up the caller's own; an unknown one is a 403 "bad token".
+    token = call.params.string("token") or call.token_id or ""
     entry = call.core.tokens.lookup(token)
     if entry is None:
-        raise bad_request("bad token")
+        raise HttpError(403, "bad token")
     return Reply(data=entry.lookup_data(call.core.tokens.now(), token))
 
 
 def renew_self(call: Call) -> Reply:
     assert call.token is not None
+    auth.check_renewal(call.core, call.token)
     renewed = call.core.tokens.renew(call.token, call.params.optional_duration("increment"))
     return Reply(auth=_auth(call.token_id, renewed))
 
@@ -177,7 +180,8 @@ def renew(call: Call) -> Reply:
     token = call.params.string("token", required=True)
     entry = call.core.tokens.lookup(token)
     if entry is None:
-        raise bad_request("bad token")
+        raise bad_request("token not found")  # Vault's words
+    auth.check_renewal(call.core, entry)
     renewed = call.core.tokens.renew(entry, call.params.optional_duration("increment"))
     return Reply(auth=_auth(token, renewed))
 
@@ -197,16 +201,29 @@ def revoke(call: Call) -> Reply:
 
 def revoke_orphan(call: Call) -> Reply:
     entry = call.core.tokens.lookup(call.params.string("token", required=True))
-    if entry is not None:
-        call.core.tokens.revoke_orphan(entry)
+    if entry is None:
+        raise bad_request("token to revoke not found")  # Vault's answer, unlike revoke's
+    call.core.tokens.revoke_orphan(entry)
     return Reply()
 
 
 # -- by accessor ---------------------------------------------------------------------------------
 
 
+def _accessor(call: Call) -> str:
+    """The accessor from the body or, as Vault before 1.0 took it, from the URL
+    (``lookup-accessor/<accessor>``): old clients still send that form."""
+    in_url = call.groups.get("url_accessor")
+    if in_url is None:
+        return call.params.string("accessor", required=True)
+    in_body = call.params.string("accessor")
+    if in_body and in_body != in_url:
+        raise bad_request("the accessor in the URL and the one in the body differ")
+    return in_url
+
+
 def _by_accessor(call: Call) -> TokenEntry:
-    entry = call.core.tokens.lookup_accessor(call.params.string("accessor", required=True))
+    entry = call.core.tokens.lookup_accessor(_accessor(call))
     if entry is None:
         raise bad_request("invalid accessor")
     return entry
@@ -217,7 +234,9 @@ def lookup_accessor(call: Call) -> Reply:
 
 
 def renew_accessor(call: Call) -> Reply:
-    renewed = call.core.tokens.renew(_by_accessor(call), call.params.optional_duration("increment"))
+    entry = _by_accessor(call)
+    auth.check_renewal(call.core, entry)
+    renewed = call.core.tokens.renew(entry, call.params.optional_duration("increment"))
     return Reply(auth=_auth(None, renewed))
 
 
@@ -265,15 +284,17 @@ router = Router()
 router.add("auth/token/create", {"update": create})
 router.add("auth/token/create-orphan", {"update": create}, sudo=True)
 router.add("auth/token/lookup-self", {"read": lookup_self, "update": lookup_self}, inline=True)
-router.add("auth/token/lookup", {"update": lookup})
+router.add("auth/token/lookup", {"read": lookup, "update": lookup})
 router.add("auth/token/renew-self", {"update": renew_self})
 router.add("auth/token/renew", {"update": renew})
 router.add("auth/token/revoke-self", {"update": revoke_self})
 router.add("auth/token/revoke", {"update": revoke})
 router.add("auth/token/revoke-orphan", {"update": revoke_orphan}, sudo=True)
-router.add("auth/token/lookup-accessor", {"update": lookup_accessor})
+# Vault before 1.0 also took the accessor in the URL; tokens are never taken there (URLs get logged).
+_URL_ACCESSOR = "(?:/" + name_pattern("url_accessor") + ")?"
+router.add("auth/token/lookup-accessor" + _URL_ACCESSOR, {"update": lookup_accessor})
 router.add("auth/token/renew-accessor", {"update": renew_accessor})
-router.add("auth/token/revoke-accessor", {"update": revoke_accessor})
+router.add("auth/token/revoke-accessor" + _URL_ACCESSOR, {"update": revoke_accessor})
 router.add("auth/token/accessors/?", {"list": list_accessors}, sudo=True)
 router.add("auth/token/tidy", {"update": tidy})
 router.add("auth/token/roles/?", {"list": list_roles})

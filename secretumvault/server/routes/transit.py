@@ -182,7 +182,9 @@ def backup_key(call: Call) -> Reply:
 def restore_key(call: Call) -> Reply:
     """Vault's restore: under the backup's name, or the one in the URL (or ``name``) if given."""
     p = call.params
-    backup = p.string("backup", required=True)
+    backup = p.string("backup")
+    if not backup:
+        raise bad_request("'backup' must be supplied")  # Vault's words
     wanted = call.groups.get("name") or p.string("name") or None
     _engine(call).restore_key(backup, name=wanted, force=p.boolean("force"))
     return Reply()

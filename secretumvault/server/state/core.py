@@ -38,13 +38,20 @@ MAX_CACHED_POLICIES = 1024
 AUTO_UNSEAL_FIRST_DELAY = 0.5
 AUTO_UNSEAL_MAX_DELAY = 10.0
 
-#: Vault's default policy, cut to the paths this server has: a token may look after itself.
+#: Vault's default policy, in its order, cut to the paths this server has: a token may look
+#: after itself and use response wrapping. Left out, as nothing serves them here:
+#: ``identity/*``, ``sys/internal/ui/resultant-acl``, ``sys/renew``, ``sys/leases/*``,
+#: ``cubbyhole/*``, ``sys/tools/*``, ``sys/control-group/request``. Written once, at
+#: initialisation (as Vault, an existing ``default`` policy is never overwritten).
 DEFAULT_POLICY = """{
   "path": {
     "auth/token/lookup-self": {"capabilities": ["read"]},
     "auth/token/renew-self": {"capabilities": ["update"]},
     "auth/token/revoke-self": {"capabilities": ["update"]},
     "sys/capabilities-self": {"capabilities": ["update"]},
+    "sys/wrapping/wrap": {"capabilities": ["update"]},
+    "sys/wrapping/lookup": {"capabilities": ["update"]},
+    "sys/wrapping/unwrap": {"capabilities": ["update"]},
     "sys/internal/ui/mounts/*": {"capabilities": ["read"]}
   }
 }"""

@@ -43,6 +43,10 @@ __all__ = ["OTP_LENGTH", "RootGeneration", "decode_token", "encode_token"]
 
 #: The length of the tokens this server makes, so of its OTPs.
 OTP_LENGTH = len(new_token_id())
+#: Vault's (1.10 and later) root token and OTP length: ``hvs.`` and 24 base62 characters. Clients
+#: that make their OTP at that length, as Vault documents it, get a root token that long (143
+#: random bits, as Vault's) instead of this server's longer one.
+VAULT_OTP_LENGTH = 28
 _BASE62 = string.ascii_letters + string.digits
 
 
@@ -102,10 +106,10 @@ class RootGeneration:
         """Start an attempt; the answer carries the OTP (made here unless the client chose one)."""
         if pgp_key:
             raise bad_request("pgp_key is not supported by this server: use the OTP it returns")
-        if otp and (len(otp) != OTP_LENGTH or not all(c in _BASE62 for c in otp)):
+        if otp and (len(otp) not in (OTP_LENGTH, VAULT_OTP_LENGTH) or not all(c in _BASE62 for c in otp)):
             raise bad_request(
-                f"otp must be {OTP_LENGTH} letters and digits (otp_length); the 16-byte base64 OTP "
-                "of Vault before 1.10 is not supported"
+                f"otp must be {OTP_LENGTH} (otp_length) or {VAULT_OTP_LENGTH} (Vault's) letters and digits; "
+                "the 16-byte base64 OTP of Vault before 1.10 is not supported"
             )
         with self._lock:
             if self._attempt is not None:
@@ -146,8 +150,16 @@ class RootGeneration:
                     self._core.keystore.prepare_rekey(current, shares=1, threshold=1)
             except SecretumVaultError as exc:
                 raise bad_request(f"root generation failed, nothing changed: {exc}") from None
+            token_id = None
+            if len(attempt.otp) == VAULT_OTP_LENGTH:
+                token_id = "hvs." + "".join(secrets.choice(_BASE62) for _ in range(VAULT_OTP_LENGTH - 4))
             token, _ = self._core.tokens.create(
-                policies=("root",), ttl=0, renewable=False, display_name="root", parent=None
+                policies=("root",),
+                ttl=0,
+                renewable=False,
+                display_name="root",
+                parent=None,
+                token_id=token_id,
             )
             encoded = encode_token(token, attempt.otp)
             return {

@@ -344,6 +344,26 @@ class MountTable:
             return tuned
         raise ConflictError("the mount table kept changing; try again")
 
+    def move(self, source: str, target: str) -> Mount:
+        """``sys/remount``: serve the mount at ``source`` from ``target`` instead. Its data stays
+        where it is (under its storage name, which does not follow the path), so everything
+        stored through the old path reads through the new one; nothing is copied."""
+        src, dst = check_mount_path(source), check_mount_path(target)
+        for _ in range(_UPDATE_ATTEMPTS):
+            table, version = self._table.get()
+            mount = table.get(src)
+            if mount is None:
+                raise bad_request(f"no matching mount at {src!r}")
+            for existing in table:
+                if existing.startswith(dst) or dst.startswith(existing):
+                    raise bad_request(f"path already in use at {existing!r}")
+            moved = replace(mount, path=dst)
+            remaining = {p: m for p, m in table.items() if p != src}
+            if not self._table.store(version, _encode_table({**remaining, dst: moved})):
+                continue
+            return moved
+        raise ConflictError("the mount table kept changing; try again")
+
     def disable(self, path: str) -> None:
         """Remove the mount and delete everything its engine stored. Vault: no error if absent."""
         normalized = check_mount_path(path)
