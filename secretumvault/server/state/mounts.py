@@ -21,15 +21,13 @@ import re
 import secrets
 import threading
 import uuid
-from dataclasses import dataclass, field, replace
-from typing import Any
+from dataclasses import dataclass, replace
+from typing import Any, Self
 
-from secretumvault.errors import ConflictError, KeyNotFound
 from secretumvault.keystore import Keystore
 from secretumvault.server.errors import bad_request
 from secretumvault.server.state import kv_v1_store as kv_v1
-from secretumvault.server.state import records
-from secretumvault.server.state.cached import CachedRecord
+from secretumvault.server.state.path_table import PathTable, TableEntry, check_table_path, tune_changes
 
 __all__ = ["ENGINE_TYPES", "MOUNTS_PATH", "SYSTEM_MAX_LEASE_TTL", "Mount", "MountTable", "string_options"]
 
@@ -38,25 +36,14 @@ ENGINE_TYPES = ("transit", "pki", "kv", "generic")
 #: Vault's kv engine names: ``generic`` is kv's old name; ``kv-v1`` and ``kv-v2`` set the version.
 _KV_TYPES = ("kv", "generic")
 _RESERVED = ("sys/", "auth/", "cubbyhole/", "identity/")
-_MOUNT_PATH = re.compile(r"(?:[A-Za-z0-9][A-Za-z0-9._-]{0,63}/){1,8}")
 _STORAGE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
-_UPDATE_ATTEMPTS = 16
 #: Vault's system default and maximum lease TTL (32 days): what a mount's 0 stands for.
 SYSTEM_MAX_LEASE_TTL = 32 * 86400
 
 
-@dataclass(frozen=True)
-class Mount:
-    path: str  # with the trailing '/'
-    type: str
+@dataclass(frozen=True, kw_only=True)
+class Mount(TableEntry):
     storage: str
-    accessor: str
-    uuid: str
-    description: str = ""
-    options: dict[str, str] = field(default_factory=dict)
-    #: Seconds; 0 means the system's (Vault's ``sys/mounts/<path>/tune``).
-    default_lease_ttl: int = 0
-    max_lease_ttl: int = 0
     force_no_cache: bool = False
 
     @property
@@ -67,36 +54,19 @@ class Mount:
             return "kv" if self.options.get("version") == "2" else "kv-v1"
         return self.type
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "type": self.type,
-            "storage": self.storage,
-            "accessor": self.accessor,
-            "uuid": self.uuid,
-            "description": self.description,
-            "options": self.options,
-            "default_lease_ttl": self.default_lease_ttl,
-            "max_lease_ttl": self.max_lease_ttl,
-            "force_no_cache": self.force_no_cache,
-        }
+    @classmethod
+    def from_dict(cls, path: str, stored: dict[str, Any]) -> Self:
+        return cls(
+            **cls.fields_from(path, stored),
+            storage=stored["storage"],
+            force_no_cache=bool(stored.get("force_no_cache", False)),
+        )
 
-    def describe(self) -> dict[str, Any]:
-        """As ``GET sys/mounts`` shows a mount."""
-        return {
-            "type": self.type,
-            "description": self.description,
-            "accessor": self.accessor,
-            "uuid": self.uuid,
-            "config": {
-                "default_lease_ttl": self.default_lease_ttl,
-                "max_lease_ttl": self.max_lease_ttl,
-                "force_no_cache": self.force_no_cache,
-            },
-            "options": self.options or None,
-            "local": False,
-            "seal_wrap": False,
-            "external_entropy_access": False,
-        }
+    def to_dict(self) -> dict[str, Any]:
+        return {**super().to_dict(), "storage": self.storage, "force_no_cache": self.force_no_cache}
+
+    def config(self) -> dict[str, Any]:
+        return {**super().config(), "force_no_cache": self.force_no_cache}
 
     def tuning(self) -> dict[str, Any]:
         """As ``GET sys/mounts/<path>/tune`` shows it: the TTLs in force, 0 replaced by the system's."""
@@ -140,14 +110,7 @@ def string_options(value: object, name: str = "options") -> dict[str, str]:
 
 def check_mount_path(path: object) -> str:
     """``"transit"`` or ``"transit/"`` -> ``"transit/"``; 400 for anything else."""
-    if not isinstance(path, str):
-        raise bad_request("a mount path must be a string")
-    normalized = path.strip("/") + "/"
-    if not _MOUNT_PATH.fullmatch(normalized):
-        raise bad_request(
-            "a mount path is 1 to 8 segments of letters, digits, '.', '_' and '-', each starting "
-            "with a letter or digit"
-        )
+    normalized = check_table_path(path, "a mount path")
     if normalized.startswith(_RESERVED):
         raise bad_request(f"cannot mount at {normalized!r}: the prefix is reserved")
     return normalized
@@ -176,53 +139,18 @@ def _tuned_options(mount: Mount, options: dict[str, str]) -> dict[str, str]:
     return {**mount.options, **options}
 
 
-def _parse_table(raw: bytes | None) -> dict[str, Mount]:
-    if raw is None:
-        return {}
-    obj = records.load(raw, "mounts", MOUNTS_PATH)
-    return {
-        path: Mount(
-            path=path,
-            type=m["type"],
-            storage=m["storage"],
-            accessor=m["accessor"],
-            uuid=m["uuid"],
-            description=m.get("description", ""),
-            options=dict(m.get("options") or {}),
-            default_lease_ttl=int(m.get("default_lease_ttl", 0)),
-            max_lease_ttl=int(m.get("max_lease_ttl", 0)),
-            force_no_cache=bool(m.get("force_no_cache", False)),
-        )
-        for path, m in obj["mounts"].items()
-    }
-
-
-def _encode_table(mounts: dict[str, Mount]) -> bytes:
-    return records.dump("mounts", {"mounts": {path: m.to_dict() for path, m in mounts.items()}})
-
-
-class MountTable:
+class MountTable(PathTable[Mount]):
     def __init__(self, keystore: Keystore, backend: str | None) -> None:
-        self._keystore = keystore
+        super().__init__(
+            keystore, record=MOUNTS_PATH, fmt="mounts", key="mounts", entry=Mount, name="mount table"
+        )
         self._backend = backend
-        self._table = CachedRecord(keystore, MOUNTS_PATH, _parse_table)
         #: By (uuid, engine kind): a kv mount upgraded to version 2 gets a new engine.
         self._engines: dict[tuple[str, str], Any] = {}
         self._lock = threading.Lock()
 
     def mounts(self) -> dict[str, Mount]:
-        return self._table.get()[0]
-
-    def resolve(self, path: str) -> tuple[Mount, str] | None:
-        """The mount serving ``path`` (longest prefix) and the path inside it."""
-        table = self.mounts()
-        best: Mount | None = None
-        for mount_path, mount in table.items():
-            if (path + "/").startswith(mount_path) and (best is None or len(mount_path) > len(best.path)):
-                best = mount
-        if best is None:
-            return None
-        return best, path[len(best.path) :]
+        return self.entries()
 
     def engine(self, mount: Mount) -> Any:
         """The engine object of ``mount``, made once per process (engines keep key caches)."""
@@ -275,16 +203,13 @@ class MountTable:
             raise bad_request(f"invalid kv version {kv_version!r}: 1 or 2")
         if engine_type != "kv" and kv_version:
             raise bad_request(f"secrets engine {engine_type!r} does not allow setting a version")
-        for _ in range(_UPDATE_ATTEMPTS):
-            table, version = self._table.get()
-            for existing in table:
-                if existing.startswith(normalized) or normalized.startswith(existing):
-                    raise bad_request(f"path is already in use at {existing}")
+
+        def make(table: dict[str, Mount]) -> Mount:
             storage = self._storage_name(normalized, table)
             # No mount uses this storage name now, so anything under it is left over (a write
             # that raced a disable in another process): the new mount must start empty.
             self._purge(storage)
-            mount = Mount(
+            return Mount(
                 path=normalized,
                 type=engine_type,
                 storage=storage,
@@ -296,10 +221,8 @@ class MountTable:
                 max_lease_ttl=max_lease_ttl,
                 force_no_cache=force_no_cache,
             )
-            if not self._table.store(version, _encode_table({**table, normalized: mount})):
-                continue
-            return mount
-        raise ConflictError("the mount table kept changing; try again")
+
+        return self._add(normalized, make)
 
     def tune(
         self,
@@ -313,18 +236,11 @@ class MountTable:
         """Change a mount's settings (``None``: keep); 400 before anything is stored if one is refused."""
         normalized = check_mount_path(path)
         copied: kv_v1.Copied | None = None
-        for _ in range(_UPDATE_ATTEMPTS):
-            table, version = self._table.get()
+        for table, store in self._attempts():
             mount = table.get(normalized)
             if mount is None:
                 raise bad_request(f"no mount at {normalized}")
-            changes: dict[str, Any] = {}
-            if description is not None:
-                changes["description"] = description
-            if default_lease_ttl is not None:
-                changes["default_lease_ttl"] = default_lease_ttl
-            if max_lease_ttl is not None:
-                changes["max_lease_ttl"] = max_lease_ttl
+            changes = tune_changes(description, default_lease_ttl, max_lease_ttl)
             if options is not None:
                 changes["options"] = _tuned_options(mount, options)
             tuned = replace(mount, **changes)
@@ -336,59 +252,34 @@ class MountTable:
                 # kv_v1.py: copy beside the v1 data, switch the table, then remove the v1 data;
                 # the mount serves all its secrets before, during and after.
                 copied = kv_v1.copy_to_v2(self._keystore, mount.storage)
-            if not self._table.store(version, _encode_table({**table, normalized: tuned})):
+            if not store({**table, normalized: tuned}):
                 continue
             if upgrade:
                 assert copied is not None
                 kv_v1.finish_upgrade(self._keystore, mount.storage, copied)
             return tuned
-        raise ConflictError("the mount table kept changing; try again")
+        raise self._conflict()
 
     def move(self, source: str, target: str) -> Mount:
         """``sys/remount``: serve the mount at ``source`` from ``target`` instead. Its data stays
         where it is (under its storage name, which does not follow the path), so everything
         stored through the old path reads through the new one; nothing is copied."""
-        src, dst = check_mount_path(source), check_mount_path(target)
-        for _ in range(_UPDATE_ATTEMPTS):
-            table, version = self._table.get()
-            mount = table.get(src)
-            if mount is None:
-                raise bad_request(f"no matching mount at {src!r}")
-            for existing in table:
-                if existing.startswith(dst) or dst.startswith(existing):
-                    raise bad_request(f"path already in use at {existing!r}")
-            moved = replace(mount, path=dst)
-            remaining = {p: m for p, m in table.items() if p != src}
-            if not self._table.store(version, _encode_table({**remaining, dst: moved})):
-                continue
-            return moved
-        raise ConflictError("the mount table kept changing; try again")
+        return self._move(check_mount_path(source), check_mount_path(target))[1]
 
     def disable(self, path: str) -> None:
         """Remove the mount and delete everything its engine stored. Vault: no error if absent."""
         normalized = check_mount_path(path)
-        for _ in range(_UPDATE_ATTEMPTS):
-            table, version = self._table.get()
-            mount = table.get(normalized)
-            if mount is None:
-                return
-            remaining = {p: m for p, m in table.items() if p != normalized}
-            if not self._table.store(version, _encode_table(remaining)):
-                continue
-            with self._lock:
-                for key in [key for key in self._engines if key[0] == mount.uuid]:
-                    del self._engines[key]
-            self._purge(mount.storage)
+        mount = self._remove(normalized)
+        if mount is None:
             return
-        raise ConflictError("the mount table kept changing; try again")
+        with self._lock:
+            for key in [key for key in self._engines if key[0] == mount.uuid]:
+                del self._engines[key]
+        self._purge(mount.storage)
 
     def _purge(self, storage: str) -> None:
         """Delete every record stored under a storage name no mount uses."""
-        for record in self._keystore.list(storage + "/"):
-            try:
-                self._keystore.delete(record)
-            except KeyNotFound:
-                continue
+        self._delete_under(storage + "/")
 
     @staticmethod
     def _storage_name(path: str, table: dict[str, Mount]) -> str:
@@ -401,4 +292,4 @@ class MountTable:
     def clear(self) -> None:
         with self._lock:
             self._engines.clear()
-        self._table.clear()
+        super().clear()
