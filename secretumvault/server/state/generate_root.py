@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 from secretumvault.errors import SecretumVaultError
 from secretumvault.server.envelope import Reply
 from secretumvault.server.errors import bad_request
-from secretumvault.server.state.shares import vault_key_to_share
+from secretumvault.server.state.shares import AUTO_SEALS, Attempt, ShareCollector
 from secretumvault.server.state.tokens import new_token_id
 
 if TYPE_CHECKING:
@@ -71,21 +71,13 @@ def decode_token(encoded: str, otp: str) -> str:
 
 
 @dataclass
-class _Attempt:
-    nonce: str
+class _Attempt(Attempt):
     otp: str = field(repr=False)
-    given: list[str] = field(default_factory=list, repr=False)
 
 
-class RootGeneration:
-    def __init__(self, core: ServerCore) -> None:
-        self._core = core
-        self._lock = threading.Lock()
-        self._attempt: _Attempt | None = None
-
-    def status(self) -> dict[str, Any]:
-        with self._lock:
-            return self._status_locked()
+class RootGeneration(ShareCollector[_Attempt]):
+    not_started = "no root generation in progress"
+    wrong_nonce = "incorrect nonce"
 
     def _status_locked(self, otp: str = "", encoded: str = "") -> dict[str, Any]:
         attempt = self._attempt
@@ -118,32 +110,15 @@ class RootGeneration:
             self._attempt = _Attempt(str(uuid.uuid4()), chosen)
             return self._status_locked(otp="" if otp else chosen)
 
-    def cancel(self) -> None:
-        with self._lock:
-            self._attempt = None
-
     def update(self, key: str, nonce: str) -> dict[str, Any]:
         """Give one share (or the passphrase); at the threshold, make the root token."""
         with self._lock:
-            attempt = self._attempt
-            if attempt is None:
-                raise bad_request("no root generation in progress")
-            if not secrets.compare_digest(nonce.encode(), attempt.nonce.encode()):
-                raise bad_request("incorrect nonce")
-            kind, _, required = self._core.seal_config()
-            if kind == "passphrase":
-                current: str | list[str] = key
-            else:
-                share = vault_key_to_share(key)
-                if share in attempt.given:
-                    raise bad_request("this key was already given")
-                attempt.given.append(share)
-                if len(attempt.given) < required:
-                    return self._status_locked()
-                current = list(attempt.given)
-            self._attempt = None  # complete or failed: this attempt is over either way, as in Vault
+            collected = self._collect(key, nonce)
+            if collected is None:
+                return self._status_locked()
+            attempt, kind, current = collected
             try:
-                if kind in ("transit", "pkcs11"):  # an auto seal: its recovery shares authorise, as Vault's
+                if kind in AUTO_SEALS:  # an auto seal: its recovery shares authorise, as Vault's
                     self._core.keystore.verify_recovery(current)
                 else:
                     # Only proves the shares rebuild the root key: the new material made is discarded.
@@ -166,7 +141,7 @@ class RootGeneration:
                 **self._status_locked(encoded=encoded),
                 "started": True,
                 "nonce": attempt.nonce,
-                "progress": required,
+                "progress": self._core.seal_config()[2],
             }
 
 

@@ -19,13 +19,12 @@ from __future__ import annotations
 
 import base64
 import secrets
-import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from secretumvault.errors import SecretumVaultError
 from secretumvault.server.errors import bad_request
-from secretumvault.server.state.shares import share_to_vault_key, vault_key_to_share
+from secretumvault.server.state.shares import AUTO_SEALS, Attempt, ShareCollector, share_to_vault_key
 
 if TYPE_CHECKING:
     from secretumvault.server.state.core import ServerCore
@@ -36,27 +35,19 @@ _MAX_SHARES = 255
 
 
 @dataclass
-class _Attempt:
-    nonce: str
+class _Attempt(Attempt):
     shares: int
     threshold: int
-    given: list[str] = field(default_factory=list, repr=False)
 
 
-_AUTO = ("transit", "pkcs11")
+class Rekeying(ShareCollector[_Attempt]):
+    not_started = "no rekey is in progress: start one with sys/rekey/init"
+    wrong_nonce = "the nonce does not match the rekey in progress"
 
-
-class Rekeying:
     def __init__(self, core: ServerCore, *, recovery: bool = False) -> None:
-        self._core = core
+        super().__init__(core)
         #: True: the recovery shares of an auto-sealed store (sys/rekey-recovery-key).
         self.recovery = recovery
-        self._lock = threading.Lock()
-        self._attempt: _Attempt | None = None
-
-    def status(self) -> dict[str, Any]:
-        with self._lock:
-            return self._status_locked()
 
     def _status_locked(self) -> dict[str, Any]:
         attempt = self._attempt
@@ -80,12 +71,12 @@ class Rekeying:
                 "secret_shares (1 only with a single share)"
             )
         kind = self._core.seal_config()[0]
-        if self.recovery and kind not in _AUTO:
+        if self.recovery and kind not in AUTO_SEALS:
             raise bad_request(
                 f"this store is sealed with {kind}: it has no recovery keys; rekey its unseal keys "
                 "with sys/rekey"
             )
-        if not self.recovery and kind in _AUTO:
+        if not self.recovery and kind in AUTO_SEALS:
             raise bad_request(
                 f"this store is auto-sealed ({kind}): it has no unseal keys; rekey its recovery keys "
                 "with sys/rekey-recovery-key"
@@ -96,32 +87,15 @@ class Rekeying:
             self._attempt = _Attempt(secrets.token_hex(16), shares, threshold)
             return self._status_locked()
 
-    def cancel(self) -> None:
-        with self._lock:
-            self._attempt = None
-
     def update(self, key: str, nonce: str) -> dict[str, Any]:
         """Give one current share (or the passphrase); at the threshold, rekey and return the new shares."""
         with self._lock:
-            attempt = self._attempt
-            if attempt is None:
-                raise bad_request("no rekey is in progress: start one with sys/rekey/init")
-            if not secrets.compare_digest(nonce, attempt.nonce):
-                raise bad_request("the nonce does not match the rekey in progress")
-            kind, _, required = self._core.seal_config()
-            if kind == "passphrase":
-                current: str | list[str] = key
-            else:
-                share = vault_key_to_share(key)
-                if share in attempt.given:
-                    raise bad_request("this key was already given")
-                attempt.given.append(share)
-                if len(attempt.given) < required:
-                    return self._status_locked()
-                current = list(attempt.given)
-            self._attempt = None  # done or failed: either way this attempt is over, as in Vault
+            collected = self._collect(key, nonce)
+            if collected is None:
+                return self._status_locked()
+            attempt, kind, current = collected
             try:
-                if kind in _AUTO:
+                if kind in AUTO_SEALS:
                     wrapper = self._core.auto_seal
                     if wrapper is None or isinstance(current, str):
                         raise bad_request("this server has no [seal] to rewrap the root key with")
