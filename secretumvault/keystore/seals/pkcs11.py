@@ -10,21 +10,19 @@ an HSM that restarts is simply found again at the next attempt.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import os
 import threading
 from collections.abc import Mapping
 from typing import Any
 
 from secretumvault.errors import ConfigError, SealUnavailable, UnsealError
+from secretumvault.keystore.seals._shared import bind_purpose, check_table, unbind_purpose
 
 __all__ = ["Pkcs11Seal"]
 
 _GCM, _KWP = 0x01, 0x02
 _MECHANISMS = {"aes-gcm": _GCM, "aes-kwp": _KWP}
 _IV_SIZE = 12
-_DIGEST = 32
 _KEYS = ("lib", "slot", "token_label", "pin", "pin_file", "key_label", "mechanism", "generate_key")
 _LOAD_LOCK = threading.Lock()  # python-pkcs11 keeps one loaded module per path, made on first use
 
@@ -64,12 +62,7 @@ class Pkcs11Seal:
     def from_table(cls, table: Mapping[str, Any], source: str) -> Pkcs11Seal:
         from secretumvault.keystore.seals._secrets import read_secret
 
-        for key in table:
-            if key not in (*_KEYS, "type", "disabled"):
-                raise ConfigError(f'{source}: unknown key [seal] {key} for type = "pkcs11"')
-        for key in ("lib", "key_label"):
-            if key not in table:
-                raise ConfigError(f'{source}: [seal] type = "pkcs11" needs {key}')
+        check_table(table, "pkcs11", _KEYS, ("lib", "key_label"), source)
         return cls(
             table["lib"],
             read_secret(table, "pin", "pin_file", "SECRETUMVAULT_PKCS11_PIN", source),
@@ -103,7 +96,7 @@ class Pkcs11Seal:
                 return bytes([_GCM]) + iv + bytes(sealed)
             # SoftHSM2 (like many tokens) offers key wrap only through C_WrapKey: the data goes in as a
             # short-lived session object, which the session's close destroys.
-            data = hashlib.sha256(associated_data).digest() + plaintext
+            data = bind_purpose(plaintext, associated_data)
             carrier = _session.create_object(
                 {
                     Attribute.CLASS: ObjectClass.SECRET_KEY,
@@ -153,11 +146,7 @@ class Pkcs11Seal:
                     f"the HSM refused to unwrap with {self.key_id!r} ({type(exc).__name__}): another "
                     "key, or the wrapped key was altered; still sealed"
                 ) from None
-        if len(data) < _DIGEST or not hmac.compare_digest(
-            data[:_DIGEST], hashlib.sha256(associated_data).digest()
-        ):
-            raise UnsealError("the PKCS#11 seal unwrapped a key made for another purpose; still sealed")
-        return data[_DIGEST:]
+        return unbind_purpose(data, associated_data, "the PKCS#11 seal")
 
     def _session(self, *, create: bool) -> Any:
         return _Session(self, create)

@@ -10,8 +10,6 @@ checked on the way back, so a wrapped key cannot be replayed in another role.
 from __future__ import annotations
 
 import base64
-import hashlib
-import hmac
 import http.client
 import json
 import ssl
@@ -20,10 +18,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from secretumvault.errors import ConfigError, SealUnavailable, UnsealError
+from secretumvault.keystore.seals._shared import bind_purpose, check_table, unbind_purpose
 
 __all__ = ["TransitSeal"]
 
-_DIGEST = 32
 _MAX_REPLY = 1 << 20
 _KEYS = (
     "address",
@@ -78,12 +76,7 @@ class TransitSeal:
     def from_table(cls, table: Mapping[str, Any], source: str) -> TransitSeal:
         from secretumvault.keystore.seals._secrets import read_secret
 
-        for key in table:
-            if key not in (*_KEYS, "type", "disabled"):
-                raise ConfigError(f'{source}: unknown key [seal] {key} for type = "transit"')
-        for key in ("address", "key_name"):
-            if key not in table:
-                raise ConfigError(f'{source}: [seal] type = "transit" needs {key}')
+        check_table(table, "transit", _KEYS, ("address", "key_name"), source)
         return cls(
             table["address"],
             read_secret(table, "token", "token_file", "VAULT_TOKEN", source),
@@ -104,7 +97,7 @@ class TransitSeal:
         return f"{self._mount}/{self._key_name}"
 
     def wrap(self, plaintext: bytes, associated_data: bytes) -> bytes:
-        body = {"plaintext": base64.b64encode(hashlib.sha256(associated_data).digest() + plaintext).decode()}
+        body = {"plaintext": base64.b64encode(bind_purpose(plaintext, associated_data)).decode()}
         ciphertext = self._call("encrypt", body).get("ciphertext")
         if not isinstance(ciphertext, str):
             raise UnsealError(f"transit seal ({self.key_id}): encrypt answered no ciphertext")
@@ -116,11 +109,7 @@ class TransitSeal:
             data = base64.b64decode(str(plaintext), validate=True)
         except ValueError:
             raise UnsealError("the transit seal's server answered decrypt with no valid plaintext") from None
-        if len(data) < _DIGEST or not hmac.compare_digest(
-            data[:_DIGEST], hashlib.sha256(associated_data).digest()
-        ):
-            raise UnsealError("the transit seal unwrapped a key made for another purpose; still sealed")
-        return data[_DIGEST:]
+        return unbind_purpose(data, associated_data, "the transit seal")
 
     def _call(self, operation: str, body: dict[str, Any]) -> dict[str, Any]:
         where = f"transit seal {self._address} ({self.key_id})"
