@@ -25,6 +25,7 @@ from secretumvault.errors import (
     InvalidSignature,
     SecretumVaultError,
 )
+from secretumvault.transit._batch import open_each
 
 __all__ = ["HASHES", "SIGNATURE_ALGORITHMS", "RsaKey", "generate"]
 
@@ -134,15 +135,10 @@ class RsaKey:
             ) from None
 
     def open_many(
-        self, bodies: list[bytes], associated_data: list[bytes]
+        self, bodies: Sequence[bytes], associated_data: Sequence[bytes]
     ) -> list[bytes | SecretumVaultError]:
-        outcomes: list[bytes | SecretumVaultError] = []
-        for body, ad in zip(bodies, associated_data, strict=True):
-            try:
-                outcomes.append(self.open(body, ad))
-            except SecretumVaultError as exc:
-                outcomes.append(exc)
-        return outcomes
+        """One outcome per body, in order: the plaintext, or the error that body raised."""
+        return open_each(self.open, bodies, associated_data)
 
     # -- signatures --------------------------------------------------------------------------
 

@@ -15,6 +15,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM, ChaCha20Poly1305
 
 from secretumvault.errors import DecryptionError, InvalidCiphertext, SecretumVaultError
+from secretumvault.transit._batch import open_each
 
 __all__ = ["NONCE_SIZE", "TAG_SIZE", "SymmetricCipher"]
 
@@ -60,16 +61,10 @@ class SymmetricCipher:
             ) from None
 
     def open_many(
-        self, bodies: list[bytes], associated_data: list[bytes]
+        self, bodies: Sequence[bytes], associated_data: Sequence[bytes]
     ) -> list[bytes | SecretumVaultError]:
         """One outcome per body, in order: the plaintext, or the error that body raised."""
-        outcomes: list[bytes | SecretumVaultError] = []
-        for body, ad in zip(bodies, associated_data, strict=True):
-            try:
-                outcomes.append(self.open(body, ad))
-            except SecretumVaultError as exc:
-                outcomes.append(exc)
-        return outcomes
+        return open_each(self.open, bodies, associated_data)
 
     def __repr__(self) -> str:
         return f"<SymmetricCipher {self._label}>"
