@@ -1,9 +1,11 @@
-"""Shared fixtures: the backends under test and the location of the test vectors."""
+"""Shared fixtures: the backends under test, the location of the test vectors, and the
+command line's helpers (run in-process on a real SQLite store)."""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -82,3 +84,44 @@ def one_line_error(capsys: pytest.CaptureFixture[str], *words: str) -> str:
     for word in words:
         assert word in err, err
     return err
+
+
+# -- the command line ------------------------------------------------------------------------
+
+#: Every stored record with its revision (see :func:`store_rows`).
+StoreRows = dict[str, tuple[int, bytes]]
+
+
+def sv(words: str, *more: str) -> int:
+    """``sv("transit create k --type hmac", *vault)``: words split on spaces, then arguments as given."""
+    from secretumvault.cli import main
+
+    return main([*words.split(), *more])
+
+
+def store_rows(db: Path) -> StoreRows:
+    """Every stored record with its revision: equal snapshots mean nothing was written."""
+    from secretumvault.keystore import SQLiteStorage
+
+    storage = SQLiteStorage(db)
+    try:
+        found = {path: storage.get(path) for path in storage.list("")}
+        return {path: (value.revision, value.value) for path, value in found.items() if value}
+    finally:
+        storage.close()
+
+
+@pytest.fixture
+def no_material_in_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The command line finds no passphrase or shares in the environment: each test gives its own.
+    Used by ``pytestmark = pytest.mark.usefixtures("no_material_in_environment")``."""
+    from secretumvault.cli._store import PASSPHRASE_ENV, SHARES_ENV
+
+    monkeypatch.delenv(PASSPHRASE_ENV, raising=False)
+    monkeypatch.delenv(SHARES_ENV, raising=False)
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Path:
+    """Where a test's SQLite store goes (the command line's ``init`` makes it)."""
+    return tmp_path / "vault.db"

@@ -15,46 +15,20 @@ from cryptography.hazmat.primitives.serialization import load_pem_private_key
 from secretumvault.cli import main
 from secretumvault.cli._store import PASSPHRASE_ENV, SHARES_ENV
 from secretumvault.cli.pki import parse_ttl
-from secretumvault.keystore import SQLiteStorage
 
-from .conftest import one_line_error
+from .conftest import one_line_error, store_rows, sv
 from .pki.x509check import assert_crl_signed_by, assert_issued_by
-
-Snapshot = dict[str, tuple[int, bytes]]
 
 
 def run(*argv: str) -> int:
     return main(list(argv))
 
 
-def sv(words: str, *more: str) -> int:
-    """``sv("transit create k --type hmac", *vault)``: words split on spaces, then arguments as given."""
-    return main([*words.split(), *more])
-
-
-def snapshot(db: Path) -> Snapshot:
-    """Every stored record with its revision: equal snapshots mean nothing was written."""
-    storage = SQLiteStorage(db)
-    try:
-        records = {path: storage.get(path) for path in storage.list("")}
-        return {path: (value.revision, value.value) for path, value in records.items() if value}
-    finally:
-        storage.close()
-
-
 def terminal_stdout(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
 
 
-@pytest.fixture(autouse=True)
-def no_material_in_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv(PASSPHRASE_ENV, raising=False)
-    monkeypatch.delenv(SHARES_ENV, raising=False)
-
-
-@pytest.fixture
-def db(tmp_path: Path) -> Path:
-    return tmp_path / "vault.db"
+pytestmark = pytest.mark.usefixtures("no_material_in_environment")
 
 
 @pytest.fixture
@@ -122,10 +96,10 @@ def test_init_refuses_to_print_shares_to_a_terminal(
 def test_init_twice_is_refused_and_changes_nothing(
     shares: list[str], vault: list[str], db: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    before = snapshot(db)
+    before = store_rows(db)
     assert run("init", "--store", str(db), "--shares", "3", "--threshold", "2") == 2
     one_line_error(capsys, "already initialised")
-    assert snapshot(db) == before
+    assert store_rows(db) == before
     assert run("unseal", *vault) == 0  # the first shares still unseal it
 
 
@@ -162,20 +136,20 @@ def test_passphrase_store(
     monkeypatch.setenv(PASSPHRASE_ENV, "correct horse battery staple")
     assert run("unseal", "--store", str(db)) == 0
     assert capsys.readouterr().out == "unsealed\n"
-    before = snapshot(db)
+    before = store_rows(db)
     monkeypatch.setenv(PASSPHRASE_ENV, "wrong horse battery staple")
     assert run("transit", "create", "k", "--store", str(db)) == 2
     one_line_error(capsys, "wrong passphrase")
-    assert snapshot(db) == before
+    assert store_rows(db) == before
 
 
 def test_no_material_is_one_line_and_writes_nothing(
     vault: list[str], db: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    before = snapshot(db)
+    before = store_rows(db)
     assert run("transit", "create", "k", "--store", str(db)) == 2
     one_line_error(capsys, "--passphrase-file", "--share-file", PASSPHRASE_ENV, SHARES_ENV)
-    assert snapshot(db) == before
+    assert store_rows(db) == before
 
 
 def test_wrong_shares_are_refused_and_write_nothing(
@@ -184,7 +158,7 @@ def test_wrong_shares_are_refused_and_write_nothing(
     other = tmp_path / "other.db"
     assert run("init", "--store", str(other), "--shares", "3", "--threshold", "2") == 0
     foreign = capsys.readouterr().out.splitlines()
-    before = snapshot(db)
+    before = store_rows(db)
     cases = [
         ([shares[0]], "only 1"),
         ([shares[0], shares[0]], "already given"),
@@ -197,7 +171,7 @@ def test_wrong_shares_are_refused_and_write_nothing(
         share_file.write_text("\n".join(lines))
         assert run("transit", "create", "k", "--store", str(db), "--share-file", str(share_file)) == 2
         one_line_error(capsys, words)
-    assert snapshot(db) == before
+    assert store_rows(db) == before
 
 
 def test_ambiguous_or_unreadable_material_is_a_usage_error(
@@ -336,10 +310,10 @@ def test_transit_delete_needs_deletion_allowed(
 ) -> None:
     assert sv("transit create old", *vault) == 0
     capsys.readouterr()
-    before = snapshot(db)
+    before = store_rows(db)
     assert sv("transit delete old", *vault) == 2
     one_line_error(capsys, "transit config old --deletion-allowed")
-    assert snapshot(db) == before
+    assert store_rows(db) == before
     assert sv("transit config old", *vault) == 2
     one_line_error(capsys, "nothing to change")
     assert sv("transit config old --deletion-allowed", *vault) == 0
@@ -357,7 +331,7 @@ def test_transit_mistakes_change_nothing(
 ) -> None:
     assert sv("transit create k", *vault) == 0
     capsys.readouterr()
-    before = snapshot(db)
+    before = store_rows(db)
     message = tmp_path / "msg"
     message.write_text("m")
     for command, words in [
@@ -369,7 +343,7 @@ def test_transit_mistakes_change_nothing(
     ]:
         assert sv(command, *vault) == 2
         one_line_error(capsys, words)
-    assert snapshot(db) == before
+    assert store_rows(db) == before
 
 
 # -- pki ----------------------------------------------------------------------------------------------
@@ -429,7 +403,7 @@ def test_pki_mistakes_change_nothing_and_write_no_files(
     cert_file, key_file = tmp_path / "leaf.pem", tmp_path / "leaf.key"
     cert, key, missing_dir = str(cert_file), str(key_file), str(tmp_path / "no" / "c.pem")
     outputs = ["--cert-out", cert, "--key-out", key]
-    before = snapshot(db)
+    before = store_rows(db)
     cases = [
         ("pki issue web www.evil.com", outputs, 2, "does not allow the name"),
         ("pki issue web example.com", outputs, 2, "does not allow the name"),  # no bare domains
@@ -452,7 +426,7 @@ def test_pki_mistakes_change_nothing_and_write_no_files(
     for command, more, code, words in cases:
         assert sv(command, *more, *ed25519_ca) == code, command
         one_line_error(capsys, words)
-    assert snapshot(db) == before
+    assert store_rows(db) == before
     assert not cert_file.exists() and not key_file.exists()
 
 
@@ -527,12 +501,12 @@ def test_pki_issue_never_writes_the_key_through_a_symlink(
     ed25519_ca: list[str], db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     link, victim = planted_link(tmp_path, "leaf.key")
-    before = snapshot(db)
+    before = store_rows(db)
     outputs = ["--cert-out", str(tmp_path / "leaf.pem"), "--key-out", str(link)]
     assert sv("pki issue web www.example.com", *outputs, *ed25519_ca) == 2
     one_line_error(capsys, "--key-out", "symbolic link")
     assert victim.read_bytes() == b"precious" and victim.stat().st_mode & 0o777 == 0o644
-    assert snapshot(db) == before  # refused before a certificate was issued
+    assert store_rows(db) == before  # refused before a certificate was issued
     assert not (tmp_path / "leaf.pem").exists()
 
 

@@ -23,23 +23,7 @@ from secretumvault.errors import (
 )
 from secretumvault.keystore import Keystore, SQLiteStorage
 
-from .conftest import one_line_error
-
-Rows = dict[str, tuple[int, bytes]]
-
-
-def sv(words: str, *more: str) -> int:
-    return main([*words.split(), *more])
-
-
-def rows(db: Path) -> Rows:
-    """Every stored record with its revision: equal snapshots mean nothing was written."""
-    storage = SQLiteStorage(db)
-    try:
-        found = {path: storage.get(path) for path in storage.list("")}
-        return {path: (value.revision, value.value) for path, value in found.items() if value}
-    finally:
-        storage.close()
+from .conftest import one_line_error, store_rows, sv
 
 
 def error_line(capsys: pytest.CaptureFixture[str]) -> str:
@@ -48,15 +32,7 @@ def error_line(capsys: pytest.CaptureFixture[str]) -> str:
     return err.removeprefix("secretumvault: error: ").rstrip("\n")
 
 
-@pytest.fixture(autouse=True)
-def no_material_in_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv(PASSPHRASE_ENV, raising=False)
-    monkeypatch.delenv(SHARES_ENV, raising=False)
-
-
-@pytest.fixture
-def db(tmp_path: Path) -> Path:
-    return tmp_path / "vault.db"
+pytestmark = pytest.mark.usefixtures("no_material_in_environment")
 
 
 @pytest.fixture
@@ -81,12 +57,12 @@ def passphrase_file(tmp_path: Path) -> Path:
 def test_a_passphrase_for_a_store_sealed_with_shares(
     vault: list[str], db: Path, passphrase_file: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    before = rows(db)
+    before = store_rows(db)
     assert sv("unseal --store", str(db), "--passphrase-file", str(passphrase_file)) == 2
     assert error_line(capsys) == (
         f"this store is sealed with Shamir shares: use --share-file (or {SHARES_ENV})"
     )
-    assert rows(db) == before
+    assert store_rows(db) == before
 
 
 def test_shares_for_a_store_sealed_with_a_passphrase(
@@ -95,12 +71,12 @@ def test_shares_for_a_store_sealed_with_a_passphrase(
     other = tmp_path / "other.db"
     assert sv("init --store", str(other), "--passphrase-file", str(passphrase_file)) == 0
     capsys.readouterr()
-    before = rows(other)
+    before = store_rows(other)
     assert sv("transit list --store", str(other), "--share-file", vault[3]) == 2
     assert error_line(capsys) == (
         f"this store is sealed with a passphrase: use --passphrase-file (or {PASSPHRASE_ENV})"
     )
-    assert rows(other) == before
+    assert store_rows(other) == before
 
 
 def test_rekey_with_material_of_the_wrong_kind(
@@ -108,13 +84,13 @@ def test_rekey_with_material_of_the_wrong_kind(
 ) -> None:
     new = tmp_path / "new-passphrase"
     new.write_text("another long passphrase\n")
-    before = rows(db)
+    before = store_rows(db)
     argv = ["--store", str(db), "--passphrase-file", str(passphrase_file), "--new-passphrase-file", str(new)]
     assert main(["operator", "rekey", *argv]) == 2
     assert error_line(capsys) == (
         f"this store is sealed with Shamir shares: use --share-file (or {SHARES_ENV})"
     )
-    assert rows(db) == before
+    assert store_rows(db) == before
 
 
 # -- a sealed or uninitialised store (SealedError, NotInitialized) --------------------------------
@@ -144,10 +120,10 @@ def test_an_uninitialised_store_says_run_init(
         storage.close()
     assert "initialize_with_passphrase()" in str(raised.value)
     assert describe(raised.value) == "this store is not initialised: run `secretumvault init` first"
-    before = rows(db)
+    before = store_rows(db)
     assert sv("unseal --store", str(db), "--passphrase-file", str(passphrase_file)) == 2
     assert error_line(capsys) == "this store is not initialised: run `secretumvault init` first"
-    assert rows(db) == before
+    assert store_rows(db) == before
 
 
 def test_a_missing_store_is_named_with_its_path(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -214,12 +190,12 @@ def test_init_share_counts_name_their_flag(
 def test_rekey_share_counts_name_the_new_flags(
     vault: list[str], db: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    before = rows(db)
+    before = store_rows(db)
     assert sv("operator rekey --new-shares 3 --new-threshold 1", *vault) == 2
     assert error_line(capsys) == (
         "--new-threshold 1: threshold must be at least 2 when there is more than one share"
     )
-    assert rows(db) == before
+    assert store_rows(db) == before
 
 
 def test_transit_config_versions_name_their_flag(
@@ -227,7 +203,7 @@ def test_transit_config_versions_name_their_flag(
 ) -> None:
     assert sv("transit create k", *vault) == 0
     capsys.readouterr()
-    before = rows(db)
+    before = store_rows(db)
     assert sv("transit config k --min-decryption-version 0", *vault) == 2
     assert error_line(capsys) == "--min-decryption-version 0: min_decryption_version must be >= 1"
     assert sv("transit config k --min-decryption-version 5", *vault) == 2
@@ -240,7 +216,7 @@ def test_transit_config_versions_name_their_flag(
         "--min-encryption-version 2: transit key 'k': min_encryption_version (2) must be 0 (the latest) "
         "or between min_decryption_version (1) and the latest version (1)"
     )
-    assert rows(db) == before
+    assert store_rows(db) == before
 
 
 def test_transit_delete_names_the_setting_to_change(
@@ -248,13 +224,13 @@ def test_transit_delete_names_the_setting_to_change(
 ) -> None:
     assert sv("transit create old", *vault) == 0
     capsys.readouterr()
-    before = rows(db)
+    before = store_rows(db)
     assert sv("transit delete old", *vault) == 2
     assert error_line(capsys) == (
         "transit key 'old' does not allow deletion; run "
         "`secretumvault transit config old --deletion-allowed` first"
     )
-    assert rows(db) == before
+    assert store_rows(db) == before
 
 
 def test_pki_ttl_over_the_roles_maximum_in_the_users_units(
@@ -263,13 +239,13 @@ def test_pki_ttl_over_the_roles_maximum_in_the_users_units(
     assert sv("pki root root --common-name Root --key-type Ed25519", *vault) == 0
     assert sv("pki role web --issuer root --allowed-domains example.com --allow-subdomains", *vault) == 0
     capsys.readouterr()
-    before = rows(db)
+    before = store_rows(db)
     outputs = ["--cert-out", str(tmp_path / "c.pem"), "--key-out", str(tmp_path / "k.pem")]
     assert sv("pki issue web www.example.com --ttl 1000h", *outputs, *vault) == 2
     assert error_line(capsys) == "--ttl 1000h exceeds the role's max TTL, 720h"
     assert sv("pki issue web www.example.com --ttl 30d1s", *outputs, *vault) == 2
     assert error_line(capsys) == "--ttl 30d1s exceeds the role's max TTL, 720h"
-    assert rows(db) == before
+    assert store_rows(db) == before
     assert not (tmp_path / "c.pem").exists() and not (tmp_path / "k.pem").exists()
 
 
@@ -282,11 +258,11 @@ def test_pki_revoke_names_the_serial_as_typed(
 ) -> None:
     assert sv("pki root root --common-name Root --key-type Ed25519", *vault) == 0
     capsys.readouterr()
-    before = rows(db)
+    before = store_rows(db)
     assert sv("pki revoke", serial, *vault) == 2
     # Not "11", nor "1h2m3s" (a serial once read as a duration by a message rewriter).
     assert error_line(capsys) == f"no certificate with serial {serial}"
-    assert rows(db) == before
+    assert store_rows(db) == before
 
 
 def test_a_missing_ca_keeps_the_librarys_words(vault: list[str], capsys: pytest.CaptureFixture[str]) -> None:

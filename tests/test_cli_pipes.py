@@ -17,10 +17,7 @@ ROOT = Path(__file__).resolve().parent.parent
 RUNS = 25  # the closed pipe was intermittent: one run proves little
 
 
-@pytest.fixture(autouse=True)
-def no_material_in_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv(PASSPHRASE_ENV, raising=False)
-    monkeypatch.delenv(SHARES_ENV, raising=False)
+pytestmark = pytest.mark.usefixtures("no_material_in_environment")
 
 
 def _env() -> dict[str, str]:

@@ -16,7 +16,7 @@ from secretumvault.cli import EXIT_INTERNAL, keys, main
 from secretumvault.cli._store import PASSPHRASE_ENV, SHARES_ENV
 from secretumvault.encoding import keyfile
 
-from .conftest import one_line_error, untyped
+from .conftest import one_line_error, sv, untyped
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -25,14 +25,7 @@ def run(*argv: str) -> int:
     return main(list(argv))
 
 
-def sv(words: str, *more: str) -> int:
-    return main([*words.split(), *more])
-
-
-@pytest.fixture(autouse=True)
-def no_material_in_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv(PASSPHRASE_ENV, raising=False)
-    monkeypatch.delenv(SHARES_ENV, raising=False)
+pytestmark = pytest.mark.usefixtures("no_material_in_environment")
 
 
 @pytest.fixture

@@ -12,7 +12,6 @@ from pathlib import Path
 import pytest
 
 from secretumvault.cli import main
-from secretumvault.cli._store import PASSPHRASE_ENV, SHARES_ENV
 from secretumvault.errors import UnsealError
 from secretumvault.keystore import Keystore, SQLiteStorage
 
@@ -26,10 +25,7 @@ needs_softhsm = pytest.mark.skipif(
 )
 
 
-@pytest.fixture(autouse=True)
-def no_material_in_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv(PASSPHRASE_ENV, raising=False)
-    monkeypatch.delenv(SHARES_ENV, raising=False)
+pytestmark = pytest.mark.usefixtures("no_material_in_environment")
 
 
 def _rows(db: Path) -> dict[str, tuple[bytes, int]]:

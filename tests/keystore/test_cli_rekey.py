@@ -11,7 +11,7 @@ import pytest
 
 import secretumvault
 from secretumvault.cli import main
-from secretumvault.cli._store import PASSPHRASE_ENV, SHARES_ENV
+from secretumvault.cli._store import SHARES_ENV
 from secretumvault.keystore import SQLiteStorage
 
 from .conftest import snapshot
@@ -21,10 +21,7 @@ OLD = "the old passphrase"
 NEW = "the new passphrase"
 
 
-@pytest.fixture(autouse=True)
-def no_material_in_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv(PASSPHRASE_ENV, raising=False)
-    monkeypatch.delenv(SHARES_ENV, raising=False)
+pytestmark = pytest.mark.usefixtures("no_material_in_environment")
 
 
 def _file(tmp_path: Path, name: str, text: str) -> str:

@@ -11,10 +11,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID
 
 from secretumvault.cli import main
 from secretumvault.cli._store import PASSPHRASE_ENV, SHARES_ENV
-
-
-def sv(words: str, *more: str) -> int:
-    return main([*words.split(), *more])
+from tests.conftest import sv
 
 
 @pytest.fixture
