@@ -78,6 +78,15 @@ def check_secret_path(path: str, *, directory: bool = False) -> str:
     return trimmed + ("/" if directory else "")
 
 
+def list_names(keystore: Keystore, prefix: str) -> list[str]:
+    """The names directly under ``prefix`` (a kv directory, both versions); sub-directories end with '/'."""
+    children: dict[str, None] = {}
+    for record in keystore.list(prefix):
+        head, slash, _ = record[len(prefix) :].partition("/")
+        children[head + slash] = None
+    return list(children)
+
+
 class KvStore:
     def __init__(self, keystore: Keystore, storage: str) -> None:
         self._keystore = keystore
@@ -297,13 +306,7 @@ class KvStore:
 
     def list(self, directory: str) -> list[str]:
         """The names directly under ``directory``; sub-directories end with '/'."""
-        prefix = self._prefix + check_secret_path(directory, directory=True)
-        children: dict[str, None] = {}
-        for record in self._keystore.list(prefix):
-            rest = record[len(prefix) :]
-            head, slash, _ = rest.partition("/")
-            children[head + slash] = None
-        return list(children)
+        return list_names(self._keystore, self._prefix + check_secret_path(directory, directory=True))
 
     # -- the upgrade from kv version 1 (kv_v1.py) ---------------------------------------------
 

@@ -30,7 +30,7 @@ from secretumvault.keystore import Keystore
 from secretumvault.server.errors import HttpError, bad_request, not_found
 from secretumvault.server.params import parse_duration
 from secretumvault.server.state import records
-from secretumvault.server.state.kv_store import KvStore, check_secret_path
+from secretumvault.server.state.kv_store import KvStore, check_secret_path, list_names
 
 __all__ = ["KvV1Store", "copy_to_v2", "finish_upgrade"]
 
@@ -73,12 +73,7 @@ class KvV1Store:
 
     def list(self, directory: str) -> list[str]:
         """The names directly under ``directory``; sub-directories end with '/'."""
-        prefix = self._prefix + check_secret_path(directory, directory=True)
-        children: dict[str, None] = {}
-        for record in self._keystore.list(prefix):
-            head, slash, _ = record[len(prefix) :].partition("/")
-            children[head + slash] = None
-        return list(children)
+        return list_names(self._keystore, self._prefix + check_secret_path(directory, directory=True))
 
 
 def lease_seconds(data: dict[str, Any], default: int) -> int:
