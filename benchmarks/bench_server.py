@@ -37,6 +37,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from secretumvault.bench._http import build_request, read_response
+
 PLAINTEXT = os.urandom(1024)
 KEY = "bench"
 CLIENT_COUNTS = (1, 8, 32)
@@ -113,32 +115,13 @@ def _server_cpu_seconds(pid: int) -> float | None:
     return total
 
 
-def _request(method: str, path: str, host: str, port: int, token: str, body: bytes) -> bytes:
-    return (
-        f"{method} {path} HTTP/1.1\r\nHost: {host}:{port}\r\nX-Vault-Token: {token}\r\n"
-        f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
-    ).encode("ascii") + body
-
-
-async def _read_response(reader: asyncio.StreamReader) -> int:
-    head = await reader.readuntil(b"\r\n\r\n")
-    status = int(head.split(b" ", 2)[1])
-    length = 0
-    for line in head.split(b"\r\n"):
-        if line.lower().startswith(b"content-length:"):
-            length = int(line.split(b":", 1)[1])
-    if length:
-        await reader.readexactly(length)
-    return status
-
-
 async def _client(host: str, port: int, payload: bytes, count: int, latencies: list[float]) -> None:
     reader, writer = await asyncio.open_connection(host, port)
     try:
         for _ in range(count):
             started = time.perf_counter()
             writer.write(payload)
-            status = await _read_response(reader)
+            status, _ = await read_response(reader)
             latencies.append((time.perf_counter() - started) * 1000)
             if status != 200:
                 raise RuntimeError(f"the server answered {status}")
@@ -161,18 +144,8 @@ def _call(host: str, port: int, method: str, path: str, token: str, body: bytes)
 
     async def run() -> dict[str, object]:
         reader, writer = await asyncio.open_connection(host, port)
-        writer.write(_request(method, path, host, port, token, body))
-        head = await reader.readuntil(b"\r\n\r\n")
-        status = int(head.split(b" ", 2)[1])
-        length = next(
-            (
-                int(line.split(b":", 1)[1])
-                for line in head.split(b"\r\n")
-                if line.lower().startswith(b"content-length:")
-            ),
-            0,
-        )
-        data = await reader.readexactly(length) if length else b""
+        writer.write(build_request(method, path, host, port, token, body))
+        status, data = await read_response(reader)
         writer.close()
         if status not in (200, 204):
             raise RuntimeError(f"{method} {path}: the server answered {status}")
@@ -215,7 +188,7 @@ def _bench_running(
     label = "HTTP -c" if mode == "production" else "HTTP --dev"
     _call(host, port, "POST", f"/v1/transit/keys/{KEY}", token, b'{"type":"ml-kem-768"}')
     body = json.dumps({"plaintext": base64.b64encode(PLAINTEXT).decode()}).encode()
-    payload = _request("POST", f"/v1/transit/encrypt/{KEY}", host, port, token, body)
+    payload = build_request("POST", f"/v1/transit/encrypt/{KEY}", host, port, token, body)
     for clients in CLIENT_COUNTS:
         cpu_before = _server_cpu_seconds(process.pid)
         seconds, latencies = asyncio.run(_load(host, port, payload, clients, total))

@@ -31,6 +31,8 @@ import time
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from secretumvault.bench._http import build_request, read_response
+
 __all__ = ["ServerResult", "floor_app", "run"]
 
 KEY = "bench"
@@ -121,12 +123,8 @@ def _cpu_seconds(pid: int) -> float | None:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def _request(path: str, port: int, token: str, body: bytes) -> bytes:
-    head = (
-        f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nX-Vault-Token: {token}\r\n"
-        f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
-    )
-    return head.encode("ascii") + body
+def _post(path: str, port: int, token: str, body: bytes) -> bytes:
+    return build_request("POST", path, "127.0.0.1", port, token, body)
 
 
 async def _client(port: int, payload: bytes, count: int) -> None:
@@ -134,17 +132,7 @@ async def _client(port: int, payload: bytes, count: int) -> None:
     try:
         for _ in range(count):
             writer.write(payload)
-            head = await reader.readuntil(b"\r\n\r\n")
-            status = int(head.split(b" ", 2)[1])
-            length = next(
-                (
-                    int(line.split(b":", 1)[1])
-                    for line in head.split(b"\r\n")
-                    if line.lower().startswith(b"content-length:")
-                ),
-                0,
-            )
-            await reader.readexactly(length)
+            status, _ = await read_response(reader)
             if status not in (200, 204):
                 raise RuntimeError(f"the benchmark server answered {status}")
     finally:
@@ -181,11 +169,11 @@ def run(quick: bool = False, clients: int = 8) -> ServerResult:
         _wait_listening(server, server_port)
         _wait_listening(floor, floor_port)
         create = json.dumps({"type": "ml-kem-768"}).encode()
-        asyncio.run(_client(server_port, _request(f"/v1/transit/keys/{KEY}", server_port, token, create), 1))
+        asyncio.run(_client(server_port, _post(f"/v1/transit/keys/{KEY}", server_port, token, create), 1))
         body = json.dumps({"plaintext": base64.b64encode(PLAINTEXT).decode()}).encode()
         targets = {
-            "server": (server, server_port, _request(f"/v1/transit/encrypt/{KEY}", server_port, token, body)),
-            "floor": (floor, floor_port, _request(f"/v1/transit/encrypt/{KEY}", floor_port, "", body)),
+            "server": (server, server_port, _post(f"/v1/transit/encrypt/{KEY}", server_port, token, body)),
+            "floor": (floor, floor_port, _post(f"/v1/transit/encrypt/{KEY}", floor_port, "", body)),
         }
         for _, port, payload in targets.values():
             _drive(port, payload, clients, 20)  # warm: key caches, first-request imports
