@@ -14,8 +14,7 @@ import pytest
 from secretumvault.cli import main
 from secretumvault.errors import UnsealError
 from secretumvault.keystore import Keystore, SQLiteStorage
-
-from .conftest import snapshot
+from tests.conftest import store_rows
 
 RECORDS = {f"app/{i}": f"value {i}".encode() for i in range(20)}
 PKCS11_LIB = os.environ.get("SECRETUMVAULT_TEST_PKCS11_LIB")
@@ -26,14 +25,6 @@ needs_softhsm = pytest.mark.skipif(
 
 
 pytestmark = pytest.mark.usefixtures("no_material_in_environment")
-
-
-def _rows(db: Path) -> dict[str, tuple[bytes, int]]:
-    storage = SQLiteStorage(db)
-    try:
-        return snapshot(storage)
-    finally:
-        storage.close()
 
 
 def _file(tmp_path: Path, name: str, lines: list[str] | tuple[str, ...]) -> str:
@@ -90,10 +81,10 @@ def test_shamir_to_pkcs11_and_back(
     migrate = ["operator", "migrate-seal", "-c", to_hsm, "--share-file"]
 
     # Too few distinct shares: refused, not a byte changed.
-    before = _rows(db)
+    before = store_rows(db)
     assert main([*migrate, _file(tmp_path, "one.txt", [shares[0], shares[0]])]) == 2
     assert "1 distinct current share(s) given" in capsys.readouterr().err
-    assert _rows(db) == before
+    assert store_rows(db) == before
 
     assert main([*migrate, _file(tmp_path, "two.txt", shares[1:])]) == 0
     assert "seal migrated (shamir -> pkcs11)" in capsys.readouterr().err

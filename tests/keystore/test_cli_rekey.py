@@ -12,9 +12,7 @@ import pytest
 import secretumvault
 from secretumvault.cli import main
 from secretumvault.cli._store import SHARES_ENV
-from secretumvault.keystore import SQLiteStorage
-
-from .conftest import snapshot
+from tests.conftest import store_rows
 
 REKEY = ["operator", "rekey", "--store"]
 OLD = "the old passphrase"
@@ -28,14 +26,6 @@ def _file(tmp_path: Path, name: str, text: str) -> str:
     path = tmp_path / name
     path.write_text(text + "\n", encoding="utf-8")
     return str(path)
-
-
-def _rows(db: Path) -> dict[str, tuple[bytes, int]]:
-    storage = SQLiteStorage(db)
-    try:
-        return snapshot(storage)
-    finally:
-        storage.close()
 
 
 @pytest.fixture
@@ -108,28 +98,28 @@ def test_usage_errors_change_nothing(
         monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
     replacements = {"SHORT": _file(tmp_path, "short.txt", "seven77"), "MISSING": str(tmp_path / "none.txt")}
     extra = [replacements.get(word, word) for word in extra]
-    before = _rows(store)
+    before = store_rows(store)
     old = _file(tmp_path, "old.txt", OLD)
     assert main(["operator", "rekey", "--store", str(store), "--passphrase-file", old, *extra]) == 2
     err = capsys.readouterr().err
     assert words in err and "Traceback" not in err
-    assert _rows(store) == before
+    assert store_rows(store) == before
 
 
 def test_wrong_current_material_changes_nothing(
     store: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    before = _rows(store)
+    before = store_rows(store)
     wrong, new = _file(tmp_path, "wrong.txt", "not the passphrase"), _file(tmp_path, "new.txt", NEW)
     assert (
         main([*REKEY, str(store), "--passphrase-file", wrong, "--new-passphrase-file", new]) == 2
     )  # input error: wrong material
     err = capsys.readouterr().err
     assert "wrong passphrase" in err and NEW not in err and "not the passphrase" not in err
-    assert _rows(store) == before
+    assert store_rows(store) == before
     assert main([*REKEY, str(store), "--new-shares", "3", "--new-threshold", "2"]) == 2
     assert "--passphrase-file" in capsys.readouterr().err  # no current material at all
-    assert _rows(store) == before
+    assert store_rows(store) == before
 
 
 def test_missing_store_is_reported_as_missing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -12,20 +12,11 @@ import hvac
 import pytest
 import requests
 
-from secretumvault.keystore import SQLiteStorage
-from tests.keystore.conftest import snapshot
+from tests.conftest import store_rows
 from tests.server.conftest import Server, start_dev_server, start_server, write_config
 from tests.server.test_seal_transit import _status, _wait_for
 
 SECRETS = {f"app/{i}": {"value": f"secret {i}"} for i in range(12)}
-
-
-def _rows(db: Path) -> dict[str, tuple[bytes, int]]:
-    storage = SQLiteStorage(db)
-    try:
-        return snapshot(storage)
-    finally:
-        storage.close()
 
 
 def _transit_table(kms: Server, tmp: Path, *, disabled: bool = False) -> str:
@@ -78,7 +69,7 @@ def test_shamir_to_transit_to_shamir_by_configuration(tmp_path: Path) -> None:
         host.root_token = init["root_token"]
         status = _status(host)
         assert (status["sealed"], status["migration"], status["type"]) == (True, True, "shamir")
-        before = _rows(tmp_path / "host.db")
+        before = store_rows(tmp_path / "host.db")
         plain = _unseal(host, keys[0])
         assert plain.status_code == 400 and "migrate=true" in plain.json()["errors"][0]
         # Two wrong keys (one repeated) fail the migration; nothing stored changes.
@@ -87,7 +78,7 @@ def test_shamir_to_transit_to_shamir_by_configuration(tmp_path: Path) -> None:
         foreign = "00" * 33
         failed = _unseal(host, foreign, migrate=True)
         assert failed.status_code == 400, failed.text
-        assert _rows(tmp_path / "host.db") == before
+        assert store_rows(tmp_path / "host.db") == before
         assert _status(host)["progress"] == 0  # a failed attempt starts again from none
         assert _unseal(host, keys[2], migrate=True).json()["progress"] == 1
         done = _unseal(host, keys[1], migrate=True).json()
@@ -181,10 +172,10 @@ def test_a_passphrase_store_is_sent_to_the_command_line(tmp_path: Path) -> None:
         tmp_path, '[seal]\ntype = "transit"\naddress = "http://127.0.0.1:1"\ntoken = "t"\nkey_name = "k"\n'
     )
     try:
-        before = _rows(tmp_path / "host.db")
+        before = store_rows(tmp_path / "host.db")
         assert _status(host)["migration"] is True
         refused = _unseal(host, "a passphrase of this store", migrate=True)
         assert refused.status_code == 400 and "operator migrate-seal" in refused.json()["errors"][0]
-        assert _rows(tmp_path / "host.db") == before
+        assert store_rows(tmp_path / "host.db") == before
     finally:
         host.stop()

@@ -17,8 +17,8 @@ from secretumvault.keystore import shamir
 from secretumvault.keystore.seal import ShamirSeal
 from secretumvault.server.state.generate_root import decode_token
 from secretumvault.server.state.shares import share_to_vault_key
+from tests.conftest import store_rows
 from tests.server.conftest import Server, start_dev_server, start_server, write_config
-from tests.server.test_seal_migrate import _rows
 
 
 def _generate_root(client: hvac.Client, keys: list[str]) -> dict[str, object]:
@@ -65,10 +65,10 @@ def test_recovery_keys_authorise_root_generation_and_their_rekey_not_unsealing(t
         assert generated["complete"] is True
         new_root = host.client(token=str(generated["token"]))
         assert new_root.auth.token.lookup_self()["data"]["policies"] == ["root"]
-        before = _rows(db)
+        before = store_rows(db)
         with pytest.raises(hvac.exceptions.InvalidRequest, match="root generation failed"):
             _generate_root(anonymous, [recovery[0], _foreign_key()])
-        assert _rows(db) == before
+        assert store_rows(db) == before
 
         # sys/rekey is for unseal keys, which this store has none of; it says where to go.
         with pytest.raises(hvac.exceptions.InvalidRequest, match="sys/rekey-recovery-key"):
@@ -81,7 +81,7 @@ def test_recovery_keys_authorise_root_generation_and_their_rekey_not_unsealing(t
         assert anonymous.sys.rekey(recovery[0], nonce, recovery_key=True)["progress"] == 1
         with pytest.raises(hvac.exceptions.InvalidRequest, match="rekey failed, nothing changed"):
             anonymous.sys.rekey(_foreign_key(), nonce, recovery_key=True)
-        assert _rows(db) == before
+        assert store_rows(db) == before
         anonymous.sys.start_rekey(secret_shares=5, secret_threshold=3, recovery_key=True)
         nonce = anonymous.sys.read_rekey_progress(recovery_key=True)["nonce"]
         anonymous.sys.rekey(recovery[0], nonce, recovery_key=True)
