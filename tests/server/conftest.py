@@ -13,7 +13,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -136,3 +136,19 @@ def write_config(path: Path, store: Path | str, *, extra: str = "", postgres: bo
     storage = f'backend = "postgresql"\ndsn = "{store}"' if postgres else f'path = "{store}"'
     path.write_text(f'[server]\naddress = "127.0.0.1:0"\n{extra}\n[storage]\n{storage}\n')
     return path
+
+
+def unchanged(store: Path, send: Callable[..., requests.Response]) -> requests.Response:
+    """Send a request (``send()``: a lambda may bind loop values as defaults) and assert that no raw
+    record of the store (value or revision) changed."""
+    from secretumvault.keystore import SQLiteStorage
+    from tests.keystore.conftest import snapshot
+
+    storage = SQLiteStorage(store)
+    try:
+        before = snapshot(storage)
+        response = send()
+        assert snapshot(storage) == before
+    finally:
+        storage.close()
+    return response

@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import requests
 
-from secretumvault.keystore import SQLiteStorage
-from tests.keystore.conftest import snapshot
-from tests.server.conftest import Server, start_server, write_config
+from tests.server.conftest import Server, start_server, unchanged, write_config
 
 MAX_REQUEST = 4096
 
@@ -41,17 +39,6 @@ def _errors_only(response: requests.Response, status: int) -> None:
     assert response.status_code == status, response.text
     body = response.json()
     assert set(body) == {"errors"} and isinstance(body["errors"], list)
-
-
-def _unchanged(store: Path, send: Callable[..., requests.Response]) -> requests.Response:
-    storage = SQLiteStorage(store)
-    try:
-        before = snapshot(storage)
-        response = send()
-        assert snapshot(storage) == before
-    finally:
-        storage.close()
-    return response
 
 
 def _post_raw(server: Server, path: str, body: bytes, token: str | None = "root") -> requests.Response:
@@ -90,7 +77,7 @@ def _post_raw(server: Server, path: str, body: bytes, token: str | None = "root"
 )
 def test_400_and_nothing_stored(server: tuple[Server, Path], path: str, body: bytes) -> None:
     started, store = server
-    response = _unchanged(store, lambda: _post_raw(started, path, body))
+    response = unchanged(store, lambda: _post_raw(started, path, body))
     expected = 413 if len(body) > MAX_REQUEST else (404 if ".." in path else 400)
     _errors_only(response, expected)
 
@@ -100,11 +87,11 @@ def test_403_and_nothing_stored(server: tuple[Server, Path]) -> None:
     limited = started.client().auth.token.create(policies=["read-k"], ttl="1h")["auth"]["client_token"]
     body = json.dumps({"type": "ml-kem-768"}).encode()
     for token in (None, "", "hvs.wrong", limited):
-        response = _unchanged(store, lambda t=token: _post_raw(started, "transit/keys/other", body, token=t))
+        response = unchanged(store, lambda t=token: _post_raw(started, "transit/keys/other", body, token=t))
         _errors_only(response, 403)
     # The limited token reads what its policy grants, and only that.
     assert started.request("GET", "transit/keys/k", token=limited).status_code == 200
-    _errors_only(_unchanged(store, lambda: started.request("GET", "sys/mounts", token=limited)), 403)
+    _errors_only(unchanged(store, lambda: started.request("GET", "sys/mounts", token=limited)), 403)
 
 
 def test_404_and_nothing_stored(server: tuple[Server, Path]) -> None:
@@ -115,7 +102,7 @@ def test_404_and_nothing_stored(server: tuple[Server, Path]) -> None:
         ("GET", "transit/keys/missing"),
         ("GET", "sys/no-such-thing"),
     ):
-        response = _unchanged(
+        response = unchanged(
             store, lambda m=method, p=path: started.request(m, p, json={} if m == "POST" else None)
         )
         _errors_only(response, 404)
@@ -124,13 +111,13 @@ def test_404_and_nothing_stored(server: tuple[Server, Path]) -> None:
 
 def test_405_for_an_operation_the_path_lacks(server: tuple[Server, Path]) -> None:
     started, store = server
-    _errors_only(_unchanged(store, lambda: started.request("DELETE", "transit/encrypt/k")), 405)
+    _errors_only(unchanged(store, lambda: started.request("DELETE", "transit/encrypt/k")), 405)
 
 
 def test_413_and_nothing_stored(server: tuple[Server, Path]) -> None:
     started, store = server
     big = json.dumps({"plaintext": base64.b64encode(b"x" * MAX_REQUEST).decode()}).encode()
-    _errors_only(_unchanged(store, lambda: _post_raw(started, "transit/encrypt/k", big)), 413)
+    _errors_only(unchanged(store, lambda: _post_raw(started, "transit/encrypt/k", big)), 413)
 
     def chunked() -> requests.Response:  # no Content-Length: the limit holds while reading
         return started.request(
@@ -140,7 +127,7 @@ def test_413_and_nothing_stored(server: tuple[Server, Path]) -> None:
             headers={"Content-Type": "application/json"},
         )
 
-    _errors_only(_unchanged(store, chunked), 413)
+    _errors_only(unchanged(store, chunked), 413)
     # Just under the limit is fine.
     ok = json.dumps({"plaintext": base64.b64encode(b"x" * 1024).decode()}).encode()
     assert _post_raw(started, "transit/encrypt/k", ok).status_code == 200
@@ -154,7 +141,7 @@ def test_sealed_is_503_for_everything_but_status(server: tuple[Server, Path], tm
     try:
         for method, path in (("GET", "transit/keys/k"), ("GET", "sys/mounts"), ("GET", "no/such/path")):
             _errors_only(
-                _unchanged(store, lambda m=method, p=path: second.request(m, p, token=started.root_token)),
+                unchanged(store, lambda m=method, p=path: second.request(m, p, token=started.root_token)),
                 503,
             )
         assert second.request("GET", "sys/seal-status", token=None).json()["sealed"] is True

@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import base64
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import hvac.exceptions
 import pytest
 import requests
 
-from secretumvault.keystore import SQLiteStorage
 from secretumvault.server.state.generate_root import OTP_LENGTH, decode_token
-from tests.keystore.conftest import snapshot
-from tests.server.conftest import Server, start_server, write_config
+from tests.server.conftest import Server, start_server, unchanged, write_config
 
 
 @pytest.fixture(scope="module")
@@ -33,17 +31,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, P
 def _no_attempt_left(server: tuple[Server, Path, list[str]]) -> Iterator[None]:
     yield
     server[0].request("DELETE", "sys/generate-root/attempt", token=None)
-
-
-def _unchanged(store: Path, send: Callable[[], requests.Response]) -> requests.Response:
-    storage = SQLiteStorage(store)
-    try:
-        before = snapshot(storage)
-        response = send()
-        assert snapshot(storage) == before
-    finally:
-        storage.close()
-    return response
 
 
 def test_generate_root_with_hvac_and_decode(server: tuple[Server, Path, list[str]]) -> None:
@@ -93,8 +80,8 @@ def test_wrong_shares_make_no_token_and_store_nothing(server: tuple[Server, Path
             "PUT", "sys/generate-root/update", token=None, json={"key": key, "nonce": nonce}
         )
 
-    assert _unchanged(store, lambda: give(keys[0])).status_code == 200
-    failed = _unchanged(store, lambda: give(foreign))
+    assert unchanged(store, lambda: give(keys[0])).status_code == 200
+    failed = unchanged(store, lambda: give(foreign))
     assert failed.status_code == 400 and "root generation failed" in failed.json()["errors"][0]
     # The attempt is over, as in Vault.
     assert started.client(token="").sys.read_root_generation_progress()["started"] is False
@@ -112,7 +99,7 @@ def test_unsupported_attempts_are_refused(
     server: tuple[Server, Path, list[str]], body: dict[str, str], message: str
 ) -> None:
     started, store, _ = server
-    refused = _unchanged(
+    refused = unchanged(
         store, lambda: started.request("PUT", "sys/generate-root/attempt", token=None, json=body)
     )
     assert refused.status_code == 400 and message in refused.json()["errors"][0]
@@ -125,7 +112,7 @@ def test_one_attempt_at_a_time_nonce_and_cancel(server: tuple[Server, Path, list
     nonce = client.sys.start_root_token_generation()["nonce"]
     with pytest.raises(hvac.exceptions.InvalidRequest, match="already in progress"):
         client.sys.start_root_token_generation()
-    wrong = _unchanged(
+    wrong = unchanged(
         store,
         lambda: started.request(
             "PUT", "sys/generate-root/update", token=None, json={"key": keys[0], "nonce": "not-" + nonce}

@@ -5,17 +5,14 @@ from __future__ import annotations
 import datetime
 import functools
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import hvac
 import pytest
-import requests
 from hvac.exceptions import InvalidPath, InvalidRequest
 
-from secretumvault.keystore import SQLiteStorage
-from tests.keystore.conftest import snapshot
-from tests.server.conftest import Server, start_server, write_config
+from tests.server.conftest import Server, start_server, unchanged, write_config
 
 
 # hvac's own patch() reads without raise_on_deleted_version and warns about its future default.
@@ -101,17 +98,6 @@ def file_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Serv
     started.stop()
 
 
-def _unchanged(store: Path, send: Callable[[], requests.Response]) -> requests.Response:
-    storage = SQLiteStorage(store)
-    try:
-        before = snapshot(storage)
-        response = send()
-        assert snapshot(storage) == before
-    finally:
-        storage.close()
-    return response
-
-
 def _time(text: str) -> datetime.datetime:
     return datetime.datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=datetime.UTC)
 
@@ -177,12 +163,12 @@ def test_check_and_set_as_vault_reads_it(file_server: tuple[Server, Path]) -> No
     # hvac's own test: cas=-1 is no version, so it does not match ("did not match", not a type error).
     for cas in (-1, 0, 2, "7"):
         body = {"data": {}, "options": {"cas": cas}}
-        response = _unchanged(store, functools.partial(srv.request, "POST", "secret/data/cas/a", json=body))
+        response = unchanged(store, functools.partial(srv.request, "POST", "secret/data/cas/a", json=body))
         assert response.status_code == 400
         assert response.json()["errors"] == ["check-and-set parameter did not match the current version"]
     with pytest.raises(InvalidRequest, match="did not match the current version"):
         kv.create_or_update_secret("cas/a", secret={"k": "x"}, cas=-1)
-    refused = _unchanged(
+    refused = unchanged(
         store, lambda: srv.request("POST", "secret/data/cas/a", json={"data": {}, "options": {"cas": "one"}})
     )
     assert refused.status_code == 400
@@ -202,5 +188,5 @@ def test_refused_kv_v2_settings_change_nothing(file_server: tuple[Server, Path])
         ("secret/metadata/settings/a", {"metadata_cas": 1}, "metadata_cas is not supported"),
         ("secret/config", {"metadata_cas_required": True}, "metadata_cas_required is not supported"),
     ]:
-        response = _unchanged(store, functools.partial(srv.request, "POST", path, json=body))
+        response = unchanged(store, functools.partial(srv.request, "POST", path, json=body))
         assert response.status_code == 400 and fragment in response.json()["errors"][0], response.text

@@ -11,7 +11,6 @@ from typing import Any
 
 import hvac
 import pytest
-import requests
 from hvac.exceptions import InvalidPath
 
 from secretumvault.errors import StorageBusy
@@ -20,8 +19,8 @@ from secretumvault.server.errors import HttpError
 from secretumvault.server.state.kv_store import KvStore
 from secretumvault.server.state.kv_v1_store import KvV1Store
 from secretumvault.server.state.mounts import SYSTEM_MAX_LEASE_TTL, MountTable
-from tests.keystore.conftest import FAST_SCRYPT, PASSPHRASE, snapshot
-from tests.server.conftest import Server, start_server, write_config
+from tests.keystore.conftest import FAST_SCRYPT, PASSPHRASE
+from tests.server.conftest import Server, start_server, unchanged, write_config
 
 
 @pytest.fixture(scope="module")
@@ -40,17 +39,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, P
 @pytest.fixture
 def client(server: tuple[Server, Path]) -> hvac.Client:
     return server[0].client()
-
-
-def _unchanged(store: Path, send: Callable[[], requests.Response]) -> requests.Response:
-    storage = SQLiteStorage(store)
-    try:
-        before = snapshot(storage)
-        response = send()
-        assert snapshot(storage) == before
-    finally:
-        storage.close()
-    return response
 
 
 def _records(store: Path, prefix: str) -> list[str]:
@@ -165,7 +153,7 @@ def test_refusals_change_nothing(server: tuple[Server, Path], client: hvac.Clien
         ]
         for method, path, body, message in cases:
             sent = json.dumps(body).encode() if body is not None else b""
-            response = _unchanged(store, functools.partial(srv.request, method, path, data=sent))
+            response = unchanged(store, functools.partial(srv.request, method, path, data=sent))
             assert response.status_code == 400, (path, response.text)
             assert message in response.json()["errors"][0], (path, response.text)
         assert srv.request("GET", "strict/kept").json()["data"] == {"k": "v"}
@@ -201,13 +189,13 @@ def test_upgrade_to_version_2_in_place(server: tuple[Server, Path], client: hvac
         assert not _records(store, "grow/kv1/")
         assert len(_records(store, "grow/kv/")) == 3
         # No way back: a downgrade is refused and changes nothing.
-        back = _unchanged(
+        back = unchanged(
             store, lambda: srv.request("POST", "sys/mounts/grow/tune", json={"options": {"version": "1"}})
         )
         assert back.status_code == 400 and "cannot downgrade" in back.json()["errors"][0]
         # Tuning version 2 again is no change.
         assert (
-            _unchanged(
+            unchanged(
                 store, lambda: srv.request("POST", "sys/mounts/grow/tune", json={"options": {"version": "2"}})
             ).status_code
             == 204

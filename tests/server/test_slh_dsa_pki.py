@@ -12,13 +12,11 @@ import pytest
 from cryptography import x509
 
 from secretumvault import pqc
-from secretumvault.keystore import SQLiteStorage
 from secretumvault.pki import verify_chain
 from secretumvault.pki.builders import build_csr
 from secretumvault.pki.keys import generate_key
-from tests.keystore.conftest import snapshot
 from tests.pki.test_slh_dsa import RFC_9909_OIDS, independently_verifies
-from tests.server.conftest import Server, start_server, write_config
+from tests.server.conftest import Server, start_server, unchanged, write_config
 from tests.test_composite import DRAFT
 
 pytestmark = pytest.mark.skipif(
@@ -127,16 +125,9 @@ def test_refused_slh_dsa_key_types_change_nothing(
 ) -> None:
     server, store = served
     server.client().sys.enable_secrets_engine("pki", path=mount)
-    storage = SQLiteStorage(store)
-    try:
-        before = snapshot(storage)
-        response = server.request(
-            "POST",
-            f"{mount}/root/generate/internal",
-            json={"common_name": "x", **body},
-        )
-        assert snapshot(storage) == before
-    finally:
-        storage.close()
+    response = unchanged(
+        store,
+        lambda: server.request("POST", f"{mount}/root/generate/internal", json={"common_name": "x", **body}),
+    )
     assert response.status_code == 400, response.text
     assert any(message in m for m in response.json()["errors"]), response.text

@@ -4,7 +4,7 @@ sign, verify, batch verify, and refusals that change nothing."""
 from __future__ import annotations
 
 import base64
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import hvac
@@ -12,10 +12,8 @@ import pytest
 import requests
 
 from secretumvault import pqc
-from secretumvault.keystore import SQLiteStorage
 from secretumvault.transit import KEY_TYPES
-from tests.keystore.conftest import snapshot
-from tests.server.conftest import Server, start_server, write_config
+from tests.server.conftest import Server, start_server, unchanged, write_config
 
 pytestmark = pytest.mark.skipif(
     "oqs" not in pqc.available_backends(), reason="SLH-DSA needs the native core (pyca has no SLH-DSA)"
@@ -37,17 +35,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, P
 
 def _b64(data: bytes) -> str:
     return base64.b64encode(data).decode("ascii")
-
-
-def _unchanged(store: Path, send: Callable[[], requests.Response]) -> requests.Response:
-    storage = SQLiteStorage(store)
-    try:
-        before = snapshot(storage)
-        response = send()
-        assert snapshot(storage) == before
-    finally:
-        storage.close()
-    return response
 
 
 @pytest.mark.parametrize(
@@ -100,9 +87,9 @@ def test_bad_parameter_sets_and_contexts_change_nothing(server: tuple[Server, Pa
         def create(body: dict[str, str] = body) -> requests.Response:
             return srv.request("POST", "transit/keys/nope", json=body)
 
-        response = _unchanged(store, create)
+        response = unchanged(store, create)
         assert response.status_code == 400 and "parameter_set" in response.text
     srv.client().adapter.post("/v1/transit/keys/ctx", json={"type": "slh-dsa-sha2-128f"})
     long_context = {"input": _b64(b"m"), "context": _b64(b"x" * 256)}
-    response = _unchanged(store, lambda: srv.request("POST", "transit/sign/ctx", json=long_context))
+    response = unchanged(store, lambda: srv.request("POST", "transit/sign/ctx", json=long_context))
     assert response.status_code == 400 and "255" in response.text

@@ -4,18 +4,16 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import hvac.exceptions
 import pytest
-import requests
 
 from secretumvault.keystore import Keystore, SQLiteStorage
 from secretumvault.server.state import records
 from secretumvault.server.state.shares import vault_key_to_share
-from tests.keystore.conftest import snapshot
-from tests.server.conftest import Server, start_server, write_config
+from tests.server.conftest import Server, start_server, unchanged, write_config
 
 MINTER = json.dumps({"path": {"auth/token/create": {"capabilities": ["update"]}}})
 # Everything on auth/token/* but sudo: LIST accessors and revoke-orphan need sudo.
@@ -36,17 +34,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, P
     started.client().sys.create_or_update_policy("no-sudo", NO_SUDO)
     yield started, store, init["keys"][0]
     started.stop()
-
-
-def _unchanged(store: Path, send: Callable[..., requests.Response]) -> requests.Response:
-    storage = SQLiteStorage(store)
-    try:
-        before = snapshot(storage)
-        response = send()
-        assert snapshot(storage) == before
-    finally:
-        storage.close()
-    return response
 
 
 def _create(server: Server, parent: str = "root", **body: object) -> dict[str, str]:
@@ -91,12 +78,12 @@ def test_unknown_accessor_is_400_and_stores_nothing(server: tuple[Server, Path, 
     started, store, _ = server
     for path in ("lookup-accessor", "renew-accessor", "revoke-accessor"):
         for accessor in ("nope", "a/b", "x" * 300):
-            response = _unchanged(
+            response = unchanged(
                 store,
                 lambda p=path, a=accessor: started.request("POST", f"auth/token/{p}", json={"accessor": a}),
             )
             assert response.status_code == 400 and response.json()["errors"] == ["invalid accessor"]
-        missing = _unchanged(store, lambda p=path: started.request("POST", f"auth/token/{p}", json={}))
+        missing = unchanged(store, lambda p=path: started.request("POST", f"auth/token/{p}", json={}))
         assert missing.status_code == 400 and missing.json()["errors"] == ["missing accessor"]
 
 
@@ -125,7 +112,7 @@ def test_list_accessors_needs_sudo(server: tuple[Server, Path, str]) -> None:
     keys = started.client().auth.token.list_accessors()["data"]["keys"]
     assert made["accessor"] in keys
     holder = _create(started, policies=["no-sudo"])["token"]
-    refused = _unchanged(store, lambda: started.request("LIST", "auth/token/accessors", token=holder))
+    refused = unchanged(store, lambda: started.request("LIST", "auth/token/accessors", token=holder))
     assert refused.status_code == 403
     started.client().auth.token.revoke_accessor(made["accessor"])
     assert made["accessor"] not in started.client().auth.token.list_accessors()["data"]["keys"]
@@ -138,7 +125,7 @@ def test_revoke_orphan_keeps_the_children_as_orphans(server: tuple[Server, Path,
     grandchild = _create(started, child["token"])
     holder = _create(started, policies=["no-sudo"])["token"]
     body = {"token": parent["token"]}
-    refused = _unchanged(
+    refused = unchanged(
         store, lambda: started.request("POST", "auth/token/revoke-orphan", token=holder, json=body)
     )
     assert refused.status_code == 403

@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import hvac
 import hvac.exceptions
 import pytest
-import requests
 
-from secretumvault.keystore import SQLiteStorage
-from tests.keystore.conftest import snapshot
-from tests.server.conftest import Server, start_server, write_config
+from tests.server.conftest import Server, start_server, unchanged, write_config
 
 READER = json.dumps({"path": {"secret/*": {"capabilities": ["read"]}}})
 MINTER = json.dumps({"path": {"auth/token/create*": {"capabilities": ["update"]}}})
@@ -32,17 +29,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, P
         client.sys.create_or_update_policy(name, policy)
     yield started, store
     started.stop()
-
-
-def _unchanged(store: Path, send: Callable[[], requests.Response]) -> requests.Response:
-    storage = SQLiteStorage(store)
-    try:
-        before = snapshot(storage)
-        response = send()
-        assert snapshot(storage) == before
-    finally:
-        storage.close()
-    return response
 
 
 def _token(server: Server, **body: object) -> str:
@@ -99,7 +85,7 @@ def test_without_allowed_policies_the_parent_rule_holds(server: tuple[Server, Pa
     started.client().auth.token.create_or_update_role("plain")
     minter = _token(started, policies=["minter"])
     body = {"policies": ["reader"]}
-    refused = _unchanged(
+    refused = unchanged(
         store, lambda: started.request("POST", "auth/token/create/plain", token=minter, json=body)
     )
     assert refused.status_code == 400 and "parent token's policies" in refused.json()["errors"][0]
@@ -111,7 +97,7 @@ def test_disallowed_policies_and_default(server: tuple[Server, Path]) -> None:
     started, store = server
     client = started.client()
     client.auth.token.create_or_update_role("no-writer", disallowed_policies=["writer", "default"])
-    refused = _unchanged(
+    refused = unchanged(
         store, lambda: started.request("POST", "auth/token/create/no-writer", json={"policies": ["writer"]})
     )
     assert refused.status_code == 400 and "disallowed" in refused.json()["errors"][0]
@@ -180,18 +166,18 @@ def test_unsupported_role_settings_are_refused(
     server: tuple[Server, Path], body: dict[str, object], message: str
 ) -> None:
     started, store = server
-    refused = _unchanged(store, lambda: started.request("POST", "auth/token/roles/refused", json=body))
+    refused = unchanged(store, lambda: started.request("POST", "auth/token/roles/refused", json=body))
     assert refused.status_code == 400, refused.text
     assert message in refused.json()["errors"][0]
 
 
 def test_unknown_role_and_entity_alias(server: tuple[Server, Path]) -> None:
     started, store = server
-    unknown = _unchanged(store, lambda: started.request("POST", "auth/token/create/nope", json={}))
+    unknown = unchanged(store, lambda: started.request("POST", "auth/token/create/nope", json={}))
     assert unknown.status_code == 400 and unknown.json()["errors"] == ["unknown role"]
     started.client().auth.token.create_or_update_role("aliased", allowed_policies=["reader"])
     body = {"entity_alias": "someone"}
-    alias = _unchanged(store, lambda: started.request("POST", "auth/token/create/aliased", json=body))
+    alias = unchanged(store, lambda: started.request("POST", "auth/token/create/aliased", json=body))
     assert alias.status_code == 400 and "not supported" in alias.json()["errors"][0]
 
 
@@ -199,7 +185,7 @@ def test_periodic_tokens_need_sudo_without_a_role(server: tuple[Server, Path]) -
     started, store = server
     minter = _token(started, policies=["minter"])
     body = {"period": "30m", "policies": ["minter"]}
-    refused = _unchanged(store, lambda: started.request("POST", "auth/token/create", token=minter, json=body))
+    refused = unchanged(store, lambda: started.request("POST", "auth/token/create", token=minter, json=body))
     assert refused.status_code == 400 and "sudo" in refused.json()["errors"][0]
     sudo = json.dumps({"path": {"auth/token/create": {"capabilities": ["update", "sudo"]}}})
     started.client().sys.create_or_update_policy("create-sudo", sudo)

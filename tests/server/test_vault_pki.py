@@ -21,9 +21,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, mldsa, rsa
 from cryptography.x509.oid import NameOID
 
-from secretumvault.keystore import SQLiteStorage
-from tests.keystore.conftest import snapshot
 from tests.server.conftest import Server, start_server, write_config
+from tests.server.conftest import unchanged as store_unchanged
 
 
 def _start(tmp: Path, extra: str = "") -> tuple[Server, Path]:
@@ -51,18 +50,7 @@ def server(served: tuple[Server, Path]) -> Server:
 @pytest.fixture
 def unchanged(served: tuple[Server, Path]) -> Callable[[Callable[[], requests.Response]], requests.Response]:
     """Send a request and check that the raw store is byte for byte as before."""
-
-    def check(send: Callable[[], requests.Response]) -> requests.Response:
-        storage = SQLiteStorage(served[1])
-        try:
-            before = snapshot(storage)
-            response = send()
-            assert snapshot(storage) == before
-        finally:
-            storage.close()
-        return response
-
-    return check
+    return functools.partial(store_unchanged, served[1])
 
 
 _mounts = iter(range(1_000_000))

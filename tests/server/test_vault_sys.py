@@ -14,9 +14,7 @@ import pytest
 import requests
 from hvac.exceptions import Forbidden, InvalidRequest
 
-from secretumvault.keystore import SQLiteStorage
-from tests.keystore.conftest import snapshot
-from tests.server.conftest import Server, start_server, write_config
+from tests.server.conftest import Server, start_server, unchanged, write_config
 
 SYSTEM_TTL = 32 * 86400  # Vault's system default and maximum lease TTL
 
@@ -32,18 +30,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, P
     started.client().sys.enable_secrets_engine("kv", path="secret", options={"version": "2"})
     yield started, store
     started.stop()
-
-
-def unchanged(store: Path, send: Callable[[], requests.Response]) -> requests.Response:
-    """Send a request and assert that no raw record of the store changed."""
-    storage = SQLiteStorage(store)
-    try:
-        before = snapshot(storage)
-        response = send()
-        assert snapshot(storage) == before
-    finally:
-        storage.close()
-    return response
 
 
 def refused(store: Path, send: Callable[[], requests.Response], status: int, fragment: str) -> None:

@@ -5,17 +5,14 @@ cannot do is a 400 that says so, and leaves the raw store unchanged."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import requests
 from hvac.exceptions import InvalidRequest
 
-from secretumvault.keystore import SQLiteStorage
-from tests.keystore.conftest import snapshot
-from tests.server.conftest import Server, start_server, write_config
+from tests.server.conftest import Server, start_server, unchanged, write_config
 
 #: What the Go client sends for `vault token create -policy=reader` (its omitempty rules).
 GO_CLIENT_BODY: dict[str, Any] = {
@@ -46,17 +43,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, P
     assert started.request("PUT", "sys/policies/acl/reader", json={"policy": reader}).status_code == 204
     yield started, store
     started.stop()
-
-
-def unchanged(store: Path, send: Callable[[], requests.Response]) -> requests.Response:
-    storage = SQLiteStorage(store)
-    try:
-        before = snapshot(storage)
-        response = send()
-        assert snapshot(storage) == before
-    finally:
-        storage.close()
-    return response
 
 
 def test_the_go_clients_body_makes_a_default_service_token(server: tuple[Server, Path]) -> None:

@@ -4,6 +4,7 @@ as written, and the default key type, driven with hvac and raw HTTP against a re
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac as std_hmac
 from collections.abc import Callable, Iterator
@@ -16,9 +17,8 @@ import requests
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
-from secretumvault.keystore import SQLiteStorage
-from tests.keystore.conftest import snapshot
 from tests.server.conftest import Server, start_server, write_config
+from tests.server.conftest import unchanged as store_unchanged
 
 HMAC_ALGORITHMS = {
     "sha2-224": "sha224",
@@ -58,18 +58,7 @@ def client(srv: Server) -> hvac.Client:
 @pytest.fixture
 def unchanged(server: tuple[Server, Path]) -> Callable[[Callable[[], requests.Response]], requests.Response]:
     """Send a request and assert the raw store (every record and revision) is exactly as before."""
-
-    def check(send: Callable[[], requests.Response]) -> requests.Response:
-        storage = SQLiteStorage(server[1])
-        try:
-            before = snapshot(storage)
-            response = send()
-            assert snapshot(storage) == before
-        finally:
-            storage.close()
-        return response
-
-    return check
+    return functools.partial(store_unchanged, server[1])
 
 
 def _b64(data: bytes) -> str:

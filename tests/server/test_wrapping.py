@@ -5,16 +5,13 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import hvac.exceptions
 import pytest
-import requests
 
-from secretumvault.keystore import SQLiteStorage
-from tests.keystore.conftest import snapshot
-from tests.server.conftest import Server, start_server, write_config
+from tests.server.conftest import Server, start_server, unchanged, write_config
 
 READER = json.dumps({"path": {"secret/*": {"capabilities": ["read"]}}})
 
@@ -33,17 +30,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, P
     client.secrets.kv.v2.create_or_update_secret("app", secret={"password": "s3cret"})
     yield started, store
     started.stop()
-
-
-def _unchanged(store: Path, send: Callable[..., requests.Response]) -> requests.Response:
-    storage = SQLiteStorage(store)
-    try:
-        before = snapshot(storage)
-        response = send()
-        assert snapshot(storage) == before
-    finally:
-        storage.close()
-    return response
 
 
 def _wrap(server: Server, payload: dict[str, object], ttl: str = "60") -> dict[str, object]:
@@ -160,7 +146,7 @@ def test_a_wrapping_token_grants_nothing_else(server: tuple[Server, Path]) -> No
     info = _wrap(started, {"k": "v"})
     token = str(info["token"])
     for method, path in (("GET", "secret/data/app"), ("POST", "auth/token/create"), ("GET", "sys/mounts")):
-        refused = _unchanged(store, lambda m=method, p=path: started.request(m, p, token=token))
+        refused = unchanged(store, lambda m=method, p=path: started.request(m, p, token=token))
         assert refused.status_code == 403
 
 
@@ -185,7 +171,7 @@ def test_refusals_are_400_and_store_nothing(
     server: tuple[Server, Path], path: str, body: dict[str, object], headers: dict[str, str], message: str
 ) -> None:
     started, store = server
-    refused = _unchanged(store, lambda: started.request("POST", path, json=body, headers=headers))
+    refused = unchanged(store, lambda: started.request("POST", path, json=body, headers=headers))
     assert refused.status_code == 400, refused.text
     assert message in refused.json()["errors"][0]
 
@@ -193,9 +179,7 @@ def test_refusals_are_400_and_store_nothing(
 def test_a_normal_token_is_not_a_wrapping_token(server: tuple[Server, Path]) -> None:
     started, store = server
     normal = started.client().auth.token.create(policies=["reader"])["auth"]["client_token"]
-    refused = _unchanged(
-        store, lambda: started.request("POST", "sys/wrapping/unwrap", json={"token": normal})
-    )
+    refused = unchanged(store, lambda: started.request("POST", "sys/wrapping/unwrap", json={"token": normal}))
     assert refused.status_code == 400
     assert started.request("GET", "auth/token/lookup-self", token=normal).status_code == 200  # still usable
 
@@ -203,7 +187,7 @@ def test_a_normal_token_is_not_a_wrapping_token(server: tuple[Server, Path]) -> 
 def test_the_response_wrapping_policy_name_is_reserved(server: tuple[Server, Path]) -> None:
     started, store = server
     policy = '{"path": {"secret/*": {"capabilities": ["read"]}}}'
-    refused = _unchanged(
+    refused = unchanged(
         store, lambda: started.request("PUT", "sys/policies/acl/response-wrapping", json={"policy": policy})
     )
     assert refused.status_code == 400
