@@ -71,17 +71,8 @@ def combine_recovery(seal: AutoSeal, given: Sequence[object]) -> bytes:
     if isinstance(given, (str, bytes)) or not isinstance(given, Sequence):
         raise UnsealError("give the recovery shares as a list")
     recovery = seal.recovery
-    distinct: dict[int, shamir.Share] = {}
-    for text in given:
-        share = shamir.parse_share(text)
-        if share.set_id != recovery.set_id or share.threshold != recovery.threshold:
-            raise UnsealError("a recovery share given belongs to another store (or set of shares)")
-        distinct.setdefault(share.index, share)
-    if len(distinct) < recovery.threshold:
-        raise UnsealError(
-            f"{len(distinct)} distinct recovery share(s) given; this store needs {recovery.threshold}"
-        )
-    key = shamir.combine(list(distinct.values())[: recovery.threshold])
+    foreign = "a recovery share given belongs to another store (or set of shares)"
+    key = shamir.combine(shamir.quorum(given, recovery, "recovery", foreign=foreign))
     check = seal.recovery_check
     try:
         Aead(key).open(check[:NONCE_SIZE], check[NONCE_SIZE:], _recovery_associated_data(recovery))

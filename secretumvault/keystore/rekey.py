@@ -134,17 +134,13 @@ def current_kek(seal: ShamirSeal, current: Sequence[str] | str | bytes) -> bytes
 
 
 def _current_shares(seal: ShamirSeal, given: Sequence[object]) -> list[shamir.Share]:
-    distinct: dict[int, shamir.Share] = {}
-    for text in given:
-        share = shamir.parse_share(text)
-        if share.set_id != seal.set_id or share.threshold != seal.threshold:
-            raise UnsealError("a share given belongs to another store (or to its shares before a rekey)")
-        distinct.setdefault(share.index, share)
-    if len(distinct) < seal.threshold:
-        raise UnsealError(
-            f"{len(distinct)} distinct current share(s) given; this store needs {seal.threshold} to rekey"
-        )
-    return list(distinct.values())[: seal.threshold]
+    return shamir.quorum(
+        given,
+        seal,
+        "current",
+        foreign="a share given belongs to another store (or to its shares before a rekey)",
+        needed_for=" to rekey",
+    )
 
 
 def prepare(

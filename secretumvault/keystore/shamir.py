@@ -22,6 +22,7 @@ import binascii
 import hashlib
 import hmac
 import struct
+from collections.abc import Iterable
 
 from Crypto.Protocol.SecretSharing import Shamir
 
@@ -30,7 +31,7 @@ from secretumvault.errors import UnsealError
 from secretumvault.keystore._aead import KEY_SIZE
 from secretumvault.keystore.seal import SET_ID_SIZE, ShamirSeal
 
-__all__ = ["SHARE_PREFIX", "Share", "combine", "parse_share", "split"]
+__all__ = ["SHARE_PREFIX", "Share", "combine", "parse_share", "quorum", "split"]
 
 SHARE_PREFIX = "svs1-"  # what a share's text starts with (the server reads it too)
 _VERSION = 0x01
@@ -98,6 +99,25 @@ def parse_share(text: object) -> Share:
     half_a = raw[_HEAD.size : _HEAD.size + _HALF]
     half_b = raw[_HEAD.size + _HALF : _HEAD.size + 2 * _HALF]
     return Share(set_id, threshold, index, half_a, half_b)
+
+
+def quorum(
+    given: Iterable[object], seal: ShamirSeal, kind: str, *, foreign: str, needed_for: str = ""
+) -> list[Share]:
+    """``seal.threshold`` distinct shares of ``seal``'s set parsed from ``given`` (one given twice
+    counts once). UnsealError ``foreign`` for a share of another set; for too few, one that names the
+    ``kind`` of share ("recovery") and what they are ``needed_for`` (" to rekey")."""
+    distinct: dict[int, Share] = {}
+    for text in given:
+        share = parse_share(text)
+        if share.set_id != seal.set_id or share.threshold != seal.threshold:
+            raise UnsealError(foreign)
+        distinct.setdefault(share.index, share)
+    if len(distinct) < seal.threshold:
+        raise UnsealError(
+            f"{len(distinct)} distinct {kind} share(s) given; this store needs {seal.threshold}{needed_for}"
+        )
+    return list(distinct.values())[: seal.threshold]
 
 
 def combine(shares: list[Share]) -> bytes:
