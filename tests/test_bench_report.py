@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 
 import pytest
 from rich.console import Console
+from rich.table import Table
 
 from secretumvault import bench
 from secretumvault.bench import report
 
+Render = Callable[[list[bench.Result], dict[tuple[str, str, str], float]], Table]
 CONTENDERS = (bench.FLOOR, "secretumvault[oqs]", "secretumvault[openssl]", "kyber-py / dilithium-py")
 
 
@@ -49,3 +52,20 @@ def test_columns_still_rules(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("sys.stdout", io.StringIO())
     monkeypatch.setenv("COLUMNS", "100")
     assert report.output_console().width == 100
+
+
+@pytest.mark.parametrize(
+    ("render", "alg", "op"),
+    [
+        (report.render_fips204_table, *bench.FIPS204_OPERATIONS[0]),
+        (report.render_slh_table, *bench.SLH_OPERATIONS[0]),
+    ],
+)
+def test_cells_show_microseconds_and_ratio_or_a_dash(render: Render, alg: str, op: str) -> None:
+    """One measured cell (12.3 µs, 4.56x the floor); every other cell of the table is a dash."""
+    measured = bench.Result("secretumvault[oqs]", alg, op, 12_345.0)
+    table = render([measured], {("secretumvault[oqs]", alg, op): 4.56})
+    cells = [cell for column in table.columns[1:] for cell in column.cells]
+    assert cells.count("12.3 (4.56x)") == 1
+    assert all(cell == "—" for cell in cells if cell != "12.3 (4.56x)")
+    assert len(cells) > 1

@@ -130,18 +130,16 @@ def render_fips204_table(results: list[bench.Result], ratios: dict[tuple[str, st
         table.add_column(escape(name.removeprefix("secretumvault[").rstrip("]")), justify="right")
     by_key = {_key(r): r for r in results}
     for alg, op in (*bench.FIPS204_OPERATIONS, *bench.COMPOSITE_OPERATIONS):
-        cells = []
-        for name in columns:
-            r = by_key.get((name, alg, op))
-            ratio = ratios.get((name, alg, op))
-            if r is None or r.ns_per_op is None:
-                cells.append("—")
-            else:
-                cells.append(
-                    _short(r.ns_per_op / 1000) + ("" if ratio is None else f" ({_short(ratio, 2)}x)")
-                )
+        cells = [_cell(by_key.get((name, alg, op)), ratios.get((name, alg, op))) for name in columns]
         table.add_row(op if alg == bench.SIG else f"{alg} {op}", *cells)
     return table
+
+
+def _cell(result: bench.Result | None, ratio: float | None) -> str:
+    """µs per operation and the ratio to the floor, or a dash where it was not measured."""
+    if result is None or result.ns_per_op is None:
+        return "—"
+    return _short(result.ns_per_op / 1000) + ("" if ratio is None else f" ({_short(ratio, 2)}x)")
 
 
 def render_slh_table(results: list[bench.Result], ratios: dict[tuple[str, str, str], float]) -> Table:
@@ -153,16 +151,7 @@ def render_slh_table(results: list[bench.Result], ratios: dict[tuple[str, str, s
         table.add_column(escape(name.removeprefix("secretumvault[").rstrip("]")), justify="right")
     by_key = {_key(r): r for r in results}
     for alg, op in bench.SLH_OPERATIONS:
-        cells = []
-        for name in columns:
-            r = by_key.get((name, alg, op))
-            ratio = ratios.get((name, alg, op))
-            if r is None or r.ns_per_op is None:
-                cells.append("—")
-            else:
-                cells.append(
-                    _short(r.ns_per_op / 1000) + ("" if ratio is None else f" ({_short(ratio, 2)}x)")
-                )
+        cells = [_cell(by_key.get((name, alg, op)), ratios.get((name, alg, op))) for name in columns]
         table.add_row(f"{alg.removeprefix('SLH-DSA-')} {op}", *cells)
     return table
 
