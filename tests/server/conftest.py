@@ -152,3 +152,16 @@ def unchanged(store: Path, send: Callable[..., requests.Response]) -> requests.R
     finally:
         storage.close()
     return response
+
+
+def start_file_server(tmp: Path, extra: str = "") -> tuple[Server, Path]:
+    """A server on a SQLite file in ``tmp`` (which a test can read raw), initialised with one share
+    and unsealed; its root token set. ``extra``: more ``[server]`` configuration."""
+    store = tmp / "vault.db"
+    server = start_server(
+        ["-c", str(write_config(tmp / "server.toml", store, extra=extra))], tmp / "server.log"
+    )
+    init = server.client(token="").sys.initialize(secret_shares=1, secret_threshold=1)
+    server.client(token="").sys.submit_unseal_key(init["keys"][0])
+    server.root_token = init["root_token"]
+    return server, store

@@ -10,20 +10,16 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.server.conftest import Server, start_server, unchanged, write_config
+from tests.server.conftest import Server, start_file_server, start_server, unchanged, write_config
 
 MAX_REQUEST = 4096
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, Path]]:
-    tmp = tmp_path_factory.mktemp("bad-input")
-    store = tmp / "vault.db"
-    config = write_config(tmp / "server.toml", store, extra=f"max_request_size = {MAX_REQUEST}")
-    started = start_server(["-c", str(config)], tmp / "server.log")
-    init = started.client(token="").sys.initialize(secret_shares=1, secret_threshold=1)
-    started.client(token="").sys.submit_unseal_key(init["keys"][0])
-    started.root_token = init["root_token"]
+    started, store = start_file_server(
+        tmp_path_factory.mktemp("bad-input"), extra=f"max_request_size = {MAX_REQUEST}"
+    )
     client = started.client()
     client.sys.enable_secrets_engine("transit", path="transit")
     client.sys.enable_secrets_engine("kv", path="secret", options={"version": "2"})

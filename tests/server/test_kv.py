@@ -12,7 +12,7 @@ import hvac
 import pytest
 from hvac.exceptions import InvalidPath, InvalidRequest
 
-from tests.server.conftest import Server, start_server, unchanged, write_config
+from tests.server.conftest import Server, start_file_server, unchanged
 
 
 # hvac's own patch() reads without raise_on_deleted_version and warns about its future default.
@@ -87,12 +87,7 @@ def test_kv_mount_enable_and_disable(dev_server: Server, client: hvac.Client) ->
 @pytest.fixture(scope="module")
 def file_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, Path]]:
     """A server on a SQLite file the tests read raw, to show that refusals change nothing."""
-    tmp = tmp_path_factory.mktemp("kv-file")
-    store = tmp / "vault.db"
-    started = start_server(["-c", str(write_config(tmp / "server.toml", store))], tmp / "server.log")
-    init = started.client(token="").sys.initialize(secret_shares=1, secret_threshold=1)
-    started.client(token="").sys.submit_unseal_key(init["keys"][0])
-    started.root_token = init["root_token"]
+    started, store = start_file_server(tmp_path_factory.mktemp("kv-file"))
     started.client().sys.enable_secrets_engine("kv", path="secret", options={"version": 2})
     yield started, store
     started.stop()

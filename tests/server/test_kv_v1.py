@@ -20,18 +20,13 @@ from secretumvault.server.state.kv_store import KvStore
 from secretumvault.server.state.kv_v1_store import KvV1Store
 from secretumvault.server.state.mounts import SYSTEM_MAX_LEASE_TTL, MountTable
 from tests.keystore.conftest import FAST_SCRYPT, PASSPHRASE
-from tests.server.conftest import Server, start_server, unchanged, write_config
+from tests.server.conftest import Server, start_file_server, unchanged
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, Path]]:
     """A server on a SQLite file the tests can read raw, to show refusals change nothing."""
-    tmp = tmp_path_factory.mktemp("kv-v1")
-    store = tmp / "vault.db"
-    started = start_server(["-c", str(write_config(tmp / "server.toml", store))], tmp / "server.log")
-    init = started.client(token="").sys.initialize(secret_shares=1, secret_threshold=1)
-    started.client(token="").sys.submit_unseal_key(init["keys"][0])
-    started.root_token = init["root_token"]
+    started, store = start_file_server(tmp_path_factory.mktemp("kv-v1"))
     yield started, store
     started.stop()
 

@@ -16,7 +16,7 @@ from secretumvault.pki import verify_chain
 from secretumvault.pki.builders import build_csr
 from secretumvault.pki.keys import generate_key
 from tests.pki.test_slh_dsa import RFC_9909_OIDS, independently_verifies
-from tests.server.conftest import Server, start_server, unchanged, write_config
+from tests.server.conftest import Server, start_file_server, unchanged
 from tests.test_composite import DRAFT
 
 pytestmark = pytest.mark.skipif(
@@ -28,12 +28,7 @@ ROOT, INTERMEDIATE, COMPOSITE = "SLH-DSA-SHA2-128f", "SLH-DSA-SHAKE-128f", "MLDS
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, Path]]:
-    tmp = tmp_path_factory.mktemp("vault-slh-pki")
-    store = tmp / "vault.db"
-    started = start_server(["-c", str(write_config(tmp / "server.toml", store))], tmp / "server.log")
-    init = started.client(token="").sys.initialize(secret_shares=1, secret_threshold=1)
-    started.client(token="").sys.submit_unseal_key(init["keys"][0])
-    started.root_token = init["root_token"]
+    started, store = start_file_server(tmp_path_factory.mktemp("vault-slh-pki"))
     yield started, store
     started.stop()
 

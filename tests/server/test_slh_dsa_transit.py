@@ -13,7 +13,7 @@ import requests
 
 from secretumvault import pqc
 from secretumvault.transit import KEY_TYPES
-from tests.server.conftest import Server, start_server, unchanged, write_config
+from tests.server.conftest import Server, start_file_server, unchanged
 
 pytestmark = pytest.mark.skipif(
     "oqs" not in pqc.available_backends(), reason="SLH-DSA needs the native core (pyca has no SLH-DSA)"
@@ -22,12 +22,7 @@ pytestmark = pytest.mark.skipif(
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, Path]]:
-    tmp = tmp_path_factory.mktemp("vault-slh")
-    store = tmp / "vault.db"
-    started = start_server(["-c", str(write_config(tmp / "server.toml", store))], tmp / "server.log")
-    init = started.client(token="").sys.initialize(secret_shares=1, secret_threshold=1)
-    started.client(token="").sys.submit_unseal_key(init["keys"][0])
-    started.root_token = init["root_token"]
+    started, store = start_file_server(tmp_path_factory.mktemp("vault-slh"))
     started.client().sys.enable_secrets_engine("transit", path="transit")
     yield started, store
     started.stop()

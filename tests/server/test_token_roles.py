@@ -10,7 +10,7 @@ import hvac
 import hvac.exceptions
 import pytest
 
-from tests.server.conftest import Server, start_server, unchanged, write_config
+from tests.server.conftest import Server, start_file_server, unchanged
 
 READER = json.dumps({"path": {"secret/*": {"capabilities": ["read"]}}})
 MINTER = json.dumps({"path": {"auth/token/create*": {"capabilities": ["update"]}}})
@@ -18,12 +18,7 @@ MINTER = json.dumps({"path": {"auth/token/create*": {"capabilities": ["update"]}
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, Path]]:
-    tmp = tmp_path_factory.mktemp("token-roles")
-    store = tmp / "vault.db"
-    started = start_server(["-c", str(write_config(tmp / "server.toml", store))], tmp / "server.log")
-    init = started.client(token="").sys.initialize(secret_shares=1, secret_threshold=1)
-    started.client(token="").sys.submit_unseal_key(init["keys"][0])
-    started.root_token = init["root_token"]
+    started, store = start_file_server(tmp_path_factory.mktemp("token-roles"))
     client = started.client()
     for name, policy in (("reader", READER), ("writer", READER), ("minter", MINTER), ("ops-a", READER)):
         client.sys.create_or_update_policy(name, policy)

@@ -21,23 +21,13 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, mldsa, rsa
 from cryptography.x509.oid import NameOID
 
-from tests.server.conftest import Server, start_server, write_config
+from tests.server.conftest import Server, start_file_server, start_server, write_config
 from tests.server.conftest import unchanged as store_unchanged
-
-
-def _start(tmp: Path, extra: str = "") -> tuple[Server, Path]:
-    store = tmp / "vault.db"
-    config = write_config(tmp / "server.toml", store, extra=extra)
-    started = start_server(["-c", str(config)], tmp / "server.log")
-    init = started.client(token="").sys.initialize(secret_shares=1, secret_threshold=1)
-    started.client(token="").sys.submit_unseal_key(init["keys"][0])
-    started.root_token = init["root_token"]
-    return started, store
 
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, Path]]:
-    started, store = _start(tmp_path_factory.mktemp("vault-pki"))
+    started, store = start_file_server(tmp_path_factory.mktemp("vault-pki"))
     yield started, store
     started.stop()
 
@@ -189,7 +179,7 @@ def test_key_bits_alone_is_rsa_as_in_vault(server: Server) -> None:
 
 
 def test_pq_defaults_make_ml_dsa_65_the_default(tmp_path: Path) -> None:
-    started, _ = _start(tmp_path, "pq_defaults = true")
+    started, _ = start_file_server(tmp_path, "pq_defaults = true")
     try:
         client = started.client()
         mount = _mount(client)

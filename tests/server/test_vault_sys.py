@@ -14,19 +14,14 @@ import pytest
 import requests
 from hvac.exceptions import Forbidden, InvalidRequest
 
-from tests.server.conftest import Server, start_server, unchanged, write_config
+from tests.server.conftest import Server, start_file_server, unchanged
 
 SYSTEM_TTL = 32 * 86400  # Vault's system default and maximum lease TTL
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, Path]]:
-    tmp = tmp_path_factory.mktemp("vault-sys")
-    store = tmp / "vault.db"
-    started = start_server(["-c", str(write_config(tmp / "server.toml", store))], tmp / "server.log")
-    init = started.client(token="").sys.initialize(secret_shares=1, secret_threshold=1)
-    started.client(token="").sys.submit_unseal_key(init["keys"][0])
-    started.root_token = init["root_token"]
+    started, store = start_file_server(tmp_path_factory.mktemp("vault-sys"))
     started.client().sys.enable_secrets_engine("kv", path="secret", options={"version": "2"})
     yield started, store
     started.stop()

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from hvac.exceptions import InvalidRequest
 
-from tests.server.conftest import Server, start_server, unchanged, write_config
+from tests.server.conftest import Server, start_file_server, unchanged
 
 #: What the Go client sends for `vault token create -policy=reader` (its omitempty rules).
 GO_CLIENT_BODY: dict[str, Any] = {
@@ -26,12 +26,7 @@ GO_CLIENT_BODY: dict[str, Any] = {
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, Path]]:
-    tmp = tmp_path_factory.mktemp("vault-tokens")
-    store = tmp / "vault.db"
-    started = start_server(["-c", str(write_config(tmp / "server.toml", store))], tmp / "server.log")
-    init = started.client(token="").sys.initialize(secret_shares=1, secret_threshold=1)
-    started.client(token="").sys.submit_unseal_key(init["keys"][0])
-    started.root_token = init["root_token"]
+    started, store = start_file_server(tmp_path_factory.mktemp("vault-tokens"))
     reader = json.dumps(
         {
             "path": {

@@ -17,7 +17,7 @@ import requests
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
-from tests.server.conftest import Server, start_server, write_config
+from tests.server.conftest import Server, start_file_server, start_server, write_config
 from tests.server.conftest import unchanged as store_unchanged
 
 HMAC_ALGORITHMS = {
@@ -34,12 +34,7 @@ HMAC_ALGORITHMS = {
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, Path]]:
-    tmp = tmp_path_factory.mktemp("vault-transit")
-    store = tmp / "vault.db"
-    started = start_server(["-c", str(write_config(tmp / "server.toml", store))], tmp / "server.log")
-    init = started.client(token="").sys.initialize(secret_shares=1, secret_threshold=1)
-    started.client(token="").sys.submit_unseal_key(init["keys"][0])
-    started.root_token = init["root_token"]
+    started, store = start_file_server(tmp_path_factory.mktemp("vault-transit"))
     started.client().sys.enable_secrets_engine("transit", path="transit")
     yield started, store
     started.stop()
