@@ -60,3 +60,42 @@ def test_doubled_slashes_reach_the_same_route(server: tuple[Server, Path]) -> No
     assert srv.request("POST", "slashes//k", json={"v": "1"}).status_code == 204
     assert srv.request("GET", "slashes/k").json()["data"] == {"v": "1"}
     assert srv.request("GET", "sys//mounts").status_code == 200
+
+
+def _renewed(srv: Server, token: str, increment: int) -> int:
+    response = srv.request("POST", "auth/token/renew-self", token=token, json={"increment": increment})
+    assert response.status_code == 200, response.text
+    granted: int = response.json()["auth"]["lease_duration"]
+    return granted
+
+
+def test_a_lowered_max_ttl_binds_renewals_of_tokens_already_issued(server: tuple[Server, Path]) -> None:
+    """Vault's AppRole and userpass renew a login's token under the role's (user's) token_ttl and
+    token_max_ttl as they are at renewal: lowering them cuts the sessions already open. Here
+    renewals kept the limits of the login, so a token went on being renewed for the old 8 hours."""
+    srv, _ = server
+    client = srv.client()
+    client.sys.enable_auth_method("userpass", path="up-renew")
+    client.sys.enable_auth_method("approle", path="ar-renew")
+    srv.request("POST", "auth/up-renew/users/ann", json={"password": "pw", "token_max_ttl": "8h"})
+    srv.request("POST", "auth/ar-renew/role/job", json={"token_max_ttl": "8h"})
+    role_id = srv.request("GET", "auth/ar-renew/role/job/role-id").json()["data"]["role_id"]
+    secret_id = srv.request("POST", "auth/ar-renew/role/job/secret-id").json()["data"]["secret_id"]
+    login = srv.request("POST", "auth/up-renew/login/ann", token=None, json={"password": "pw"})
+    user_token = login.json()["auth"]["client_token"]
+    login = srv.request(
+        "POST", "auth/ar-renew/login", token=None, json={"role_id": role_id, "secret_id": secret_id}
+    )
+    role_token = login.json()["auth"]["client_token"]
+    assert _renewed(srv, user_token, 7200) > 3600 and _renewed(srv, role_token, 7200) > 3600
+    srv.request("POST", "auth/up-renew/users/ann", json={"token_max_ttl": "1h"})
+    srv.request("POST", "auth/ar-renew/role/job/token-max-ttl", json={"token_max_ttl": "1h"})
+    assert _renewed(srv, user_token, 7200) <= 3600
+    assert _renewed(srv, role_token, 7200) <= 3600
+    # The method's own max_lease_ttl binds them as well.
+    srv.request("POST", "sys/auth/up-renew/tune", json={"max_lease_ttl": "30m"})
+    assert _renewed(srv, user_token, 7200) <= 1800
+    # And the role's current token_ttl is the increment when none is asked for.
+    srv.request("POST", "auth/ar-renew/role/job/token-ttl", json={"token_ttl": "10m"})
+    response = srv.request("POST", "auth/token/renew-self", token=role_token, json={})
+    assert response.json()["auth"]["lease_duration"] == 600
