@@ -99,3 +99,29 @@ def test_a_lowered_max_ttl_binds_renewals_of_tokens_already_issued(server: tuple
     srv.request("POST", "auth/ar-renew/role/job/token-ttl", json={"token_ttl": "10m"})
     response = srv.request("POST", "auth/token/renew-self", token=role_token, json={})
     assert response.json()["auth"]["lease_duration"] == 600
+
+
+def test_vault_root_paths_need_sudo(server: tuple[Server, Path]) -> None:
+    """Vault's root-protected paths: the system backend's ``auth/*`` covers
+    ``sys/auth/<path>/tune`` (read and write), and PKI's ``root`` covers ``DELETE <pki>/root``.
+    Here a token with every capability but sudo could tune an auth method and delete a CA."""
+    srv, store = server
+    client = srv.client()
+    client.sys.enable_auth_method("userpass", path="up-sudo")
+    client.sys.enable_secrets_engine("pki", path="pki-sudo")
+    generated = srv.request(
+        "POST", "pki-sudo/root/generate/internal", json={"common_name": "ca", "key_type": "ec"}
+    )
+    assert generated.status_code == 200, generated.text
+    every = ["create", "read", "update", "delete", "list"]
+    token = _token(srv, {"path": {"*": {"capabilities": every}}}, "all-but-sudo")
+    unchanged(store, partial(srv.request, "DELETE", "pki-sudo/root", token=token), 403)
+    tune = {"max_lease_ttl": "8760h"}
+    unchanged(store, partial(srv.request, "POST", "sys/auth/up-sudo/tune", token=token, json=tune), 403)
+    assert srv.request("GET", "sys/auth/up-sudo/tune", token=token).status_code == 403
+    # With sudo, as with the root token, both are served.
+    sudo = _token(srv, {"path": {"*": {"capabilities": [*every, "sudo"]}}}, "all-with-sudo")
+    assert srv.request("GET", "sys/auth/up-sudo/tune", token=sudo).status_code == 200
+    assert srv.request("POST", "sys/auth/up-sudo/tune", token=sudo, json=tune).status_code == 204
+    assert srv.request("DELETE", "pki-sudo/root", token=sudo).status_code == 204
+    assert srv.request("GET", "pki-sudo/ca/pem", token=None).status_code != 200
