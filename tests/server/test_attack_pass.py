@@ -125,3 +125,12 @@ def test_vault_root_paths_need_sudo(server: tuple[Server, Path]) -> None:
     assert srv.request("POST", "sys/auth/up-sudo/tune", token=sudo, json=tune).status_code == 204
     assert srv.request("DELETE", "pki-sudo/root", token=sudo).status_code == 204
     assert srv.request("GET", "pki-sudo/ca/pem", token=None).status_code != 200
+
+
+@pytest.mark.parametrize("path", ["audit", "audit/kv", "audit/a/b"])
+def test_no_secrets_engine_under_audit(server: tuple[Server, Path], path: str) -> None:
+    """Vault refuses a mount under any of its protected prefixes, ``audit/`` among them (as
+    ``sys/remount`` here already did); enabling one there was accepted."""
+    srv, store = server
+    response = unchanged(store, partial(srv.request, "POST", f"sys/mounts/{path}", json={"type": "kv"}), 400)
+    assert "reserved" in response.json()["errors"][0]
