@@ -134,3 +134,23 @@ def test_no_secrets_engine_under_audit(server: tuple[Server, Path], path: str) -
     srv, store = server
     response = unchanged(store, partial(srv.request, "POST", f"sys/mounts/{path}", json={"type": "kv"}), 400)
     assert "reserved" in response.json()["errors"][0]
+
+
+@pytest.mark.parametrize("nonce", ["é", "\u202e", "nonce-\U0001f511"])
+def test_a_non_ascii_rekey_nonce_is_a_400(server: tuple[Server, Path], nonce: str) -> None:
+    """``sys/rekey/update`` needs no token; a nonce with a non-ASCII character made
+    ``secrets.compare_digest`` raise TypeError: a 500 for anyone who asked."""
+    srv, store = server
+    started = srv.request(
+        "PUT", "sys/rekey/init", token=None, json={"secret_shares": 1, "secret_threshold": 1}
+    )
+    assert started.status_code == 200, started.text
+    try:
+        body = {"key": "AAAA", "nonce": nonce}
+        response = unchanged(
+            store, partial(srv.request, "PUT", "sys/rekey/update", token=None, json=body), 400
+        )
+        assert response.json()["errors"] == ["the nonce does not match the rekey in progress"]
+        assert srv.request("GET", "sys/rekey/init", token=None).json()["progress"] == 0
+    finally:
+        srv.request("DELETE", "sys/rekey/init", token=None)

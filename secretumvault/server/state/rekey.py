@@ -106,7 +106,7 @@ class Rekeying:
             attempt = self._attempt
             if attempt is None:
                 raise bad_request("no rekey is in progress: start one with sys/rekey/init")
-            if not secrets.compare_digest(nonce, attempt.nonce):
+            if not secrets.compare_digest(nonce.encode(), attempt.nonce.encode()):  # str: ASCII only
                 raise bad_request("the nonce does not match the rekey in progress")
             kind, _, required = self._core.seal_config()
             if kind == "passphrase":
