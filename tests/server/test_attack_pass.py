@@ -154,3 +154,68 @@ def test_a_non_ascii_rekey_nonce_is_a_400(server: tuple[Server, Path], nonce: st
         assert srv.request("GET", "sys/rekey/init", token=None).json()["progress"] == 0
     finally:
         srv.request("DELETE", "sys/rekey/init", token=None)
+
+
+_LONE_SURROGATE = '"\\ud800"'  # valid JSON text for a string no UTF-8 can hold
+
+
+@pytest.mark.parametrize(
+    ("path", "template", "token"),
+    [
+        ("sys/wrapping/unwrap", '{"token": @}', None),
+        ("sys/wrapping/lookup", '{"token": @}', None),
+        ("sys/wrapping/rewrap", '{"token": @}', None),
+        ("auth/token/lookup", '{"token": @}', "root"),
+        ("sys/capabilities", '{"token": @, "paths": ["x"]}', "root"),
+        ("auth/token/lookup-accessor", '{"accessor": @}', "root"),
+        ("sys/unseal", '{"key": @}', None),
+        ("secret-surrogate/k", '{"v": @}', "root"),
+        ("secret-surrogate/k", '{@: "v"}', "root"),
+    ],
+)
+def test_a_lone_surrogate_in_a_body_is_a_400(
+    server: tuple[Server, Path], path: str, template: str, token: str | None
+) -> None:
+    """JSON may spell an unpaired UTF-16 surrogate (``"\\ud800"``); Python's parser keeps it in
+    a str that cannot be encoded, and the unauthenticated wrapping routes, token lookup and
+    capabilities answered 500 when they hashed it. Go's decoder (Vault's) never yields one: here
+    the body is refused as a whole, before any handler."""
+    srv, store = server
+    if "secret-surrogate/" not in srv.client().sys.list_mounted_secrets_engines()["data"]:
+        srv.client().sys.enable_secrets_engine("kv", path="secret-surrogate", options={"version": "1"})
+    body = template.replace("@", _LONE_SURROGATE)
+    send = partial(
+        srv.request, "POST", path, token=token, data=body, headers={"Content-Type": "application/json"}
+    )
+    response = unchanged(store, send, 400)
+    assert "surrogate" in response.json()["errors"][0]
+
+
+def test_a_surrogate_pair_is_one_character(server: tuple[Server, Path]) -> None:
+    srv, _ = server
+    srv.client().sys.enable_secrets_engine("kv", path="secret-pair", options={"version": "1"})
+    body = '{"v": "\\ud83d\\udd11"}'
+    written = srv.request("POST", "secret-pair/k", data=body, headers={"Content-Type": "application/json"})
+    assert written.status_code == 204, written.text
+    assert srv.request("GET", "secret-pair/k").json()["data"] == {"v": "\U0001f511"}
+
+
+def test_generate_root_nonce_with_a_lone_surrogate(server: tuple[Server, Path]) -> None:
+    """The same through ``sys/generate-root/update`` (no token), with an attempt under way."""
+    srv, store = server
+    started = srv.request("PUT", "sys/generate-root/attempt", token=None, json={})
+    assert started.status_code == 200, started.text
+    try:
+        body = '{"key": "AAAA", "nonce": @}'.replace("@", _LONE_SURROGATE)
+        send = partial(
+            srv.request,
+            "PUT",
+            "sys/generate-root/update",
+            token=None,
+            data=body,
+            headers={"Content-Type": "application/json"},
+        )
+        unchanged(store, send, 400)
+        assert srv.request("GET", "sys/generate-root/attempt", token=None).json()["started"] is True
+    finally:
+        srv.request("DELETE", "sys/generate-root/attempt", token=None)
