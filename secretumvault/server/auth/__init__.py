@@ -46,8 +46,10 @@ def renewal_increment(core: ServerCore, entry: TokenEntry, increment: int | None
     if not entry.path.startswith("auth/") or entry.path.startswith("auth/token/"):
         return increment
     found = core.auth_methods.resolve(entry.path[len("auth/") :])
-    if found is None:  # the method was disabled or moved, and revoked its tokens then
-        return increment
+    if found is None:
+        # Disabling or moving a method revokes its tokens; one still here outlived a crash
+        # between the two steps. Its method cannot vouch for it: refuse, never skip the check.
+        raise bad_request("the auth method that issued this token is gone; it cannot be renewed")
     method = found[0]
     settings = _RENEWAL_CHECKS[method.type](core.keystore, method, entry)
     limits = [t for t in (settings.max_ttl, settings.explicit_max_ttl, method.max_lease_ttl) if t]
