@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from secretumvault._frozen import Frozen, set_field
 from secretumvault.errors import ConflictError, CorruptRecord, KeyNotFound, NotInitialized, StorageBusy
@@ -28,7 +28,7 @@ from secretumvault.keystore.index import (
 from secretumvault.keystore.keyring import Keyring
 from secretumvault.keystore.storage import DEFAULT_POOL_TIMEOUT, Storage, StoredValue, Write
 
-__all__ = ["ANY_VERSION", "CoreSnapshot", "Records"]
+__all__ = ["ANY_VERSION", "CoreSnapshot", "Expected", "RecordChange", "Records"]
 
 DATA_PREFIX = "data/"
 _WRITE_ATTEMPTS = 100
@@ -42,6 +42,8 @@ class _Any:
 
 #: A write's expectation that accepts whatever is stored (a plain put or delete).
 ANY_VERSION = _Any()
+#: What a write expects of the record: ANY_VERSION, None (absent) or its revision.
+Expected = int | _Any | None
 
 
 # A plain class: the command line imports this module and @dataclass costs ~0.3 ms per class at
@@ -58,6 +60,23 @@ class CoreSnapshot(Frozen):
         set_field(self, "core", core)
         set_field(self, "core_row", core_row)
         set_field(self, "root_row", root_row)
+
+
+class RecordChange(Frozen):
+    """One change of :meth:`Records.write_many`: ``value`` None deletes; ``name`` is for messages."""
+
+    __slots__ = _fields = ("physical", "name", "value", "expected")
+    _secret_fields = ("value",)
+    physical: str
+    name: str
+    value: bytes | None
+    expected: Expected
+
+    def __init__(self, physical: str, name: str, value: bytes | None, expected: Expected) -> None:
+        set_field(self, "physical", physical)
+        set_field(self, "name", name)
+        set_field(self, "value", value)
+        set_field(self, "expected", expected)
 
 
 class Records:
@@ -153,7 +172,7 @@ class Records:
                         Write(
                             ROOT_PATH,
                             snapshot.root_row.revision,
-                            unlocked.index.seal_root(root.advanced(seq, core=True)),
+                            unlocked.index.seal_root(root.advanced(seq, (), core=True)),
                         ),
                     ]
                 )
@@ -205,14 +224,21 @@ class Records:
         return plaintext, stored.revision
 
     def write(
-        self, unlocked: Unlocked, physical: str, name: str, value: bytes | None, expected: int | _Any | None
+        self, unlocked: Unlocked, physical: str, name: str, value: bytes | None, expected: Expected
     ) -> int | None:
         """Put ``value`` (None: delete) at ``physical`` if its revision is ``expected``; return the new one.
 
         ConflictError if the record is not at ``expected`` (nothing written);
         KeyNotFound for a delete of an absent record.
         """
-        tag, number = unlocked.index.locate(physical)
+        return self.write_many(unlocked, [RecordChange(physical, name, value, expected)])[0]
+
+    def write_many(self, unlocked: Unlocked, changes: Sequence[RecordChange]) -> list[int | None]:
+        """Make every change or none, in one apply and one advance of the root; each change is
+        checked as :meth:`write` checks it. The new revisions, in order (None for a delete).
+
+        ``changes`` name distinct paths (the caller checks).
+        """
         # As long as the storage lets a call wait for a connection ([storage] pool_timeout).
         wait = getattr(self._storage, "pool_timeout", DEFAULT_POOL_TIMEOUT)
         if not self._writers.acquire(timeout=wait):
@@ -220,60 +246,63 @@ class Records:
                 f"other writers held this store for {wait:g} s; nothing was written, try again in a moment"
             )
         try:
-            return self._write_in_turn(unlocked, physical, name, value, expected, tag, number)
+            return self._write_in_turn(unlocked, changes)
         finally:
             self._writers.release()
 
-    def _write_in_turn(
-        self,
-        unlocked: Unlocked,
-        physical: str,
-        name: str,
-        value: bytes | None,
-        expected: int | _Any | None,
-        tag: str,
-        number: int,
-    ) -> int | None:
+    def _write_in_turn(self, unlocked: Unlocked, changes: Sequence[RecordChange]) -> list[int | None]:
+        located = [unlocked.index.locate(change.physical) for change in changes]
+        numbers = sorted({number for _, number in located})
+        paths = [ROOT_PATH, *(bucket_path(number) for number in numbers)]
+        paths += [change.physical for change in changes]
         for attempt in range(_WRITE_ATTEMPTS):
             floor = self._seen
-            rows = self._storage.get_many([ROOT_PATH, bucket_path(number), physical])
-            root_row, bucket_row, current = (
-                rows.get(ROOT_PATH),
-                rows.get(bucket_path(number)),
-                rows.get(physical),
-            )
+            rows = self._storage.get_many(paths)
+            root_row = rows.get(ROOT_PATH)
             if root_row is None:
                 self._require_legacy(floor)
                 self._upgrade(unlocked, self.core_snapshot())
                 continue
             root = unlocked.index.open_root(root_row.value)
             self._observe(floor, root.seq)
-            bucket = unlocked.index.open_bucket(_value(bucket_row), number, root.buckets[number])
-            _check_expectation(current, expected, value is None, tag in bucket.entries, name)
+            buckets = {
+                number: unlocked.index.open_bucket(
+                    _value(rows.get(bucket_path(number))), number, root.buckets[number]
+                )
+                for number in numbers
+            }
+            for change, (tag, number) in zip(changes, located, strict=True):
+                listed = tag in buckets[number].entries
+                current = rows.get(change.physical)
+                _check_expectation(current, change.expected, change.value is None, listed, change.name)
+            # One write number for the whole apply: each record's index entry is the seq it
+            # carries, and every earlier copy of it carries a lower one.
             seq = root.seq + 1
-            writes = [
-                Write(
-                    bucket_path(number),
-                    _revision(bucket_row),
-                    unlocked.index.seal_bucket(bucket.with_entry(tag, None if value is None else seq, seq)),
-                ),
-                Write(
-                    ROOT_PATH, root_row.revision, unlocked.index.seal_root(root.advanced(seq, bucket=number))
-                ),
-            ]
-            if value is not None:
-                record = encrypt_record(unlocked.keyring, physical, value, seq)
-                writes.insert(0, Write(physical, _revision(current), record))
-            elif current is not None:
-                writes.insert(0, Write(physical, current.revision, None))
+            writes: list[Write] = []
+            for change, (tag, number) in zip(changes, located, strict=True):
+                current = rows.get(change.physical)
+                if change.value is not None:
+                    record = encrypt_record(unlocked.keyring, change.physical, change.value, seq)
+                    writes.append(Write(change.physical, _revision(current), record))
+                elif current is not None:
+                    writes.append(Write(change.physical, current.revision, None))
+                buckets[number] = buckets[number].with_entry(tag, None if change.value is None else seq, seq)
+            for number in numbers:
+                sealed = unlocked.index.seal_bucket(buckets[number])
+                writes.append(Write(bucket_path(number), _revision(rows.get(bucket_path(number))), sealed))
+            writes.append(
+                Write(ROOT_PATH, root_row.revision, unlocked.index.seal_root(root.advanced(seq, numbers)))
+            )
             try:
                 revisions = self._storage.apply(writes)
             except ConflictError:
                 _back_off(attempt)
                 continue
             self._observe(floor, seq)
-            return revisions[0] if value is not None else None
-        raise ConflictError(f"record {name!r} kept racing with other writers; try again")
+            by_path = {write.path: revision for write, revision in zip(writes, revisions, strict=True)}
+            return [None if c.value is None else by_path[c.physical] for c in changes]
+        names = ", ".join(repr(change.name) for change in changes)
+        raise ConflictError(f"record {names} kept racing with other writers; try again")
 
     # -- the index's own upkeep -------------------------------------------------------------------
 
@@ -343,7 +372,7 @@ def _decrypt(
 
 
 def _check_expectation(
-    current: StoredValue | None, expected: int | _Any | None, deleting: bool, listed: bool, name: str
+    current: StoredValue | None, expected: Expected, deleting: bool, listed: bool, name: str
 ) -> None:
     if deleting and current is None and (expected is not ANY_VERSION or not listed):
         raise KeyNotFound(f"no record at {name!r}")
