@@ -13,7 +13,14 @@ import time
 from collections.abc import Callable, Sequence
 
 from secretumvault._frozen import Frozen, set_field
-from secretumvault.errors import ConflictError, CorruptRecord, KeyNotFound, NotInitialized, StorageBusy
+from secretumvault.errors import (
+    ConflictError,
+    CorruptRecord,
+    KeyNotFound,
+    NotInitialized,
+    SecretumVaultError,
+    StorageBusy,
+)
 from secretumvault.keystore.barrier import UnknownTermError, decrypt_record, encrypt_record
 from secretumvault.keystore.core import CORE_PATH, CoreRecord, Unlocked
 from secretumvault.keystore.index import (
@@ -33,6 +40,8 @@ __all__ = ["ANY_VERSION", "CoreSnapshot", "Expected", "RecordChange", "Records"]
 DATA_PREFIX = "data/"
 _WRITE_ATTEMPTS = 100
 _BACKOFF_CAP_US = 20_000
+#: At most this many writers' changes in one group commit (one transaction).
+_GROUP_LIMIT = 32
 
 
 class _Any:
@@ -91,6 +100,9 @@ class Records:
         # 650-1,000 ms (issue 29's soak). Writers of one process take turns instead; only
         # writers of other processes still race, and retry.
         self._writers = threading.Lock()
+        # Writers waiting for their turn; the holder of a turn commits theirs with its own.
+        self._queue_lock = threading.Lock()
+        self._queue: list[_Request] = []
         self._seen = 0
 
     # -- the core record ----------------------------------------------------------------------
@@ -237,72 +249,127 @@ class Records:
         """Make every change or none, in one apply and one advance of the root; each change is
         checked as :meth:`write` checks it. The new revisions, in order (None for a delete).
 
-        ``changes`` name distinct paths (the caller checks).
+        ``changes`` name distinct paths (the caller checks). Writers of this process take
+        turns; the one whose turn it is commits, with its own changes, those of the writers
+        queued behind it (group commit): one transaction and one fsync for all, each
+        writer's changes still checked, and failing, on their own.
         """
+        request = _Request(unlocked, changes)
+        with self._queue_lock:
+            self._queue.append(request)
         # As long as the storage lets a call wait for a connection ([storage] pool_timeout).
         wait = getattr(self._storage, "pool_timeout", DEFAULT_POOL_TIMEOUT)
         if not self._writers.acquire(timeout=wait):
-            raise StorageBusy(
-                f"other writers held this store for {wait:g} s; nothing was written, try again in a moment"
-            )
+            with self._queue_lock:
+                if not request.taken:
+                    self._queue.remove(request)
+                    raise StorageBusy(
+                        f"other writers held this store for {wait:g} s; nothing was written, "
+                        "try again in a moment"
+                    )
+            self._writers.acquire()  # a turn holder took these changes: it is committing them
         try:
-            return self._write_in_turn(unlocked, changes)
+            if not request.done:
+                self._lead(request)
         finally:
             self._writers.release()
+        return request.outcome()
 
-    def _write_in_turn(self, unlocked: Unlocked, changes: Sequence[RecordChange]) -> list[int | None]:
-        located = [unlocked.index.locate(change.physical) for change in changes]
-        numbers = sorted({number for _, number in located})
-        paths = [ROOT_PATH, *(bucket_path(number) for number in numbers)]
-        paths += [change.physical for change in changes]
+    def _lead(self, own: _Request) -> None:
+        """This writer's turn: commit its changes and those of the writers queued behind it."""
+        with self._queue_lock:
+            own.taken = True
+            group, paths, waiting = [own], set(own.paths), []
+            for request in self._queue:
+                if request is own:
+                    continue
+                # Index keys are the same for one store, but a Keystore sealed and unsealed
+                # meanwhile brings new objects: such a writer waits for its own turn, as
+                # does one that writes a path of this group (its check must see this
+                # group's outcome).
+                if (
+                    len(group) < _GROUP_LIMIT
+                    and request.unlocked.index is own.unlocked.index
+                    and paths.isdisjoint(request.paths)
+                ):
+                    request.taken = True
+                    group.append(request)
+                    paths.update(request.paths)
+                else:
+                    waiting.append(request)
+            self._queue = waiting
+        try:
+            self._commit(group)
+        except Exception as exc:
+            if len(group) == 1:
+                own.fail(exc)
+                return
+            # Not one writer's own check (that fails only it): perhaps one writer's changes
+            # that the storage refuses. Each on its own, so that one fails alone.
+            for request in group:
+                if not request.done:
+                    try:
+                        self._commit([request])
+                    except Exception as alone:
+                        request.fail(alone)
+
+    def _commit(self, group: list[_Request]) -> None:
+        """Check and write the changes of ``group``; each request ends with its outcome."""
+        live = group
         for attempt in range(_WRITE_ATTEMPTS):
             floor = self._seen
+            index = live[0].unlocked.index
+            numbers = sorted({number for request in live for _, number in request.located})
+            paths = [ROOT_PATH, *(bucket_path(number) for number in numbers)]
+            paths += [change.physical for request in live for change in request.changes]
             rows = self._storage.get_many(paths)
             root_row = rows.get(ROOT_PATH)
             if root_row is None:
                 self._require_legacy(floor)
-                self._upgrade(unlocked, self.core_snapshot())
+                self._upgrade(live[0].unlocked, self.core_snapshot())
                 continue
-            root = unlocked.index.open_root(root_row.value)
+            root = index.open_root(root_row.value)
             self._observe(floor, root.seq)
             buckets = {
-                number: unlocked.index.open_bucket(
-                    _value(rows.get(bucket_path(number))), number, root.buckets[number]
-                )
+                number: index.open_bucket(_value(rows.get(bucket_path(number))), number, root.buckets[number])
                 for number in numbers
             }
-            for change, (tag, number) in zip(changes, located, strict=True):
-                listed = tag in buckets[number].entries
-                current = rows.get(change.physical)
-                _check_expectation(current, change.expected, change.value is None, listed, change.name)
             # One write number for the whole apply: each record's index entry is the seq it
             # carries, and every earlier copy of it carries a lower one.
             seq = root.seq + 1
             writes: list[Write] = []
-            for change, (tag, number) in zip(changes, located, strict=True):
-                current = rows.get(change.physical)
-                if change.value is not None:
-                    record = encrypt_record(unlocked.keyring, change.physical, change.value, seq)
-                    writes.append(Write(change.physical, _revision(current), record))
-                elif current is not None:
-                    writes.append(Write(change.physical, current.revision, None))
-                buckets[number] = buckets[number].with_entry(tag, None if change.value is None else seq, seq)
-            for number in numbers:
-                sealed = unlocked.index.seal_bucket(buckets[number])
+            accepted: list[_Request] = []
+            for request in live:
+                try:
+                    writes += _record_writes(request, rows, buckets, seq)
+                except SecretumVaultError as exc:  # its own check or value: it alone fails
+                    request.fail(exc)
+                    continue
+                for change, (tag, number) in zip(request.changes, request.located, strict=True):
+                    entry = None if change.value is None else seq
+                    buckets[number] = buckets[number].with_entry(tag, entry, seq)
+                accepted.append(request)
+            live = accepted
+            if not live:
+                return
+            touched = sorted({number for request in live for _, number in request.located})
+            for number in touched:
+                sealed = index.seal_bucket(buckets[number])
                 writes.append(Write(bucket_path(number), _revision(rows.get(bucket_path(number))), sealed))
-            writes.append(
-                Write(ROOT_PATH, root_row.revision, unlocked.index.seal_root(root.advanced(seq, numbers)))
-            )
+            writes.append(Write(ROOT_PATH, root_row.revision, index.seal_root(root.advanced(seq, touched))))
             try:
                 revisions = self._storage.apply(writes)
-            except ConflictError:
+            except ConflictError:  # another process wrote first: read again and check again
                 _back_off(attempt)
                 continue
             self._observe(floor, seq)
             by_path = {write.path: revision for write, revision in zip(writes, revisions, strict=True)}
-            return [None if c.value is None else by_path[c.physical] for c in changes]
-        names = ", ".join(repr(change.name) for change in changes)
-        raise ConflictError(f"record {names} kept racing with other writers; try again")
+            for request in live:
+                request.succeed([None if c.value is None else by_path[c.physical] for c in request.changes])
+            return
+        for request in live:
+            names = ", ".join(repr(change.name) for change in request.changes)
+            request.fail(ConflictError(f"record {names} kept racing with other writers; try again"))
 
     # -- the index's own upkeep -------------------------------------------------------------------
 
@@ -355,6 +422,53 @@ class Records:
             )
         with self._lock:
             self._seen = max(self._seen, seq)
+
+
+class _Request:
+    """One caller's changes waiting for, or in, a group commit; ``taken``: a turn holder has them."""
+
+    __slots__ = ("changes", "done", "error", "located", "paths", "result", "taken", "unlocked")
+
+    def __init__(self, unlocked: Unlocked, changes: Sequence[RecordChange]) -> None:
+        self.unlocked = unlocked
+        self.changes = changes
+        self.located = [unlocked.index.locate(change.physical) for change in changes]
+        self.paths = {change.physical for change in changes}
+        self.taken = False
+        self.done = False
+        self.result: list[int | None] = []
+        self.error: Exception | None = None
+
+    def succeed(self, revisions: list[int | None]) -> None:
+        self.result, self.done = revisions, True
+
+    def fail(self, error: Exception) -> None:
+        self.error, self.done = error, True
+
+    def outcome(self) -> list[int | None]:
+        if self.error is not None:
+            raise self.error  # each request has an exception object of its own
+        return self.result
+
+
+def _record_writes(
+    request: _Request, rows: dict[str, StoredValue], buckets: dict[int, Bucket], seq: int
+) -> list[Write]:
+    """The record rows of ``request``'s changes, once each passes its check."""
+    for change, (tag, number) in zip(request.changes, request.located, strict=True):
+        listed = tag in buckets[number].entries
+        _check_expectation(
+            rows.get(change.physical), change.expected, change.value is None, listed, change.name
+        )
+    writes = []
+    for change in request.changes:
+        current = rows.get(change.physical)
+        if change.value is not None:
+            record = encrypt_record(request.unlocked.keyring, change.physical, change.value, seq)
+            writes.append(Write(change.physical, _revision(current), record))
+        elif current is not None:
+            writes.append(Write(change.physical, current.revision, None))
+    return writes
 
 
 def _decrypt(

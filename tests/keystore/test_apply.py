@@ -9,6 +9,7 @@ change, nor a bucket put back from before it.
 
 from __future__ import annotations
 
+import functools
 import sqlite3
 import threading
 from collections.abc import Callable
@@ -240,3 +241,82 @@ def test_a_sqlite_apply_is_one_transaction(tmp_path: Path) -> None:
         assert keystore.list() == ["p0", "p1", "p2", "p3", "single"]
     finally:
         storage.close()
+
+
+def _queued_behind_a_held_turn(keystore: Keystore, calls: list[Callable[[], object]]) -> list[object]:
+    """Run ``calls`` on threads while the test holds the keystore's writer turn, release it once
+    every call is queued, and return each call's result or exception."""
+    records = keystore._records
+    outcomes: list[object] = [None] * len(calls)
+
+    def run(n: int) -> None:
+        try:
+            outcomes[n] = calls[n]()
+        except Exception as exc:  # returned to the test
+            outcomes[n] = exc
+
+    threads = [threading.Thread(target=run, args=(n,)) for n in range(len(calls))]
+    assert records._writers.acquire(timeout=5)
+    try:
+        for thread in threads:
+            thread.start()
+        queued = threading.Event()
+        for _ in range(1000):  # a bound, not a timing: each check waits for the threads to move
+            with records._queue_lock:
+                if len(records._queue) == len(calls):
+                    queued.set()
+                    break
+            queued.wait(0.01)
+        assert queued.is_set(), "the writers never queued"
+    finally:
+        records._writers.release()
+    for thread in threads:
+        thread.join()
+    return outcomes
+
+
+def test_writers_queued_behind_a_turn_share_one_transaction(tmp_path: Path) -> None:
+    """Group commit: one COMMIT and one root advance for eight writers; the one whose check
+    fails gets its ConflictError and writes nothing, the others are not held back by it."""
+    storage = TracedSQLite(tmp_path / "vault.db")
+    try:
+        keystore = Keystore(storage)
+        keystore.initialize_with_passphrase(PASSPHRASE, scrypt=FAST_SCRYPT)
+        keystore.unseal(PASSPHRASE)
+        stale = keystore.put("contested", b"as it is")
+        keystore.put("contested", b"moved on")
+        before = _root_seq(keystore, storage)
+        calls: list[Callable[[], object]] = [
+            functools.partial(keystore.put, f"w{n}", f"value {n}".encode()) for n in range(7)
+        ]
+        calls.append(lambda: keystore.cas("contested", stale, b"stale write"))
+        storage.statements.clear()
+        outcomes = _queued_behind_a_held_turn(keystore, calls)
+        commits = sum(1 for statement in storage.statements if statement.strip().upper() == "COMMIT")
+        assert commits == 1
+        assert _root_seq(keystore, storage) == before + 1
+        assert isinstance(outcomes[-1], ConflictError)
+        assert keystore.get("contested") == b"moved on"
+        for n in range(7):
+            assert outcomes[n] == keystore.get_entry(f"w{n}").version
+            assert _other(storage).get(f"w{n}") == f"value {n}".encode()
+    finally:
+        storage.close()
+
+
+def test_queued_writers_of_one_path_each_get_their_own_check(keystore: Keystore, storage: Storage) -> None:
+    """Two writers queued on the same record: the second is checked against the first's outcome
+    (in a later transaction), so exactly one compare-and-set from the same version wins."""
+    version = keystore.put("shared", b"start")
+    calls: list[Callable[[], object]] = [
+        lambda: keystore.cas("shared", version, b"first"),
+        lambda: keystore.cas("shared", version, b"second"),
+        lambda: keystore.put("elsewhere", b"unrelated"),
+    ]
+    outcomes = _queued_behind_a_held_turn(keystore, calls)
+    wins = [outcome for outcome in outcomes[:2] if isinstance(outcome, int)]
+    assert len(wins) == 1
+    assert sum(isinstance(outcome, ConflictError) for outcome in outcomes[:2]) == 1
+    assert keystore.get_entry("shared").version == wins[0]
+    assert keystore.get("shared") in (b"first", b"second")
+    assert keystore.get("elsewhere") == b"unrelated"
