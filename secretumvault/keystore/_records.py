@@ -339,6 +339,7 @@ class Records:
             seq = root.seq + 1
             writes: list[Write] = []
             accepted: list[_Request] = []
+            entries: dict[int, dict[str, int | None]] = {}
             for request in live:
                 try:
                     writes += _record_writes(request, rows, buckets, seq)
@@ -346,15 +347,14 @@ class Records:
                     request.fail(exc)
                     continue
                 for change, (tag, number) in zip(request.changes, request.located, strict=True):
-                    entry = None if change.value is None else seq
-                    buckets[number] = buckets[number].with_entry(tag, entry, seq)
+                    entries.setdefault(number, {})[tag] = None if change.value is None else seq
                 accepted.append(request)
             live = accepted
             if not live:
                 return
-            touched = sorted({number for request in live for _, number in request.located})
+            touched = sorted(entries)
             for number in touched:
-                sealed = index.seal_bucket(buckets[number])
+                sealed = index.seal_bucket(buckets[number].with_entries(entries[number], seq))
                 writes.append(Write(bucket_path(number), _revision(rows.get(bucket_path(number))), sealed))
             writes.append(Write(ROOT_PATH, root_row.revision, index.seal_root(root.advanced(seq, touched))))
             try:
@@ -383,10 +383,15 @@ class Records:
         if snapshot.root_row is not None:
             return
         seq = 1
-        buckets = [Bucket(number, 0) for number in range(BUCKETS)]
+        listed: list[dict[str, int | None]] = [{} for _ in range(BUCKETS)]
         for physical in self._storage.list(DATA_PREFIX):
             tag, number = unlocked.index.locate(physical)
-            buckets[number] = buckets[number].with_entry(tag, LEGACY, seq)
+            listed[number][tag] = LEGACY
+        # A bucket with no record stays unwritten (seq 0), as in a new store.
+        buckets = [
+            Bucket(number, 0).with_entries(tags, seq) if tags else Bucket(number, 0)
+            for number, tags in enumerate(listed)
+        ]
         strays = self._storage.get_many([bucket_path(n) for n in range(BUCKETS)])
         root = RootIndex(seq, seq, tuple(bucket.seq for bucket in buckets))
         keyring = snapshot.core.open_keyring(unlocked.root)

@@ -142,11 +142,19 @@ class Bucket(Frozen):
 
     def with_entry(self, tag: str, record_seq: int | None, seq: int) -> Bucket:
         """This bucket after write ``seq``: ``tag`` now at ``record_seq`` (None: removed)."""
+        return self.with_entries({tag: record_seq}, seq)
+
+    def with_entries(self, changes: Mapping[str, int | None], seq: int) -> Bucket:
+        """This bucket after write ``seq``: each tag of ``changes`` at its record seq (None: removed).
+
+        One copy of the entries for all of them: a bucket grows with the store.
+        """
         entries = dict(self.entries)
-        if record_seq is None:
-            entries.pop(tag, None)
-        else:
-            entries[tag] = record_seq
+        for tag, record_seq in changes.items():
+            if record_seq is None:
+                entries.pop(tag, None)
+            else:
+                entries[tag] = record_seq
         return Bucket(self.number, seq, MappingProxyType(entries))
 
     def to_dict(self) -> dict[str, Any]:
@@ -155,7 +163,7 @@ class Bucket(Frozen):
             "version": _VERSION,
             "bucket": self.number,
             "seq": self.seq,
-            "entries": dict(sorted(self.entries.items())),
+            "entries": dict(self.entries),  # in tag order when sealed: dumps() sorts keys
         }
 
     @classmethod
