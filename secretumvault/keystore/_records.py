@@ -17,6 +17,7 @@ from secretumvault.errors import (
     ConflictError,
     CorruptRecord,
     KeyNotFound,
+    KeystoreError,
     NotInitialized,
     SecretumVaultError,
     StorageBusy,
@@ -267,7 +268,8 @@ class Records:
                         f"other writers held this store for {wait:g} s; nothing was written, "
                         "try again in a moment"
                     )
-            self._writers.acquire()  # a turn holder took these changes: it is committing them
+            request.finished.wait()  # a turn holder took these changes: it ends them (see _lead)
+            return request.outcome()
         try:
             if not request.done:
                 self._lead(request)
@@ -312,6 +314,12 @@ class Records:
                         self._commit([request])
                     except Exception as alone:
                         request.fail(alone)
+        finally:
+            # Only if this thread was interrupted (KeyboardInterrupt ...): the writers whose
+            # changes it took must not wait for ever.
+            for request in group:
+                if not request.done:
+                    request.fail(KeystoreError("the write was interrupted; it may or may not have been made"))
 
     def _commit(self, group: list[_Request]) -> None:
         """Check and write the changes of ``group``; each request ends with its outcome."""
@@ -432,7 +440,7 @@ class Records:
 class _Request:
     """One caller's changes waiting for, or in, a group commit; ``taken``: a turn holder has them."""
 
-    __slots__ = ("changes", "done", "error", "located", "paths", "result", "taken", "unlocked")
+    __slots__ = ("changes", "done", "error", "finished", "located", "paths", "result", "taken", "unlocked")
 
     def __init__(self, unlocked: Unlocked, changes: Sequence[RecordChange]) -> None:
         self.unlocked = unlocked
@@ -441,14 +449,17 @@ class _Request:
         self.paths = {change.physical for change in changes}
         self.taken = False
         self.done = False
+        self.finished = threading.Event()  # set with done: for a writer that stopped waiting for a turn
         self.result: list[int | None] = []
         self.error: Exception | None = None
 
     def succeed(self, revisions: list[int | None]) -> None:
         self.result, self.done = revisions, True
+        self.finished.set()
 
     def fail(self, error: Exception) -> None:
         self.error, self.done = error, True
+        self.finished.set()
 
     def outcome(self) -> list[int | None]:
         if self.error is not None:

@@ -24,6 +24,7 @@ from secretumvault.errors import (
     InvalidType,
     KeyNotFound,
     SealedError,
+    StorageBusy,
 )
 from secretumvault.keystore import Change, Keystore, SQLiteStorage, Storage
 from secretumvault.keystore.index import ROOT_PATH, bucket_path
@@ -320,3 +321,79 @@ def test_queued_writers_of_one_path_each_get_their_own_check(keystore: Keystore,
     assert keystore.get_entry("shared").version == wins[0]
     assert keystore.get("shared") in (b"first", b"second")
     assert keystore.get("elsewhere") == b"unrelated"
+
+
+def _short_wait_keystore(path: Path) -> tuple[SQLiteStorage, Keystore]:
+    storage = SQLiteStorage(path, pool_timeout=0.3)
+    keystore = Keystore(storage)
+    keystore.initialize_with_passphrase(PASSPHRASE, scrypt=FAST_SCRYPT)
+    keystore.unseal(PASSPHRASE)
+    return storage, keystore
+
+
+def test_a_writer_whose_turn_never_comes_is_storage_busy_and_writes_nothing(tmp_path: Path) -> None:
+    storage, keystore = _short_wait_keystore(tmp_path / "vault.db")
+    try:
+        keystore.put("a", b"1")
+        before = snapshot(storage)
+        records = keystore._records
+        assert records._writers.acquire(timeout=5)  # another writer's turn that never ends
+        try:
+            with pytest.raises(StorageBusy):
+                keystore.apply([Change.put("a", b"2"), Change.put("b", b"2")])
+            assert records._queue == []  # it left the queue: no later turn writes it
+        finally:
+            records._writers.release()
+        assert snapshot(storage) == before
+        keystore.put("b", b"3")  # the next turn is served as usual
+        assert keystore.get("b") == b"3"
+    finally:
+        storage.close()
+
+
+def test_a_writer_taken_into_a_slow_group_gets_its_outcome_not_storage_busy(tmp_path: Path) -> None:
+    """Its changes were taken by the turn holder, whose commit waits on SQLite's write lock
+    (held by another process) beyond the writer's pool_timeout: the writer waits for that
+    commit and gets its version, since its changes are in it."""
+    path = tmp_path / "vault.db"
+    storage, keystore = _short_wait_keystore(path)
+    other = sqlite3.connect(path, isolation_level=None)
+    records = keystore._records
+    try:
+        calls: list[Callable[[], object]] = [
+            functools.partial(keystore.put, "x", b"from x"),
+            functools.partial(keystore.put, "y", b"from y"),
+        ]
+        outcomes: list[object] = [None, None]
+
+        def run(n: int) -> None:
+            try:
+                outcomes[n] = calls[n]()
+            except Exception as exc:  # returned to the test
+                outcomes[n] = exc
+
+        threads = [threading.Thread(target=run, args=(n,)) for n in range(2)]
+        assert records._writers.acquire(timeout=5)
+        try:
+            for thread in threads:
+                thread.start()
+            for _ in range(1000):  # a bound: wait until both are queued
+                with records._queue_lock:
+                    if len(records._queue) == 2:
+                        break
+                threading.Event().wait(0.01)
+            other.execute("BEGIN IMMEDIATE")  # SQLite's write lock, held elsewhere
+        finally:
+            records._writers.release()  # one of them takes both and waits on SQLite
+        # Past the writers' pool_timeout (0.3 s): the one not holding the turn stops waiting for
+        # it and waits for the commit that holds its changes instead.
+        threading.Event().wait(1.0)
+        other.execute("ROLLBACK")
+        for thread in threads:
+            thread.join()
+        assert all(isinstance(outcome, int) for outcome in outcomes), outcomes
+        assert keystore.get_entry("x").version == outcomes[0]
+        assert keystore.get("y") == b"from y"
+    finally:
+        other.close()
+        storage.close()
