@@ -26,6 +26,7 @@ import argparse
 import base64
 import collections
 import os
+import re
 import secrets
 import subprocess
 import sys
@@ -53,8 +54,10 @@ def _start(config: str | None, workdir: Path) -> tuple[subprocess.Popen[str], st
     url = ""
     for _ in range(200):
         line = process.stdout.readline()
-        if "Listening on: " in line:
-            url = line.split("Listening on: ")[-1].strip()
+        # --dev prints "Listening on: URL"; -c prints "... listening on URL; it starts sealed ...".
+        found = re.search(r"[Ll]istening on:? (https?://[^\s;]+)", line)
+        if found:
+            url = found.group(1)
             break
     if not url:
         process.kill()
