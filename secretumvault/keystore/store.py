@@ -593,26 +593,22 @@ class Keystore:
         unlocked = self._require_unsealed()
         if isinstance(changes, (str, bytes)) or not isinstance(changes, Sequence):
             raise InvalidType(f"apply() takes a sequence of Change, not {type(changes).__name__}")
+        checked: builtins.list[RecordChange] = []
         for change in changes:
             if not isinstance(change, Change):
                 raise InvalidType(f"apply() takes Change objects, not {type(change).__name__}")
             # Again here: Change(...) called directly skips the checks of put/cas/delete.
-            check_path(change.path)
-            if change.value is not None:
-                as_bytes(change.value, "value")
-            if change.expected_version is not ANY_VERSION:
-                check_version(change.expected_version)
-        if len({change.path for change in changes}) != len(changes):
+            path = check_path(change.path)
+            value = None if change.value is None else as_bytes(change.value, "value")
+            expected = change.expected_version
+            if expected is not ANY_VERSION:
+                expected = check_version(expected)
+            checked.append(RecordChange(DATA_PREFIX + path, path, value, expected))
+        if len({change.physical for change in checked}) != len(checked):
             raise InvalidArgument("apply() was given the same path twice")
-        if not changes:
+        if not checked:
             return []
-        return self._records.write_many(
-            unlocked,
-            [
-                RecordChange(DATA_PREFIX + change.path, change.path, change.value, change.expected_version)
-                for change in changes
-            ],
-        )
+        return self._records.write_many(unlocked, checked)
 
     def list(self, prefix: str = "") -> builtins.list[str]:
         """Every record path that starts with ``prefix``, sorted."""
