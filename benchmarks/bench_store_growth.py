@@ -66,9 +66,10 @@ def median_ms(call: Callable[[], object], rounds: int) -> float:
 
 
 def measure(storage: Storage, size: int, rounds: int, fill: Callable[[int], None]) -> dict[str, float]:
-    fill(size)
     keystore = Keystore(storage)
     keystore.initialize_with_passphrase(PASSPHRASE, scrypt=FAST_SCRYPT)
+    # After initialising: initialise refuses a store that holds records but no keyring.
+    fill(size)
     keystore.unseal(PASSPHRASE)
     for child in range(3):
         keystore.put(f"bench/parent/{child}", b"x")

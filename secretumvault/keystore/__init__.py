@@ -35,9 +35,10 @@ from secretumvault.keystore.rekey import PendingRekey
 from secretumvault.keystore.seal import ScryptParams
 from secretumvault.keystore.sqlite import SQLiteStorage
 from secretumvault.keystore.storage import Storage, StoredValue, Write
-from secretumvault.keystore.store import Entry, Keystore, UnsealProgress
+from secretumvault.keystore.store import Change, Entry, Keystore, UnsealProgress
 
 __all__ = [
+    "Change",
     "Entry",
     "Keystore",
     "PendingRekey",

@@ -10,10 +10,18 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from secretumvault._frozen import Frozen, set_field
-from secretumvault.errors import ConflictError, CorruptRecord, KeyNotFound, NotInitialized, StorageBusy
+from secretumvault.errors import (
+    ConflictError,
+    CorruptRecord,
+    KeyNotFound,
+    KeystoreError,
+    NotInitialized,
+    SecretumVaultError,
+    StorageBusy,
+)
 from secretumvault.keystore.barrier import UnknownTermError, decrypt_record, encrypt_record
 from secretumvault.keystore.core import CORE_PATH, CoreRecord, Unlocked
 from secretumvault.keystore.index import (
@@ -28,11 +36,13 @@ from secretumvault.keystore.index import (
 from secretumvault.keystore.keyring import Keyring
 from secretumvault.keystore.storage import DEFAULT_POOL_TIMEOUT, Storage, StoredValue, Write
 
-__all__ = ["ANY_VERSION", "CoreSnapshot", "Records"]
+__all__ = ["ANY_VERSION", "CoreSnapshot", "Expected", "RecordChange", "Records"]
 
 DATA_PREFIX = "data/"
 _WRITE_ATTEMPTS = 100
 _BACKOFF_CAP_US = 20_000
+#: At most this many writers' changes in one group commit (one transaction).
+_GROUP_LIMIT = 32
 
 
 class _Any:
@@ -42,6 +52,8 @@ class _Any:
 
 #: A write's expectation that accepts whatever is stored (a plain put or delete).
 ANY_VERSION = _Any()
+#: What a write expects of the record: ANY_VERSION, None (absent) or its revision.
+Expected = int | _Any | None
 
 
 class CoreSnapshot(Frozen):
@@ -58,6 +70,23 @@ class CoreSnapshot(Frozen):
         set_field(self, "root_row", root_row)
 
 
+class RecordChange(Frozen):
+    """One change of :meth:`Records.write_many`: ``value`` None deletes; ``name`` is for messages."""
+
+    __slots__ = _fields = ("physical", "name", "value", "expected")
+    _secret_fields = ("value",)
+    physical: str
+    name: str
+    value: bytes | None
+    expected: Expected
+
+    def __init__(self, physical: str, name: str, value: bytes | None, expected: Expected) -> None:
+        set_field(self, "physical", physical)
+        set_field(self, "name", name)
+        set_field(self, "value", value)
+        set_field(self, "expected", expected)
+
+
 class Records:
     """The versioned records of one store, and the highest write this object has seen."""
 
@@ -70,6 +99,9 @@ class Records:
         # 650-1,000 ms (issue 29's soak). Writers of one process take turns instead; only
         # writers of other processes still race, and retry.
         self._writers = threading.Lock()
+        # Writers waiting for their turn; the holder of a turn commits theirs with its own.
+        self._queue_lock = threading.Lock()
+        self._queue: list[_Request] = []
         self._seen = 0
 
     # -- the core record ----------------------------------------------------------------------
@@ -151,7 +183,7 @@ class Records:
                         Write(
                             ROOT_PATH,
                             snapshot.root_row.revision,
-                            unlocked.index.seal_root(root.advanced(seq, core=True)),
+                            unlocked.index.seal_root(root.advanced(seq, (), core=True)),
                         ),
                     ]
                 )
@@ -203,75 +235,147 @@ class Records:
         return plaintext, stored.revision
 
     def write(
-        self, unlocked: Unlocked, physical: str, name: str, value: bytes | None, expected: int | _Any | None
+        self, unlocked: Unlocked, physical: str, name: str, value: bytes | None, expected: Expected
     ) -> int | None:
         """Put ``value`` (None: delete) at ``physical`` if its revision is ``expected``; return the new one.
 
         ConflictError if the record is not at ``expected`` (nothing written);
         KeyNotFound for a delete of an absent record.
         """
-        tag, number = unlocked.index.locate(physical)
+        return self.write_many(unlocked, [RecordChange(physical, name, value, expected)])[0]
+
+    def write_many(self, unlocked: Unlocked, changes: Sequence[RecordChange]) -> list[int | None]:
+        """Make every change or none, in one apply and one advance of the root; each change is
+        checked as :meth:`write` checks it. The new revisions, in order (None for a delete).
+
+        ``changes`` name distinct paths (the caller checks). Writers of this process take
+        turns; the one whose turn it is commits, with its own changes, those of the writers
+        queued behind it (group commit): one transaction and one fsync for all, each
+        writer's changes still checked, and failing, on their own.
+        """
+        request = _Request(unlocked, changes)
+        with self._queue_lock:
+            self._queue.append(request)
         # As long as the storage lets a call wait for a connection ([storage] pool_timeout).
         wait = getattr(self._storage, "pool_timeout", DEFAULT_POOL_TIMEOUT)
         if not self._writers.acquire(timeout=wait):
-            raise StorageBusy(
-                f"other writers held this store for {wait:g} s; nothing was written, try again in a moment"
-            )
+            with self._queue_lock:
+                if not request.taken:
+                    self._queue.remove(request)
+                    raise StorageBusy(
+                        f"other writers held this store for {wait:g} s; nothing was written, "
+                        "try again in a moment"
+                    )
+            request.finished.wait()  # a turn holder took these changes: it ends them (see _lead)
+            return request.outcome()
         try:
-            return self._write_in_turn(unlocked, physical, name, value, expected, tag, number)
+            if not request.done:
+                self._lead(request)
         finally:
             self._writers.release()
+        return request.outcome()
 
-    def _write_in_turn(
-        self,
-        unlocked: Unlocked,
-        physical: str,
-        name: str,
-        value: bytes | None,
-        expected: int | _Any | None,
-        tag: str,
-        number: int,
-    ) -> int | None:
+    def _lead(self, own: _Request) -> None:
+        """This writer's turn: commit its changes and those of the writers queued behind it."""
+        with self._queue_lock:
+            own.taken = True
+            group, paths, waiting = [own], set(own.paths), []
+            for request in self._queue:
+                if request is own:
+                    continue
+                # Index keys are the same for one store, but a Keystore sealed and unsealed
+                # meanwhile brings new objects: such a writer waits for its own turn, as
+                # does one that writes a path of this group (its check must see this
+                # group's outcome).
+                if (
+                    len(group) < _GROUP_LIMIT
+                    and request.unlocked.index is own.unlocked.index
+                    and paths.isdisjoint(request.paths)
+                ):
+                    request.taken = True
+                    group.append(request)
+                    paths.update(request.paths)
+                else:
+                    waiting.append(request)
+            self._queue = waiting
+        try:
+            self._commit(group)
+        except Exception as exc:
+            if len(group) == 1:
+                own.fail(exc)
+                return
+            # Not one writer's own check (that fails only it): perhaps one writer's changes
+            # that the storage refuses. Each on its own, so that one fails alone.
+            for request in group:
+                if not request.done:
+                    try:
+                        self._commit([request])
+                    except Exception as alone:
+                        request.fail(alone)
+        finally:
+            # Only if this thread was interrupted (KeyboardInterrupt ...): the writers whose
+            # changes it took must not wait for ever.
+            for request in group:
+                if not request.done:
+                    request.fail(KeystoreError("the write was interrupted; it may or may not have been made"))
+
+    def _commit(self, group: list[_Request]) -> None:
+        """Check and write the changes of ``group``; each request ends with its outcome."""
+        live = group
         for attempt in range(_WRITE_ATTEMPTS):
             floor = self._seen
-            rows = self._storage.get_many([ROOT_PATH, bucket_path(number), physical])
-            root_row, bucket_row, current = (
-                rows.get(ROOT_PATH),
-                rows.get(bucket_path(number)),
-                rows.get(physical),
-            )
+            index = live[0].unlocked.index
+            numbers = sorted({number for request in live for _, number in request.located})
+            paths = [ROOT_PATH, *(bucket_path(number) for number in numbers)]
+            paths += [change.physical for request in live for change in request.changes]
+            rows = self._storage.get_many(paths)
+            root_row = rows.get(ROOT_PATH)
             if root_row is None:
                 self._require_legacy(floor)
-                self._upgrade(unlocked, self.core_snapshot())
+                self._upgrade(live[0].unlocked, self.core_snapshot())
                 continue
-            root = unlocked.index.open_root(root_row.value)
+            root = index.open_root(root_row.value)
             self._observe(floor, root.seq)
-            bucket = unlocked.index.open_bucket(_value(bucket_row), number, root.buckets[number])
-            _check_expectation(current, expected, value is None, tag in bucket.entries, name)
+            buckets = {
+                number: index.open_bucket(_value(rows.get(bucket_path(number))), number, root.buckets[number])
+                for number in numbers
+            }
+            # One write number for the whole apply: each record's index entry is the seq it
+            # carries, and every earlier copy of it carries a lower one.
             seq = root.seq + 1
-            writes = [
-                Write(
-                    bucket_path(number),
-                    _revision(bucket_row),
-                    unlocked.index.seal_bucket(bucket.with_entry(tag, None if value is None else seq, seq)),
-                ),
-                Write(
-                    ROOT_PATH, root_row.revision, unlocked.index.seal_root(root.advanced(seq, bucket=number))
-                ),
-            ]
-            if value is not None:
-                record = encrypt_record(unlocked.keyring, physical, value, seq)
-                writes.insert(0, Write(physical, _revision(current), record))
-            elif current is not None:
-                writes.insert(0, Write(physical, current.revision, None))
+            writes: list[Write] = []
+            accepted: list[_Request] = []
+            entries: dict[int, dict[str, int | None]] = {}
+            for request in live:
+                try:
+                    writes += _record_writes(request, rows, buckets, seq)
+                except SecretumVaultError as exc:  # its own check or value: it alone fails
+                    request.fail(exc)
+                    continue
+                for change, (tag, number) in zip(request.changes, request.located, strict=True):
+                    entries.setdefault(number, {})[tag] = None if change.value is None else seq
+                accepted.append(request)
+            live = accepted
+            if not live:
+                return
+            touched = sorted(entries)
+            for number in touched:
+                sealed = index.seal_bucket(buckets[number].with_entries(entries[number], seq))
+                writes.append(Write(bucket_path(number), _revision(rows.get(bucket_path(number))), sealed))
+            writes.append(Write(ROOT_PATH, root_row.revision, index.seal_root(root.advanced(seq, touched))))
             try:
                 revisions = self._storage.apply(writes)
-            except ConflictError:
+            except ConflictError:  # another process wrote first: read again and check again
                 _back_off(attempt)
                 continue
             self._observe(floor, seq)
-            return revisions[0] if value is not None else None
-        raise ConflictError(f"record {name!r} kept racing with other writers; try again")
+            by_path = {write.path: revision for write, revision in zip(writes, revisions, strict=True)}
+            for request in live:
+                request.succeed([None if c.value is None else by_path[c.physical] for c in request.changes])
+            return
+        for request in live:
+            names = ", ".join(repr(change.name) for change in request.changes)
+            request.fail(ConflictError(f"record {names} kept racing with other writers; try again"))
 
     # -- the index's own upkeep -------------------------------------------------------------------
 
@@ -285,10 +389,15 @@ class Records:
         if snapshot.root_row is not None:
             return
         seq = 1
-        buckets = [Bucket(number, 0) for number in range(BUCKETS)]
+        listed: list[dict[str, int | None]] = [{} for _ in range(BUCKETS)]
         for physical in self._storage.list(DATA_PREFIX):
             tag, number = unlocked.index.locate(physical)
-            buckets[number] = buckets[number].with_entry(tag, LEGACY, seq)
+            listed[number][tag] = LEGACY
+        # A bucket with no record stays unwritten (seq 0), as in a new store.
+        buckets = [
+            Bucket(number, 0).with_entries(tags, seq) if tags else Bucket(number, 0)
+            for number, tags in enumerate(listed)
+        ]
         strays = self._storage.get_many([bucket_path(n) for n in range(BUCKETS)])
         root = RootIndex(seq, seq, tuple(bucket.seq for bucket in buckets))
         keyring = snapshot.core.open_keyring(unlocked.root)
@@ -326,6 +435,56 @@ class Records:
             self._seen = max(self._seen, seq)
 
 
+class _Request:
+    """One caller's changes waiting for, or in, a group commit; ``taken``: a turn holder has them."""
+
+    __slots__ = ("changes", "done", "error", "finished", "located", "paths", "result", "taken", "unlocked")
+
+    def __init__(self, unlocked: Unlocked, changes: Sequence[RecordChange]) -> None:
+        self.unlocked = unlocked
+        self.changes = changes
+        self.located = [unlocked.index.locate(change.physical) for change in changes]
+        self.paths = {change.physical for change in changes}
+        self.taken = False
+        self.done = False
+        self.finished = threading.Event()  # set with done: for a writer that stopped waiting for a turn
+        self.result: list[int | None] = []
+        self.error: Exception | None = None
+
+    def succeed(self, revisions: list[int | None]) -> None:
+        self.result, self.done = revisions, True
+        self.finished.set()
+
+    def fail(self, error: Exception) -> None:
+        self.error, self.done = error, True
+        self.finished.set()
+
+    def outcome(self) -> list[int | None]:
+        if self.error is not None:
+            raise self.error  # each request has an exception object of its own
+        return self.result
+
+
+def _record_writes(
+    request: _Request, rows: dict[str, StoredValue], buckets: dict[int, Bucket], seq: int
+) -> list[Write]:
+    """The record rows of ``request``'s changes, once each passes its check."""
+    for change, (tag, number) in zip(request.changes, request.located, strict=True):
+        listed = tag in buckets[number].entries
+        _check_expectation(
+            rows.get(change.physical), change.expected, change.value is None, listed, change.name
+        )
+    writes = []
+    for change in request.changes:
+        current = rows.get(change.physical)
+        if change.value is not None:
+            record = encrypt_record(request.unlocked.keyring, change.physical, change.value, seq)
+            writes.append(Write(change.physical, _revision(current), record))
+        elif current is not None:
+            writes.append(Write(change.physical, current.revision, None))
+    return writes
+
+
 def _decrypt(
     keyring: Keyring, reload: Callable[[], Keyring], physical: str, record: bytes, name: str
 ) -> tuple[bytes, int | None]:
@@ -341,7 +500,7 @@ def _decrypt(
 
 
 def _check_expectation(
-    current: StoredValue | None, expected: int | _Any | None, deleting: bool, listed: bool, name: str
+    current: StoredValue | None, expected: Expected, deleting: bool, listed: bool, name: str
 ) -> None:
     if deleting and current is None and (expected is not ANY_VERSION or not listed):
         raise KeyNotFound(f"no record at {name!r}")

@@ -36,7 +36,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from types import MappingProxyType
 from typing import Any
 
@@ -98,12 +98,12 @@ class RootIndex(Frozen):
         """The root of a new store, whose core record was written at ``seq``."""
         return cls(seq, seq, (0,) * BUCKETS)
 
-    def advanced(self, seq: int, *, bucket: int | None = None, core: bool = False) -> RootIndex:
-        """This root after a write numbered ``seq`` to a bucket and/or the core record."""
-        buckets = list(self.buckets)
-        if bucket is not None:
-            buckets[bucket] = seq
-        return RootIndex(seq, seq if core else self.core_seq, tuple(buckets))
+    def advanced(self, seq: int, buckets: Iterable[int], *, core: bool = False) -> RootIndex:
+        """This root after a write numbered ``seq`` to ``buckets`` and/or the core record."""
+        seqs = list(self.buckets)
+        for number in buckets:
+            seqs[number] = seq
+        return RootIndex(seq, seq if core else self.core_seq, tuple(seqs))
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -140,11 +140,19 @@ class Bucket(Frozen):
 
     def with_entry(self, tag: str, record_seq: int | None, seq: int) -> Bucket:
         """This bucket after write ``seq``: ``tag`` now at ``record_seq`` (None: removed)."""
+        return self.with_entries({tag: record_seq}, seq)
+
+    def with_entries(self, changes: Mapping[str, int | None], seq: int) -> Bucket:
+        """This bucket after write ``seq``: each tag of ``changes`` at its record seq (None: removed).
+
+        One copy of the entries for all of them: a bucket grows with the store.
+        """
         entries = dict(self.entries)
-        if record_seq is None:
-            entries.pop(tag, None)
-        else:
-            entries[tag] = record_seq
+        for tag, record_seq in changes.items():
+            if record_seq is None:
+                entries.pop(tag, None)
+            else:
+                entries[tag] = record_seq
         return Bucket(self.number, seq, MappingProxyType(entries))
 
     def to_dict(self) -> dict[str, Any]:
@@ -153,7 +161,7 @@ class Bucket(Frozen):
             "version": _VERSION,
             "bucket": self.number,
             "seq": self.seq,
-            "entries": dict(sorted(self.entries.items())),
+            "entries": dict(self.entries),  # in tag order when sealed: dumps() sorts keys
         }
 
     @classmethod
@@ -171,9 +179,10 @@ class Bucket(Frozen):
 class IndexKeys:
     """The keys of the index, derived from the root key (which a rekey keeps): repr shows none.
 
-    The last root and each bucket opened are remembered with their exact stored
-    bytes: the same bytes, already authenticated under these keys, are not
-    decrypted and parsed again (most reads find the index unchanged).
+    The last root and each bucket opened or sealed are remembered with their
+    exact stored bytes: the same bytes, already authenticated under (or sealed
+    with) these keys, are not decrypted and parsed again (most reads find the
+    index unchanged, or as this process last wrote it).
     """
 
     __slots__ = ("_aead", "_opened_buckets", "_opened_root", "_tag_key")
@@ -196,7 +205,9 @@ class IndexKeys:
         return base64.b64encode(digest[:_TAG_SIZE]).decode("ascii"), digest[0] % BUCKETS
 
     def seal_root(self, root: RootIndex) -> bytes:
-        return self._seal(root.to_dict(), _ROOT_DOMAIN)
+        sealed = self._seal(root.to_dict(), _ROOT_DOMAIN)
+        self._opened_root = (sealed, root)  # so the next read of these bytes need not open them
+        return sealed
 
     def open_root(self, data: bytes) -> RootIndex:
         opened = self._opened_root
@@ -211,7 +222,12 @@ class IndexKeys:
         return root
 
     def seal_bucket(self, bucket: Bucket) -> bytes:
-        return self._seal(bucket.to_dict(), _BUCKET_DOMAIN + bytes([bucket.number]))
+        sealed = self._seal(bucket.to_dict(), _BUCKET_DOMAIN + bytes([bucket.number]))
+        # Most writes are read back (or written over) next: spare that read decrypting and
+        # parsing a bucket that grows with the store. Right even if the apply then fails:
+        # these bytes, wherever found, are this bucket.
+        self._opened_buckets[bucket.number] = (sealed, bucket)
+        return sealed
 
     def open_bucket(self, data: bytes | None, number: int, expected_seq: int) -> Bucket:
         """Bucket ``number``, which the root says was last written at ``expected_seq`` (0: never)."""

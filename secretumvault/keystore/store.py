@@ -19,6 +19,7 @@ from secretumvault.errors import (
     AlreadyInitialized,
     ConflictError,
     CorruptRecord,
+    InvalidArgument,
     InvalidType,
     SealedError,
     UnsealError,
@@ -28,7 +29,7 @@ from secretumvault.keystore import rekey as _rekey
 from secretumvault.keystore import shamir
 from secretumvault.keystore._aead import KEY_SIZE, Aead, new_key
 from secretumvault.keystore._paths import check_path, check_prefix, check_version
-from secretumvault.keystore._records import ANY_VERSION, DATA_PREFIX, Records
+from secretumvault.keystore._records import ANY_VERSION, DATA_PREFIX, Expected, RecordChange, Records
 from secretumvault.keystore.core import (
     CORE_PATH,
     CoreRecord,
@@ -51,7 +52,7 @@ from secretumvault.keystore.seal import (
 from secretumvault.keystore.storage import ChangeTracking, Storage, Write
 from secretumvault.pqc._buffers import as_bytes
 
-__all__ = ["Entry", "Keystore", "UnsealProgress"]
+__all__ = ["Change", "Entry", "Keystore", "UnsealProgress"]
 
 _FIRST_SEQ = 1
 
@@ -67,6 +68,35 @@ class Entry(Frozen):
     def __init__(self, value: bytes, version: int) -> None:
         set_field(self, "value", value)
         set_field(self, "version", version)
+
+
+class Change(Frozen):
+    """One record's change in :meth:`Keystore.apply`; make it with :meth:`put`, :meth:`cas` or
+    :meth:`delete`, which take what the Keystore methods of those names take."""
+
+    __slots__ = _fields = ("path", "value", "expected_version")
+    _secret_fields = ("value",)
+    path: str
+    value: bytes | None
+    expected_version: Expected  # ANY_VERSION (put; delete without one), None or a version
+
+    def __init__(self, path: str, value: bytes | None, expected_version: Expected) -> None:
+        set_field(self, "path", path)
+        set_field(self, "value", value)
+        set_field(self, "expected_version", expected_version)
+
+    @classmethod
+    def put(cls, path: str, value: bytes | bytearray | memoryview) -> Change:
+        return cls(check_path(path), as_bytes(value, "value"), ANY_VERSION)
+
+    @classmethod
+    def cas(cls, path: str, expected_version: int | None, value: bytes | bytearray | memoryview) -> Change:
+        return cls(check_path(path), as_bytes(value, "value"), check_version(expected_version))
+
+    @classmethod
+    def delete(cls, path: str, *, expected_version: int | None = None) -> Change:
+        expected = check_version(expected_version)
+        return cls(check_path(path), None, ANY_VERSION if expected is None else expected)
 
 
 class UnsealProgress(Frozen):
@@ -574,6 +604,33 @@ class Keystore:
         self._records.write(
             unlocked, DATA_PREFIX + checked, checked, None, ANY_VERSION if expected is None else expected
         )
+
+    def apply(self, changes: Sequence[Change]) -> builtins.list[int | None]:
+        """Make every change or none of them, atomically, in one storage transaction.
+
+        Each :class:`Change` is checked as its Keystore method checks it: if any
+        fails (ConflictError, KeyNotFound), nothing is written. Returns each
+        change's new version, in order (None for a delete). Each path at most once.
+        """
+        unlocked = self._require_unsealed()
+        if isinstance(changes, (str, bytes)) or not isinstance(changes, Sequence):
+            raise InvalidType(f"apply() takes a sequence of Change, not {type(changes).__name__}")
+        checked: builtins.list[RecordChange] = []
+        for change in changes:
+            if not isinstance(change, Change):
+                raise InvalidType(f"apply() takes Change objects, not {type(change).__name__}")
+            # Again here: Change(...) called directly skips the checks of put/cas/delete.
+            path = check_path(change.path)
+            value = None if change.value is None else as_bytes(change.value, "value")
+            expected = change.expected_version
+            if expected is not ANY_VERSION:
+                expected = check_version(expected)
+            checked.append(RecordChange(DATA_PREFIX + path, path, value, expected))
+        if len({change.physical for change in checked}) != len(checked):
+            raise InvalidArgument("apply() was given the same path twice")
+        if not checked:
+            return []
+        return self._records.write_many(unlocked, checked)
 
     def list(self, prefix: str = "") -> builtins.list[str]:
         """Every record path that starts with ``prefix``, sorted."""

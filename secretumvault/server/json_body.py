@@ -1,7 +1,10 @@
 """Request bodies: strict JSON (RFC 8259) within the listener's limits, as Vault's listener sets them.
 
 ``NaN``, ``Infinity`` and numbers that overflow to them are not JSON and are
-refused, so nothing stored can later be echoed as invalid JSON. The limits
+refused, so nothing stored can later be echoed as invalid JSON. So is a string
+with an unpaired UTF-16 surrogate (``"\\ud800"``, valid JSON text): Python
+would keep it in a str that no UTF-8 can hold, and the first handler to hash or
+store it would fail (Go's decoder, Vault's, never yields one). The limits
 (Vault's names and defaults) bound the depth, each string, each object and
 each array, so everything behind the parser sees only documents it can walk
 without deep recursion or unbounded work. Every refusal is a 400 that says
@@ -12,6 +15,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,6 +33,11 @@ class JsonLimits:
 
 
 _DEFAULT = JsonLimits()
+
+
+#: A \u escape of a UTF-16 surrogate; only a body holding one can hold an unpaired one (a raw
+#: surrogate is not UTF-8, and the parser refuses it).
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
 
 
 def _refuse_constant(name: str) -> Any:
@@ -57,7 +66,28 @@ def parse_json_object(body: bytes, limits: JsonLimits = _DEFAULT) -> dict[str, A
     if not isinstance(document, dict):
         raise bad_request("failed to parse JSON input: the body must be a JSON object")
     check_limits(document, limits)
+    if _SURROGATE_ESCAPE.search(body):  # a pair parses to one character: only a lone one is refused
+        _refuse_lone_surrogates(document)
     return document
+
+
+def _refuse_lone_surrogates(document: object) -> None:
+    stack = [document]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, str):
+            if not value.isascii():
+                try:
+                    value.encode("utf-8")
+                except UnicodeEncodeError:
+                    raise bad_request(
+                        "failed to parse JSON input: a string holds an unpaired UTF-16 surrogate"
+                    ) from None
+        elif isinstance(value, dict):
+            stack.extend(value)
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            stack.extend(value)
 
 
 def check_limits(document: object, limits: JsonLimits = _DEFAULT) -> None:

@@ -176,3 +176,41 @@ def test_two_hosts_on_one_postgres_store_with_one_transit_seal(tmp_path: Path) -
         if second is not None:
             second.stop()
         kms.server.stop()
+
+
+def test_callers_of_sys_unseal_do_not_each_reach_the_seal(tmp_path: Path) -> None:
+    # sys/unseal needs no token; on an auto-sealed store each call is an attempt through the
+    # seal. At most one a second (AUTO_UNSEAL_MIN_INTERVAL), so nobody can turn the server into
+    # a flood of requests to its KMS or HSM.
+    kms = Kms(tmp_path)
+    host = _start_sealed_host(tmp_path, "host", kms, str(tmp_path / "host.db"))
+    try:
+        init = requests.post(
+            f"{host.url}/v1/sys/init", json={"recovery_shares": 1, "recovery_threshold": 1}, timeout=60
+        )
+        assert init.status_code == 200, init.text
+        host.stop(signal.SIGKILL)
+        kms.server.stop(signal.SIGKILL)
+        # In the KMS's place: a listener that counts the connections the host makes to it.
+        listener = socket.create_server(("127.0.0.1", kms.port))
+        listener.settimeout(0.05)
+        host = _start_sealed_host(tmp_path, "host", kms, str(tmp_path / "host.db"))
+        calls, reached = 0, 0
+        started = time.monotonic()
+        while calls < 40:
+            reply = requests.post(f"{host.url}/v1/sys/unseal", json={"key": "x"}, timeout=60)
+            assert reply.status_code == 200 and reply.json()["sealed"] is True
+            calls += 1
+            while True:  # close what reached the listener meanwhile
+                try:
+                    listener.accept()[0].close()
+                except TimeoutError:
+                    break
+                reached += 1
+        elapsed = time.monotonic() - started
+        # The background retries (0.5 s, doubling) and at most one a second from the callers.
+        assert reached <= 2 * (elapsed + 2), (reached, elapsed)
+        assert reached < calls
+    finally:
+        host.stop()
+        listener.close()

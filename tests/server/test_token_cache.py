@@ -168,3 +168,23 @@ def test_the_cache_is_bounded_and_drops_the_oldest(tmp_path: Path) -> None:
     with pytest.raises(ValueError):
         FreshRecords(keystore, lambda path, raw: raw, limit=0)
     storage.close()
+
+
+def test_a_token_whose_auth_method_is_gone_is_not_renewed(cores: tuple[ServerCore, ServerCore]) -> None:
+    # What a crash between disabling a method and revoking its tokens leaves: a login token of a
+    # method the table no longer has. Its method cannot vouch for it, so renewal is refused.
+    from secretumvault.server import auth
+    from secretumvault.server.errors import HttpError
+
+    core, _ = cores
+    token, entry = core.tokens.create(
+        policies=("default",), ttl=60, renewable=True, display_name="gone", parent=None,
+        path="auth/gone/login/alice",
+    )  # fmt: skip
+    assert core.auth_methods.resolve("gone/login/alice") is None
+    with pytest.raises(HttpError) as refused:
+        auth.renewal_increment(core, entry, 3600)
+    assert refused.value.status == 400
+    assert refused.value.messages == ["the auth method that issued this token is gone; it cannot be renewed"]
+    stored = core.tokens.lookup(token)
+    assert stored is not None and stored.ttl == 60  # nothing renewed

@@ -535,11 +535,17 @@ def login(call: Call) -> Reply:
     return Reply(auth=auth)
 
 
-def check_renewal(keystore: Keystore, method: AuthMethod, entry: TokenEntry) -> None:
-    """Vault's AppRole renews a login's token only while its role exists."""
+def check_renewal(keystore: Keystore, method: AuthMethod, entry: TokenEntry) -> TokenSettings:
+    """Vault's AppRole renews a login's token only while its role exists, under the role's
+    token settings as they are now."""
     name = entry.meta.get("role_name", "")
-    if not name or keystore.record_version(f"{method.storage}role/{name}") is None:
+    try:
+        raw = keystore.get(f"{method.storage}role/{name}") if name else None
+    except KeyNotFound:
+        raw = None
+    if raw is None:
         raise bad_request(f"role {name!r} does not exist during renewal")
+    return _Role.decode(raw).token
 
 
 def _consume(app: _AppRole, name: str, secret_id: str, address: str) -> dict[str, str]:

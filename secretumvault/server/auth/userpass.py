@@ -215,8 +215,9 @@ def login(call: Call) -> Reply:
     return Reply(auth=auth)
 
 
-def check_renewal(keystore: Keystore, method: AuthMethod, entry: TokenEntry) -> None:
-    """Vault's userpass renews a login's token only while its user exists with the same policies."""
+def check_renewal(keystore: Keystore, method: AuthMethod, entry: TokenEntry) -> TokenSettings:
+    """Vault's userpass renews a login's token only while its user exists with the same policies,
+    under the user's token settings as they are now."""
     name = entry.meta.get("username", "")
     try:
         raw = keystore.get(method.storage + _USER + name) if name else None
@@ -227,6 +228,7 @@ def check_renewal(keystore: Keystore, method: AuthMethod, entry: TokenEntry) -> 
     user = _User.decode(raw, "userpass user")
     if set(user.token.policies) - {"default"} != set(entry.policies) - {"default"}:
         raise bad_request("policies have changed, not renewing")  # Vault's words
+    return user.token
 
 
 router = Router()

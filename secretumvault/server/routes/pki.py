@@ -633,7 +633,7 @@ router.add(
 )
 router.add("issuer/" + name_pattern("ref") + "/issue/" + name_pattern("role"), {"update": issue})
 router.add("issuer/" + name_pattern("ref") + "/sign/" + name_pattern("role"), {"update": sign})
-router.add("root", {"delete": delete_root})
+router.add("root", {"delete": delete_root}, sudo=True)  # one of Vault PKI's root paths
 
 
 def _not_served(what: str) -> Any:

@@ -685,7 +685,8 @@ router.add("sys/audit", {"read": list_audit}, sudo=True)
 router.add("sys/audit/(?P<path>.+)", {"update": enable_audit, "delete": disable_audit}, sudo=True)
 router.add("sys/audit-hash/(?P<path>.+)", {"update": audit_hash})
 router.add("sys/auth", {"read": list_auth})
-router.add("sys/auth/(?P<path>.+)/tune/?", {"read": read_auth_tune, "update": tune_auth})
+# Vault's root path "auth/*" covers the tune path too: sudo, unlike sys/mounts/<path>/tune.
+router.add("sys/auth/(?P<path>.+)/tune/?", {"read": read_auth_tune, "update": tune_auth}, sudo=True)
 router.add(
     "sys/auth/(?P<path>.+)", {"read": read_auth, "update": enable_auth, "delete": disable_auth}, sudo=True
 )

@@ -171,8 +171,8 @@ def lookup(call: Call) -> Reply:
 
 def renew_self(call: Call) -> Reply:
     assert call.token is not None
-    auth.check_renewal(call.core, call.token)
-    renewed = call.core.tokens.renew(call.token, call.params.optional_duration("increment"))
+    increment = auth.renewal_increment(call.core, call.token, call.params.optional_duration("increment"))
+    renewed = call.core.tokens.renew(call.token, increment)
     return Reply(auth=_auth(call.token_id, renewed))
 
 
@@ -181,8 +181,8 @@ def renew(call: Call) -> Reply:
     entry = call.core.tokens.lookup(token)
     if entry is None:
         raise bad_request("token not found")  # Vault's words
-    auth.check_renewal(call.core, entry)
-    renewed = call.core.tokens.renew(entry, call.params.optional_duration("increment"))
+    increment = auth.renewal_increment(call.core, entry, call.params.optional_duration("increment"))
+    renewed = call.core.tokens.renew(entry, increment)
     return Reply(auth=_auth(token, renewed))
 
 
@@ -235,8 +235,8 @@ def lookup_accessor(call: Call) -> Reply:
 
 def renew_accessor(call: Call) -> Reply:
     entry = _by_accessor(call)
-    auth.check_renewal(call.core, entry)
-    renewed = call.core.tokens.renew(entry, call.params.optional_duration("increment"))
+    increment = auth.renewal_increment(call.core, entry, call.params.optional_duration("increment"))
+    renewed = call.core.tokens.renew(entry, increment)
     return Reply(auth=_auth(None, renewed))
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import sys
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -37,6 +38,9 @@ MAX_CACHED_POLICIES = 1024
 #: Auto-unseal at start: the first retry after this many seconds, doubling up to the cap.
 AUTO_UNSEAL_FIRST_DELAY = 0.5
 AUTO_UNSEAL_MAX_DELAY = 10.0
+#: sys/unseal on an auto-sealed store asks the seal again at most this often: anyone may call
+#: it, and each call would otherwise be one more request to the KMS or HSM.
+AUTO_UNSEAL_MIN_INTERVAL = 1.0
 
 #: Vault's default policy, in its order, cut to the paths this server has: a token may look
 #: after itself and use response wrapping. Left out, as nothing serves them here:
@@ -88,6 +92,7 @@ class ServerCore:
         #: Shares given with ``migrate=true`` so far (unseal or recovery shares); in memory only.
         self._migration_shares: list[str] = []
         self._auto_unseal_stop = threading.Event()
+        self._last_auto_unseal = -AUTO_UNSEAL_MIN_INTERVAL  # time.monotonic() of the last attempt
 
     # -- seal ----------------------------------------------------------------------------------
 
@@ -190,13 +195,17 @@ class ServerCore:
             "root_token": token,
         }
 
-    def try_auto_unseal(self) -> bool:
+    def try_auto_unseal(self, *, throttled: bool = False) -> bool:
         """One attempt to unseal through the configured seal; whether the store is unsealed.
-        A failure is kept in :attr:`auto_unseal_error` (one line, no secret)."""
+        A failure is kept in :attr:`auto_unseal_error` (one line, no secret). ``throttled``
+        (a caller's sys/unseal): no attempt within AUTO_UNSEAL_MIN_INTERVAL of the last one."""
         wrapper = self.auto_seal
         with self._seal_lock:
             if not self.sealed:
                 return True
+            if throttled and time.monotonic() - self._last_auto_unseal < AUTO_UNSEAL_MIN_INTERVAL:
+                return False  # the last attempt's error stands
+            self._last_auto_unseal = time.monotonic()
             if wrapper is None:
                 self.auto_unseal_error = "no [seal] is configured in this server"
                 return False
@@ -258,7 +267,7 @@ class ServerCore:
             return self._migrate(pending, key, migrate)
         if self.sealed and self.seal_config()[0] in ("transit", "pkcs11"):
             # Recovery keys never unseal: this is one more attempt through the seal, key or not.
-            self.try_auto_unseal()
+            self.try_auto_unseal(throttled=True)
             return self.seal_status()
         with self._seal_lock:
             if not self.sealed:

@@ -36,6 +36,9 @@ ENGINE_TYPES = ("transit", "pki", "kv", "generic")
 #: Vault's kv engine names: ``generic`` is kv's old name; ``kv-v1`` and ``kv-v2`` set the version.
 _KV_TYPES = ("kv", "generic")
 _RESERVED = ("sys/", "auth/", "cubbyhole/", "identity/")
+#: Also one of Vault's protected mount prefixes: refused for a new mount (or a move's target:
+#: routes/sys.py), never for one a store made before, which can still be tuned or disabled.
+_NOT_FOR_NEW_MOUNTS = "audit/"
 _STORAGE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
 #: Vault's system default and maximum lease TTL (32 days): what a mount's 0 stands for.
 SYSTEM_MAX_LEASE_TTL = 32 * 86400
@@ -191,6 +194,8 @@ class MountTable(PathTable[Mount]):
         force_no_cache: bool = False,
     ) -> Mount:
         normalized = check_mount_path(path)
+        if normalized.startswith(_NOT_FOR_NEW_MOUNTS):
+            raise bad_request(f"cannot mount at {normalized!r}: the prefix is reserved")
         _check_ttls(default_lease_ttl, max_lease_ttl)
         if engine_type in ("kv-v1", "kv-v2"):
             engine_type, options = "kv", {**options, "version": engine_type[-1]}

@@ -18,9 +18,10 @@ the tree, as in Vault, so nobody escapes it by making child tokens:
   mark says so, so a revocation finished after a crash does the same.
 
 Each token's accessor resolves through an index (accessor -> token hash),
-written before the token and deleted after it, so a live token always has
-its accessor; an index entry only ever leads through ``lookup_hash``, so a
-revoked token's accessor resolves to nothing even while its entry lingers.
+written and deleted in one transaction with the token (and its tree link),
+so a live token always has its accessor; an index entry only ever leads
+through ``lookup_hash``, so a revoked token's accessor resolves to nothing
+even if an entry lingers (written by a version before these transactions).
 ``tidy`` removes what a crash left behind (index entries and tree links of
 tokens that are gone, expired tokens) and indexes tokens made before the
 index existed.
@@ -44,7 +45,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from secretumvault.errors import ConflictError, CorruptRecord, KeyNotFound
-from secretumvault.keystore import Keystore
+from secretumvault.keystore import Change, Entry, Keystore
 from secretumvault.server.errors import bad_request, permission_denied
 from secretumvault.server.state import records
 from secretumvault.server.state.fresh import FreshRecords
@@ -255,16 +256,19 @@ class TokenStore:
             raise bad_request("a token with this id already exists")
         if parent is not None and self._depth(parent) >= MAX_TREE_DEPTH:
             raise bad_request(f"token trees are at most {MAX_TREE_DEPTH} levels deep")
-        # The accessor index and the tree link first: a token never exists that its accessor
-        # or revoking its parent would miss. Both carry their time, for tidy (see there).
+        # The token, its accessor index entry and its tree link in one transaction (one fsync,
+        # issue 29): a token never exists that its accessor or revoking its parent would miss.
+        # Index entry and link carry their time, for tidy (see there).
         stamp = records.dump("token-link", {"hash": entry.hash, "created": now})
-        self._keystore.cas(_ACCESSOR_PREFIX + entry.accessor, None, stamp)
+        changes = [
+            Change.cas(_ACCESSOR_PREFIX + entry.accessor, None, stamp),
+            Change.cas(_ID_PREFIX + entry.hash, None, entry.encode()),
+        ]
         if parent is not None:
-            self._keystore.put(f"{_PARENT_PREFIX}{parent.hash}/{entry.hash}", stamp)
+            changes.append(Change.put(f"{_PARENT_PREFIX}{parent.hash}/{entry.hash}", stamp))
         try:
-            self._keystore.cas(_ID_PREFIX + entry.hash, None, entry.encode())
-        except ConflictError:
-            self._delete(_ACCESSOR_PREFIX + entry.accessor)
+            self._keystore.apply(changes)
+        except ConflictError:  # nothing was written
             raise bad_request("a token with this id already exists") from None
         if parent is not None and self.lookup_hash(parent.hash) is None:
             # The parent's revocation began while this child was being made, and its walk of
@@ -391,11 +395,10 @@ class TokenStore:
             order.append(hashed)
             pending.extend(self._children(hashed))
         for hashed in reversed(order):
-            for child in self._children(hashed):
-                self._delete(f"{_PARENT_PREFIX}{hashed}/{child}")
-            self._delete_token(hashed)
-        if entry.parent is not None:
-            self._delete(f"{_PARENT_PREFIX}{entry.parent}/{entry.hash}")
+            links = [f"{_PARENT_PREFIX}{hashed}/{child}" for child in self._children(hashed)]
+            if hashed == entry.hash and entry.parent is not None:
+                links.append(f"{_PARENT_PREFIX}{entry.parent}/{entry.hash}")
+            self._delete_token(hashed, links)
 
     def revoke_orphan(self, entry: TokenEntry) -> None:
         """Revoke the token alone: each child loses its parent and becomes an orphan.
@@ -408,9 +411,8 @@ class TokenStore:
         for child in self._children(entry.hash):
             self._make_orphan(child)
             self._delete(f"{_PARENT_PREFIX}{entry.hash}/{child}")
-        self._delete_token(entry.hash)
-        if entry.parent is not None:
-            self._delete(f"{_PARENT_PREFIX}{entry.parent}/{entry.hash}")
+        links = [] if entry.parent is None else [f"{_PARENT_PREFIX}{entry.parent}/{entry.hash}"]
+        self._delete_token(entry.hash, links)
 
     def _make_orphan(self, hashed: str) -> None:
         path = _ID_PREFIX + hashed
@@ -428,16 +430,30 @@ class TokenStore:
             return
         raise ConflictError("the token kept changing; try again")
 
-    def _delete_token(self, hashed: str) -> None:
-        """Delete the token's entry, then its accessor's index entry."""
+    def _delete_token(self, hashed: str, links: list[str]) -> None:
+        """Delete the token's entry, its accessor's index entry and ``links`` (tree links to or
+        from it) in one transaction, each only as it was just read (a compare-and-delete)."""
         path = _ID_PREFIX + hashed
-        try:
-            current = TokenEntry.decode(hashed, self._keystore.get(path))
-        except KeyNotFound:
-            current = None
-        self._delete(path)
-        if current is not None:
-            self._delete(_ACCESSOR_PREFIX + current.accessor)
+        self.cache.forget(path)
+        for _ in range(_UPDATE_ATTEMPTS):
+            try:
+                stored: Entry | None = self._keystore.get_entry(path)
+            except KeyNotFound:
+                stored = None
+            targets = list(links)
+            if stored is not None:
+                targets.append(_ACCESSOR_PREFIX + TokenEntry.decode(hashed, stored.value).accessor)
+            changes = [] if stored is None else [Change.delete(path, expected_version=stored.version)]
+            for target in targets:
+                version = self._keystore.record_version(target)
+                if version is not None:
+                    changes.append(Change.delete(target, expected_version=version))
+            try:
+                self._keystore.apply(changes)
+            except (ConflictError, KeyNotFound):
+                continue  # another revocation of the same tree changed some of them: read again
+            return
+        raise ConflictError("the token kept changing; try again")
 
     def tidy(self) -> dict[str, int]:
         """Clean up after crashes: what ``auth/token/tidy`` does. Returns what it did, by kind.
