@@ -335,6 +335,7 @@ class ServerCore:
             self.audit_table.clear()
             self._policies.clear()  # the keystore's seal listeners did it already; no harm
             self.tokens.cache.clear()
+            self._last_auto_unseal = -AUTO_UNSEAL_MIN_INTERVAL  # the next sys/unseal asks the seal
 
     # -- tokens and policies -------------------------------------------------------------------
 
