@@ -203,17 +203,29 @@ class Records:
         fails authentication or disagrees with the index (a rollback)."""
         floor = self._seen
         tag, number = unlocked.index.locate(physical)
-        rows = self._storage.get_many([ROOT_PATH, bucket_path(number), physical])
-        stored, root_row = rows.get(physical), rows.get(ROOT_PATH)
+        # The root and the record first: if the root expects a bucket this process already
+        # knows at that write (see IndexKeys), its row, which grows with the store, is not
+        # fetched; else all three again, in one consistent read.
+        rows = self._storage.get_many([ROOT_PATH, physical])
+        root_row = rows.get(ROOT_PATH)
+        bucket = None
+        if root_row is not None:
+            root = unlocked.index.open_root(root_row.value)
+            bucket = unlocked.index.current_bucket(number, root.buckets[number])
+            if bucket is None:
+                rows = self._storage.get_many([ROOT_PATH, bucket_path(number), physical])
+                root_row = rows.get(ROOT_PATH)
+        stored = rows.get(physical)
         if root_row is None:
             self._require_legacy(floor)
             expected: int | None = None if stored is None else LEGACY
         else:
             root = unlocked.index.open_root(root_row.value)
             self._observe(floor, root.seq)
-            bucket = unlocked.index.open_bucket(
-                _value(rows.get(bucket_path(number))), number, root.buckets[number]
-            )
+            if bucket is None:
+                bucket = unlocked.index.open_bucket(
+                    _value(rows.get(bucket_path(number))), number, root.buckets[number]
+                )
             expected = bucket.entries.get(tag)
         if stored is None:
             if expected is None:
@@ -359,8 +371,10 @@ class Records:
             if not live:
                 return
             touched = sorted(entries)
-            for number in touched:
-                sealed = index.seal_bucket(buckets[number].with_entries(entries[number], seq))
+            new_buckets = [buckets[number].with_entries(entries[number], seq) for number in touched]
+            for bucket in new_buckets:
+                sealed = index.seal_bucket(bucket)
+                number = bucket.number
                 writes.append(Write(bucket_path(number), _revision(rows.get(bucket_path(number))), sealed))
             writes.append(Write(ROOT_PATH, root_row.revision, index.seal_root(root.advanced(seq, touched))))
             try:
@@ -369,6 +383,8 @@ class Records:
                 _back_off(attempt)
                 continue
             self._observe(floor, seq)
+            for bucket in new_buckets:
+                index.committed(bucket)
             by_path = {write.path: revision for write, revision in zip(writes, revisions, strict=True)}
             for request in live:
                 request.succeed([None if c.value is None else by_path[c.physical] for c in request.changes])

@@ -11,8 +11,9 @@ the index remembers, for every path, the ``seq`` its record must have::
 A write changes the record, its bucket and the root in one atomic
 :meth:`~secretumvault.keystore.storage.Storage.apply`, so the three always
 agree, and a reader checks that they do (one consistent
-:meth:`~secretumvault.keystore.storage.Storage.get_many`). Both index records
-are AES-256-GCM encrypted under a key derived from the root key, so nobody
+:meth:`~secretumvault.keystore.storage.Storage.get_many`; a bucket this process
+already knows at the root's write is not fetched again, see :class:`IndexKeys`).
+Both index records are AES-256-GCM encrypted under a key derived from the root key, so nobody
 without it can write a valid one.
 
 What an attacker who can write rows (but has no key) can no longer do unseen:
@@ -183,15 +184,24 @@ class IndexKeys:
     exact stored bytes: the same bytes, already authenticated under (or sealed
     with) these keys, are not decrypted and parsed again (most reads find the
     index unchanged, or as this process last wrote it).
+
+    Each bucket is also remembered as *current at its write*: once it was read
+    with the seq the root gave it, or its write was committed. A write number
+    belongs to one committed write only (the root's compare-and-set), so a root
+    that expects bucket ``n`` at that seq expects exactly this bucket, and a
+    reader need not fetch its row again (:meth:`current_bucket`): a bucket
+    holds records / 64 entries, and fetching it made every read grow with the
+    store. A bucket sealed for a write that then failed is never remembered so.
     """
 
-    __slots__ = ("_aead", "_opened_buckets", "_opened_root", "_tag_key")
+    __slots__ = ("_aead", "_current_buckets", "_opened_buckets", "_opened_root", "_tag_key")
 
     def __init__(self, root_key: bytes) -> None:
         self._aead = Aead(_derive(root_key, _AEAD_INFO))
         self._tag_key = _derive(root_key, _TAG_INFO)
         self._opened_root: tuple[bytes, RootIndex] | None = None
         self._opened_buckets: dict[int, tuple[bytes, Bucket]] = {}
+        self._current_buckets: dict[int, Bucket] = {}
 
     def __repr__(self) -> str:
         return "IndexKeys(<hidden>)"
@@ -251,7 +261,17 @@ class IndexKeys:
                 f"the {where} is at write {bucket.seq}, but the index root says {expected_seq}: "
                 "one of them was rolled back (an older copy put back)"
             )
+        self._current_buckets[number] = bucket
         return bucket
+
+    def committed(self, bucket: Bucket) -> None:
+        """``bucket``'s write was committed: it is bucket ``number`` as of its seq."""
+        self._current_buckets[bucket.number] = bucket
+
+    def current_bucket(self, number: int, expected_seq: int) -> Bucket | None:
+        """Bucket ``number`` as the root expects it (at ``expected_seq``) if it is remembered, else None."""
+        bucket = self._current_buckets.get(number)
+        return bucket if bucket is not None and bucket.seq == expected_seq else None
 
     def _seal(self, obj: dict[str, Any], domain: bytes) -> bytes:
         nonce, ciphertext = self._aead.seal(_json.dumps(obj), domain)

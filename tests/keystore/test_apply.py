@@ -397,3 +397,29 @@ def test_a_writer_taken_into_a_slow_group_gets_its_outcome_not_storage_busy(tmp_
     finally:
         other.close()
         storage.close()
+
+
+def test_reads_fetch_a_bucket_only_when_the_root_expects_one_this_keystore_does_not_know(
+    tmp_path: Path,
+) -> None:
+    """A bucket holds records / 64 entries: fetching it on every read made reads grow with the store."""
+    storage = TracedSQLite(tmp_path / "vault.db")
+    try:
+        keystore = Keystore(storage)
+        keystore.initialize_with_passphrase(PASSPHRASE, scrypt=FAST_SCRYPT)
+        keystore.unseal(PASSPHRASE)
+        keystore.put("k", b"mine")
+        bucket = bucket_path(keystore._require_unsealed().index.locate("data/k")[1])
+
+        def bucket_fetched(call: Callable[[], object]) -> bool:
+            storage.statements.clear()
+            call()
+            return any(bucket in statement for statement in storage.statements)
+
+        assert not bucket_fetched(lambda: keystore.get("k"))  # this keystore wrote it: known
+        _other(storage).put("k", b"theirs")  # the root now expects a bucket it has not seen
+        assert bucket_fetched(lambda: keystore.get("k"))
+        assert keystore.get("k") == b"theirs"
+        assert not bucket_fetched(lambda: keystore.get("k"))  # read once at that write: known
+    finally:
+        storage.close()
