@@ -10,7 +10,7 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
-from secretumvault.errors import InvalidArgument, InvalidType, PolicyViolation
+from secretumvault.errors import InvalidArgument, InvalidType, KeyNotFound, PolicyViolation
 from secretumvault.keystore import Keystore
 from secretumvault.pqc._buffers import as_bytes
 from secretumvault.transit import _encryption, _signing
@@ -99,6 +99,14 @@ class Transit:
     def read_key(self, name: str) -> KeyInfo:
         """Metadata, policy and public keys. Never private material."""
         return _info(self._store.load(name).record)
+
+    def has_key(self, name: str) -> bool:
+        """Whether key ``name`` exists, without building its metadata (as ``read_key`` would)."""
+        try:
+            self._store.load(name)
+        except KeyNotFound:
+            return False
+        return True
 
     def list_keys(self) -> list[str]:
         return self._store.names()

@@ -87,7 +87,9 @@ def test_other_process_policy_trim_and_delete_are_seen(shared: tuple[dict[str, A
     with pytest.raises(PolicyViolation, match="trimmed"):
         transit.decrypt("k", old)
     assert transit.read_key("k").min_available_version == 2
+    assert transit.has_key("k")
     other_process(spec, "delete")
+    assert not transit.has_key("k")  # the server's inline check: another process's delete is seen
     with pytest.raises(KeyNotFound):
         transit.encrypt("k", b"x")
     assert "k" not in transit._store._cache

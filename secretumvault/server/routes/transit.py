@@ -12,7 +12,7 @@ import base64
 import datetime
 from typing import Any
 
-from secretumvault.errors import ConflictError, KeyNotFound
+from secretumvault.errors import ConflictError
 from secretumvault.server.envelope import Reply, list_reply
 from secretumvault.server.errors import bad_request
 from secretumvault.server.routes import transit_ops as ops
@@ -191,11 +191,7 @@ def restore_key(call: Call) -> Reply:
 
 
 def key_exists(call: Call) -> bool:
-    try:
-        _engine(call).read_key(call.group("name"))
-    except KeyNotFound:
-        return False
-    return True
+    return _engine(call).has_key(call.group("name"))
 
 
 router = Router()
