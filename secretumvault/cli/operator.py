@@ -47,6 +47,9 @@ from secretumvault.errors import InvalidArgument, NotInitialized, SecretumVaultE
 if TYPE_CHECKING:
     from typing import TypeAlias
 
+    from secretumvault.keystore import Keystore
+    from secretumvault.keystore.rekey import PendingRekey
+
     _Subparsers: TypeAlias = argparse._SubParsersAction[argparse.ArgumentParser]
 
 __all__ = ["MIN_PASSPHRASE_LENGTH", "add_operator_commands", "add_store_commands", "check_new_passphrase"]
@@ -186,17 +189,7 @@ def cmd_operator_rekey(args: argparse.Namespace) -> int:
             )
             return EXIT_OK
         pending = keystore.prepare_rekey(current, shares=args.new_shares, threshold=args.new_threshold)
-        sys.stdout.write("".join(f"{share}\n" for share in pending.shares))
-        sys.stdout.flush()
-        try:
-            keystore.complete_rekey(pending)
-        except SecretumVaultError:
-            print(
-                "secretumvault: the store was NOT rekeyed: it still unseals with the old material, "
-                "and the shares printed above are void",
-                file=sys.stderr,
-            )
-            raise
+        _print_shares_then_switch(keystore, pending, "rekeyed: it still unseals with the old material")
     print(
         f"secretumvault: rekeyed; WARNING: the {args.new_shares} unseal shares above are shown only now "
         f"and are secrets; any {args.new_threshold} of them unseal the store, and the old material "
@@ -243,18 +236,8 @@ def cmd_operator_migrate_seal(args: argparse.Namespace) -> int:
             recovery_shares=args.recovery_shares,
             recovery_threshold=args.recovery_threshold,
         )
-        if pending.shares:  # a passphrase store's new recovery shares: out before the switch
-            sys.stdout.write("".join(f"{share}\n" for share in pending.shares))
-            sys.stdout.flush()
-        try:
-            keystore.complete_rekey(pending)
-        except SecretumVaultError:
-            print(
-                "secretumvault: the store was NOT migrated: its seal is unchanged"
-                + (", and the shares printed above are void" if pending.shares else ""),
-                file=sys.stderr,
-            )
-            raise
+        # A passphrase store's new recovery shares, if any, are printed before the switch.
+        _print_shares_then_switch(keystore, pending, "migrated: its seal is unchanged")
     after = {
         "shamir": "the store's unseal shares are now its recovery shares",
         "passphrase": "the recovery shares printed above are shown only now",
@@ -263,6 +246,20 @@ def cmd_operator_migrate_seal(args: argparse.Namespace) -> int:
         after = "its recovery shares are now its unseal shares"
     print(f"secretumvault: seal migrated ({pending_migration}); {after}", file=sys.stderr)
     return EXIT_OK
+
+
+def _print_shares_then_switch(keystore: Keystore, pending: PendingRekey, not_done: str) -> None:
+    """Print the new shares (flushed) before the store switches to them, so that a switch is never
+    made with shares nobody saw; if the switch fails, say so: the store was NOT ``not_done``."""
+    if pending.shares:
+        sys.stdout.write("".join(f"{share}\n" for share in pending.shares))
+        sys.stdout.flush()
+    try:
+        keystore.complete_rekey(pending)
+    except SecretumVaultError:
+        void = ", and the shares printed above are void" if pending.shares else ""
+        print(f"secretumvault: the store was NOT {not_done}{void}", file=sys.stderr)
+        raise
 
 
 def add_operator_commands(subparsers: _Subparsers, common_parent: argparse.ArgumentParser) -> None:
