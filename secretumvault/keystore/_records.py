@@ -25,13 +25,15 @@ from secretumvault.errors import (
 from secretumvault.keystore.barrier import UnknownTermError, decrypt_record, encrypt_record
 from secretumvault.keystore.core import CORE_PATH, CoreRecord, Unlocked
 from secretumvault.keystore.index import (
-    BUCKETS,
     LEGACY,
     ROOT_PATH,
     Bucket,
     IndexKeys,
     RootIndex,
+    bucket_count_for,
     bucket_path,
+    needs_split,
+    tag_key,
 )
 from secretumvault.keystore.keyring import Keyring
 from secretumvault.keystore.storage import DEFAULT_POOL_TIMEOUT, Storage, StoredValue, Write
@@ -202,19 +204,9 @@ class Records:
         """The plaintext at ``physical`` and its revision; KeyNotFound, or CorruptRecord if it
         fails authentication or disagrees with the index (a rollback)."""
         floor = self._seen
-        tag, number = unlocked.index.locate(physical)
-        # The root and the record first: if the root expects a bucket this process already
-        # knows at that write (see IndexKeys), its row, which grows with the store, is not
-        # fetched; else all three again, in one consistent read.
-        rows = self._storage.get_many([ROOT_PATH, physical])
+        tag, key = unlocked.index.locate(physical)
+        rows, bucket = self._read_rows(unlocked.index, physical, key)
         root_row = rows.get(ROOT_PATH)
-        bucket = None
-        if root_row is not None:
-            root = unlocked.index.open_root(root_row.value)
-            bucket = unlocked.index.current_bucket(number, root.buckets[number])
-            if bucket is None:
-                rows = self._storage.get_many([ROOT_PATH, bucket_path(number), physical])
-                root_row = rows.get(ROOT_PATH)
         stored = rows.get(physical)
         if root_row is None:
             self._require_legacy(floor)
@@ -223,6 +215,7 @@ class Records:
             root = unlocked.index.open_root(root_row.value)
             self._observe(floor, root.seq)
             if bucket is None:
+                number = root.bucket_of(key)
                 bucket = unlocked.index.open_bucket(
                     _value(rows.get(bucket_path(number))), number, root.buckets[number]
                 )
@@ -245,6 +238,29 @@ class Records:
                 f"listed {expected}): an older copy was put back. Restore it from a backup or write it again"
             )
         return plaintext, stored.revision
+
+    def _read_rows(
+        self, index: IndexKeys, physical: str, key: int
+    ) -> tuple[dict[str, StoredValue], Bucket | None]:
+        """The root, record and (unless this process knows it at that write) bucket rows, in one snapshot.
+
+        The root and the record first: if the root expects a bucket this process already
+        knows at that write (see IndexKeys), its row, which grows with the store, is not
+        fetched; else all three again, in one consistent read, as often as the buckets
+        split in between.
+        """
+        rows = self._storage.get_many([ROOT_PATH, physical])
+        while (root_row := rows.get(ROOT_PATH)) is not None:
+            root = index.open_root(root_row.value)
+            number = root.bucket_of(key)
+            bucket = index.current_bucket(number, root.buckets[number])
+            if bucket is not None:
+                return rows, bucket
+            rows = self._storage.get_many([ROOT_PATH, bucket_path(number), physical])
+            root_row = rows.get(ROOT_PATH)
+            if root_row is None or index.open_root(root_row.value).bucket_of(key) == number:
+                return rows, None
+        return rows, None
 
     def write(
         self, unlocked: Unlocked, physical: str, name: str, value: bytes | None, expected: Expected
@@ -337,7 +353,10 @@ class Records:
         for attempt in range(_WRITE_ATTEMPTS):
             floor = self._seen
             index = live[0].unlocked.index
-            numbers = sorted({number for request in live for _, number in request.located})
+            # Which buckets depends on the root's bucket count: guess the last one seen, and
+            # read again should the root have split since.
+            count = index.bucket_count()
+            numbers = sorted({key % count for request in live for _, key in request.located})
             paths = [ROOT_PATH, *(bucket_path(number) for number in numbers)]
             paths += [change.physical for request in live for change in request.changes]
             rows = self._storage.get_many(paths)
@@ -348,6 +367,8 @@ class Records:
                 continue
             root = index.open_root(root_row.value)
             self._observe(floor, root.seq)
+            if len(root.buckets) != count:
+                continue
             buckets = {
                 number: index.open_bucket(_value(rows.get(bucket_path(number))), number, root.buckets[number])
                 for number in numbers
@@ -360,23 +381,27 @@ class Records:
             entries: dict[int, dict[str, int | None]] = {}
             for request in live:
                 try:
-                    writes += _record_writes(request, rows, buckets, seq)
+                    writes += _record_writes(request, rows, buckets, count, seq)
                 except SecretumVaultError as exc:  # its own check or value: it alone fails
                     request.fail(exc)
                     continue
-                for change, (tag, number) in zip(request.changes, request.located, strict=True):
-                    entries.setdefault(number, {})[tag] = None if change.value is None else seq
+                for change, (tag, key) in zip(request.changes, request.located, strict=True):
+                    entries.setdefault(key % count, {})[tag] = None if change.value is None else seq
                 accepted.append(request)
             live = accepted
             if not live:
                 return
             touched = sorted(entries)
             new_buckets = [buckets[number].with_entries(entries[number], seq) for number in touched]
+            new_root = root.advanced(seq, touched)
+            if needs_split(new_buckets, count):
+                changed = {bucket.number: bucket for bucket in new_buckets}
+                new_buckets, new_root = self._split(index, root, changed, seq, rows)
             for bucket in new_buckets:
                 sealed = index.seal_bucket(bucket)
                 number = bucket.number
                 writes.append(Write(bucket_path(number), _revision(rows.get(bucket_path(number))), sealed))
-            writes.append(Write(ROOT_PATH, root_row.revision, index.seal_root(root.advanced(seq, touched))))
+            writes.append(Write(ROOT_PATH, root_row.revision, index.seal_root(new_root)))
             try:
                 revisions = self._storage.apply(writes)
             except ConflictError:  # another process wrote first: read again and check again
@@ -395,6 +420,36 @@ class Records:
 
     # -- the index's own upkeep -------------------------------------------------------------------
 
+    def _split(
+        self,
+        index: IndexKeys,
+        root: RootIndex,
+        changed: dict[int, Bucket],
+        seq: int,
+        rows: dict[str, StoredValue],
+    ) -> tuple[list[Bucket], RootIndex]:
+        """Every bucket after write ``seq`` doubled them, and the root that expects them.
+
+        ``changed`` are the buckets as this write leaves them; the others are read
+        (checked against ``root``) into ``rows`` here, with the rows of the new
+        numbers. The caller writes them all with the root in its one apply, whose
+        compare-and-set on the root fails if any bucket changed since.
+        """
+        count = len(root.buckets)
+        unchanged = [number for number in range(count) if number not in changed]
+        rows.update(self._storage.get_many([bucket_path(n) for n in (*unchanged, *range(count, 2 * count))]))
+        old = dict(changed)
+        for number in unchanged:
+            path = bucket_path(number)
+            old[number] = index.open_bucket(_value(rows.get(path)), number, root.buckets[number])
+        new_root = root.split(seq)
+        refiled: list[dict[str, int | None]] = [{} for _ in new_root.buckets]
+        for bucket in old.values():
+            for tag, record_seq in bucket.entries.items():
+                refiled[new_root.bucket_of(tag_key(tag))][tag] = record_seq
+        new_buckets = [Bucket(number, 0).with_entries(tags, seq) for number, tags in enumerate(refiled)]
+        return new_buckets, new_root
+
     def _upgrade(self, unlocked: Unlocked, snapshot: CoreSnapshot) -> None:
         """Give a store from before the index one: every record it holds is listed as LEGACY.
 
@@ -405,16 +460,17 @@ class Records:
         if snapshot.root_row is not None:
             return
         seq = 1
-        listed: list[dict[str, int | None]] = [{} for _ in range(BUCKETS)]
-        for physical in self._storage.list(DATA_PREFIX):
-            tag, number = unlocked.index.locate(physical)
-            listed[number][tag] = LEGACY
+        located = [unlocked.index.locate(physical) for physical in self._storage.list(DATA_PREFIX)]
+        count = bucket_count_for(len(located))
+        listed: list[dict[str, int | None]] = [{} for _ in range(count)]
+        for tag, key in located:
+            listed[key % count][tag] = LEGACY
         # A bucket with no record stays unwritten (seq 0), as in a new store.
         buckets = [
             Bucket(number, 0).with_entries(tags, seq) if tags else Bucket(number, 0)
             for number, tags in enumerate(listed)
         ]
-        strays = self._storage.get_many([bucket_path(n) for n in range(BUCKETS)])
+        strays = self._storage.get_many([bucket_path(n) for n in range(count)])
         root = RootIndex(seq, seq, tuple(bucket.seq for bucket in buckets))
         keyring = snapshot.core.open_keyring(unlocked.root)
         core = snapshot.core.with_keyring(unlocked.root, keyring, seq)
@@ -482,11 +538,11 @@ class _Request:
 
 
 def _record_writes(
-    request: _Request, rows: dict[str, StoredValue], buckets: dict[int, Bucket], seq: int
+    request: _Request, rows: dict[str, StoredValue], buckets: dict[int, Bucket], count: int, seq: int
 ) -> list[Write]:
-    """The record rows of ``request``'s changes, once each passes its check."""
-    for change, (tag, number) in zip(request.changes, request.located, strict=True):
-        listed = tag in buckets[number].entries
+    """The record rows of ``request``'s changes, once each passes its check (``count`` buckets)."""
+    for change, (tag, key) in zip(request.changes, request.located, strict=True):
+        listed = tag in buckets[key % count].entries
         _check_expectation(
             rows.get(change.physical), change.expected, change.value is None, listed, change.name
         )

@@ -5,8 +5,14 @@ record carries its ``seq`` in its authenticated header (``barrier.py``), and
 the index remembers, for every path, the ``seq`` its record must have::
 
     core/index   root:   seq (the last write), core_seq (the core record's), and
-                         the seq of each of the 64 buckets
+                         the seq of each bucket (64, doubling as the store grows)
     index/<nn>   bucket: its own seq, and path tag -> record seq for its paths
+
+A write re-seals the root and the bucket it touches, so both must stay small:
+a store starts with 64 buckets, and the write that would leave a bucket with
+more than twice as many entries as there are buckets doubles them, re-filing
+every entry in the same apply. Root and bucket then both stay near the square
+root of the store's size (:func:`needs_split`).
 
 A write changes the record, its bucket and the root in one atomic
 :meth:`~secretumvault.keystore.storage.Storage.apply`, so the three always
@@ -53,17 +59,23 @@ __all__ = [
     "BUCKETS",
     "BUCKET_PREFIX",
     "LEGACY",
+    "MAX_BUCKETS",
     "MAX_SEQ",
     "ROOT_PATH",
     "Bucket",
     "IndexKeys",
     "RootIndex",
+    "bucket_count_for",
     "bucket_path",
+    "needs_split",
+    "tag_key",
 ]
 
 ROOT_PATH = "core/index"
 BUCKET_PREFIX = "index/"
+#: Buckets of a new store; the count doubles (up to MAX_BUCKETS) as the store grows.
 BUCKETS = 64
+MAX_BUCKETS = 2**14
 LEGACY = 0
 MAX_SEQ = 2**63 - 1  # records carry seq as u64; a bound keeps hostile JSON integers small
 _TAG_SIZE = 16
@@ -71,7 +83,8 @@ _ROOT_FORMAT = "secretumvault.keystore.index-root"
 _BUCKET_FORMAT = "secretumvault.keystore.index-bucket"
 _VERSION = 1
 _ROOT_DOMAIN = b"secretumvault.keystore.index-root.v1\x00"
-_BUCKET_DOMAIN = b"secretumvault.keystore.index-bucket.v1\x00"
+_BUCKET_DOMAIN = b"secretumvault.keystore.index-bucket.v1\x00"  # + the bucket's number, one byte
+_WIDE_BUCKET_DOMAIN = b"secretumvault.keystore.index-bucket-wide.v1\x00"  # + four bytes, from 256 on
 _AEAD_INFO = b"secretumvault.keystore.index.aead.v1"
 _TAG_INFO = b"secretumvault.keystore.index.path-tag.v1"
 
@@ -81,6 +94,42 @@ _NO_ENTRIES: Mapping[str, int] = MappingProxyType({})  # read-only, so every emp
 
 def bucket_path(number: int) -> str:
     return f"{BUCKET_PREFIX}{number:02x}"
+
+
+def tag_key(tag: str) -> int:
+    """The number a path's tag files it by: bucket ``key % count`` of ``count`` buckets.
+
+    The first four bytes of the tag's digest, little-endian, so with 64 buckets
+    it is the first byte modulo 64, as before buckets could split; and a
+    doubling sends each entry of bucket ``n`` to ``n`` or ``n + count``.
+    """
+    return int.from_bytes(base64.b64decode(tag)[:4], "little")
+
+
+def needs_split(buckets: Iterable[Bucket], count: int) -> bool:
+    """Whether a write leaving ``buckets`` (of ``count``) must double the buckets first.
+
+    Each write re-seals the root (``count`` seqs) and a bucket (about
+    records / ``count`` entries); splitting once a bucket holds more than
+    2 x ``count`` keeps both near the square root of the store's size.
+    """
+    return count < MAX_BUCKETS and any(len(bucket.entries) > 2 * count for bucket in buckets)
+
+
+def bucket_count_for(records: int) -> int:
+    """The bucket count a store of ``records`` records would have reached by splitting."""
+    count = BUCKETS
+    while count < MAX_BUCKETS and records > 2 * count * count:
+        count *= 2
+    return count
+
+
+def _bucket_domain(number: int) -> bytes:
+    # One byte keeps the buckets of stores from before splitting valid; a wider number
+    # gets a domain of its own, so no two numbers share associated data.
+    if number < 256:
+        return _BUCKET_DOMAIN + bytes([number])
+    return _WIDE_BUCKET_DOMAIN + number.to_bytes(4, "big")
 
 
 class RootIndex(Frozen):
@@ -98,6 +147,14 @@ class RootIndex(Frozen):
     def new(cls, seq: int) -> RootIndex:
         """The root of a new store, whose core record was written at ``seq``."""
         return cls(seq, seq, (0,) * BUCKETS)
+
+    def bucket_of(self, key: int) -> int:
+        """The number of the bucket that files a path of :func:`tag_key` ``key``."""
+        return key % len(self.buckets)
+
+    def split(self, seq: int) -> RootIndex:
+        """This root after write ``seq`` doubled the buckets and wrote every one of them."""
+        return RootIndex(seq, self.core_seq, (seq,) * (2 * len(self.buckets)))
 
     def advanced(self, seq: int, buckets: Iterable[int], *, core: bool = False) -> RootIndex:
         """This root after a write numbered ``seq`` to ``buckets`` and/or the core record."""
@@ -118,8 +175,9 @@ class RootIndex(Frozen):
     @classmethod
     def from_dict(cls, obj: dict[str, Any]) -> RootIndex:
         buckets = _json.require(obj, "buckets", list)
-        if len(buckets) != BUCKETS:
-            raise _json.FormatError(f"the index root has {len(buckets)} buckets, not {BUCKETS}")
+        count = len(buckets)
+        if not BUCKETS <= count <= MAX_BUCKETS or count & (count - 1):
+            raise _json.FormatError(f"the index root has {count} buckets, not a power of two from {BUCKETS}")
         root = cls(_seq(obj.get("seq")), _seq(obj.get("core_seq")), tuple(_seq(s) for s in buckets))
         if root.core_seq > root.seq or max(root.buckets) > root.seq:
             raise _json.FormatError("the index root names writes after its own")
@@ -190,8 +248,8 @@ class IndexKeys:
     belongs to one committed write only (the root's compare-and-set), so a root
     that expects bucket ``n`` at that seq expects exactly this bucket, and a
     reader need not fetch its row again (:meth:`current_bucket`): a bucket
-    holds records / 64 entries, and fetching it made every read grow with the
-    store. A bucket sealed for a write that then failed is never remembered so.
+    grows with the store, and so did every read that fetched it. A bucket
+    sealed for a write that then failed is never remembered so.
     """
 
     __slots__ = ("_aead", "_current_buckets", "_opened_buckets", "_opened_root", "_tag_key")
@@ -207,12 +265,17 @@ class IndexKeys:
         return "IndexKeys(<hidden>)"
 
     def locate(self, physical_path: str) -> tuple[str, int]:
-        """The path's tag in its bucket, and the bucket's number.
+        """The path's tag in its bucket, and its :func:`tag_key` (which bucket depends on the root).
 
         A keyed hash, so bucket sizes and the index say nothing of the paths.
         """
         digest = hmac.new(self._tag_key, physical_path.encode("utf-8"), hashlib.sha256).digest()
-        return base64.b64encode(digest[:_TAG_SIZE]).decode("ascii"), digest[0] % BUCKETS
+        return base64.b64encode(digest[:_TAG_SIZE]).decode("ascii"), int.from_bytes(digest[:4], "little")
+
+    def bucket_count(self) -> int:
+        """The bucket count of the last root this process opened or sealed (a guess: check it)."""
+        opened = self._opened_root
+        return BUCKETS if opened is None else len(opened[1].buckets)
 
     def seal_root(self, root: RootIndex) -> bytes:
         sealed = self._seal(root.to_dict(), _ROOT_DOMAIN)
@@ -232,7 +295,7 @@ class IndexKeys:
         return root
 
     def seal_bucket(self, bucket: Bucket) -> bytes:
-        sealed = self._seal(bucket.to_dict(), _BUCKET_DOMAIN + bytes([bucket.number]))
+        sealed = self._seal(bucket.to_dict(), _bucket_domain(bucket.number))
         # Most writes are read back (or written over) next: spare that read decrypting and
         # parsing a bucket that grows with the store. Right even if the apply then fails:
         # these bytes, wherever found, are this bucket.
@@ -250,7 +313,7 @@ class IndexKeys:
         if opened is not None and opened[0] == data:
             bucket = opened[1]
         else:
-            obj = self._open(data, _BUCKET_DOMAIN + bytes([number]), _BUCKET_FORMAT, f"the {where}")
+            obj = self._open(data, _bucket_domain(number), _BUCKET_FORMAT, f"the {where}")
             try:
                 bucket = Bucket.from_dict(obj, number)
             except _json.FormatError as exc:

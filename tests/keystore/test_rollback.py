@@ -26,7 +26,7 @@ def _row(storage: Storage, path: str) -> bytes:
 
 def _bucket_of(keystore: Keystore, path: str) -> str:
     unlocked = keystore._require_unsealed()
-    return bucket_path(unlocked.index.locate("data/" + path)[1])
+    return bucket_path(unlocked.index.locate("data/" + path)[1] % unlocked.index.bucket_count())
 
 
 def _restore(storage: Storage, rows: dict[str, tuple[bytes, int]]) -> None:
