@@ -185,6 +185,35 @@ def test_secret_id_ttl_bounded_by_role(server: tuple[Server, Path]) -> None:
 
 
 @pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ({"num_uses": 0}, "num_uses cannot be higher than the role's secret_id_num_uses"),  # 0: unlimited
+        ({"num_uses": 4}, "num_uses cannot be higher than the role's secret_id_num_uses"),
+        ({"ttl": 0}, "ttl cannot be longer than the role's secret_id_ttl"),  # 0: no expiry
+        ({"ttl": "11m"}, "ttl cannot be longer than the role's secret_id_ttl"),
+    ],
+)
+def test_a_secret_id_may_not_loosen_its_roles_limits(
+    server: tuple[Server, Path], body: dict[str, object], message: str
+) -> None:
+    # As Vault: an explicit value is checked against the role (0 is unlimited, so above any limit);
+    # only an absent one takes the role's.
+    srv, store = server
+    _approle(srv).create_or_update_approle(
+        "bounded", secret_id_num_uses=3, secret_id_ttl="10m", mount_point=MOUNT
+    )
+    refused = unchanged(
+        store, lambda: srv.request("POST", f"auth/{MOUNT}/role/bounded/secret-id", json=body), 400
+    )
+    assert refused.json()["errors"] == [message]
+    within = srv.request("POST", f"auth/{MOUNT}/role/bounded/secret-id", json={"num_uses": 2, "ttl": "5m"})
+    assert within.status_code == 200, within.text
+    assert (within.json()["data"]["secret_id_num_uses"], within.json()["data"]["secret_id_ttl"]) == (2, 300)
+    default = srv.request("POST", f"auth/{MOUNT}/role/bounded/secret-id", json={"num_uses": None})
+    assert (default.json()["data"]["secret_id_num_uses"], default.json()["data"]["secret_id_ttl"]) == (3, 600)
+
+
+@pytest.mark.parametrize(
     ("path", "body", "status"),
     [
         ("role/bad", {"token_num_uses": 5}, 400),

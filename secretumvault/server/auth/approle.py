@@ -382,16 +382,14 @@ def _new_secret_id(call: Call, secret_id: str) -> Reply:
             for bound in role.secret_id_bound_cidrs
         ):
             raise bad_request("failed to verify the CIDR restrictions set on the secret ID and the role")
-    num_uses = p.integer("num_uses", 0, minimum=0)
+    # Not given: the role's limits. Given: within them, where 0 (unlimited) exceeds any limit,
+    # as Vault refuses it rather than override the role.
+    num_uses = p.integer("num_uses", minimum=0) if "num_uses" in p else role.secret_id_num_uses
     if role.secret_id_num_uses and (num_uses == 0 or num_uses > role.secret_id_num_uses):
-        if num_uses:
-            raise bad_request("num_uses cannot be higher than the role's secret_id_num_uses")
-        num_uses = role.secret_id_num_uses
-    ttl = p.duration("ttl", 0)
+        raise bad_request("num_uses cannot be higher than the role's secret_id_num_uses")
+    ttl = p.duration("ttl") if "ttl" in p else role.secret_id_ttl
     if role.secret_id_ttl and (ttl == 0 or ttl > role.secret_id_ttl):
-        if ttl:
-            raise bad_request("ttl cannot be longer than the role's secret_id_ttl")
-        ttl = role.secret_id_ttl
+        raise bad_request("ttl cannot be longer than the role's secret_id_ttl")
     key = app.key(create=False)
     assert key is not None  # made with the role
     now = call.core.tokens.now()
