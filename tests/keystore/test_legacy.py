@@ -14,9 +14,9 @@ from typing import cast
 import pytest
 
 from secretumvault.errors import CorruptRecord, KeyNotFound, UnsealError
-from secretumvault.keystore import Keystore, Storage, StoredValue
+from secretumvault.keystore import Keystore, Storage, StoredValue, Write
 from secretumvault.keystore.core import CORE_PATH, CoreRecord
-from secretumvault.keystore.index import ROOT_PATH
+from secretumvault.keystore.index import BUCKETS, ROOT_PATH
 
 from .conftest import snapshot
 
@@ -132,3 +132,19 @@ def test_old_store_can_be_rekeyed(legacy: Storage) -> None:
     ks = Keystore(legacy)
     ks.unseal("a new passphrase for the old store")
     assert {p: ks.get(p) for p in LEGACY_RECORDS} == LEGACY_RECORDS
+
+
+def test_a_large_old_store_is_upgraded_with_as_many_buckets_as_splitting_would_give(legacy: Storage) -> None:
+    # The upgrade lists records without reading them: filler rows need no valid contents. One
+    # past what 128 buckets hold: 256, where a write to 64 buckets could at most split to 128.
+    filler = 2 * (2 * BUCKETS) ** 2 + 1
+    legacy.apply([Write(f"data/filler/{i:05d}", None, b"\x01 not read") for i in range(filler)])
+    ks = _unsealed(legacy)
+    ks.put("new", b"written after the upgrade")
+    root = legacy.get(ROOT_PATH)
+    assert root is not None
+    assert len(ks._require_unsealed().index.open_root(root.value).buckets) == 4 * BUCKETS
+    for reader in (ks, _unsealed(legacy)):
+        assert {p: reader.get(p) for p in LEGACY_RECORDS} == LEGACY_RECORDS
+        assert reader.get("new") == b"written after the upgrade"
+        assert len(reader.list("filler/")) == filler
