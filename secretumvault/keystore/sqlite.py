@@ -136,7 +136,7 @@ class SQLiteStorage:
             raise KeystoreError(f"cannot open SQLite store at {self._path!r}: {exc}") from exc
         try:
             conn.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
-            conn.execute("PRAGMA journal_mode = WAL")
+            _set_wal_mode(conn)
             conn.execute("PRAGMA synchronous = FULL")
         except sqlite3.Error as exc:
             conn.close()
@@ -525,3 +525,24 @@ class _Pool:
         """How many connections are open now (idle or in use); for tests and monitoring."""
         with self._ready:
             return self._opened
+
+
+def _set_wal_mode(conn: sqlite3.Connection) -> None:
+    """``PRAGMA journal_mode = WAL``, waiting out other connections as busy_timeout would.
+
+    SQLite answers this pragma "database is locked" at once, without calling the busy
+    handler, while another connection holds a lock it needs: two processes opening a new
+    store together (a server's workers, the CLI beside a server) failed that way about one
+    time in three. So it is retried here, for as long as busy_timeout lets any statement wait.
+    """
+    deadline = time.monotonic() + _BUSY_TIMEOUT_MS / 1000
+    pause = 0.001
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if getattr(exc, "sqlite_errorcode", None) != sqlite3.SQLITE_BUSY or time.monotonic() > deadline:
+                raise
+        time.sleep(pause)
+        pause = min(pause * 2, 0.05)

@@ -336,8 +336,15 @@ def supervise(
                 signal.signal(signal.SIGINT, signal.SIG_DFL)  # until uvicorn takes them over
                 signal.signal(signal.SIGTERM, signal.SIG_DFL)
                 run_worker(child_end, key, slot, restarted)
-            except BaseException:
+            except BaseException as exc:  # said below; the process exits with 1
                 code = 1
+                # Its type and message only (the library's messages carry no secrets), so an
+                # operator sees why; a stop by signal is no failure to report.
+                if not isinstance(exc, (KeyboardInterrupt, SystemExit)):
+                    print(
+                        f"secretumvault server: worker {os.getpid()} failed: {type(exc).__name__}: {exc}",
+                        file=sys.stderr,
+                    )
             finally:
                 sys.stdout.flush()
                 sys.stderr.flush()
@@ -445,6 +452,12 @@ def supervise(
             if stopping:
                 status = status or int(exit_code != 0)
             elif not announced:  # not all came up: stop the others rather than serve half-started
+                print(
+                    f"secretumvault server: worker {dead.pid} stopped ({exit_code}) before every worker "
+                    "was ready; stopping the server",
+                    file=sys.stderr,
+                    flush=True,
+                )
                 status = 1
                 on_signal(signal.SIGTERM, None)
             else:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
 import signal
 import sqlite3
@@ -12,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import secretumvault
-from secretumvault.keystore import Keystore, open_storage
+from secretumvault.keystore import Keystore, SQLiteStorage, open_storage
 
 from ._worker import stream_value
 from .conftest import FAST_SCRYPT, PASSPHRASE
@@ -95,3 +96,31 @@ def test_kill_9_keeps_every_returned_write_and_no_half_write(storage_spec: dict[
     for path in present:
         assert ks.get(path) == stream_value(int(path.rsplit("/", 1)[1]))
     storage.close()
+
+
+def _open_at_barrier(path: str, barrier: Any, outcomes: Any) -> None:
+    barrier.wait()
+    try:
+        storage = SQLiteStorage(path)
+        storage.get("core/keyring")
+        storage.close()
+        outcomes.put("opened")
+    except Exception as exc:  # reported through the queue, checked by the test
+        outcomes.put(f"{type(exc).__name__}: {exc}")
+
+
+def test_two_processes_opening_a_new_sqlite_store_at_once_both_succeed(tmp_path: Path) -> None:
+    # Switching a new file to WAL answered "database is locked" without waiting while the other
+    # process held a lock: about one opening in three failed (a server's two workers, at start).
+    context = multiprocessing.get_context("fork")
+    for round_ in range(30):
+        path = str(tmp_path / f"store-{round_}.db")
+        barrier, outcomes = context.Barrier(2), context.Queue()
+        processes = [
+            context.Process(target=_open_at_barrier, args=(path, barrier, outcomes)) for _ in range(2)
+        ]
+        for process in processes:
+            process.start()
+        for process in processes:
+            process.join(timeout=60)
+        assert [outcomes.get(timeout=5) for _ in processes] == ["opened", "opened"], f"round {round_}"

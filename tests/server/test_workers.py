@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from secretumvault.errors import ConfigError
+from secretumvault.errors import ConfigError, KeystoreError
 from secretumvault.server.config import ServerSettings
 from tests.server.conftest import Server, start_dev_server, start_server, write_config
 
@@ -169,3 +169,18 @@ def test_workers_setting_is_checked() -> None:
     with pytest.raises(ConfigError, match="workers must be from 1 to 64"):
         ServerSettings.from_table({"workers": 0})
     assert ServerSettings.from_table({"workers": 3}).workers == 3
+
+
+def test_a_worker_that_fails_to_start_says_why_and_the_server_stops(
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    # Before, it exited 1 with nothing on stderr, and so did the server.
+    from secretumvault.server.workers import supervise
+
+    def run_worker(*_: object) -> None:
+        raise KeystoreError("cannot open SQLite store at 'x.db': database is locked")
+
+    assert supervise(2, run_worker, lambda: None) == 1
+    err = capfd.readouterr().err
+    assert "failed: KeystoreError: cannot open SQLite store at 'x.db': database is locked" in err
+    assert "before every worker was ready; stopping the server" in err
