@@ -1,10 +1,13 @@
 """Request bodies: strict JSON (RFC 8259) within the listener's limits, as Vault's listener sets them.
 
 ``NaN``, ``Infinity`` and numbers that overflow to them are not JSON and are
-refused, so nothing stored can later be echoed as invalid JSON. So is a string
-with an unpaired UTF-16 surrogate (``"\\ud800"``, valid JSON text): Python
-would keep it in a str that no UTF-8 can hold, and the first handler to hash or
-store it would fail (Go's decoder, Vault's, never yields one). The limits
+refused, so nothing stored can later be echoed as invalid JSON. The body must be
+UTF-8, as Go's decoder (Vault's) requires: decoded strictly, so neither UTF-16
+nor the bytes of an encoded surrogate (``ED A0 80``) get through, which
+``json.loads`` of bytes would let pass. A string with an unpaired UTF-16
+surrogate spelled as an escape (``"\\ud800"``, valid JSON text) is refused too:
+Python would keep it in a str that no UTF-8 can hold, and the first handler to
+hash or store it would fail (Go's decoder never yields one). The limits
 (Vault's names and defaults) bound the depth, each string, each object and
 each array, so everything behind the parser sees only documents it can walk
 without deep recursion or unbounded work. Every refusal is a 400 that says
@@ -51,15 +54,19 @@ def _finite(text: str) -> float:
     return value
 
 
+#: One decoder for every body (json.loads with these options would build one per call).
+_DECODER = json.JSONDecoder(parse_constant=_refuse_constant, parse_float=_finite)
+
+
 def parse_json_object(body: bytes, limits: JsonLimits = _DEFAULT) -> dict[str, Any]:
     """The body as a JSON object; ``{}`` for an empty body or ``null`` (Vault: no data)."""
     if not body.strip():
         return {}
     try:
-        document = json.loads(body, parse_constant=_refuse_constant, parse_float=_finite)
+        document = _DECODER.decode(body.decode("utf-8"))
     except RecursionError:
         raise bad_request(f"failed to parse JSON input: nested deeper than {limits.max_json_depth}") from None
-    except ValueError:  # also UnicodeDecodeError, and integers past Python's digit limit
+    except ValueError:  # also UnicodeDecodeError (not UTF-8), and integers past Python's digit limit
         raise bad_request("failed to parse JSON input: the body is not valid JSON") from None
     if document is None:
         return {}

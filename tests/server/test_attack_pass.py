@@ -191,6 +191,26 @@ def test_a_lone_surrogate_in_a_body_is_a_400(
     assert "surrogate" in response.json()["errors"][0]
 
 
+@pytest.mark.parametrize(
+    ("path", "token"),
+    [("sys/wrapping/lookup", None), ("sys/capabilities", "root"), ("secret-surrogate/k", "root")],
+)
+def test_the_raw_bytes_of_a_surrogate_are_a_400(
+    server: tuple[Server, Path], path: str, token: str | None
+) -> None:
+    """The same character as raw bytes (``ED A0 80``, not UTF-8): ``json.loads`` of bytes
+    decodes with ``surrogatepass`` and let it through, and ``sys/wrapping/lookup`` answered 500."""
+    srv, store = server
+    if "secret-surrogate/" not in srv.client().sys.list_mounted_secrets_engines()["data"]:
+        srv.client().sys.enable_secrets_engine("kv", path="secret-surrogate", options={"version": "1"})
+    body = b'{"token": "\xed\xa0\x80", "paths": ["x"], "v": "\xed\xa0\x80"}'
+    send = partial(
+        srv.request, "POST", path, token=token, data=body, headers={"Content-Type": "application/json"}
+    )
+    response = unchanged(store, send, 400)
+    assert response.json()["errors"] == ["failed to parse JSON input: the body is not valid JSON"]
+
+
 def test_a_surrogate_pair_is_one_character(server: tuple[Server, Path]) -> None:
     srv, _ = server
     srv.client().sys.enable_secrets_engine("kv", path="secret-pair", options={"version": "1"})

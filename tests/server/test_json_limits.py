@@ -33,6 +33,27 @@ def test_empty_and_null_bodies_are_no_data() -> None:
 
 @pytest.mark.parametrize(
     "body",
+    [
+        b'{"x": "\xed\xa0\x80"}',  # the UTF-8-style bytes of a lone surrogate (CESU-8)
+        b'{"x": "\xff"}',
+        '{"x": 1}'.encode("utf-16"),  # json.loads of bytes would read UTF-16; Vault's decoder does not
+        '{"x": 1}'.encode("utf-32-le"),
+        b'\xef\xbb\xbf{"x": 1}',  # a byte order mark: Go's decoder refuses it too
+    ],
+)
+def test_bodies_that_are_not_utf8_are_refused(body: bytes) -> None:
+    with pytest.raises(HttpError) as refused:
+        parse_json_object(body)
+    assert refused.value.status == 400
+    assert refused.value.messages == ["failed to parse JSON input: the body is not valid JSON"]
+
+
+def test_utf8_text_is_read() -> None:
+    assert parse_json_object('{"x": "\u00e9\U0001f511"}'.encode()) == {"x": "\u00e9\U0001f511"}
+
+
+@pytest.mark.parametrize(
+    "body",
     [b'{"x": NaN}', b'{"x": Infinity}', b'{"x": -Infinity}', b'{"x": 1e400}', b'{"x": [1, -1e999]}'],
 )
 def test_non_finite_numbers_are_refused(body: bytes) -> None:
