@@ -1,9 +1,14 @@
-"""The ASGI application: Vault's ``/v1/<path>`` API on Starlette.
+"""The ASGI application: Vault's ``/v1/<path>`` API, with Starlette's request and response.
 
 Every request goes through the same steps: size-limited body, JSON object
 parsing, routing (``sys/``, ``auth/token/`` or a mount), the seal check, the
 token and its ACL, the audit devices, the handler, and Vault's envelope. Any
 failure at any step is one ``{"errors": [...]}`` body with Vault's status.
+
+The application is a plain ASGI callable using Starlette as a toolkit (its
+``Request`` and ``Response``): with one path prefix to route and every error
+already answered by the dispatcher, Starlette's router and middleware stack
+would add nothing but work to each request.
 
 No request may hold up the others: everything that can take more than a few
 microseconds (storage writes, the audit log's fsync, parsing a large body, a
@@ -24,11 +29,10 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
-from starlette.routing import Route as StarletteRoute
+from starlette.types import Receive, Scope, Send
 
 from secretumvault.keystore import SQLiteStorage
 from secretumvault.server import auth
@@ -58,7 +62,7 @@ __all__ = ["create_app"]
 
 log = logging.getLogger("secretumvault.server")
 
-_METHODS = ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "LIST"]
+_METHODS = frozenset(("GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "LIST"))
 _OPERATIONS = {
     "GET": "read",
     "HEAD": "read",
@@ -77,8 +81,11 @@ _ENGINE_ROUTERS: dict[str, Router] = {
 }
 _HEADERS = {"Cache-Control": "no-store"}
 #: One encoder for every response (json.dumps with options builds a new one per call).
-#: allow_nan=False: a response is always JSON that strict parsers read.
-_COMPACT = json.JSONEncoder(separators=(",", ":"), allow_nan=False)
+#: allow_nan=False: a response is always JSON that strict parsers read. UTF-8 as it is, as
+#: Vault writes it; _ASCII escapes what UTF-8 cannot hold (a lone surrogate), so that no
+#: string ever fails a response.
+_COMPACT = json.JSONEncoder(separators=(",", ":"), allow_nan=False, ensure_ascii=False)
+_ASCII = json.JSONEncoder(separators=(",", ":"), allow_nan=False)
 #: Bodies up to this size may be parsed on the event loop (a few microseconds); larger ones in a thread.
 _INLINE_BODY_LIMIT = 16 * 1024
 
@@ -120,11 +127,12 @@ class Dispatcher:
         self.max_request_size = limits.max_request_size
         self.inline_ok = inline_ok
 
-    async def handle(self, request: Request) -> Response:
+    async def handle(self, request: Request, path: str) -> Response:
+        """Answer ``request`` for Vault's ``path`` (what follows ``/v1/``)."""
         request_id = str(uuid.uuid4())
         try:
             body = await self._body(request)
-            incoming = _incoming(request)
+            incoming = _incoming(request, path)
             if self.inline_ok:  # local storage: routing is a few cached look-ups
                 target = self._route(incoming)
                 if self._runs_inline(target, body):
@@ -373,10 +381,10 @@ def _clean(path: str) -> str:
     return _REPEATED_SLASHES.sub("/", path).lstrip("/")
 
 
-def _incoming(request: Request) -> _Incoming:
+def _incoming(request: Request, path: str) -> _Incoming:
     return _Incoming(
         method=request.method,
-        path=_clean(request.path_params["path"]),
+        path=_clean(path),
         query=dict(request.query_params) if request.scope["query_string"] else {},
         token=_token(request),
         client=_client(request),
@@ -417,14 +425,40 @@ def _render(reply: Reply, request_id: str, mount_type: str) -> tuple[int, bytes,
     if reply.empty and reply.status == 200:
         return 204, b"", "application/json"
     document = envelope(reply, request_id, mount_type)
-    return reply.status, _COMPACT.encode(document).encode("utf-8"), "application/json"
+    try:
+        return reply.status, _COMPACT.encode(document).encode("utf-8"), "application/json"
+    except UnicodeEncodeError:
+        return reply.status, _ASCII.encode(document).encode("ascii"), "application/json"
 
 
-async def _unknown(request: Request) -> Response:
-    return Response(b'{"errors":[]}', status_code=404, media_type="application/json", headers=_HEADERS)
+_NOT_FOUND = Response(b'{"errors":[]}', status_code=404, media_type="application/json", headers=_HEADERS)
+#: Vault answers a method it does not serve with 405 and no message.
+_NOT_ALLOWED = Response(b'{"errors":[]}', status_code=405, media_type="application/json", headers=_HEADERS)
 
 
-def create_app(core: ServerCore, *, settings: ServerSettings) -> Starlette:
+class VaultApp:
+    """The ASGI application: ``/v1/<path>`` to the dispatcher; any other path is 404, as in Vault."""
+
+    def __init__(self, dispatcher: Dispatcher) -> None:
+        self.dispatcher = dispatcher
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":  # uvicorn runs with lifespan off; websockets are not served
+            if scope["type"] == "websocket":
+                await send({"type": "websocket.close", "code": 1000})
+            return
+        request = Request(scope, receive)
+        path = scope["path"]
+        if scope["method"] not in _METHODS:
+            response = _NOT_ALLOWED
+        elif path.startswith("/v1/"):
+            response = await self.dispatcher.handle(request, path[len("/v1/") :])
+        else:
+            response = _NOT_FOUND
+        await response(scope, receive, send)
+
+
+def create_app(core: ServerCore, *, settings: ServerSettings) -> VaultApp:
     """The application serving ``core``; Vault's API lives under ``/v1/``."""
     inline_ok = isinstance(core.storage, SQLiteStorage)
     limits = Limits(
@@ -438,10 +472,4 @@ def create_app(core: ServerCore, *, settings: ServerSettings) -> Starlette:
         max_batch_items=settings.max_batch_items,
         max_request_duration=settings.max_request_duration,
     )
-    dispatcher = Dispatcher(core, limits, inline_ok)
-    return Starlette(
-        routes=[
-            StarletteRoute("/v1/{path:path}", dispatcher.handle, methods=_METHODS),
-            StarletteRoute("/{path:path}", _unknown, methods=_METHODS),
-        ],
-    )
+    return VaultApp(Dispatcher(core, limits, inline_ok))

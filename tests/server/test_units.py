@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 
@@ -9,8 +10,9 @@ import pytest
 
 from secretumvault.config import Settings
 from secretumvault.errors import ConfigError
-from secretumvault.server.app import has_dot_segment
+from secretumvault.server.app import _render, has_dot_segment
 from secretumvault.server.config import ServerSettings
+from secretumvault.server.envelope import Reply
 from secretumvault.server.errors import HttpError
 from secretumvault.server.params import Params, parse_duration
 from secretumvault.server.routes.key_types import pki_key_type, transit_key_type
@@ -197,3 +199,19 @@ def test_package_import_stays_cheap() -> None:
 )
 def test_dot_segments_are_found(path: str, refused: bool) -> None:
     assert has_dot_segment(path) is refused
+
+
+def test_responses_are_utf8_json() -> None:
+    status, body, media_type = _render(Reply(data={"v": "\u00e9\U0001f511"}), "id", "kv")
+    assert (status, media_type) == (200, "application/json")
+    assert "\u00e9\U0001f511".encode() in body
+    assert json.loads(body)["data"] == {"v": "\u00e9\U0001f511"}
+
+
+def test_a_string_utf8_cannot_hold_is_escaped_not_a_failure() -> None:
+    """A lone surrogate can come back from a record stored before request bodies were read as
+    strict UTF-8: the response escapes it (JSON can spell it) instead of failing with a 500."""
+    status, body, _ = _render(Reply(data={"v": "a\ud800"}), "id", "kv")
+    assert status == 200
+    assert b'"v":"a\\ud800"' in body
+    assert json.loads(body)["data"] == {"v": "a\ud800"}
