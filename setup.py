@@ -131,6 +131,7 @@ native_core = Extension(
         "csrc/sv_slhdsa.c",
         "csrc/sv_floor.c",
         "csrc/sv_random.c",
+        "csrc/sv_base64.c",
     ],
     extra_compile_args=["-O2", "-fvisibility=hidden"] if os.name != "nt" else [],
 )

@@ -2,10 +2,15 @@
 
 Each value has one spelling: the version has no leading zeros and the body is
 standard, padded, canonical base64 (unused bits of the last character zero).
-binascii does the work directly (``base64.b64decode(validate=True)`` runs a
+binascii decodes directly (``base64.b64decode(validate=True)`` runs a
 regular expression over the whole text first, which costs more than decoding).
-pybase64 would be 7x faster on a KEM ciphertext's 2.8 KB, but it releases the
-GIL on every call, which single transit calls must not (tests/transit/test_gil.py).
+
+Encoding is the native core's ``base64_text`` where it is built, binascii
+otherwise; both write the same text (tests/transit/test_vault_string.py). The
+native encoder exists for one budget line (issue 24): binascii encodes bit by
+bit, 2.3 µs of a 16 µs ML-KEM-768 encryption of 1 KiB, and with it transit
+stayed above 1.6x its floor. pybase64 would be as fast, but it releases the GIL
+on every call, which single transit calls must not (tests/transit/test_gil.py).
 """
 
 from __future__ import annotations
@@ -31,13 +36,23 @@ def vault_prefix(version: int) -> str:
     return f"{_HEAD}{version}:"
 
 
+def _binascii_text(prefix: str, data: bytes) -> str:
+    return prefix + binascii.b2a_base64(data, newline=False).decode("ascii")
+
+
+try:
+    from secretumvault.pqc.backends._oqs import base64_text as _base64_text
+except ImportError:  # no native core: the portable build
+    _base64_text = _binascii_text
+
+
 def format_vault_string(version: int, body: bytes) -> str:
-    return vault_prefix(version) + binascii.b2a_base64(body, newline=False).decode("ascii")
+    return _base64_text(vault_prefix(version), body)
 
 
 def format_vault_strings(version: int, bodies: list[bytes]) -> list[str]:
-    prefix, encode = vault_prefix(version), binascii.b2a_base64
-    return [prefix + encode(body, newline=False).decode("ascii") for body in bodies]
+    prefix, encode = vault_prefix(version), _base64_text
+    return [encode(prefix, body) for body in bodies]
 
 
 def parse_vault_string(text: object, *, what: str, error: type[SecretumVaultError]) -> tuple[int, bytes]:

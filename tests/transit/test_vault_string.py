@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from secretumvault.errors import InvalidCiphertext, InvalidSignature, InvalidType, SecretumVaultError
-from secretumvault.transit import Transit
+from secretumvault.transit import Transit, _vault_string
 from secretumvault.transit._vault_string import MAX_VERSION, format_vault_string, parse_vault_string
 from tests._thorough import examples
 from tests.transit.conftest import Unchanged
@@ -26,6 +26,29 @@ def test_round_trip_and_same_text_as_base64_module(size: int) -> None:
     text = format_vault_string(7, body)
     assert text == "vault:v7:" + base64.b64encode(body).decode()
     assert parse(text) == (7, body)
+
+
+@pytest.mark.skipif(
+    _vault_string._base64_text is _vault_string._binascii_text,
+    reason="the native core is not built here: binascii encodes, and is the reference below",
+)
+@settings(max_examples=examples(3000), deadline=None)
+@given(data=st.binary(max_size=5000), version=st.integers(1, MAX_VERSION))
+def test_the_native_encoder_writes_what_binascii_writes(data: bytes, version: int) -> None:
+    prefix = _vault_string.vault_prefix(version)
+    assert _vault_string._base64_text(prefix, data) == _vault_string._binascii_text(prefix, data)
+
+
+def test_the_native_encoder_refuses_what_it_cannot_encode() -> None:
+    native = pytest.importorskip(
+        "secretumvault.pqc.backends._oqs", reason="the native core is not built here"
+    ).base64_text
+    assert native("", b"\xff") == "/w=="
+    for prefix, data in (("vault:v1:", bytearray(b"x")), ("vault:v1:", None), (None, b"x")):
+        with pytest.raises(TypeError):
+            native(prefix, data)
+    with pytest.raises(SecretumVaultError, match="ASCII"):
+        native("vault:v\u00e9:", b"x")
 
 
 @pytest.mark.parametrize(

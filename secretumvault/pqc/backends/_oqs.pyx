@@ -201,11 +201,25 @@ cdef extern from "sv_random.h" nogil:
     int sv_use_kernel_randomness()
 
 
+cdef extern from "sv_base64.h" nogil:
+    size_t sv_base64_encoded_length(size_t length)
+    void sv_base64_encode(char *out, const uint8_t *data, size_t length)
+
+
 cdef extern from "sv_floor.h" nogil:
     double sv_floor_kem(const OQS_KEM *kem, int op, size_t iterations)
     double sv_floor_sig(const OQS_SIG *sig, int op, size_t iterations, size_t message_len)
     double sv_floor_mldsa(int level, size_t pk_len, size_t sk_len, size_t sig_len, int op, size_t iterations)
     double sv_floor_slhdsa(int set, int op, size_t iterations)
+
+
+cdef extern from "Python.h":
+    object PyUnicode_New(Py_ssize_t size, Py_UCS4 maxchar)
+    void *PyUnicode_DATA(object text)
+    bint PyUnicode_IS_ASCII(object text)
+    Py_ssize_t PyUnicode_GET_LENGTH(object text)
+    Py_ssize_t PyBytes_GET_SIZE(object data)
+    const Py_ssize_t PY_SSIZE_T_MAX
 
 
 cdef extern from "Python.h":
@@ -1463,6 +1477,30 @@ def c_floor(str algorithm, str op, Py_ssize_t iterations, Py_ssize_t message_len
     if ns < 0:
         raise NativeError(f"liboqs failed during the {algorithm} {op} floor loop")
     return ns
+
+
+# -- base64 text (transit) ----------------------------------------------------------
+
+def base64_text(str prefix not None, bytes data not None):
+    """``prefix`` (ASCII) followed by the standard, padded base64 of ``data``, as one str.
+
+    What ``prefix + binascii.b2a_base64(data, newline=False).decode()`` gives,
+    written straight into the str (csrc/sv_base64.h says why it exists). Keeps
+    the GIL: it is a microsecond, and releasing it would make a single transit
+    call wait behind a busy thread.
+    """
+    if not PyUnicode_IS_ASCII(prefix):
+        raise InvalidArgument("the prefix of base64 text must be ASCII")
+    cdef Py_ssize_t prefix_len = PyUnicode_GET_LENGTH(prefix)
+    cdef Py_ssize_t data_len = PyBytes_GET_SIZE(data)
+    if data_len > (PY_SSIZE_T_MAX - prefix_len - 4) // 4 * 3:
+        raise MemoryError()
+    cdef Py_ssize_t encoded_len = <Py_ssize_t>sv_base64_encoded_length(<size_t>data_len)
+    text = PyUnicode_New(prefix_len + encoded_len, 127)
+    cdef char *out = <char *>PyUnicode_DATA(text)
+    memcpy(out, PyUnicode_DATA(prefix), <size_t>prefix_len)
+    sv_base64_encode(out + prefix_len, <const uint8_t *>PyBytes_AS_STRING(data), <size_t>data_len)
+    return text
 
 
 # -- module facts -------------------------------------------------------------------
