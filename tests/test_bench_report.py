@@ -69,3 +69,17 @@ def test_cells_show_microseconds_and_ratio_or_a_dash(render: Render, alg: str, o
     assert cells.count("12.3 (4.56x)") == 1
     assert all(cell == "—" for cell in cells if cell != "12.3 (4.56x)")
     assert len(cells) > 1
+
+
+def test_ratios_are_the_paired_medians_not_a_ratio_of_medians() -> None:
+    """A contender's ratio comes from its own runs against the floor's in the same repeats
+    (``Result.ratio_to_floor``), which a burst of load cannot skew the way it skews one median."""
+    results = [
+        bench.Result(bench.FLOOR, "ML-KEM-768", "keygen", 10_000.0),
+        bench.Result("secretumvault[oqs]", "ML-KEM-768", "keygen", 13_000.0, ratio_to_floor=1.04),
+        bench.Result("pqcrypto", "ML-KEM-768", "keygen", None, "not installed"),
+    ]
+    assert bench.ratios_to_floor(results) == {
+        (bench.FLOOR, "ML-KEM-768", "keygen"): 1.0,
+        ("secretumvault[oqs]", "ML-KEM-768", "keygen"): 1.04,
+    }

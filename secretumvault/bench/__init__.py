@@ -75,6 +75,9 @@ class Result:
     operation: str
     ns_per_op: float | None  # None when the contender could not run it
     note: str = ""
+    #: Median over repeats of this contender's time / the C floor's time in the same repeat
+    #: (None for the floor itself, or without one).
+    ratio_to_floor: float | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -306,10 +309,14 @@ def run(quick: bool = False) -> Iterator[Result]:
     FIPS 204 paths (FIPS204_OPERATIONS, our two backends), then the composite row, then SLH-DSA
     (SLH_OPERATIONS, the native core). Contenders take
     turns within every repeat, so a burst of load on the machine lands on
-    all of them rather than on whichever ran at that moment.
+    all of them rather than on whichever ran at that moment. A contender's
+    ratio to the C floor is the median of its per-repeat ratios: each compares
+    two runs a few milliseconds apart, and many short repeats keep a burst of
+    load to a few of them.
     """
-    budget_ns = (0.05 if quick else 0.15) * 1e9
-    repeats = 3 if quick else 9
+    budget_ns = (0.01 if quick else 0.02) * 1e9
+    repeats = 15 if quick else 45
+    repeats_ns = 2 * repeats * budget_ns * 2  # every repeat's turns, with room for a third contender
     makers: dict[str, Callable[[str, str], Op] | None] = {}
     reasons: dict[str, str] = {}
     for name, factory in CONTENDERS.items():
@@ -343,22 +350,30 @@ def run(quick: bool = False) -> Iterator[Result]:
             share = 0.2 if name == "kyber-py/dilithium-py" else 1.0
             runners[name] = partial(_python_run, fn, _calibrate(fn, budget_ns * share))
         samples: dict[str, list[float]] = {name: [] for name in runners}
-        for _ in range(repeats):
+        started = time.perf_counter_ns()
+        for done in range(repeats):
             for name, runner in runners.items():
                 samples[name].append(runner())
+            # Slow operations (SLH-DSA "s" signs in half a second) get fewer repeats, never under 5.
+            if done >= 4 and time.perf_counter_ns() - started > repeats_ns:
+                break
+        floor_samples = samples.get(FLOOR)
         for name in (FLOOR, *contenders):
-            if name in samples:
-                yield Result(name, alg, op, statistics.median(samples[name]))
-            else:
+            if name not in samples:
                 yield Result(name, alg, op, None, why.get(name, "unavailable"))
+                continue
+            ratio = None
+            if floor_samples is not None and name != FLOOR:
+                ratio = statistics.median(t / f for t, f in zip(samples[name], floor_samples, strict=True))
+            yield Result(name, alg, op, statistics.median(samples[name]), ratio_to_floor=ratio)
 
 
 def ratios_to_floor(results: list[Result]) -> dict[tuple[str, str, str], float]:
-    """(contender, algorithm, operation) -> time / C-floor time."""
-    floor = {(r.algorithm, r.operation): r.ns_per_op for r in results if r.contender == FLOOR}
+    """(contender, algorithm, operation) -> its ratio to the C floor (the floor itself: 1)."""
     out = {}
     for r in results:
-        base = floor.get((r.algorithm, r.operation))
-        if r.ns_per_op is not None and base:
-            out[(r.contender, r.algorithm, r.operation)] = r.ns_per_op / base
+        if r.contender == FLOOR and r.ns_per_op is not None:
+            out[(r.contender, r.algorithm, r.operation)] = 1.0
+        elif r.ratio_to_floor is not None:
+            out[(r.contender, r.algorithm, r.operation)] = r.ratio_to_floor
     return out
