@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import uuid
 
 import pytest
 
 from secretumvault.config import Settings
 from secretumvault.errors import ConfigError
-from secretumvault.server.app import _render, has_dot_segment
+from secretumvault.server.app import _render, has_dot_segment, new_request_id
 from secretumvault.server.config import ServerSettings
 from secretumvault.server.envelope import Reply
 from secretumvault.server.errors import HttpError
@@ -215,3 +216,17 @@ def test_a_string_utf8_cannot_hold_is_escaped_not_a_failure() -> None:
     assert status == 200
     assert b'"v":"a\\ud800"' in body
     assert json.loads(body)["data"] == {"v": "a\ud800"}
+
+
+def test_request_ids_are_random_version_4_uuids() -> None:
+    ids = [new_request_id() for _ in range(20_000)]
+    assert len(set(ids)) == len(ids)
+    for text in ids:
+        parsed = uuid.UUID(text)
+        assert (parsed.version, parsed.variant) == (4, uuid.RFC_4122)
+        assert str(parsed) == text
+    # Every position that carries randomness takes every hex digit it can (the variant: 8-b).
+    for position in (0, 9, 15, 20, 35):
+        assert {text[position] for text in ids} == set("0123456789abcdef")
+    assert {text[14] for text in ids} == {"4"}
+    assert {text[19] for text in ids} == set("89ab")
