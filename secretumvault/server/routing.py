@@ -75,16 +75,35 @@ class Route:
     raw_body: bool = False
 
 
+#: A pattern whose first path segment is a literal word: the word, then "/", "(?:/" or the end.
+_LITERAL_HEAD = re.compile(r"([A-Za-z0-9_-]+)(?:/|\(\?:/|$)")
+
+
 class Router:
+    """Routes tried in the order they were added; the first whose pattern matches the whole
+    path serves it. Only the routes that can match the path's first segment are tried: those
+    whose pattern starts with that literal word, and those that start with no literal word."""
+
     def __init__(self) -> None:
         self._routes: list[Route] = []
+        self._by_head: dict[str, list[Route]] = {}  # first segment -> the routes that may match
+        self._any_head: list[Route] = []  # routes whose first segment is not a literal word
 
     def add(self, pattern: str, operations: Mapping[str, Handler], **options: Any) -> None:
-        self._routes.append(Route(re.compile(pattern), operations, **options))
+        route = Route(re.compile(pattern), operations, **options)
+        self._routes.append(route)
+        literal = _LITERAL_HEAD.match(pattern)
+        if literal is None or _alternates_at_top(pattern):  # "a/x|b/y" may match either head
+            self._any_head.append(route)
+            for routes in self._by_head.values():
+                routes.append(route)
+        else:
+            self._by_head.setdefault(literal.group(1), list(self._any_head)).append(route)
 
     def match(self, path: str, operation: str) -> tuple[Route, Handler, dict[str, str]]:
         """The route for ``path`` and its handler for ``operation``: 404 or 405 otherwise."""
-        for route in self._routes:
+        head = path.split("/", 1)[0]
+        for route in self._by_head.get(head, self._any_head):
             found = route.pattern.fullmatch(path)
             if found is None:
                 continue
@@ -93,6 +112,27 @@ class Router:
                 raise unsupported_operation()
             return route, handler, found.groupdict()
         raise not_found(f'no handler for route "{path}". route entry not found.')
+
+
+def _alternates_at_top(pattern: str) -> bool:
+    """Whether ``pattern`` has a ``|`` outside every group (and every character class)."""
+    depth, escaped, in_class = 0, False, False
+    for char in pattern:
+        if escaped:
+            escaped = False
+        elif char == "\\":
+            escaped = True
+        elif in_class:
+            in_class = char != "]"
+        elif char == "[":
+            in_class = True
+        elif char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+        elif char == "|" and depth == 0:
+            return True
+    return False
 
 
 def name_pattern(name: str) -> str:
