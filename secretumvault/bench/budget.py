@@ -94,6 +94,11 @@ def lines(document: dict[str, Any]) -> list[Line]:
     if batch:
         row = batch[0]
         note = f"two threads' CPU / wall {row['two_thread_cpu_per_wall']:.2f} (2 needs two free cores)"
+        c_loop = [
+            r for r in document["busy_thread"] if r["operation"].startswith("two threads: liboqs C loop")
+        ]
+        if c_loop:
+            note += f"; liboqs's C loop in two threads, no GIL: {c_loop[0]['slowdown']:.2f}x"
         out.append(Line("two threads on batches / one thread", row["slowdown"], 1.8, True, "x", note))
     start = {row["command"]: row for row in document["cli_start"]["commands"]}
     for command, limit in (("--version", 1.6), ("transit encrypt", 4.0)):
