@@ -16,6 +16,7 @@ on every call, which single transit calls must not (tests/transit/test_gil.py).
 from __future__ import annotations
 
 import binascii
+from collections.abc import Callable
 
 from secretumvault.errors import InvalidType, SecretumVaultError
 
@@ -40,10 +41,13 @@ def _binascii_text(prefix: str, data: bytes) -> str:
     return prefix + binascii.b2a_base64(data, newline=False).decode("ascii")
 
 
+_base64_text: Callable[[str, bytes], str]
 try:
-    from secretumvault.pqc.backends._oqs import base64_text as _base64_text
+    from secretumvault.pqc.backends._oqs import base64_text as _native_base64_text
 except ImportError:  # no native core: the portable build
     _base64_text = _binascii_text
+else:
+    _base64_text = _native_base64_text
 
 
 def format_vault_string(version: int, body: bytes) -> str:
