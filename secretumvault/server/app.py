@@ -208,18 +208,20 @@ class Dispatcher:
                 raise bad_request("malformed Content-Length")
             if int(declared) > self.max_request_size:
                 raise HttpError(413, "http: request body too large")
-        received = b""
+        chunks: list[bytes] = []
+        size = 0
         more = True
         while more:
             message = await request.receive()
             if message["type"] == "http.disconnect":
                 raise ClientDisconnect()
             chunk = message.get("body", b"")
-            received = received + chunk if received else chunk
-            if len(received) > self.max_request_size:
+            chunks.append(chunk)
+            size += len(chunk)
+            if size > self.max_request_size:
                 raise HttpError(413, "http: request body too large")
             more = message.get("more_body", False)
-        return received
+        return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
     # -- steps that may block (on the event loop only with local storage) -----------------------
 

@@ -105,6 +105,22 @@ def test_404_and_nothing_stored(server: tuple[Server, Path]) -> None:
     assert requests.get(f"{started.url}/not-v1", timeout=10).status_code == 404
 
 
+def test_a_body_in_many_chunks_is_read_whole(server: tuple[Server, Path]) -> None:
+    """A chunked body arrives as many ASGI messages; the server joins them in order."""
+    started, _ = server
+    started.client().secrets.transit.create_key("chunks")
+    plaintext = bytes(range(256)) * 4
+    document = json.dumps({"plaintext": base64.b64encode(plaintext).decode()}).encode()
+    pieces = [document[i : i + 97] for i in range(0, len(document), 97)]
+    sent = started.request(
+        "POST", "transit/encrypt/chunks", data=iter(pieces), headers={"Content-Type": "application/json"}
+    )
+    assert sent.status_code == 200, sent.text
+    ciphertext = sent.json()["data"]["ciphertext"]
+    opened = started.client().secrets.transit.decrypt_data("chunks", ciphertext)
+    assert base64.b64decode(opened["data"]["plaintext"]) == plaintext
+
+
 def test_405_for_an_operation_the_path_lacks(server: tuple[Server, Path]) -> None:
     started, store = server
     _errors_only(unchanged(store, lambda: started.request("DELETE", "transit/encrypt/k")), 405)
