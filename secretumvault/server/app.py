@@ -290,7 +290,9 @@ class Dispatcher:
 
     def _serve(self, target: _Target, request_id: str) -> tuple[int, bytes, str]:
         call, route = target.call, target.route
-        table = None if self.core.sealed else target.audit_table or self.core.audit_table.get()[0]
+        table = target.audit_table
+        if table is None and not self.core.sealed:
+            table = self.core.audit_table.get()[0]
         audited = table is not None and bool(table.devices)
         if not route.unauthenticated:
             try:
