@@ -23,6 +23,8 @@ import sys
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from secretumvault.bench import load
+
 __all__ = ["Line", "import_ms", "lines"]
 
 _IMPORT = "import time; t = time.perf_counter_ns(); import secretumvault; print(time.perf_counter_ns() - t)"
@@ -94,9 +96,7 @@ def lines(document: dict[str, Any]) -> list[Line]:
     if batch:
         row = batch[0]
         note = f"two threads' CPU / wall {row['two_thread_cpu_per_wall']:.2f} (2 needs two free cores)"
-        c_loop = [
-            r for r in document["busy_thread"] if r["operation"].startswith("two threads: liboqs C loop")
-        ]
+        c_loop = [r for r in document["busy_thread"] if r["operation"].endswith(load.C_LOOP)]
         if c_loop:
             note += f"; liboqs's C loop in two threads, no GIL: {c_loop[0]['slowdown']:.2f}x"
         out.append(Line("two threads on batches / one thread", row["slowdown"], 1.8, True, "x", note))

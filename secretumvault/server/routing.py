@@ -82,7 +82,8 @@ _LITERAL_HEAD = re.compile(r"([A-Za-z0-9_-]+)(?:/|\(\?:/|$)")
 class Router:
     """Routes tried in the order they were added; the first whose pattern matches the whole
     path serves it. Only the routes that can match the path's first segment are tried: those
-    whose pattern starts with that literal word, and those that start with no literal word."""
+    whose pattern starts with that literal word, and those that start with no literal word or
+    hold a ``|`` anywhere (an alternation could reach another first segment)."""
 
     def __init__(self) -> None:
         self._routes: list[Route] = []
@@ -93,7 +94,7 @@ class Router:
         route = Route(re.compile(pattern), operations, **options)
         self._routes.append(route)
         literal = _LITERAL_HEAD.match(pattern)
-        if literal is None or _alternates_at_top(pattern):  # "a/x|b/y" may match either head
+        if literal is None or "|" in pattern:  # "a/x|b/y" may match either head: never narrowed
             self._any_head.append(route)
             for routes in self._by_head.values():
                 routes.append(route)
@@ -112,27 +113,6 @@ class Router:
                 raise unsupported_operation()
             return route, handler, found.groupdict()
         raise not_found(f'no handler for route "{path}". route entry not found.')
-
-
-def _alternates_at_top(pattern: str) -> bool:
-    """Whether ``pattern`` has a ``|`` outside every group (and every character class)."""
-    depth, escaped, in_class = 0, False, False
-    for char in pattern:
-        if escaped:
-            escaped = False
-        elif char == "\\":
-            escaped = True
-        elif in_class:
-            in_class = char != "]"
-        elif char == "[":
-            in_class = True
-        elif char == "(":
-            depth += 1
-        elif char == ")":
-            depth -= 1
-        elif char == "|" and depth == 0:
-            return True
-    return False
 
 
 def name_pattern(name: str) -> str:

@@ -220,9 +220,6 @@ cdef extern from "Python.h":
     Py_ssize_t PyUnicode_GET_LENGTH(object text)
     Py_ssize_t PyBytes_GET_SIZE(object data)
     const Py_ssize_t PY_SSIZE_T_MAX
-
-
-cdef extern from "Python.h":
     ctypedef struct PyThreadState
     PyThreadState *PyEval_SaveThread()
     void PyEval_RestoreThread(PyThreadState *state)
