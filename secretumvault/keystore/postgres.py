@@ -29,7 +29,7 @@ import select
 import threading
 import time
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from typing import Any
 from urllib.parse import quote, quote_plus
 
@@ -286,6 +286,10 @@ class PostgresStorage:
         that the next read sees a write another process has finished.
         """
         return None
+
+    def pin_change_counter(self) -> nullcontext[None]:
+        """Nothing to pin: change_counter() is None here."""
+        return nullcontext()
 
     def close(self) -> None:
         """Close the pool and every connection in it (waiting for ones in use, briefly)."""

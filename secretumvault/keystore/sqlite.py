@@ -29,6 +29,7 @@ import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from contextvars import ContextVar, Token
 from typing import Any
 
 from secretumvault.errors import ConflictError, KeystoreError, StorageBusy
@@ -44,13 +45,18 @@ from secretumvault.keystore.storage import (
     prefix_upper_bound,
 )
 
-__all__ = ["SQLiteStorage"]
+__all__ = ["PinnedChangeCounter", "SQLiteStorage"]
 
 _SCHEMA_VERSION = 1
 _BUSY_TIMEOUT_MS = 30_000
 # change_counter()'s file watch: set up on the second call, tried once.
 _WATCH_NOT_YET, _WATCH_ON_NEXT_CALL, _WATCH_TRIED = range(3)
 _PATHS_PER_SELECT = 500  # below SQLite's smallest limit on bound parameters (999)
+#: The answer change_counter() gave at the start of the innermost pin_change_counter() block of
+#: this context (a server request: each has its own context), with the storage it is about.
+_PINNED: ContextVar[tuple[SQLiteStorage, int] | None] = ContextVar(
+    "secretumvault_pinned_changes", default=None
+)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS records (
@@ -318,7 +324,13 @@ class SQLiteStorage:
         it drains and bumps ``_changes`` after, so a fast path that sees settled,
         then an empty queue, then settled again with the same count cannot have
         overlapped a drain that hid events from it. ``poll()`` keeps the GIL.
+
+        Inside a :meth:`pin_change_counter` block the answer given when the block
+        began stands until this object writes (every write bumps the counter).
         """
+        pinned = _PINNED.get()
+        if pinned is not None and pinned[0] is self and pinned[1] == self._changes:
+            return pinned[1]
         watch = self._watch
         if watch is not None and self._settled:
             changes = self._changes
@@ -342,6 +354,20 @@ class SQLiteStorage:
                 if self._watch is not None:
                     return self._resettle(self._watch)
         return self._data_version_counter()
+
+    def pin_change_counter(self) -> PinnedChangeCounter:
+        """``with storage.pin_change_counter():`` look at the files once for the whole block.
+
+        change_counter() answers as usual when the block begins; later calls in the
+        block (in this context: asyncio tasks and threads started with a copy of it
+        share it) give that same answer until this object writes. Caches proved
+        current with it are then current as of the block's start: for a server
+        request, a commit by another process before the request began is seen by
+        the request, one during it by the next request. A request makes one
+        ``poll()`` instead of one per cache it uses. (One pin per context: inside
+        a block for another storage, this one looks at its files on every call.)
+        """
+        return PinnedChangeCounter(self)
 
     def _journal_mode(self) -> str:
         return str(self._read("PRAGMA journal_mode", ())[0][0]).lower()
@@ -404,6 +430,7 @@ class SQLiteStorage:
             probe, self._probe = self._probe, None
         with self._lock:
             self._closed = True
+            self._changes += 1  # a pinned answer no longer stands: change_counter() raises
         if probe is not None:
             probe.close()
         self._pool.close()
@@ -444,6 +471,25 @@ class _Connection(sqlite3.Connection):
     """A pooled connection, with the last ``PRAGMA data_version`` it answered (change_counter())."""
 
     seen_data_version: int | None = None
+
+
+class PinnedChangeCounter:
+    """The ``with`` block of :meth:`SQLiteStorage.pin_change_counter`."""
+
+    __slots__ = ("_storage", "_token")
+
+    def __init__(self, storage: SQLiteStorage) -> None:
+        self._storage = storage
+        self._token: Token[tuple[SQLiteStorage, int] | None] | None = None
+
+    def __enter__(self) -> None:
+        counter = self._storage.change_counter()
+        self._token = _PINNED.set((self._storage, counter))
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self._token is not None:
+            _PINNED.reset(self._token)
+            self._token = None
 
 
 class _Pool:

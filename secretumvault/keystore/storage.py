@@ -17,6 +17,7 @@ from __future__ import annotations
 import builtins
 import itertools
 from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from typing import Protocol, runtime_checkable
 
 from secretumvault._frozen import Frozen, set_field
@@ -203,4 +204,10 @@ class ChangeTracking(Protocol):
         """A number that changes whenever any record may have changed; None if this backend cannot
         tell more cheaply than :meth:`revision`. Equal numbers from two calls mean no write was
         committed in between (so a value read after the first call is still current)."""
+        ...
+
+    def pin_change_counter(self) -> AbstractContextManager[None]:
+        """A ``with`` block in which :meth:`change_counter` looks at the store once: later
+        calls in it repeat that answer until this object writes. A no-op where
+        change_counter() is None."""
         ...

@@ -12,6 +12,7 @@ import builtins
 import threading
 import weakref
 from collections.abc import Sequence
+from contextlib import AbstractContextManager, nullcontext
 from typing import Protocol
 
 from secretumvault._frozen import Frozen, set_field
@@ -568,6 +569,12 @@ class Keystore:
         if the storage cannot tell this more cheaply than :meth:`record_version`."""
         self._require_unsealed()
         return None if self._tracking is None else self._tracking.change_counter()
+
+    def pin_change_counter(self) -> AbstractContextManager[None]:
+        """``with keystore.pin_change_counter():`` :meth:`change_counter` looks at the storage
+        once for the block, and repeats that answer until this process writes to it (see
+        :meth:`SQLiteStorage.pin_change_counter`). A server request runs in one such block."""
+        return nullcontext() if self._tracking is None else self._tracking.pin_change_counter()
 
     def put(self, path: str, value: bytes | bytearray | memoryview) -> int:
         """Store ``value`` at ``path`` (replacing any record); return its new version."""

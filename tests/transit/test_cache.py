@@ -20,7 +20,14 @@ from typing import Any
 
 import pytest
 
-from secretumvault.errors import CorruptRecord, DecryptionError, KeyNotFound, PolicyViolation, SealedError
+from secretumvault.errors import (
+    CorruptRecord,
+    DecryptionError,
+    KeyNotFound,
+    KeystoreError,
+    PolicyViolation,
+    SealedError,
+)
 from secretumvault.keystore import Keystore, SQLiteStorage, open_storage
 from secretumvault.keystore.storage import ChangeTracking
 from secretumvault.transit import Transit
@@ -189,6 +196,44 @@ def test_storage_change_counter_and_revision(storage_spec: dict[str, Any]) -> No
     finally:
         first.close()
         second.close()
+
+
+def test_pinned_change_counter_stands_for_its_block_until_this_storage_writes(
+    storage_spec: dict[str, Any],
+) -> None:
+    """A server request pins the counter: another process's commit during the block is seen
+    by the next block; this process's own write is seen at once."""
+    first, second = open_storage(**storage_spec), open_storage(**storage_spec)
+    try:
+        assert isinstance(first, ChangeTracking)
+        first.put("a", b"1")
+        for _ in range(3):  # settle (SQLite's watch starts on the second call)
+            first.change_counter()
+        with first.pin_change_counter():
+            pinned = first.change_counter()
+            second.put("b", b"2")  # another process commits during the block
+            assert first.change_counter() == pinned
+        after = first.change_counter()
+        with first.pin_change_counter():
+            before_own = first.change_counter()
+            first.put("a", b"3")  # this storage writes: the pin no longer stands
+            after_own = first.change_counter()
+        if storage_spec["backend"] == "postgresql":
+            assert pinned is after is before_own is after_own is None  # revisions are checked instead
+        else:
+            assert after != pinned  # after the block, the other commit counts
+            assert after_own != before_own
+    finally:
+        first.close()
+        second.close()
+
+
+def test_closing_a_storage_ends_its_pin(tmp_path: Path) -> None:
+    storage = SQLiteStorage(tmp_path / "v.db")
+    with storage.pin_change_counter():
+        storage.close()
+        with pytest.raises(KeystoreError, match="closed"):
+            storage.change_counter()
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the inotify fast path is Linux only")
