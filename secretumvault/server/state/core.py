@@ -33,6 +33,8 @@ from secretumvault.server.state.tokens import TokenEntry, TokenStore
 __all__ = ["DEFAULT_POLICY", "ServerCore"]
 
 _POLICY_PREFIX = "sys/policy/"
+#: Root tokens all have the same ACL, which no method of Acl changes.
+_ROOT_ACL = Acl((), root=True)
 #: How many parsed policies a process keeps (see ``fresh.py``).
 MAX_CACHED_POLICIES = 1024
 #: Auto-unseal at start: the first retry after this many seconds, doubling up to the cap.
@@ -349,7 +351,7 @@ class ServerCore:
 
     def acl(self, entry: TokenEntry) -> Acl:
         if entry.is_root:
-            return Acl((), root=True)
+            return _ROOT_ACL
         rules: list[PathRule] = []
         for name in entry.policies:
             rules.extend(self.policy_rules(name))

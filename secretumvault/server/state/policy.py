@@ -25,6 +25,7 @@ from secretumvault.server.errors import bad_request
 __all__ = ["CAPABILITIES", "Acl", "PathRule", "parse_policy"]
 
 CAPABILITIES = frozenset({"create", "read", "update", "delete", "list", "patch", "sudo", "deny"})
+_ROOT_CAPABILITIES = CAPABILITIES - {"deny"}
 _MAX_RULES = 1024
 _MAX_POLICY_LENGTH = 1024 * 1024
 #: A policy is path -> pattern -> capabilities: a few levels. Deeper text is refused unparsed.
@@ -223,7 +224,7 @@ class Acl:
 
     def capabilities(self, path: str) -> frozenset[str]:
         if self.root:
-            return CAPABILITIES - {"deny"}
+            return _ROOT_CAPABILITIES
         exact = self._exact.get(path)
         if exact is not None:
             return exact
