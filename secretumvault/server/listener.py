@@ -65,8 +65,12 @@ class LimitedH11Protocol(H11Protocol):
         self._refused = False
         self._header_timer: asyncio.TimerHandle | None = None
         self._read_timer: asyncio.TimerHandle | None = None
+        # One timer per connection for max_request_duration, armed when a request starts and
+        # none is armed, and moved on when it fires early: a timer per request cost about 3%
+        # of a small request's time (issue 24).
         self._duration_timer: asyncio.TimerHandle | None = None
-        self._timed_cycle: object = None  # the request the duration timer runs for
+        self._timed_cycle: object = None  # the latest request, which has until _request_deadline
+        self._request_deadline = 0.0  # in loop.time()
 
     # -- the connection --------------------------------------------------------------------------
 
@@ -93,8 +97,6 @@ class LimitedH11Protocol(H11Protocol):
         super().connection_lost(exc)
 
     def on_response_complete(self) -> None:
-        self._cancel(self._duration_timer)
-        self._duration_timer = None
         super().on_response_complete()  # may start a pipelined request
         self._follow_request()
 
@@ -113,15 +115,16 @@ class LimitedH11Protocol(H11Protocol):
         elif state is h11.SEND_BODY:
             self._cancel(self._header_timer)
             self._header_timer = None
-        else:  # the request is read (DONE, MUST_CLOSE) or the connection is over
-            self._cancel(self._header_timer)
+        elif self._read_timer is not None:  # the request is read (DONE, MUST_CLOSE) or the connection is over
+            self._cancel(self._header_timer)  # (armed only with the read timer)
             self._cancel(self._read_timer)
             self._header_timer = self._read_timer = None
         cycle = self.cycle
         if cycle is not None and cycle is not self._timed_cycle and not cycle.response_complete:
             self._timed_cycle = cycle
-            self._cancel(self._duration_timer)
-            self._duration_timer = self.loop.call_later(self.limits.max_request_duration, self._too_long)
+            self._request_deadline = self.loop.time() + self.limits.max_request_duration
+            if self._duration_timer is None:
+                self._duration_timer = self.loop.call_at(self._request_deadline, self._check_duration)
 
     def _start_reading_request(self) -> None:
         self._cancel(self._header_timer)
@@ -135,12 +138,19 @@ class LimitedH11Protocol(H11Protocol):
         if not self.transport.is_closing():
             self.transport.close()
 
-    def _too_long(self) -> None:
-        """max_request_duration passed: 503 if nothing was answered yet, and close."""
+    def _check_duration(self) -> None:
+        """The duration timer fired: the request in flight, if any, may have run too long."""
         self._duration_timer = None
         cycle = self.cycle
         if cycle is None or cycle.response_complete or self.transport.is_closing():
+            return  # nothing in flight: the next request arms the timer again
+        if self.loop.time() < self._request_deadline:  # armed for an earlier request: move on
+            self._duration_timer = self.loop.call_at(self._request_deadline, self._check_duration)
             return
+        self._too_long(cycle)
+
+    def _too_long(self, cycle: Any) -> None:
+        """max_request_duration passed: 503 if nothing was answered yet, and close."""
         if not cycle.response_started:
             try:
                 self.transport.write(

@@ -313,6 +313,35 @@ def test_request_over_max_request_duration_gets_503(tmp_path: Path) -> None:
     assert "Traceback" not in server.log_path.read_text()
 
 
+def test_each_request_on_a_connection_gets_all_of_max_request_duration(tmp_path: Path) -> None:
+    """One duration timer serves a connection: armed for a first, quick request, it fires while a
+    second request has run only part of its 2 s. That second request must still get all 2 s."""
+    server = _dev_server(
+        tmp_path, "http_read_header_timeout = 5\nhttp_read_timeout = 10\nmax_request_duration = 2"
+    )
+    try:
+        head = (
+            f"PUT /v1/secret/data/second HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            f"X-Vault-Token: {server.root_token}\r\nContent-Type: application/json\r\n"
+            "Content-Length: 50\r\n\r\n"
+        ).encode()
+        with _connect(server) as sock:
+            sock.sendall(b"GET /v1/sys/health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+            assert _read_response(sock)[0] == 200
+            time.sleep(1.2)  # the timer armed for the first request fires 0.8 s into the second
+            sock.sendall(head + b'{"data": ')
+            started = time.monotonic()
+            closed, received = _closed_by_server(sock, 2 + LATE)
+            elapsed = time.monotonic() - started
+        assert closed
+        assert received.startswith(b"HTTP/1.1 503 ")
+        assert 1.9 <= elapsed <= 2 + LATE
+        assert server.request("GET", "secret/data/second").status_code == 404
+    finally:
+        server.stop()
+    assert "Traceback" not in server.log_path.read_text()
+
+
 # -- many connections --------------------------------------------------------------------------
 
 
