@@ -330,3 +330,19 @@ def test_result_tuples_are_whole_namedtuples(backend: str) -> None:
     as_plain: dict[tuple[bytes, bytes], int] = {enc: 1}
     assert enc == (enc.ciphertext, enc.shared_secret) and as_plain[(enc.ciphertext, enc.shared_secret)] == 1
     assert enc._replace(ciphertext=b"x").shared_secret == enc.shared_secret
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["KemPublicKey", "KemSecretKey", "SigPublicKey", "SigSecretKey", "SlhPublicKey", "SlhSecretKey"],
+)
+def test_key_objects_come_only_from_the_factories(native: str, name: str) -> None:
+    """The factories make keys through the type's tp_new with a token Python cannot reach;
+    any other way in fails before a key object with empty buffers exists."""
+    from secretumvault.pqc.backends import _oqs
+
+    cls = getattr(_oqs, name)
+    with pytest.raises(errors.InvalidType, match="come from Kem/Signature factories"):
+        cls()
+    with pytest.raises(errors.InvalidType, match="come from Kem/Signature factories"):
+        cls.__new__(cls, object())

@@ -250,6 +250,17 @@ _BACKEND = "oqs"
 # Key objects are made only by this module: __cinit__ demands this token, which
 # Python code cannot reach, so no half-built key (NULL buffers) can ever exist.
 cdef object _CONSTRUCT = object()
+cdef tuple _CONSTRUCT_ARGS = (_CONSTRUCT,)
+
+cdef extern from *:
+    """
+    /* type(_CONSTRUCT) through the type's tp_new: what type.__new__(type, _CONSTRUCT)
+       does, minus looking up and calling __new__ from Python. */
+    static PyObject *sv_new_key(PyObject *type, PyObject *args) {
+        return ((PyTypeObject *)type)->tp_new((PyTypeObject *)type, args, NULL);
+    }
+    """
+    object _new_key "sv_new_key"(object type, object args)
 
 # Result tuples (KemKeyPair, Encapsulation, SigKeyPair) are namedtuples. This is
 # tuple.__new__(type, (first, second)) minus the Python-level call: CPython's
@@ -550,13 +561,13 @@ cdef class _Mechanism:
         return sk._sk
 
     cdef _PublicKey _new_public(self, bytes raw):
-        cdef _PublicKey pk = self._public_cls.__new__(self._public_cls, _CONSTRUCT)
+        cdef _PublicKey pk = _new_key(self._public_cls, _CONSTRUCT_ARGS)
         pk._alg = self
         pk._raw = raw
         return pk
 
     cdef _SecretKey _new_secret(self):
-        cdef _SecretKey sk = self._secret_cls.__new__(self._secret_cls, _CONSTRUCT)
+        cdef _SecretKey sk = _new_key(self._secret_cls, _CONSTRUCT_ARGS)
         sk._alg = self
         return sk
 
