@@ -285,6 +285,23 @@ def test_pipelined_requests_are_all_answered(timed_server: Server) -> None:
 # -- max_request_duration ----------------------------------------------------------------------
 
 
+def _send_unfinished_put(
+    sock: socket.socket, server: Server, path: str, wait: float
+) -> tuple[bool, bytes, float]:
+    """Send a PUT whose body stops after 9 of the 50 bytes it announces (its handler waits for
+    the rest), then wait up to ``wait`` s for the server to close: closed, what came, seconds."""
+    sock.sendall(
+        (
+            f"PUT /v1/{path} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            f"X-Vault-Token: {server.root_token}\r\nContent-Type: application/json\r\n"
+            'Content-Length: 50\r\n\r\n{"data": '
+        ).encode()
+    )
+    started = time.monotonic()
+    closed, received = _closed_by_server(sock, wait)
+    return closed, received, time.monotonic() - started
+
+
 def test_request_over_max_request_duration_gets_503(tmp_path: Path) -> None:
     """A request still unanswered after max_request_duration (1 s) gets 503; here its handler waits
     for a body that never comes (http_read_timeout, 10 s, would close it much later)."""
@@ -292,16 +309,8 @@ def test_request_over_max_request_duration_gets_503(tmp_path: Path) -> None:
         tmp_path, "http_read_header_timeout = 5\nhttp_read_timeout = 10\nmax_request_duration = 1"
     )
     try:
-        head = (
-            f"PUT /v1/secret/data/too-long HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-            f"X-Vault-Token: {server.root_token}\r\nContent-Type: application/json\r\n"
-            "Content-Length: 50\r\n\r\n"
-        ).encode()
         with _connect(server) as sock:
-            sock.sendall(head + b'{"data": ')
-            started = time.monotonic()
-            closed, received = _closed_by_server(sock, 1 + LATE)
-            elapsed = time.monotonic() - started
+            closed, received, elapsed = _send_unfinished_put(sock, server, "secret/data/too-long", 1 + LATE)
         assert closed
         assert received.startswith(b"HTTP/1.1 503 ")
         assert received.endswith(b'{"errors":["request exceeded max_request_duration"]}')
@@ -320,19 +329,11 @@ def test_each_request_on_a_connection_gets_all_of_max_request_duration(tmp_path:
         tmp_path, "http_read_header_timeout = 5\nhttp_read_timeout = 10\nmax_request_duration = 2"
     )
     try:
-        head = (
-            f"PUT /v1/secret/data/second HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-            f"X-Vault-Token: {server.root_token}\r\nContent-Type: application/json\r\n"
-            "Content-Length: 50\r\n\r\n"
-        ).encode()
         with _connect(server) as sock:
             sock.sendall(b"GET /v1/sys/health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
             assert _read_response(sock)[0] == 200
             time.sleep(1.2)  # the timer armed for the first request fires 0.8 s into the second
-            sock.sendall(head + b'{"data": ')
-            started = time.monotonic()
-            closed, received = _closed_by_server(sock, 2 + LATE)
-            elapsed = time.monotonic() - started
+            closed, received, elapsed = _send_unfinished_put(sock, server, "secret/data/second", 2 + LATE)
         assert closed
         assert received.startswith(b"HTTP/1.1 503 ")
         assert 1.9 <= elapsed <= 2 + LATE
