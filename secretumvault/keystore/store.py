@@ -572,8 +572,9 @@ class Keystore:
 
     def pin_change_counter(self) -> AbstractContextManager[None]:
         """``with keystore.pin_change_counter():`` :meth:`change_counter` looks at the storage
-        once for the block, and repeats that answer until this process writes to it (see
-        :meth:`SQLiteStorage.pin_change_counter`). A server request runs in one such block."""
+        once for the block, and repeats that answer until a write goes through this storage
+        object (see :meth:`SQLiteStorage.pin_change_counter`). A server request runs in one
+        such block."""
         return nullcontext() if self._tracking is None else self._tracking.pin_change_counter()
 
     def put(self, path: str, value: bytes | bytearray | memoryview) -> int:

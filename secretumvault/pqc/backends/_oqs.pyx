@@ -254,8 +254,8 @@ cdef tuple _CONSTRUCT_ARGS = (_CONSTRUCT,)
 
 cdef extern from *:
     """
-    /* type(_CONSTRUCT) through the type's tp_new: what type.__new__(type, _CONSTRUCT)
-       does, minus looking up and calling __new__ from Python. */
+    /* type.__new__(type, *args) straight through the type's tp_new slot, without
+       looking up and calling __new__ from Python. args is (_CONSTRUCT,) for key classes. */
     static PyObject *sv_new_key(PyObject *type, PyObject *args) {
         return ((PyTypeObject *)type)->tp_new((PyTypeObject *)type, args, NULL);
     }
