@@ -118,9 +118,6 @@ class _Target:
     handler: Handler
     call: Call
     mount_type: str
-    #: The audit table ``_runs_inline`` read, for ``_serve`` on the same turn of the event loop
-    #: (None: ``_serve`` reads it, as it must in a worker thread, which may run later).
-    audit_table: audit.AuditTable | None = None
 
 
 class Dispatcher:
@@ -168,16 +165,10 @@ class Dispatcher:
         """Whether serving ``target`` is a cheap, read-only step: see the module's docstring."""
         if not target.route.inline or len(body) > _INLINE_BODY_LIMIT or b"batch_input" in body:
             return False
-        if self.core.sealed:
-            return False
-        table = self.core.audit_table.get()[0]
-        if table.devices:  # the audit log writes and fsyncs
+        if self.core.sealed or self.core.audit_table.get()[0].devices:  # the audit log writes and fsyncs
             return False
         exists = target.route.exists
-        if exists is not None and not exists(target.call):  # a write that creates its key is not cheap
-            return False
-        target.audit_table = table  # served now, on this turn of the event loop: still current
-        return True
+        return exists is None or exists(target.call)  # a write that creates its key is not cheap
 
     def _route_and_serve(self, incoming: _Incoming, body: bytes, request_id: str) -> tuple[int, bytes, str]:
         try:
@@ -293,9 +284,7 @@ class Dispatcher:
 
     def _serve(self, target: _Target, request_id: str) -> tuple[int, bytes, str]:
         call, route = target.call, target.route
-        table = target.audit_table
-        if table is None and not self.core.sealed:
-            table = self.core.audit_table.get()[0]
+        table = None if self.core.sealed else self.core.audit_table.get()[0]
         audited = table is not None and bool(table.devices)
         if not route.unauthenticated:
             try:
